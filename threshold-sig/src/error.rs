@@ -1,0 +1,79 @@
+//! Typed errors of the crate. Every decoder and every operation on external input returns one of
+//! these; nothing in this crate panics on bad input.
+
+use thiserror::Error;
+
+/// Why an operation or a decoding failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The input has the wrong number of bytes.
+    #[error("invalid length: expected {expected} bytes, got {actual}")]
+    InvalidLength {
+        /// Bytes the encoding needs.
+        expected: usize,
+        /// Bytes that were given.
+        actual: usize,
+    },
+    /// The input is not valid hexadecimal.
+    #[error("invalid hex encoding")]
+    InvalidHex,
+    /// The bytes are not a canonical compressed encoding of a point on the curve.
+    #[error("not a valid compressed point on the curve")]
+    InvalidPoint,
+    /// The point is on the curve but outside the prime-order subgroup.
+    #[error("point is not in the prime-order subgroup")]
+    NotInSubgroup,
+    /// A public key (or public share) is the identity point (IETF KeyValidate).
+    #[error("public key is the identity point")]
+    IdentityPublicKey,
+    /// A scalar encoding is not less than the group order.
+    #[error("scalar is not less than the group order r")]
+    NonCanonicalScalar,
+    /// A secret key (or secret share) is zero.
+    #[error("secret key is zero")]
+    ZeroSecretKey,
+    /// Key generation input keying material is shorter than 32 bytes.
+    #[error("input keying material must be at least 32 bytes, got {0}")]
+    IkmTooShort(usize),
+    /// An operation that needs at least one element got none.
+    #[error("empty input")]
+    Empty,
+    /// Two lists that must have the same length do not.
+    #[error("length mismatch: {left} vs {right}")]
+    LengthMismatch {
+        /// Length of the first list.
+        left: usize,
+        /// Length of the second list.
+        right: usize,
+    },
+    /// The basic scheme requires distinct messages in AggregateVerify.
+    #[error("aggregate verify (basic scheme): messages are not distinct")]
+    DuplicateMessage,
+    /// A share index is zero (indices start at 1) or out of range.
+    #[error("invalid share index {0} (indices are 1..=n)")]
+    InvalidIndex(u32),
+    /// The same share index appears twice.
+    #[error("duplicate share index {0}")]
+    DuplicateIndex(u32),
+    /// Threshold parameters are inconsistent.
+    #[error("invalid threshold parameters: t = {t}, n = {n} (need t < n)")]
+    InvalidThreshold {
+        /// Polynomial degree (t+1 shares are needed).
+        t: u32,
+        /// Number of shares.
+        n: u32,
+    },
+    /// Fewer than t+1 valid partial signatures: the culprits are the invalid ones.
+    #[error("not enough valid partial signatures: need {needed}, have {valid}; invalid from {culprits:?}")]
+    NotEnoughPartials {
+        /// t+1.
+        needed: usize,
+        /// Valid partials that were supplied.
+        valid: usize,
+        /// Indices whose partial signatures did not verify.
+        culprits: Vec<u32>,
+    },
+    /// A signature did not verify.
+    #[error("signature verification failed")]
+    VerificationFailed,
+}

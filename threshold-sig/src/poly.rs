@@ -1,0 +1,340 @@
+//! Secret polynomials and their Feldman commitments (public polynomials), with evaluation in the
+//! exponent and fast derivation of all public shares.
+//!
+//! Share `i` (for `i` in `1..=n`) is the polynomial evaluated at `x = i`; the secret is `f(0)`.
+
+use std::fmt;
+
+use blstrs::Scalar;
+use ff::Field;
+use group::prime::PrimeCurveAffine;
+use group::{Curve, Group, GroupEncoding};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::error::Error;
+use crate::keys::{wipe_scalar, PublicKey};
+use crate::variant::Variant;
+
+/// A secret polynomial of degree `t` over the scalar field. Zeroized on drop; `Debug` is redacted.
+#[derive(Clone)]
+pub struct Polynomial {
+    coefficients: Vec<Scalar>,
+}
+
+impl Polynomial {
+    /// A uniformly random polynomial of degree `t`.
+    pub fn random(t: u32, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let coefficients = (0..=t).map(|_| Scalar::random(&mut *rng)).collect();
+        Polynomial { coefficients }
+    }
+
+    /// A random polynomial of degree `t` with the given constant term (used for resharing).
+    pub fn with_constant(constant: Scalar, t: u32, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let mut p = Self::random(t, rng);
+        p.coefficients[0] = constant;
+        p
+    }
+
+    /// Build from coefficients (lowest degree first). Fails on an empty list.
+    pub fn from_coefficients(coefficients: Vec<Scalar>) -> Result<Self, Error> {
+        if coefficients.is_empty() {
+            return Err(Error::Empty);
+        }
+        Ok(Polynomial { coefficients })
+    }
+
+    /// The degree bound `t` (the polynomial has `t+1` coefficients).
+    pub fn degree(&self) -> u32 {
+        (self.coefficients.len() - 1) as u32
+    }
+
+    /// The constant term `f(0)`: the shared secret.
+    pub fn constant(&self) -> &Scalar {
+        &self.coefficients[0]
+    }
+
+    /// `f(x)` by Horner's rule.
+    pub fn evaluate(&self, x: u32) -> Scalar {
+        let x = Scalar::from(u64::from(x));
+        let mut acc = Scalar::ZERO;
+        for c in self.coefficients.iter().rev() {
+            acc = acc * x + c;
+        }
+        acc
+    }
+
+    /// The Feldman commitment `[c_0·G, …, c_t·G]` in the public-key group of `V`.
+    pub fn commit<V: Variant>(&self) -> Commitment<V> {
+        let g = V::Public::generator();
+        let proj: Vec<V::Public> = self.coefficients.iter().map(|c| g * c).collect();
+        let mut points = vec![V::PublicAffine::identity(); proj.len()];
+        V::Public::batch_normalize(&proj, &mut points);
+        Commitment { points }
+    }
+}
+
+impl Drop for Polynomial {
+    fn drop(&mut self) {
+        for c in &mut self.coefficients {
+            wipe_scalar(c);
+        }
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for Polynomial {}
+
+impl fmt::Debug for Polynomial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Polynomial {{ degree: {}, coefficients: <redacted> }}",
+            self.degree()
+        )
+    }
+}
+
+/// A Feldman commitment to a polynomial of degree `t`: `t+1` points of the public-key group,
+/// `commitment[0]` being the group public key. Every point is subgroup-checked when decoded and
+/// the constant term is never the identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment<V: Variant> {
+    points: Vec<V::PublicAffine>,
+}
+
+/// `k · p` for a small non-negative integer `k` (double-and-add over the bits of `k`).
+pub(crate) fn mul_small<G: Group>(p: &G, k: u64) -> G {
+    let mut acc = G::identity();
+    if k == 0 {
+        return acc;
+    }
+    for bit in (0..64 - k.leading_zeros()).rev() {
+        acc = acc.double();
+        if (k >> bit) & 1 == 1 {
+            acc += p;
+        }
+    }
+    acc
+}
+
+impl<V: Variant> Commitment<V> {
+    /// Build from points (lowest degree first). Fails on an empty list or an identity constant term.
+    pub fn from_points(points: Vec<V::PublicAffine>) -> Result<Self, Error> {
+        match points.first() {
+            None => Err(Error::Empty),
+            Some(c0) if bool::from(c0.is_identity()) => Err(Error::IdentityPublicKey),
+            Some(_) => Ok(Commitment { points }),
+        }
+    }
+
+    /// Decode the concatenation of `t+1` compressed points.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let size = V::PUBLIC_KEY_SIZE;
+        if bytes.is_empty() || bytes.len() % size != 0 {
+            return Err(Error::InvalidLength {
+                expected: size * (bytes.len() / size).max(1),
+                actual: bytes.len(),
+            });
+        }
+        let points = bytes
+            .chunks(size)
+            .map(V::decode_public)
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_points(points)
+    }
+
+    /// The concatenation of the compressed points.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.points.len() * V::PUBLIC_KEY_SIZE);
+        for p in &self.points {
+            out.extend_from_slice(p.to_bytes().as_ref());
+        }
+        out
+    }
+
+    /// The committed points, lowest degree first.
+    pub fn points(&self) -> &[V::PublicAffine] {
+        &self.points
+    }
+
+    /// The degree `t`; `t+1` shares are needed to sign.
+    pub fn degree(&self) -> u32 {
+        (self.points.len() - 1) as u32
+    }
+
+    /// The number of partial signatures needed: `t+1`.
+    pub fn quorum(&self) -> usize {
+        self.points.len()
+    }
+
+    /// The group public key `commitment[0]`.
+    pub fn group_public_key(&self) -> PublicKey<V> {
+        PublicKey(self.points[0])
+    }
+
+    /// `F(x) = Σ_k x^k · C_k` by Horner's rule with small-integer multiplications.
+    pub fn evaluate(&self, x: u32) -> V::Public {
+        let mut acc = V::Public::identity();
+        for c in self.points.iter().rev() {
+            acc = mul_small(&acc, u64::from(x));
+            acc += c;
+        }
+        acc
+    }
+
+    /// The public share of index `i` (`i ≥ 1`): `F(i)`.
+    pub fn public_share(&self, index: u32) -> Result<PublicShare<V>, Error> {
+        if index == 0 {
+            return Err(Error::InvalidIndex(0));
+        }
+        Ok(PublicShare {
+            index,
+            point: self.evaluate(index).to_affine(),
+        })
+    }
+
+    /// The public shares of indices `1..=n`, with `O(t²)` small-integer multiplications to build a
+    /// forward-difference table and then `n·t` group additions (instead of `n` multi-scalar
+    /// multiplications).
+    pub fn public_shares(&self, n: u32) -> Vec<PublicShare<V>> {
+        let t = self.points.len() - 1;
+        if n == 0 {
+            return Vec::new();
+        }
+        if t == 0 {
+            return (1..=n)
+                .map(|index| PublicShare {
+                    index,
+                    point: self.points[0],
+                })
+                .collect();
+        }
+        // 1. Falling-factorial coefficients a_k of F (F(x) = Σ a_k x^(k)) by Horner's rule:
+        //    x · x^(k) = x^(k+1) + k · x^(k).
+        let mut a: Vec<V::Public> = vec![V::Public::identity(); t + 1];
+        for (j, c) in self.points.iter().enumerate().rev() {
+            let deg = t - j; // degree of the accumulated polynomial before this step
+            for k in (1..=deg.min(t)).rev() {
+                let prev = a[k - 1];
+                a[k] = mul_small(&a[k], k as u64) + prev;
+            }
+            a[0] = c.to_curve();
+        }
+        // 2. Forward differences at 0: Δ^k F(0) = k! · a_k.
+        let mut factorial = Scalar::ONE;
+        for (k, ak) in a.iter_mut().enumerate().skip(1) {
+            factorial *= Scalar::from(k as u64);
+            *ak *= factorial;
+        }
+        // 3. Walk x = 1..=n: D_k(x+1) = D_k(x) + D_{k+1}(x); D_0(x) = F(x).
+        let mut values = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            for k in 0..t {
+                let next = a[k + 1];
+                a[k] += next;
+            }
+            values.push(a[0]);
+        }
+        let mut affine = vec![V::PublicAffine::identity(); values.len()];
+        V::Public::batch_normalize(&values, &mut affine);
+        affine
+            .into_iter()
+            .zip(1..=n)
+            .map(|(point, index)| PublicShare { index, point })
+            .collect()
+    }
+
+    /// The sum of two commitments of possibly different degrees (Joint-Feldman aggregation).
+    pub fn add(&self, other: &Self) -> Result<Self, Error> {
+        let len = self.points.len().max(other.points.len());
+        let mut proj = Vec::with_capacity(len);
+        for k in 0..len {
+            let mut acc = V::Public::identity();
+            if let Some(p) = self.points.get(k) {
+                acc += p;
+            }
+            if let Some(p) = other.points.get(k) {
+                acc += p;
+            }
+            proj.push(acc);
+        }
+        let mut points = vec![V::PublicAffine::identity(); len];
+        V::Public::batch_normalize(&proj, &mut points);
+        Self::from_points(points)
+    }
+}
+
+impl<V: Variant> serde::Serialize for Commitment<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.points.len()))?;
+        for p in &self.points {
+            seq.serialize_element(&PointRef::<V>(p))?;
+        }
+        seq.end()
+    }
+}
+
+struct PointRef<'a, V: Variant>(&'a V::PublicAffine);
+impl<V: Variant> serde::Serialize for PointRef<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::encoding::serialize_bytes(self.0.to_bytes().as_ref(), s)
+    }
+}
+
+struct PointBytes(Vec<u8>);
+impl<'de> serde::Deserialize<'de> for PointBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::encoding::deserialize_bytes(d).map(PointBytes)
+    }
+}
+
+impl<'de, V: Variant> serde::Deserialize<'de> for Commitment<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw: Vec<PointBytes> = serde::Deserialize::deserialize(d)?;
+        let points = raw
+            .iter()
+            .map(|b| V::decode_public(&b.0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(D::Error::custom)?;
+        Self::from_points(points).map_err(D::Error::custom)
+    }
+}
+
+/// The public share of index `i`: `F(i)`, the public key matching secret share `i`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicShare<V: Variant> {
+    /// The share index (`≥ 1`).
+    pub index: u32,
+    /// `F(index)`.
+    pub point: V::PublicAffine,
+}
+
+impl<V: Variant> PublicShare<V> {
+    /// Encoding: index (4 bytes, big-endian) ‖ compressed point.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.index.to_be_bytes().to_vec();
+        out.extend_from_slice(self.point.to_bytes().as_ref());
+        out
+    }
+
+    /// Decode [`PublicShare::to_bytes`]; the index must be `≥ 1` and the point in the subgroup.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != 4 + V::PUBLIC_KEY_SIZE {
+            return Err(Error::InvalidLength {
+                expected: 4 + V::PUBLIC_KEY_SIZE,
+                actual: bytes.len(),
+            });
+        }
+        let index = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        if index == 0 {
+            return Err(Error::InvalidIndex(0));
+        }
+        Ok(PublicShare {
+            index,
+            point: V::decode_public(&bytes[4..])?,
+        })
+    }
+}
+
+crate::encoding::impl_byte_encoding!(PublicShare<V: Variant>);

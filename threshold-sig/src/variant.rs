@@ -1,0 +1,272 @@
+//! The two BLS12-381 variants behind one trait, so every algorithm is written once.
+//!
+//! * [`MinPk`]: public keys in G1 (48 bytes), signatures in G2 (96 bytes): Ethereum, drand mainnet.
+//! * [`MinSig`]: public keys in G2 (96 bytes), signatures in G1 (48 bytes): drand quicknet.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use blst::{blst_p1_affine, blst_p2_affine, MultiPoint};
+use blstrs::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
+use group::prime::{PrimeCurve, PrimeCurveAffine};
+use group::{Group, GroupEncoding};
+
+use crate::error::Error;
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::MinPk {}
+    impl Sealed for super::MinSig {}
+}
+
+/// A BLS12-381 variant: which group holds public keys and which holds signatures.
+///
+/// The trait is sealed: the two implementations are [`MinPk`] and [`MinSig`].
+pub trait Variant:
+    private::Sealed + Copy + Clone + Debug + Default + PartialEq + Eq + Hash + Send + Sync + 'static
+{
+    /// Group of public keys, in projective form.
+    type Public: PrimeCurve<Scalar = Scalar, Affine = Self::PublicAffine> + Send + Sync + 'static;
+    /// Group of public keys, in affine form.
+    type PublicAffine: PrimeCurveAffine<Scalar = Scalar, Curve = Self::Public>
+        + GroupEncoding
+        + Msm
+        + Debug
+        + Send
+        + Sync
+        + 'static;
+    /// Group of signatures, in projective form.
+    type Signature: PrimeCurve<Scalar = Scalar, Affine = Self::SignatureAffine>
+        + Send
+        + Sync
+        + 'static;
+    /// Group of signatures, in affine form.
+    type SignatureAffine: PrimeCurveAffine<Scalar = Scalar, Curve = Self::Signature>
+        + GroupEncoding
+        + Msm
+        + Debug
+        + Send
+        + Sync
+        + 'static;
+
+    /// `"min-pk"` or `"min-sig"`.
+    const NAME: &'static str;
+    /// Compressed size of a public key in bytes.
+    const PUBLIC_KEY_SIZE: usize;
+    /// Compressed size of a signature in bytes.
+    const SIGNATURE_SIZE: usize;
+    /// `"G1"` or `"G2"`: the group signatures live in, as named in the IETF DSTs.
+    const SIGNATURE_GROUP: &'static str;
+
+    /// Hash to the signature group (RFC 9380 `hash_to_curve`, `_RO_`), with `aug` prepended to `msg`.
+    fn hash_to_signature_group(msg: &[u8], dst: &[u8], aug: &[u8]) -> Self::Signature;
+
+    /// The raw blst affine point of a public key, for blst's pairing context.
+    #[doc(hidden)]
+    fn blst_public(p: &Self::PublicAffine) -> &dyn Any;
+    /// The raw blst affine point of a signature, for blst's pairing context.
+    #[doc(hidden)]
+    fn blst_signature(p: &Self::SignatureAffine) -> &dyn Any;
+    /// Add the Miller loop of `e(public, signature)` (in the right argument order) to a context.
+    #[doc(hidden)]
+    fn raw_pair(
+        ctx: &mut blst::Pairing<'_>,
+        public: &Self::PublicAffine,
+        sig: &Self::SignatureAffine,
+    );
+
+    /// Decode a compressed point of the given group, distinguishing off-curve from off-subgroup.
+    #[doc(hidden)]
+    fn decode_public(bytes: &[u8]) -> Result<Self::PublicAffine, Error>;
+    /// Decode a compressed signature-group point (identity allowed), subgroup-checked.
+    #[doc(hidden)]
+    fn decode_signature(bytes: &[u8]) -> Result<Self::SignatureAffine, Error>;
+}
+
+/// Public keys in G1 (48 bytes), signatures in G2 (96 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MinPk;
+
+/// Public keys in G2 (96 bytes), signatures in G1 (48 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MinSig;
+
+/// Multi-scalar multiplication with blst's Pippenger on affine points.
+pub trait Msm: PrimeCurveAffine<Scalar = Scalar> {
+    /// `Σ scalars[i] · points[i]`, using the low `nbits` bits of each scalar (`nbits ≤ 255`;
+    /// use 255 for full scalars). Extra points or scalars beyond the shorter list are ignored.
+    fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> Self::Curve;
+}
+
+/// Scalars as little-endian bytes, `ceil(nbits/8)` bytes each, for blst's Pippenger.
+fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
+    let nbytes = nbits.div_ceil(8).min(32);
+    let mut out = Vec::with_capacity(scalars.len() * nbytes);
+    for s in scalars {
+        out.extend_from_slice(&s.to_bytes_le()[..nbytes]);
+    }
+    out
+}
+
+impl Msm for G1Affine {
+    fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G1Projective {
+        let n = points.len().min(scalars.len());
+        if n == 0 {
+            return G1Projective::identity();
+        }
+        let nbits = nbits.clamp(1, 255);
+        // blst's Pippenger expects finite points; the identity contributes nothing anyway.
+        let (raw, sc): (Vec<blst_p1_affine>, Vec<Scalar>) = points[..n]
+            .iter()
+            .zip(&scalars[..n])
+            .filter(|(p, _)| !bool::from(p.is_identity()))
+            .map(|(p, s)| (*p.as_ref(), *s))
+            .unzip();
+        let mut out = G1Projective::identity();
+        if !raw.is_empty() {
+            *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
+        }
+        out
+    }
+}
+
+impl Msm for G2Affine {
+    fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G2Projective {
+        let n = points.len().min(scalars.len());
+        if n == 0 {
+            return G2Projective::identity();
+        }
+        let nbits = nbits.clamp(1, 255);
+        // blst's Pippenger expects finite points; the identity contributes nothing anyway.
+        let (raw, sc): (Vec<blst_p2_affine>, Vec<Scalar>) = points[..n]
+            .iter()
+            .zip(&scalars[..n])
+            .filter(|(p, _)| !bool::from(p.is_identity()))
+            .map(|(p, s)| (*p.as_ref(), *s))
+            .unzip();
+        let mut out = G2Projective::identity();
+        if !raw.is_empty() {
+            *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
+        }
+        out
+    }
+}
+
+fn decode_g1(bytes: &[u8]) -> Result<G1Affine, Error> {
+    let arr: &[u8; 48] = bytes.try_into().map_err(|_| Error::InvalidLength {
+        expected: 48,
+        actual: bytes.len(),
+    })?;
+    let p: G1Affine =
+        Option::from(G1Affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint)?;
+    // Canonical encoding only: re-encoding must give the same bytes.
+    if &p.to_compressed() != arr {
+        return Err(Error::InvalidPoint);
+    }
+    if !bool::from(p.is_torsion_free()) {
+        return Err(Error::NotInSubgroup);
+    }
+    Ok(p)
+}
+
+fn decode_g2(bytes: &[u8]) -> Result<G2Affine, Error> {
+    let arr: &[u8; 96] = bytes.try_into().map_err(|_| Error::InvalidLength {
+        expected: 96,
+        actual: bytes.len(),
+    })?;
+    let p: G2Affine =
+        Option::from(G2Affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint)?;
+    if &p.to_compressed() != arr {
+        return Err(Error::InvalidPoint);
+    }
+    if !bool::from(p.is_torsion_free()) {
+        return Err(Error::NotInSubgroup);
+    }
+    Ok(p)
+}
+
+impl Variant for MinPk {
+    type Public = G1Projective;
+    type PublicAffine = G1Affine;
+    type Signature = G2Projective;
+    type SignatureAffine = G2Affine;
+    const NAME: &'static str = "min-pk";
+    const PUBLIC_KEY_SIZE: usize = 48;
+    const SIGNATURE_SIZE: usize = 96;
+    const SIGNATURE_GROUP: &'static str = "G2";
+
+    fn hash_to_signature_group(msg: &[u8], dst: &[u8], aug: &[u8]) -> G2Projective {
+        G2Projective::hash_to_curve(msg, dst, aug)
+    }
+    fn blst_public(p: &G1Affine) -> &dyn Any {
+        let raw: &blst_p1_affine = p.as_ref();
+        raw
+    }
+    fn blst_signature(p: &G2Affine) -> &dyn Any {
+        let raw: &blst_p2_affine = p.as_ref();
+        raw
+    }
+    fn raw_pair(ctx: &mut blst::Pairing<'_>, public: &G1Affine, sig: &G2Affine) {
+        ctx.raw_aggregate(sig.as_ref(), public.as_ref());
+    }
+    fn decode_public(bytes: &[u8]) -> Result<G1Affine, Error> {
+        decode_g1(bytes)
+    }
+    fn decode_signature(bytes: &[u8]) -> Result<G2Affine, Error> {
+        decode_g2(bytes)
+    }
+}
+
+impl Variant for MinSig {
+    type Public = G2Projective;
+    type PublicAffine = G2Affine;
+    type Signature = G1Projective;
+    type SignatureAffine = G1Affine;
+    const NAME: &'static str = "min-sig";
+    const PUBLIC_KEY_SIZE: usize = 96;
+    const SIGNATURE_SIZE: usize = 48;
+    const SIGNATURE_GROUP: &'static str = "G1";
+
+    fn hash_to_signature_group(msg: &[u8], dst: &[u8], aug: &[u8]) -> G1Projective {
+        G1Projective::hash_to_curve(msg, dst, aug)
+    }
+    fn blst_public(p: &G2Affine) -> &dyn Any {
+        let raw: &blst_p2_affine = p.as_ref();
+        raw
+    }
+    fn blst_signature(p: &G1Affine) -> &dyn Any {
+        let raw: &blst_p1_affine = p.as_ref();
+        raw
+    }
+    fn raw_pair(ctx: &mut blst::Pairing<'_>, public: &G2Affine, sig: &G1Affine) {
+        ctx.raw_aggregate(public.as_ref(), sig.as_ref());
+    }
+    fn decode_public(bytes: &[u8]) -> Result<G2Affine, Error> {
+        decode_g2(bytes)
+    }
+    fn decode_signature(bytes: &[u8]) -> Result<G1Affine, Error> {
+        decode_g1(bytes)
+    }
+}
+
+/// Check `e(public, hashed) == e(generator, signature)` with one two-pair Miller loop and one
+/// final exponentiation. `hashed` is the message already hashed to the signature group.
+pub(crate) fn pairing_equation<V: Variant>(
+    public: &V::PublicAffine,
+    hashed: &V::SignatureAffine,
+    signature: &V::SignatureAffine,
+) -> bool {
+    use group::prime::PrimeCurveAffine as _;
+    // blst's Miller loop does not take a lone identity point; the equation is trivial then.
+    let trivial_left = bool::from(public.is_identity()) || bool::from(hashed.is_identity());
+    if trivial_left || bool::from(signature.is_identity()) {
+        return trivial_left && bool::from(signature.is_identity());
+    }
+    let mut ctx = blst::Pairing::new(false, &[]);
+    V::raw_pair(&mut ctx, public, hashed);
+    let neg_gen = -V::PublicAffine::generator();
+    V::raw_pair(&mut ctx, &neg_gen, signature);
+    ctx.commit();
+    ctx.finalverify(None)
+}
