@@ -58,11 +58,6 @@ impl SoftFloat {
         SoftFloat::from_u64(num).div_u64(den)
     }
 
-    /// True for zero.
-    pub(crate) fn is_zero(self) -> bool {
-        self.m == 0
-    }
-
     /// Product, truncated to 128 significant bits.
     #[inline]
     pub(crate) fn mul(self, other: SoftFloat) -> SoftFloat {
@@ -145,6 +140,31 @@ impl SoftFloat {
                 m,
                 e: self.e - lz as i64,
             }
+        }
+    }
+
+    /// Sum of two non-negative values, truncated to 128 significant bits (relative error below
+    /// `2^-126`: the smaller operand is shifted with truncation, then a carry may drop one more bit).
+    pub(crate) fn add(self, other: SoftFloat) -> SoftFloat {
+        if self.m == 0 {
+            return other;
+        }
+        if other.m == 0 {
+            return self;
+        }
+        let (big, small) = if self.e >= other.e {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let shift = big.e - small.e;
+        let aligned = if shift >= 128 { 0 } else { small.m >> shift };
+        match big.m.overflowing_add(aligned) {
+            (sum, false) => SoftFloat { m: sum, e: big.e },
+            (sum, true) => SoftFloat {
+                m: (sum >> 1) | (1 << 127),
+                e: big.e + 1,
+            },
         }
     }
 
@@ -231,6 +251,20 @@ mod tests {
         assert_eq!(SoftFloat::ratio(1, 4).to_fixed127(), 1 << 125);
         assert_eq!(SoftFloat::ratio(1, 3).to_fixed127(), (1u128 << 127) / 3);
         assert_eq!(SoftFloat::from_u64(1 << 40).log2_floor(), Some(40));
+        assert_eq!(
+            SoftFloat::from_u64(u64::MAX)
+                .add(SoftFloat::from_u64(1))
+                .log2_floor(),
+            Some(64)
+        );
+        assert_eq!(
+            SoftFloat::from_u64(5).add(SoftFloat::from_u64(7)),
+            SoftFloat::from_u64(12)
+        );
+        assert_eq!(
+            SoftFloat::ratio(1, 2).add(SoftFloat::ZERO),
+            SoftFloat::ratio(1, 2)
+        );
     }
 
     proptest! {
