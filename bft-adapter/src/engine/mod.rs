@@ -1,0 +1,459 @@
+//! The sans-IO BA* engine: `handle(now, input) -> Step { actions }`.
+//!
+//! Implements the period structure of Chen, Gorbunov, Micali and Vlachos, "Algorand Agreement:
+//! Super Fast and Partition Resilient Byzantine Agreement" (the protocol called BA* here), with
+//! threshold-signed bundles:
+//!
+//! 1. **Propose** (period start): every selected proposer proposes its own value in period 1 or
+//!    after a ⊥ next-quorum, else the pinned value v̄ of the previous period.
+//! 2. **Soft** (filter timer, 2λ): soft-vote the lowest-priority valid proposal, or v̄.
+//! 3. **Cert**: on a soft quorum for a valid v, cert-vote v (before next-voting). A cert quorum
+//!    combines into a [`Certificate`] and decides.
+//! 4. **Next** (next timer): next-vote the certified value, else ⊥ after a ⊥ quorum, else v̄
+//!    (or ⊥ when nothing is pinned).
+//! 5. **NextLate**: after step 4, next-vote v on seeing its soft quorum, and ⊥ after a ⊥
+//!    quorum of the previous period if not certified.
+//!
+//! A next-quorum (Next and NextLate votes counted together) for x in period p moves the node to
+//! p+1 with v̄ = x. Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
+//!
+//! Assumptions: point-to-point channels authenticate the *sender* (`from` in
+//! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
+//! reads no clock, randomness, network or disk; its caller must carry out [`Action::Persist`]
+//! before any later [`Action::Broadcast`] / [`Action::Send`] so a restarted node never
+//! equivocates.
+//!
+//! [`Committee`]: crate::traits::Committee
+
+mod receive;
+mod rules;
+pub(crate) mod tally;
+
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::traits::{Committee, Signer, Sortition, Verifier};
+use crate::types::{Certificate, Decided, Epoch, Height, NodeId, Period, Proposal, Seed, Time, ValueId, Vote, VoteStep, VoteValue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tally::StepTally;
+
+/// The crypto and committee adapters an engine uses.
+#[derive(Clone)]
+pub struct Adapters {
+    /// The epoch's committee.
+    pub committee: Arc<dyn Committee>,
+    /// This node's sortition (its own credentials; everyone's verification).
+    pub sortition: Arc<dyn Sortition>,
+    /// This node's signing key.
+    pub signer: Arc<dyn Signer>,
+    /// Public verification and combination.
+    pub verifier: Arc<dyn Verifier>,
+}
+
+/// Protocol timeouts in milliseconds (multiplied by `min(period, max_backoff)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeouts {
+    /// From period start to the soft vote (Algorand's 2λ).
+    pub filter_ms: u64,
+    /// From period start to the first next-vote (Algorand's λ + Λ).
+    pub next_ms: u64,
+    /// Interval at which a node re-sends its current votes (recovers from message loss).
+    pub resend_ms: u64,
+    /// Largest period multiplier applied to the timeouts above.
+    pub max_backoff: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { filter_ms: 200, next_ms: 600, resend_ms: 1_200, max_backoff: 8 }
+    }
+}
+
+/// Static configuration of one engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// This node's seat.
+    pub id: NodeId,
+    /// The committee epoch.
+    pub epoch: Epoch,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// How many periods ahead of the current one votes are buffered.
+    pub period_window: u32,
+    /// How many decided heights are kept to answer catch-up requests.
+    pub retained_decisions: usize,
+}
+
+impl Config {
+    /// A configuration with default timeouts and windows.
+    pub fn new(id: NodeId, epoch: Epoch) -> Self {
+        Config { id, epoch, timeouts: Timeouts::default(), period_window: 16, retained_decisions: 64 }
+    }
+}
+
+/// A timer the engine asks its host to arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TimerId {
+    /// The soft-vote (filter) timer of a period.
+    Filter(Height, Period),
+    /// The first next-vote timer of a period.
+    Next(Height, Period),
+    /// The periodic re-send timer of a height.
+    Resend(Height),
+}
+
+/// An input to the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Start (or resume after [`Engine::restore`]): arms timers and asks for a value.
+    Start,
+    /// Bytes received from an authenticated peer.
+    Message {
+        /// The transport sender.
+        from: NodeId,
+        /// The raw bytes.
+        bytes: Vec<u8>,
+    },
+    /// A timer fired.
+    Timer(TimerId),
+    /// The application's answer to [`Action::RequestValue`].
+    ProposedValue {
+        /// Height asked for.
+        height: Height,
+        /// The value.
+        value: Vec<u8>,
+    },
+    /// The application's answer to [`Action::ValidateValue`].
+    ValueValidated {
+        /// Height.
+        height: Height,
+        /// The value's id.
+        value_id: ValueId,
+        /// Verdict.
+        valid: bool,
+    },
+}
+
+/// An effect the host must carry out, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send to every other seat.
+    Broadcast {
+        /// Encoded message.
+        bytes: Vec<u8>,
+    },
+    /// Send to one seat.
+    Send {
+        /// Recipient.
+        to: NodeId,
+        /// Encoded message.
+        bytes: Vec<u8>,
+    },
+    /// Arm (or re-arm) a timer.
+    SetTimer {
+        /// Which timer.
+        id: TimerId,
+        /// When it should fire.
+        at: Time,
+    },
+    /// Disarm a timer.
+    CancelTimer {
+        /// Which timer.
+        id: TimerId,
+    },
+    /// Ask the application for a value to propose at a height.
+    RequestValue {
+        /// Height.
+        height: Height,
+    },
+    /// Ask the application to validate a proposed value.
+    ValidateValue {
+        /// Height.
+        height: Height,
+        /// The value's id.
+        value_id: ValueId,
+        /// The value.
+        value: Vec<u8>,
+    },
+    /// Durably store this state before carrying out any later action (a write barrier).
+    Persist(Box<PersistedState>),
+    /// A height is decided.
+    Decide {
+        /// The decided value and its certificate.
+        decided: Decided,
+    },
+    /// Misbehaviour was detected.
+    Evidence(Evidence),
+}
+
+/// The actions produced by one call to [`Engine::handle`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Effects, in the order they must be carried out.
+    pub actions: Vec<Action>,
+}
+
+/// What an engine must find again after a crash: enough to never sign conflicting votes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersistedState {
+    /// Current height.
+    pub height: Height,
+    /// Current period.
+    pub period: Period,
+    /// Sortition seed of the current height.
+    pub seed: Seed,
+    /// Next-quorums seen for the previous period (they pin v̄ or release it).
+    pub previous_next_quorums: Vec<VoteValue>,
+    /// Every vote this node signed at the current height.
+    pub own_votes: Vec<Vote>,
+    /// Every proposal this node signed at the current height.
+    pub own_proposals: Vec<Proposal>,
+    /// The last decision, to help peers catch up.
+    pub last_decided: Option<Decided>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Validity {
+    Pending,
+    Valid,
+    Invalid,
+}
+
+#[derive(Clone, Debug)]
+struct ProposalEntry {
+    priority: crate::types::Priority,
+    value_id: ValueId,
+    bytes: Vec<u8>,
+}
+
+/// State of the height being decided.
+#[derive(Default)]
+struct Round {
+    values: BTreeMap<ValueId, (Vec<u8>, Option<Validity>)>,
+    proposals: BTreeMap<Period, BTreeMap<NodeId, ProposalEntry>>,
+    /// Keyed by (period, step) with `NextLate` folded into `Next`.
+    tallies: BTreeMap<(Period, VoteStep), StepTally>,
+    soft_quorum: BTreeMap<Period, ValueId>,
+    next_quorum: BTreeMap<Period, BTreeSet<VoteValue>>,
+    own_votes: BTreeMap<(Period, VoteStep), Vec<Vote>>,
+    own_proposals: BTreeMap<Period, Proposal>,
+    own_value: Option<Vec<u8>>,
+    value_requested: bool,
+    filter_expired: bool,
+    next_expired: bool,
+    certificate: Option<Certificate>,
+}
+
+/// One node's BA* state machine.
+pub struct Engine {
+    config: Config,
+    adapters: Adapters,
+    height: Height,
+    period: Period,
+    seed: Seed,
+    round: Round,
+    recent: BTreeMap<Height, Decided>,
+    future: Vec<(NodeId, Vec<u8>)>,
+    last_sync: BTreeMap<(NodeId, Height), Time>,
+    reported: BTreeSet<(NodeId, EvidenceKind, Height)>,
+    now: Time,
+    out: Vec<Action>,
+}
+
+/// At most this many messages for the next height are buffered.
+const FUTURE_BUFFER: usize = 4096;
+
+impl Engine {
+    /// A fresh engine at height 1, period 1, with the genesis sortition seed.
+    pub fn new(config: Config, adapters: Adapters, genesis_seed: Seed) -> Self {
+        Engine {
+            config,
+            adapters,
+            height: Height(1),
+            period: Period(1),
+            seed: genesis_seed,
+            round: Round::default(),
+            recent: BTreeMap::new(),
+            future: Vec::new(),
+            last_sync: BTreeMap::new(),
+            reported: BTreeSet::new(),
+            now: Time(0),
+            out: Vec::new(),
+        }
+    }
+
+    /// An engine resumed from its last [`Action::Persist`]; feed it [`Input::Start`] next.
+    pub fn restore(config: Config, adapters: Adapters, state: PersistedState) -> Self {
+        let mut engine = Engine::new(config, adapters, state.seed);
+        engine.height = state.height;
+        engine.period = state.period;
+        if state.period.0 > 1 {
+            let previous = Period(state.period.0 - 1);
+            engine.round.next_quorum.insert(previous, state.previous_next_quorums.into_iter().collect());
+        }
+        for proposal in state.own_proposals {
+            let id = engine.adapters.verifier.value_id(&proposal.value);
+            engine.round.values.insert(id, (proposal.value.clone(), Some(Validity::Valid)));
+            engine.round.own_proposals.insert(proposal.period, proposal);
+        }
+        for vote in state.own_votes {
+            engine.record_own_vote(vote);
+        }
+        if let Some(decided) = state.last_decided {
+            engine.recent.insert(decided.certificate.height, decided);
+        }
+        engine
+    }
+
+    /// The height being decided.
+    pub fn height(&self) -> Height {
+        self.height
+    }
+
+    /// The current period.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// This node's seat.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// Processes one input and returns the resulting actions.
+    pub fn handle(&mut self, now: Time, input: Input) -> Step {
+        self.now = now;
+        match input {
+            Input::Start => self.enter_period(self.period, true),
+            Input::Message { from, bytes } => self.on_bytes(from, bytes),
+            Input::Timer(id) => self.on_timer(id),
+            Input::ProposedValue { height, value } => {
+                if height == self.height && self.round.own_value.is_none() {
+                    let id = self.adapters.verifier.value_id(&value);
+                    self.round.values.insert(id, (value.clone(), Some(Validity::Valid)));
+                    self.round.own_value = Some(value);
+                }
+            }
+            Input::ValueValidated { height, value_id, valid } => self.on_validated(height, value_id, valid),
+        }
+        self.progress();
+        Step { actions: std::mem::take(&mut self.out) }
+    }
+
+    fn on_timer(&mut self, id: TimerId) {
+        match id {
+            TimerId::Filter(h, p) if h == self.height && p == self.period => self.round.filter_expired = true,
+            TimerId::Next(h, p) if h == self.height && p == self.period => self.round.next_expired = true,
+            TimerId::Resend(h) if h == self.height => {
+                self.resend();
+                self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
+            }
+            _ => {} // stale timer: no-op
+        }
+    }
+
+    fn backoff(&self) -> u64 {
+        u64::from(self.period.0.clamp(1, self.config.timeouts.max_backoff.max(1)))
+    }
+
+    fn arm(&mut self, id: TimerId, after_ms: u64) {
+        self.out.push(Action::SetTimer { id, at: Time(self.now.0.saturating_add(after_ms)) });
+    }
+
+    /// Enters `period` of the current height (re-arming timers on a fresh start).
+    fn enter_period(&mut self, period: Period, start: bool) {
+        let old = self.period;
+        if !start {
+            self.out.push(Action::CancelTimer { id: TimerId::Filter(self.height, old) });
+            self.out.push(Action::CancelTimer { id: TimerId::Next(self.height, old) });
+        }
+        self.period = period;
+        self.round.filter_expired = false;
+        self.round.next_expired = false;
+        let factor = self.backoff();
+        let t = self.config.timeouts;
+        self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
+        self.arm(TimerId::Next(self.height, period), t.next_ms * factor);
+        if start {
+            self.arm(TimerId::Resend(self.height), t.resend_ms);
+            if self.round.own_value.is_none() && !self.round.value_requested {
+                self.round.value_requested = true;
+                self.out.push(Action::RequestValue { height: self.height });
+            }
+        }
+        // Drop tallies and proposals that can no longer matter (cert votes of any period still
+        // decide, so they are kept for the height).
+        let keep_from = Period(period.0.saturating_sub(1));
+        self.round.tallies.retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
+        self.round.proposals.retain(|p, _| *p >= keep_from);
+    }
+
+    /// Records a decision and moves to the next height.
+    fn decide(&mut self, decided: Decided) {
+        let height = self.height;
+        self.out.push(Action::CancelTimer { id: TimerId::Filter(height, self.period) });
+        self.out.push(Action::CancelTimer { id: TimerId::Next(height, self.period) });
+        self.out.push(Action::CancelTimer { id: TimerId::Resend(height) });
+        self.seed = self.adapters.verifier.beacon_seed(&decided.certificate.beacon);
+        self.recent.insert(height, decided.clone());
+        while self.recent.len() > self.config.retained_decisions.max(1) {
+            self.recent.pop_first();
+        }
+        self.last_sync.retain(|(_, h), _| *h > height);
+        self.height = Height(height.0 + 1);
+        self.period = Period(1);
+        self.round = Round::default();
+        self.persist();
+        self.out.push(Action::Decide { decided });
+        self.enter_period(Period(1), true);
+        for (from, bytes) in std::mem::take(&mut self.future) {
+            self.on_bytes(from, bytes);
+        }
+    }
+
+    fn persist(&mut self) {
+        let previous = Period(self.period.0.saturating_sub(1));
+        let state = PersistedState {
+            height: self.height,
+            period: self.period,
+            seed: self.seed,
+            previous_next_quorums: self.round.next_quorum.get(&previous).map(|s| s.iter().copied().collect()).unwrap_or_default(),
+            own_votes: self.round.own_votes.values().flatten().cloned().collect(),
+            own_proposals: self.round.own_proposals.values().cloned().collect(),
+            last_decided: self.recent.values().next_back().cloned(),
+        };
+        self.out.push(Action::Persist(Box::new(state)));
+    }
+
+    fn report(&mut self, culprit: NodeId, kind: EvidenceKind, height: Height, proof: Vec<Vec<u8>>) {
+        if culprit == self.config.id || !self.reported.insert((culprit, kind, height)) {
+            return;
+        }
+        self.out.push(Action::Evidence(Evidence { culprit, kind, height, proof }));
+    }
+
+    /// Re-broadcasts this node's current-period votes and proposal, and the previous period's
+    /// next-votes, so peers recover from lost messages.
+    fn resend(&mut self) {
+        let p = self.period;
+        let previous = Period(p.0.saturating_sub(1));
+        let mut messages = Vec::new();
+        if let Some(prop) = self.round.own_proposals.get(&p) {
+            messages.push(crate::types::Message::Proposal(prop.clone()));
+        }
+        for ((vp, step), votes) in &self.round.own_votes {
+            if *vp == p || (*vp == previous && step.is_next()) {
+                messages.extend(votes.iter().cloned().map(crate::types::Message::Vote));
+            }
+        }
+        if self.round.certificate.is_some() {
+            messages.push(crate::types::Message::SyncRequest { height: self.height });
+        }
+        for m in messages {
+            self.out.push(Action::Broadcast { bytes: crate::codec::encode(&m) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

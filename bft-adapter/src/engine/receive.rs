@@ -1,0 +1,234 @@
+//! Ingesting peer messages: filtering stale and duplicate input, checking credentials and
+//! signatures, detecting equivocation, and answering catch-up requests.
+
+use super::rules::tally_step;
+use super::tally::{AddOutcome, Entry};
+use super::{Action, Engine, ProposalEntry, Validity, FUTURE_BUFFER};
+use crate::codec::{decode, encode};
+use crate::evidence::EvidenceKind;
+use crate::types::{beacon_message, proposal_message, Decided, Height, Message, NodeId, Proposal, ValueId, Vote, VoteStep, VoteValue};
+
+impl Engine {
+    pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
+        if from == self.config.id {
+            return;
+        }
+        if !self.adapters.committee.is_member(from) {
+            return; // not a peer of this committee: drop without evidence (no proof possible)
+        }
+        let message = match decode(&bytes) {
+            Ok(m) => m,
+            Err(_) => return self.report(from, EvidenceKind::Malformed, Height(0), vec![bytes]),
+        };
+        let height = message.height();
+        match &message {
+            Message::SyncRequest { height } => return self.on_sync_request(from, *height),
+            Message::Decided(d) => return self.on_decided(from, d.clone(), bytes),
+            _ => {}
+        }
+        if height < self.height {
+            // Stale: a lagging peer. Help it catch up; otherwise a no-op.
+            return self.send_decision(from, height);
+        }
+        if height > self.height {
+            if height.0 == self.height.0 + 1 && self.future.len() < FUTURE_BUFFER {
+                self.future.push((from, bytes));
+            }
+            return self.request_sync(from);
+        }
+        match message {
+            Message::Proposal(p) => self.on_proposal(from, p, bytes),
+            Message::Vote(v) => self.on_vote(from, v, bytes),
+            _ => {}
+        }
+    }
+
+    fn rate_limited(&mut self, peer: NodeId, height: Height) -> bool {
+        let interval = self.config.timeouts.resend_ms;
+        let now = self.now;
+        match self.last_sync.get(&(peer, height)) {
+            Some(t) if now.0 < t.0.saturating_add(interval) => true,
+            _ => {
+                self.last_sync.insert((peer, height), now);
+                false
+            }
+        }
+    }
+
+    fn send_decision(&mut self, to: NodeId, height: Height) {
+        if let Some(decided) = self.recent.get(&height).cloned() {
+            if !self.rate_limited(to, height) {
+                self.out.push(Action::Send { to, bytes: encode(&Message::Decided(decided)) });
+            }
+        }
+    }
+
+    fn request_sync(&mut self, to: NodeId) {
+        let h = self.height;
+        if !self.rate_limited(to, h) {
+            self.out.push(Action::Send { to, bytes: encode(&Message::SyncRequest { height: h }) });
+        }
+    }
+
+    fn on_sync_request(&mut self, from: NodeId, height: Height) {
+        if height < self.height {
+            self.send_decision(from, height);
+        }
+    }
+
+    /// A self-verifying decision for the current height lets a lagging node skip its votes.
+    fn on_decided(&mut self, from: NodeId, decided: Decided, bytes: Vec<u8>) {
+        let cert = &decided.certificate;
+        if cert.height != self.height || cert.epoch != self.config.epoch {
+            if cert.height > self.height {
+                self.request_sync(from);
+            }
+            return;
+        }
+        let verifier = self.adapters.verifier.clone();
+        let ok = verifier.value_id(&decided.value) == cert.value_id
+            && verifier.verify_certificate(&cert.message(), &cert.signature)
+            && verifier.verify_certificate(&cert.beacon_message(), &cert.beacon);
+        if !ok {
+            return self.report(from, EvidenceKind::InvalidCertificate, cert.height, vec![bytes]);
+        }
+        self.decide(decided);
+    }
+
+    fn window_ok(&self, period: crate::types::Period, step: Option<VoteStep>) -> bool {
+        let upper = self.period.0.saturating_add(self.config.period_window);
+        let lower = if step == Some(VoteStep::Cert) { 1 } else { self.period.0.saturating_sub(1) };
+        period.0 >= lower.max(1) && period.0 <= upper
+    }
+
+    fn on_proposal(&mut self, from: NodeId, proposal: Proposal, bytes: Vec<u8>) {
+        if proposal.epoch != self.config.epoch || !self.window_ok(proposal.period, None) {
+            return;
+        }
+        if proposal.proposer != from {
+            return self.report(from, EvidenceKind::Impersonation, proposal.height, vec![bytes]);
+        }
+        if let Some(existing) = self.round.proposals.get(&proposal.period).and_then(|m| m.get(&from)) {
+            if existing.bytes == bytes {
+                return; // duplicate
+            }
+            let value_id = self.adapters.verifier.value_id(&proposal.value);
+            let message = proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
+            if value_id != existing.value_id && self.adapters.verifier.verify_share(from, &message, &proposal.signature) {
+                let proof = vec![existing.bytes.clone(), bytes];
+                return self.report(from, EvidenceKind::ConflictingProposals, proposal.height, proof);
+            }
+            return;
+        }
+        self.accept_proposal(proposal, bytes, false);
+    }
+
+    /// Checks and stores a proposal (ours are trusted), asking the application to validate new
+    /// values that could win.
+    pub(super) fn accept_proposal(&mut self, proposal: Proposal, bytes: Vec<u8>, own: bool) {
+        let (h, p, from) = (proposal.height, proposal.period, proposal.proposer);
+        let sortition = self.adapters.sortition.clone();
+        let Some(priority) = sortition.verify_proposer(from, &self.seed, h, p, &proposal.credential) else {
+            return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
+        };
+        let value_id = self.adapters.verifier.value_id(&proposal.value);
+        if !own {
+            let message = proposal_message(proposal.epoch, h, p, value_id);
+            if !self.adapters.verifier.verify_share(from, &message, &proposal.signature) {
+                return self.report(from, EvidenceKind::InvalidSignature, h, vec![bytes]);
+            }
+        }
+        self.round.proposals.entry(p).or_default().insert(from, ProposalEntry { priority, value_id, bytes });
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.round.values.entry(value_id) {
+            slot.insert((proposal.value.clone(), Some(Validity::Pending)));
+            self.out.push(Action::ValidateValue { height: h, value_id, value: proposal.value });
+        } else if let Some((_, validity @ None)) = self.round.values.get_mut(&value_id) {
+            *validity = Some(Validity::Pending);
+            self.out.push(Action::ValidateValue { height: h, value_id, value: proposal.value });
+        }
+    }
+
+    pub(super) fn on_validated(&mut self, height: Height, value_id: ValueId, valid: bool) {
+        if height != self.height {
+            return;
+        }
+        let Some((_, validity)) = self.round.values.get_mut(&value_id) else { return };
+        if *validity != Some(Validity::Pending) {
+            return;
+        }
+        *validity = Some(if valid { Validity::Valid } else { Validity::Invalid });
+        if !valid {
+            let culprits: Vec<(NodeId, Vec<u8>)> = self
+                .round
+                .proposals
+                .values()
+                .flat_map(|m| m.iter())
+                .filter(|(_, e)| e.value_id == value_id)
+                .map(|(n, e)| (*n, e.bytes.clone()))
+                .collect();
+            for (culprit, bytes) in culprits {
+                self.report(culprit, EvidenceKind::InvalidValue, height, vec![bytes]);
+            }
+        }
+    }
+
+    fn on_vote(&mut self, from: NodeId, vote: Vote, bytes: Vec<u8>) {
+        if vote.epoch != self.config.epoch || !self.window_ok(vote.period, Some(vote.step)) {
+            return;
+        }
+        if vote.voter != from {
+            return self.report(from, EvidenceKind::Impersonation, vote.height, vec![bytes]);
+        }
+        let malformed = match vote.step {
+            VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
+            VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
+            VoteStep::Next | VoteStep::NextLate => !vote.beacon_share.is_empty(),
+        };
+        if malformed {
+            return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
+        }
+        let key = (vote.period, tally_step(vote.step));
+        if let Some(existing) = self.round.tallies.get(&key).and_then(|t| t.get(from, vote.value)) {
+            if existing.bytes == bytes || existing.vote.step == vote.step {
+                return; // duplicate
+            }
+        }
+        let sortition = self.adapters.sortition.clone();
+        let weight = sortition.verify_voter(from, &self.seed, vote.height, vote.period, vote.step, &vote.credential).unwrap_or(0);
+        if weight == 0 {
+            return self.report(from, EvidenceKind::InvalidCredential, vote.height, vec![bytes]);
+        }
+        let entry = Entry { from, vote, weight, bytes };
+        let tally = self.round.tallies.entry(key).or_default();
+        match tally.add(entry.clone(), false) {
+            AddOutcome::Added | AddOutcome::Duplicate => {}
+            AddOutcome::Conflict(existing_value) => self.resolve_conflict(key, existing_value, entry),
+        }
+    }
+
+    /// One voter sent two different votes for one step: check both signatures individually
+    /// (rare path) so that neither a forgery nor a bad relay can frame an honest voter.
+    fn resolve_conflict(&mut self, key: (crate::types::Period, VoteStep), existing_value: VoteValue, new: Entry) {
+        if !self.entry_valid(&new) {
+            return self.report(new.from, EvidenceKind::InvalidSignature, new.vote.height, vec![new.bytes]);
+        }
+        let Some(tally) = self.round.tallies.get_mut(&key) else { return };
+        let Some(existing) = tally.get(new.vote.voter, existing_value).cloned() else { return };
+        let pending = tally.is_pending(existing.vote.voter, existing_value);
+        if pending && !self.entry_valid(&existing) {
+            if let Some(tally) = self.round.tallies.get_mut(&key) {
+                tally.remove(existing.vote.voter, existing_value);
+                let _ = tally.add(new, false);
+            }
+            return self.report(existing.from, EvidenceKind::InvalidSignature, existing.vote.height, vec![existing.bytes]);
+        }
+        let voter = new.vote.voter;
+        self.report(voter, EvidenceKind::Equivocation, new.vote.height, vec![existing.bytes, new.bytes]);
+    }
+
+    fn entry_valid(&self, e: &Entry) -> bool {
+        let v = &self.adapters.verifier;
+        v.verify_share(e.vote.voter, &e.vote.message(), &e.vote.signature)
+            && (e.vote.step != VoteStep::Cert || v.verify_share(e.vote.voter, &beacon_message(e.vote.epoch, e.vote.height), &e.vote.beacon_share))
+    }
+}

@@ -1,0 +1,277 @@
+//! The BA* transition rules, evaluated after every input until nothing changes.
+
+use super::tally::{AddOutcome, Entry};
+use super::{Action, Engine, Validity};
+use crate::codec::encode;
+use crate::traits::Share;
+use crate::types::{beacon_message, proposal_message, Certificate, Decided, Message, Period, Proposal, ValueId, Vote, VoteStep, VoteValue};
+
+/// Which tally a step's votes are counted in: the two next-vote steps share one.
+pub(crate) fn tally_step(step: VoteStep) -> VoteStep {
+    if step.is_next() {
+        VoteStep::Next
+    } else {
+        step
+    }
+}
+
+impl Engine {
+    /// Applies every enabled rule until a fixed point (bounded: each rule fires at most once
+    /// per period, and heights/periods only grow).
+    pub(super) fn progress(&mut self) {
+        for _ in 0..64 {
+            let before = (self.height, self.period, self.out.len());
+            self.check_quorums();
+            self.try_propose();
+            self.try_soft_vote();
+            self.try_cert_vote();
+            self.try_next_vote();
+            self.try_next_late_vote();
+            if before == (self.height, self.period, self.out.len()) {
+                break;
+            }
+        }
+    }
+
+    fn voted(&self, period: Period, step: VoteStep) -> &[Vote] {
+        self.round.own_votes.get(&(period, step)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn is_valid(&self, id: &ValueId) -> bool {
+        matches!(self.round.values.get(id), Some((_, Some(Validity::Valid))))
+    }
+
+    /// v̄ and "⊥ released" for the current period, from the previous period's next-quorums.
+    fn pinned(&self) -> (Option<ValueId>, bool) {
+        if self.period.0 <= 1 {
+            return (None, true);
+        }
+        let previous = Period(self.period.0 - 1);
+        let Some(set) = self.round.next_quorum.get(&previous) else { return (None, false) };
+        let pinned = set.iter().find_map(|v| match v {
+            VoteValue::Value(id) => Some(*id),
+            VoteValue::Bottom => None,
+        });
+        (pinned, set.contains(&VoteValue::Bottom))
+    }
+
+    /// Step 1: propose own value (period 1 or after ⊥) or re-propose v̄.
+    fn try_propose(&mut self) {
+        let (h, p) = (self.height, self.period);
+        if self.round.own_proposals.contains_key(&p) || self.round.next_expired {
+            return;
+        }
+        let (pinned, released) = self.pinned();
+        let value = if released {
+            self.round.own_value.clone()
+        } else {
+            pinned.and_then(|id| self.round.values.get(&id).map(|(bytes, _)| bytes.clone()))
+        };
+        let Some(value) = value else { return };
+        let Some(credential) = self.adapters.sortition.proposer_credential(&self.seed, h, p) else {
+            // Not selected: remember that we considered this period.
+            return;
+        };
+        let value_id = self.adapters.verifier.value_id(&value);
+        let signature = self.adapters.signer.sign(&proposal_message(self.config.epoch, h, p, value_id));
+        let proposal = Proposal { epoch: self.config.epoch, height: h, period: p, proposer: self.config.id, credential, value, signature };
+        let bytes = encode(&Message::Proposal(proposal.clone()));
+        self.round.own_proposals.insert(p, proposal.clone());
+        self.persist();
+        self.out.push(Action::Broadcast { bytes: bytes.clone() });
+        self.accept_proposal(proposal, bytes, true);
+    }
+
+    /// The lowest-priority proposal of the current period, if its value is known to be valid.
+    /// `None` while the best one is still being validated.
+    fn best_proposal(&self) -> Option<ValueId> {
+        let proposals = self.round.proposals.get(&self.period)?;
+        let mut ranked: Vec<_> = proposals.iter().collect();
+        ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
+        for (_, entry) in ranked {
+            match self.round.values.get(&entry.value_id).and_then(|(_, v)| *v) {
+                Some(Validity::Valid) => return Some(entry.value_id),
+                Some(Validity::Invalid) => continue,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Step 2: at the filter timer, soft-vote the best proposal (or v̄ when pinned).
+    fn try_soft_vote(&mut self) {
+        let p = self.period;
+        if !self.round.filter_expired || !self.voted(p, VoteStep::Soft).is_empty() || !self.voted(p, VoteStep::Next).is_empty() {
+            return;
+        }
+        let (pinned, released) = self.pinned();
+        let choice = if released { self.best_proposal() } else { pinned };
+        if let Some(id) = choice {
+            self.cast_vote(VoteStep::Soft, VoteValue::Value(id));
+        }
+    }
+
+    /// Step 3: cert-vote a valid value with a soft quorum, before next-voting.
+    fn try_cert_vote(&mut self) {
+        let p = self.period;
+        if !self.voted(p, VoteStep::Cert).is_empty() || !self.voted(p, VoteStep::Next).is_empty() || self.round.next_expired {
+            return;
+        }
+        if let Some(id) = self.round.soft_quorum.get(&p).copied() {
+            if self.is_valid(&id) {
+                self.cast_vote(VoteStep::Cert, VoteValue::Value(id));
+            }
+        }
+    }
+
+    /// Step 4: at the next timer, next-vote the certified value, ⊥ after a ⊥ quorum, or v̄.
+    fn try_next_vote(&mut self) {
+        let p = self.period;
+        if !self.round.next_expired || !self.voted(p, VoteStep::Next).is_empty() {
+            return;
+        }
+        let certified = self.voted(p, VoteStep::Cert).first().map(|v| v.value);
+        let (pinned, released) = self.pinned();
+        let value = match certified {
+            Some(v) => v,
+            None if p.0 >= 2 && released => VoteValue::Bottom,
+            None => pinned.map(VoteValue::Value).unwrap_or(VoteValue::Bottom),
+        };
+        self.cast_vote(VoteStep::Next, value);
+    }
+
+    /// Step 5: after step 4, next-vote a value with a soft quorum, and ⊥ after a ⊥ quorum if
+    /// not certified.
+    fn try_next_late_vote(&mut self) {
+        let p = self.period;
+        let Some(first) = self.voted(p, VoteStep::Next).first().map(|v| v.value) else { return };
+        let late: Vec<VoteValue> = self.voted(p, VoteStep::NextLate).iter().map(|v| v.value).collect();
+        if let Some(id) = self.round.soft_quorum.get(&p).copied() {
+            let v = VoteValue::Value(id);
+            if first != v && !late.iter().any(|x| *x != VoteValue::Bottom) && self.is_valid(&id) {
+                self.cast_vote(VoteStep::NextLate, v);
+            }
+        }
+        let (_, released) = self.pinned();
+        let late: Vec<VoteValue> = self.voted(p, VoteStep::NextLate).iter().map(|v| v.value).collect();
+        if p.0 >= 2
+            && released
+            && self.voted(p, VoteStep::Cert).is_empty()
+            && first != VoteValue::Bottom
+            && !late.contains(&VoteValue::Bottom)
+        {
+            self.cast_vote(VoteStep::NextLate, VoteValue::Bottom);
+        }
+    }
+
+    /// Signs, persists (barrier), broadcasts and counts a vote of our own.
+    fn cast_vote(&mut self, step: VoteStep, value: VoteValue) {
+        let (h, p) = (self.height, self.period);
+        let Some(credential) = self.adapters.sortition.voter_credential(&self.seed, h, p, step) else {
+            // Not on this step's committee (sampled mode). Record nothing; others decide.
+            return;
+        };
+        let message = crate::types::vote_message(self.config.epoch, h, p, step, value);
+        let signature = self.adapters.signer.sign(&message);
+        let beacon_share = if step == VoteStep::Cert {
+            self.adapters.signer.sign(&beacon_message(self.config.epoch, h))
+        } else {
+            Vec::new()
+        };
+        let vote = Vote { epoch: self.config.epoch, height: h, period: p, step, value, voter: self.config.id, credential, signature, beacon_share };
+        self.record_own_vote(vote.clone());
+        self.persist();
+        self.out.push(Action::Broadcast { bytes: encode(&Message::Vote(vote)) });
+    }
+
+    /// Remembers and counts one of our own votes (also used on restore).
+    pub(super) fn record_own_vote(&mut self, vote: Vote) {
+        let key = (vote.period, vote.step);
+        let weight = self
+            .adapters
+            .sortition
+            .verify_voter(vote.voter, &self.seed, vote.height, vote.period, vote.step, &vote.credential)
+            .unwrap_or(0);
+        let bytes = encode(&Message::Vote(vote.clone()));
+        self.round.own_votes.entry(key).or_default().push(vote.clone());
+        let tally = self.round.tallies.entry((vote.period, tally_step(vote.step))).or_default();
+        let outcome = tally.add(Entry { from: self.config.id, vote, weight, bytes }, true);
+        debug_assert_ne!(outcome, AddOutcome::Conflict(VoteValue::Bottom));
+    }
+
+    /// Settles tallies that may hold a quorum and reacts to soft, cert and next quorums.
+    fn check_quorums(&mut self) {
+        let verifier = self.adapters.verifier.clone();
+        let committee = self.adapters.committee.clone();
+        let keys: Vec<_> = self.round.tallies.keys().copied().collect();
+        let mut invalid = Vec::new();
+        for key in keys {
+            let quorum = committee.quorum(key.1);
+            if let Some(tally) = self.round.tallies.get_mut(&key) {
+                let values: Vec<VoteValue> = tally.by_value.keys().copied().collect();
+                for value in values {
+                    let evicted = tally.by_value.get_mut(&value).map(|t| t.settle(quorum, verifier.as_ref())).unwrap_or_default();
+                    for e in evicted {
+                        tally.forget(e.vote.voter, value);
+                        invalid.push(e);
+                    }
+                }
+            }
+        }
+        for e in invalid {
+            self.report(e.from, crate::evidence::EvidenceKind::InvalidSignature, e.vote.height, vec![e.bytes]);
+        }
+        let quorums: Vec<((Period, VoteStep), VoteValue)> = self
+            .round
+            .tallies
+            .iter()
+            .flat_map(|(k, t)| t.quorum_values(committee.quorum(k.1)).into_iter().map(move |v| (*k, v)))
+            .collect();
+        for ((p, step), value) in quorums {
+            match (step, value) {
+                (VoteStep::Soft, VoteValue::Value(id)) => {
+                    self.round.soft_quorum.entry(p).or_insert(id);
+                }
+                (VoteStep::Cert, VoteValue::Value(id)) => {
+                    if self.round.certificate.is_none() {
+                        self.round.certificate = self.combine_certificate(p, id);
+                    }
+                }
+                (VoteStep::Next, x) => {
+                    let new = self.round.next_quorum.entry(p).or_default().insert(x);
+                    if new && p >= self.period {
+                        self.enter_period(Period(p.0 + 1), false);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(cert) = self.round.certificate.clone() {
+            if let Some((value, _)) = self.round.values.get(&cert.value_id) {
+                let decided = Decided { certificate: cert, value: value.clone() };
+                self.decide(decided);
+            }
+        }
+    }
+
+    /// Combines a verified cert quorum (and its beacon shares) into a certificate.
+    fn combine_certificate(&self, period: Period, id: ValueId) -> Option<Certificate> {
+        let tally = self.round.tallies.get(&(period, VoteStep::Cert))?.by_value.get(&VoteValue::Value(id))?;
+        let quorum = self.adapters.committee.quorum(VoteStep::Cert);
+        let mut chosen = Vec::new();
+        let mut weight = 0;
+        for e in tally.verified.values() {
+            if weight >= quorum {
+                break;
+            }
+            weight += e.weight;
+            chosen.push(e);
+        }
+        let mut cert = Certificate { epoch: self.config.epoch, height: self.height, period, value_id: id, signature: Vec::new(), beacon: Vec::new() };
+        let shares: Vec<Share<'_>> = chosen.iter().map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature }).collect();
+        let beacon: Vec<Share<'_>> = chosen.iter().map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.beacon_share }).collect();
+        cert.signature = self.adapters.verifier.combine(&cert.message(), &shares).ok()?;
+        cert.beacon = self.adapters.verifier.combine(&cert.beacon_message(), &beacon).ok()?;
+        Some(cert)
+    }
+}

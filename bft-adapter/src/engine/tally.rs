@@ -1,0 +1,163 @@
+//! Vote tallies with lazy batch verification.
+//!
+//! Votes are stored unverified on arrival. Only when the verified plus pending weight for one
+//! (period, step, value) could reach a quorum are the pending partial signatures checked, all at
+//! once, with one [`Verifier::verify_batch`] call (two for cert votes: the vote and the beacon
+//! share). Invalid entries are named by the verifier (bisection) and evicted, so a node does one
+//! batch verification and, for cert votes, one combine per step in the common case, never one
+//! pairing per vote.
+
+use crate::traits::{Share, Verifier};
+use crate::types::{NodeId, Vote, VoteStep, VoteValue};
+use std::collections::BTreeMap;
+
+/// One vote as held in a tally.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    /// The transport sender (equal to the voter for accepted votes).
+    pub from: NodeId,
+    /// The vote.
+    pub vote: Vote,
+    /// Its verified sortition weight.
+    pub weight: u64,
+    /// Its encoding, kept as evidence material.
+    pub bytes: Vec<u8>,
+}
+
+/// The votes for one value in one (period, step).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ValueTally {
+    pub verified: BTreeMap<NodeId, Entry>,
+    pub pending: BTreeMap<NodeId, Entry>,
+    pub verified_weight: u64,
+    pub pending_weight: u64,
+}
+
+impl ValueTally {
+    /// If a quorum may exist, batch-verifies the pending votes; returns the evicted invalid ones.
+    pub fn settle(&mut self, quorum: u64, verifier: &dyn Verifier) -> Vec<Entry> {
+        if self.verified_weight >= quorum
+            || self.pending.is_empty()
+            || self.verified_weight + self.pending_weight < quorum
+        {
+            return Vec::new();
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_weight = 0;
+        let first = match pending.values().next() {
+            Some(e) => e,
+            None => return Vec::new(),
+        };
+        let message = first.vote.message();
+        let shares: Vec<Share<'_>> = pending
+            .values()
+            .map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature })
+            .collect();
+        let mut bad = verifier.verify_batch(&message, &shares).err().unwrap_or_default();
+        if first.vote.step == VoteStep::Cert {
+            let beacon = crate::types::beacon_message(first.vote.epoch, first.vote.height);
+            let beacon_shares: Vec<Share<'_>> = pending
+                .values()
+                .map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.beacon_share })
+                .collect();
+            bad.extend(verifier.verify_batch(&beacon, &beacon_shares).err().unwrap_or_default());
+        }
+        let mut invalid = Vec::new();
+        for (voter, entry) in pending {
+            if bad.contains(&voter) {
+                invalid.push(entry);
+            } else {
+                self.verified_weight += entry.weight;
+                self.verified.insert(voter, entry);
+            }
+        }
+        invalid
+    }
+}
+
+/// What happened when a vote was added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AddOutcome {
+    /// The same vote was already held: a no-op.
+    Duplicate,
+    /// Stored.
+    Added,
+    /// The voter already voted differently in this step.
+    Conflict(VoteValue),
+}
+
+/// All votes of one (period, step).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StepTally {
+    by_voter: BTreeMap<NodeId, Vec<VoteValue>>,
+    pub by_value: BTreeMap<VoteValue, ValueTally>,
+}
+
+impl StepTally {
+    /// Adds a vote; `trusted` votes (our own) skip verification.
+    ///
+    /// One vote per voter per step, except in [`VoteStep::NextLate`], where BA* lets an honest
+    /// node next-vote ⊥ and a value (one of each).
+    pub fn add(&mut self, entry: Entry, trusted: bool) -> AddOutcome {
+        let voter = entry.vote.voter;
+        let value = entry.vote.value;
+        let prior = self.by_voter.entry(voter).or_default();
+        if prior.contains(&value) {
+            return AddOutcome::Duplicate;
+        }
+        let conflicting = prior.iter().copied().find(|p| {
+            entry.vote.step != VoteStep::NextLate || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
+        });
+        if let Some(existing) = conflicting {
+            return AddOutcome::Conflict(existing);
+        }
+        prior.push(value);
+        let tally = self.by_value.entry(value).or_default();
+        if trusted {
+            tally.verified_weight += entry.weight;
+            tally.verified.insert(voter, entry);
+        } else {
+            tally.pending_weight += entry.weight;
+            tally.pending.insert(voter, entry);
+        }
+        AddOutcome::Added
+    }
+
+    /// The stored vote of `voter` for `value`, if any.
+    pub fn get(&self, voter: NodeId, value: VoteValue) -> Option<&Entry> {
+        let t = self.by_value.get(&value)?;
+        t.verified.get(&voter).or_else(|| t.pending.get(&voter))
+    }
+
+    /// True if `voter`'s vote for `value` is still unverified.
+    pub fn is_pending(&self, voter: NodeId, value: VoteValue) -> bool {
+        self.by_value.get(&value).is_some_and(|t| t.pending.contains_key(&voter))
+    }
+
+    /// Forgets a vote (found invalid), so the voter's genuine vote can still be counted.
+    pub fn remove(&mut self, voter: NodeId, value: VoteValue) {
+        if let Some(prior) = self.by_voter.get_mut(&voter) {
+            prior.retain(|v| *v != value);
+        }
+        if let Some(t) = self.by_value.get_mut(&value) {
+            if let Some(e) = t.pending.remove(&voter) {
+                t.pending_weight -= e.weight;
+            }
+            if let Some(e) = t.verified.remove(&voter) {
+                t.verified_weight -= e.weight;
+            }
+        }
+    }
+
+    /// Forgets votes evicted by [`ValueTally::settle`] from the per-voter index.
+    pub fn forget(&mut self, voter: NodeId, value: VoteValue) {
+        if let Some(prior) = self.by_voter.get_mut(&voter) {
+            prior.retain(|v| *v != value);
+        }
+    }
+
+    /// Values whose verified weight reaches `quorum`.
+    pub fn quorum_values(&self, quorum: u64) -> Vec<VoteValue> {
+        self.by_value.iter().filter(|(_, t)| t.verified_weight >= quorum).map(|(v, _)| *v).collect()
+    }
+}

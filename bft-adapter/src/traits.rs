@@ -1,0 +1,165 @@
+//! Adapter traits: the engine's only view of committees, sortition and signatures.
+//!
+//! A certificate scheme is a [`Committee`] (who votes, with how much weight, and how much weight
+//! makes a quorum), a [`Sortition`] (verifiable proposer and voter selection), a [`Signer`] (this
+//! node's partial signatures) and a [`Verifier`] (single and batched partial verification,
+//! combination into a certificate, certificate verification, and the two hashes the engine needs).
+//!
+//! The traits fit at least three schemes:
+//! - **threshold** (default): n = 3f+1 seats hold shares of a DKG'd key of degree 2f; a partial
+//!   signature is a share signature, `combine` interpolates 2f+1 of them into one BLS signature;
+//!   voter credentials are empty and every seat votes with weight 1.
+//! - **plain multisig**: the same committee, `combine` aggregates signatures and records a signer
+//!   bitmap in the certificate.
+//! - **sampled**: per-step committees drawn by VRF sortition; a vote carries the voter's
+//!   credential, whose verified weight counts towards Algorand-style thresholds, and `combine`
+//!   produces a BLS multisignature plus the voters' credentials.
+
+use crate::types::{Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
+
+/// One voter's contribution to a certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share<'a> {
+    /// The signer's seat.
+    pub signer: NodeId,
+    /// The signer's voter credential (empty in threshold mode).
+    pub credential: &'a [u8],
+    /// The partial signature.
+    pub signature: &'a [u8],
+}
+
+/// Why combination failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CombineError {
+    /// The shares do not reach the quorum.
+    #[error("not enough shares: {have} weight of {need}")]
+    NotEnoughShares {
+        /// Weight supplied.
+        have: u64,
+        /// Weight required.
+        need: u64,
+    },
+    /// Some shares are invalid; the caller should drop them.
+    #[error("invalid shares from {0:?}")]
+    InvalidShares(Vec<NodeId>),
+}
+
+/// The voting population of one epoch.
+pub trait Committee: Send + Sync {
+    /// Every seat that may propose or vote.
+    fn seats(&self) -> Vec<NodeId>;
+    /// True if `node` holds a seat.
+    fn is_member(&self, node: NodeId) -> bool;
+    /// Verified vote weight needed for a quorum in `step` (2f+1 in threshold mode).
+    fn quorum(&self, step: VoteStep) -> u64;
+}
+
+/// Verifiable selection of proposers and voters (VRF sortition, or "everyone" in threshold mode).
+///
+/// One instance belongs to one node: the `*_credential` methods use that node's secret.
+pub trait Sortition: Send + Sync {
+    /// This node's proposer credential for (seed, height, period), or `None` if not selected.
+    fn proposer_credential(&self, seed: &Seed, height: Height, period: Period) -> Option<Vec<u8>>;
+    /// Checks `node`'s proposer credential; returns its priority (lower wins).
+    fn verify_proposer(
+        &self,
+        node: NodeId,
+        seed: &Seed,
+        height: Height,
+        period: Period,
+        credential: &[u8],
+    ) -> Option<Priority>;
+    /// This node's voter credential for a step, or `None` if not selected to vote.
+    fn voter_credential(&self, seed: &Seed, height: Height, period: Period, step: VoteStep) -> Option<Vec<u8>>;
+    /// Checks `node`'s voter credential; returns its vote weight (0 or `None` = not selected).
+    fn verify_voter(
+        &self,
+        node: NodeId,
+        seed: &Seed,
+        height: Height,
+        period: Period,
+        step: VoteStep,
+        credential: &[u8],
+    ) -> Option<u64>;
+}
+
+/// This node's signing key (a DKG share, or an individual BLS key in multisig schemes).
+pub trait Signer: Send + Sync {
+    /// The seat this key signs for.
+    fn id(&self) -> NodeId;
+    /// A partial (share) signature over `message`.
+    fn sign(&self, message: &[u8]) -> Vec<u8>;
+}
+
+/// Public verification, combination and hashing for one epoch's committee.
+pub trait Verifier: Send + Sync {
+    /// Verifies one partial signature (used for proposals and to confirm equivocation evidence).
+    fn verify_share(&self, signer: NodeId, message: &[u8], signature: &[u8]) -> bool;
+    /// Verifies many partial signatures over one message at once (one batch, e.g. random linear
+    /// combination); on failure names exactly the invalid entries (e.g. by bisection, see
+    /// [`bisect_culprits`]).
+    fn verify_batch(&self, message: &[u8], shares: &[Share<'_>]) -> Result<(), Vec<NodeId>>;
+    /// Combines verified shares reaching a quorum into certificate bytes.
+    fn combine(&self, message: &[u8], shares: &[Share<'_>]) -> Result<Vec<u8>, CombineError>;
+    /// Verifies combined certificate bytes over `message` (self-contained: no votes needed).
+    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool;
+    /// The id of a value (a collision-resistant hash).
+    fn value_id(&self, value: &[u8]) -> ValueId;
+    /// The next height's sortition seed from this height's combined beacon signature.
+    fn beacon_seed(&self, beacon: &[u8]) -> Seed;
+}
+
+/// The application: supplies values to propose and judges proposed values.
+///
+/// The engine asks through [`crate::Action::RequestValue`] / [`crate::Action::ValidateValue`] and
+/// hears back through inputs, so validation can be asynchronous; hosts (and the simulator) use
+/// this trait to answer.
+pub trait Application {
+    /// A value to propose at `height` by `proposer`.
+    fn propose(&mut self, height: Height, proposer: NodeId) -> Vec<u8>;
+    /// Whether `value` is acceptable at `height`.
+    fn validate(&self, height: Height, value: &[u8]) -> bool;
+}
+
+/// Generic bisection for adapters whose batch check is all-or-nothing: finds every entry for
+/// which `batch_ok` fails, with O(k log n) batch calls for k culprits.
+pub fn bisect_culprits<T: Copy>(entries: &[T], batch_ok: &mut dyn FnMut(&[T]) -> bool, culprit: &dyn Fn(&T) -> NodeId) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![entries];
+    while let Some(part) = stack.pop() {
+        if part.is_empty() || batch_ok(part) {
+            continue;
+        }
+        if part.len() == 1 {
+            out.push(culprit(&part[0]));
+            continue;
+        }
+        let (left, right) = part.split_at(part.len() / 2);
+        stack.push(right);
+        stack.push(left);
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bisection_names_exactly_the_bad_entries() {
+        let entries: Vec<(u32, bool)> = (0..37).map(|i| (i, i % 11 == 3)).collect();
+        let mut calls = 0;
+        let bad = bisect_culprits(
+            &entries,
+            &mut |part: &[(u32, bool)]| {
+                calls += 1;
+                part.iter().all(|e| !e.1)
+            },
+            &|e| NodeId(e.0),
+        );
+        assert_eq!(bad, vec![NodeId(3), NodeId(14), NodeId(25), NodeId(36)]);
+        assert!(calls < 37, "bisection used {calls} batch calls");
+        assert!(bisect_culprits(&entries[..3], &mut |_| true, &|e| NodeId(e.0)).is_empty());
+    }
+}
