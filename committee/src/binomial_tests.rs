@@ -235,3 +235,81 @@ fn invalid_params_rejected_by_serde() {
         serde_json::from_str::<SortitionParams>(r#"{"stake":5,"total_stake":4,"tau":1}"#).is_err()
     );
 }
+
+/// `floor(CDF(j) · 2^127)` for large stakes, computed offline with 110-digit decimal arithmetic
+/// (Python `decimal`: `B(0) = exp(w · ln((W-τ)/W))`, then the term recurrence), accurate to ±1.
+const HIGH_PRECISION_REFERENCE: &[(u64, u64, u64, u64, u128)] = &[
+    (
+        1 << 53,
+        1 << 63,
+        10_000,
+        0,
+        9764553729981278560935734077692722,
+    ),
+    (
+        1 << 53,
+        1 << 63,
+        10_000,
+        9,
+        82956390284488623726531651346814875727,
+    ),
+    (
+        1 << 53,
+        1 << 63,
+        10_000,
+        20,
+        169937175607187565350026509004444873484,
+    ),
+    (
+        1 << 53,
+        1 << 53,
+        10_000,
+        9500,
+        40483005236066877224590781276218,
+    ),
+    (
+        1 << 53,
+        1 << 53,
+        10_000,
+        10000,
+        85523096026345810635254065129408032040,
+    ),
+    (
+        1 << 53,
+        1 << 53,
+        10_000,
+        10400,
+        170135329641283834512411144406267792059,
+    ),
+    (
+        10_001,
+        10_001,
+        10_000,
+        9990,
+        1701792195675942546442217933059,
+    ),
+    (
+        10_001,
+        10_001,
+        10_000,
+        10000,
+        107552869358411908173943118810785652890,
+    ),
+];
+
+#[test]
+fn matches_high_precision_reference_on_large_stakes() {
+    for &(w, total, tau, j, exact) in HIGH_PRECISION_REFERENCE {
+        let ours = SortitionParams::new(w, total, tau).unwrap().cdf_fixed(j);
+        let bound = (2 * w + 5 * j + 66) as u128;
+        assert!(
+            ours <= exact + 1,
+            "above the exact CDF: w={w} W={total} j={j}"
+        );
+        assert!(
+            exact - ours <= bound + 1,
+            "bound violated: w={w} W={total} j={j}: {}",
+            exact - ours
+        );
+    }
+}
