@@ -1,27 +1,45 @@
-//! `conclave`: the command-line tool of the conclave toolkit (contract: CLI-CONTRACT.md).
+//! `conclave`: the command-line tool of the conclave toolkit. The stable interface is documented
+//! in `CLI.md` (commands, flags, exit codes, JSON fields): exit 0 success/valid, 1 invalid input
+//! or verdict (one line on stderr), 2 usage error.
 
-mod committee;
+use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
-/// The conclave command-line tool.
-#[derive(Parser)]
+mod bls;
+mod common;
+mod demo;
+mod threshold;
+
+/// conclave: BLS threshold signatures, DKG, sortition and committee BFT agreement.
+#[derive(Debug, Parser)]
 #[command(name = "conclave", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-/// Top-level subcommands.
-#[derive(clap::Subcommand)]
+#[derive(Debug, Subcommand)]
 enum Command {
-    /// VRF sortition: keygen, sortition, verify.
-    #[command(subcommand)]
-    Committee(committee::CommitteeCommand),
+    /// BLS12-381 signatures (IETF ciphersuites), aggregation, hash to curve.
+    Bls {
+        #[command(subcommand)]
+        cmd: bls::BlsCommand,
+    },
+    /// t+1-of-n threshold signatures with a trusted dealer.
+    Threshold {
+        #[command(subcommand)]
+        cmd: threshold::ThresholdCommand,
+    },
+    /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
+    Demo(demo::DemoArgs),
 }
 
-fn main() -> std::process::ExitCode {
-    match Cli::parse().command {
-        Command::Committee(cmd) => committee::run(cmd),
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bls { cmd } => common::finish(bls::run(cmd)),
+        Command::Threshold { cmd } => common::finish(threshold::run(cmd)),
+        Command::Demo(args) => common::finish(demo::run(args)),
     }
 }
