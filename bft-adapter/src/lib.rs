@@ -2,5 +2,7 @@
 pub mod codec;
 pub mod engine;
 pub mod evidence;
+pub mod mock;
+pub mod sim;
 pub mod traits;
 pub mod types;

@@ -1,0 +1,263 @@
+//! The adversary catalogue. A faulty node runs the honest engine (so it knows what to say) and
+//! filters or rewrites what the engine sends; the faulty nodes collude and see the honest
+//! nodes' traffic to them. Honest nodes are split into two fixed halves A and B for attacks
+//! that show different things to different nodes.
+
+use crate::codec::{decode, encode};
+use crate::traits::{Signer, Verifier};
+use crate::types::{beacon_message, proposal_message, vote_message, Epoch, Message, NodeId, Vote, VoteStep, VoteValue};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// What the faulty nodes do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdversaryKind {
+    /// Send nothing.
+    Silent,
+    /// Vote, in every step, for whatever each half of the honest nodes votes for.
+    Equivocate,
+    /// Propose different values to the two halves and vote for each half's value there.
+    ConflictingProposals,
+    /// Corrupt the signatures of everything sent.
+    InvalidSig,
+    /// Forge sortition credentials.
+    InvalidCredential,
+    /// Send only to the other faulty nodes and half A.
+    Withhold,
+    /// Hold next-votes back and release them late.
+    LateNextVotes,
+    /// Re-send old messages (own and others') from earlier heights and periods.
+    Replay,
+    /// Two honest engines with one key, one talking to each half.
+    Twins,
+    /// Each faulty node takes one of the kinds above in turn.
+    Mixed,
+}
+
+impl AdversaryKind {
+    /// Every concrete kind (all but `Mixed`), the order `Mixed` assigns them in.
+    pub const CONCRETE: [AdversaryKind; 9] = [
+        AdversaryKind::Equivocate,
+        AdversaryKind::ConflictingProposals,
+        AdversaryKind::InvalidSig,
+        AdversaryKind::Twins,
+        AdversaryKind::InvalidCredential,
+        AdversaryKind::Withhold,
+        AdversaryKind::LateNextVotes,
+        AdversaryKind::Replay,
+        AdversaryKind::Silent,
+    ];
+
+    /// The kind the `index`-th faulty node plays.
+    pub fn for_faulty(self, index: usize) -> AdversaryKind {
+        match self {
+            AdversaryKind::Mixed => Self::CONCRETE[index % Self::CONCRETE.len()],
+            kind => kind,
+        }
+    }
+
+    /// The CLI spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdversaryKind::Silent => "silent",
+            AdversaryKind::Equivocate => "equivocate",
+            AdversaryKind::ConflictingProposals => "conflicting-proposals",
+            AdversaryKind::InvalidSig => "invalid-sig",
+            AdversaryKind::InvalidCredential => "invalid-credential",
+            AdversaryKind::Withhold => "withhold",
+            AdversaryKind::LateNextVotes => "late-next-votes",
+            AdversaryKind::Replay => "replay",
+            AdversaryKind::Twins => "twins",
+            AdversaryKind::Mixed => "mixed",
+        }
+    }
+}
+
+impl fmt::Display for AdversaryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AdversaryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::CONCRETE
+            .into_iter()
+            .chain([AdversaryKind::Mixed])
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown adversary {s:?}"))
+    }
+}
+
+/// A message a faulty node emits.
+pub(crate) struct Out {
+    pub to: NodeId,
+    pub bytes: Vec<u8>,
+    pub delay_ms: u64,
+}
+
+/// One faulty node's strategy state.
+pub(crate) struct Byzantine {
+    pub kind: AdversaryKind,
+    id: NodeId,
+    epoch: Epoch,
+    signer: Arc<dyn Signer>,
+    verifier: Arc<dyn Verifier>,
+    side_a: BTreeSet<NodeId>,
+    side_b: BTreeSet<NodeId>,
+    faulty: BTreeSet<NodeId>,
+    echoed: BTreeSet<(u64, u32, VoteStep, VoteValue, bool)>,
+    recorded: Vec<Vec<u8>>,
+    replay_cursor: usize,
+    late_ms: u64,
+    make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
+}
+
+impl Byzantine {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: AdversaryKind,
+        id: NodeId,
+        epoch: Epoch,
+        signer: Arc<dyn Signer>,
+        verifier: Arc<dyn Verifier>,
+        side_a: BTreeSet<NodeId>,
+        side_b: BTreeSet<NodeId>,
+        faulty: BTreeSet<NodeId>,
+        late_ms: u64,
+        make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
+    ) -> Self {
+        Byzantine { kind, id, epoch, signer, verifier, side_a, side_b, faulty, echoed: BTreeSet::new(), recorded: Vec::new(), replay_cursor: 0, late_ms, make_value }
+    }
+
+    fn others(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.side_a.iter().chain(&self.side_b).chain(&self.faulty).copied().filter(move |n| *n != self.id)
+    }
+
+    fn to_side(&self, b: bool, bytes: &[u8], delay_ms: u64) -> Vec<Out> {
+        let side = if b { &self.side_b } else { &self.side_a };
+        side.iter().map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms }).collect()
+    }
+
+    fn to_faulty(&self, bytes: &[u8]) -> Vec<Out> {
+        self.faulty.iter().filter(|n| **n != self.id).map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms: 0 }).collect()
+    }
+
+    fn sign_vote(&self, template: &Vote, value: VoteValue) -> Vote {
+        let mut v = template.clone();
+        v.value = value;
+        v.voter = self.id;
+        v.signature = self.signer.sign(&vote_message(v.epoch, v.height, v.period, v.step, value));
+        v.beacon_share = if v.step == VoteStep::Cert { self.signer.sign(&beacon_message(v.epoch, v.height)) } else { Vec::new() };
+        v
+    }
+
+    /// Rewrites one message the faulty node's engine wants to send (`to = None`: broadcast).
+    /// `instance` is the twin index.
+    pub fn outgoing(&mut self, instance: usize, to: Option<NodeId>, bytes: Vec<u8>) -> Vec<Out> {
+        let recipients: Vec<NodeId> = match to {
+            Some(t) => vec![t],
+            None => self.others().collect(),
+        };
+        let plain = |bytes: &[u8], delay_ms: u64| -> Vec<Out> { recipients.iter().map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms }).collect() };
+        let message = decode(&bytes).ok();
+        match self.kind {
+            AdversaryKind::Silent => Vec::new(),
+            AdversaryKind::Twins => {
+                let side = if instance == 0 { &self.side_a } else { &self.side_b };
+                recipients.iter().filter(|r| side.contains(r) || self.faulty.contains(r)).map(|&to| Out { to, bytes: bytes.clone(), delay_ms: 0 }).collect()
+            }
+            AdversaryKind::Withhold => {
+                recipients.iter().filter(|r| !self.side_b.contains(r)).map(|&to| Out { to, bytes: bytes.clone(), delay_ms: 0 }).collect()
+            }
+            AdversaryKind::LateNextVotes => {
+                let late = matches!(&message, Some(Message::Vote(v)) if v.step.is_next());
+                plain(&bytes, if late { self.late_ms } else { 0 })
+            }
+            AdversaryKind::Replay => {
+                self.recorded.push(bytes.clone());
+                let mut out = plain(&bytes, 0);
+                if to.is_none() && self.recorded.len() > 8 {
+                    for _ in 0..2 {
+                        self.replay_cursor = (self.replay_cursor * 7 + 3) % self.recorded.len();
+                        let old = self.recorded[self.replay_cursor].clone();
+                        out.extend(plain(&old, 0));
+                    }
+                }
+                out
+            }
+            AdversaryKind::InvalidSig | AdversaryKind::InvalidCredential => {
+                let corrupted = match message {
+                    Some(Message::Vote(mut v)) => {
+                        if self.kind == AdversaryKind::InvalidSig {
+                            flip(&mut v.signature);
+                            flip(&mut v.beacon_share);
+                        } else {
+                            v.credential = vec![0xff; 32];
+                        }
+                        encode(&Message::Vote(v))
+                    }
+                    Some(Message::Proposal(mut p)) => {
+                        if self.kind == AdversaryKind::InvalidSig {
+                            flip(&mut p.signature);
+                        } else {
+                            p.credential = vec![0u8; 32];
+                        }
+                        encode(&Message::Proposal(p))
+                    }
+                    _ => bytes,
+                };
+                plain(&corrupted, 0)
+            }
+            AdversaryKind::Equivocate => plain(&bytes, 0),
+            AdversaryKind::ConflictingProposals => match message {
+                Some(Message::Proposal(p)) => {
+                    let mut alt = p.clone();
+                    alt.value = (self.make_value)(p.height.0, self.id, 1);
+                    let id = self.verifier.value_id(&alt.value);
+                    alt.signature = self.signer.sign(&proposal_message(self.epoch, p.height, p.period, id));
+                    let mut out = self.to_side(false, &bytes, 0);
+                    out.extend(self.to_faulty(&bytes));
+                    out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), 0));
+                    out
+                }
+                _ => plain(&bytes, 0),
+            },
+            AdversaryKind::Mixed => plain(&bytes, 0),
+        }
+    }
+
+    /// Reacts to a message an honest node sent us (equivocation by echo).
+    pub fn incoming(&mut self, from: NodeId, bytes: &[u8]) -> Vec<Out> {
+        if self.kind == AdversaryKind::Replay {
+            self.recorded.push(bytes.to_vec());
+        }
+        if !matches!(self.kind, AdversaryKind::Equivocate | AdversaryKind::ConflictingProposals) {
+            return Vec::new();
+        }
+        let b = if self.side_b.contains(&from) {
+            true
+        } else if self.side_a.contains(&from) {
+            false
+        } else {
+            return Vec::new();
+        };
+        let Ok(Message::Vote(v)) = decode(bytes) else { return Vec::new() };
+        if !self.echoed.insert((v.height.0, v.period.0, v.step, v.value, b)) {
+            return Vec::new();
+        }
+        let vote = self.sign_vote(&v, v.value);
+        self.to_side(b, &encode(&Message::Vote(vote)), 0)
+    }
+}
+
+fn flip(bytes: &mut [u8]) {
+    if let Some(b) = bytes.first_mut() {
+        *b ^= 0x01;
+    }
+}

@@ -1,0 +1,248 @@
+//! A deterministic discrete-event simulator for the engine.
+//!
+//! One process, one seeded ChaCha RNG, virtual time, and a priority queue (ordered by time, then
+//! insertion) of message deliveries, timers and crash/restart events. The network model has a
+//! base latency plus uniform jitter (which reorders messages), random duplication at any time,
+//! and random drops plus a two-sided partition before the global stabilisation time (GST);
+//! after GST every message between live nodes arrives. Honest nodes may crash and restart from
+//! their last persisted state. Faulty nodes follow the [`AdversaryKind`] catalogue. All
+//! collections are ordered, so the same seed gives the same report (except `wall_ms`).
+//!
+//! Oracles (reported as `violations`): agreement, validity, integrity (one decision per height,
+//! in order), every certificate verifies, liveness (every honest node decides every height),
+//! and, when agreement breaks, accountability (the evidence names at least f+1 culprits).
+
+mod adversary;
+mod oracle;
+mod world;
+
+use crate::engine::Adapters;
+use crate::evidence::Evidence;
+use crate::mock::MockCrypto;
+use crate::traits::Verifier;
+use crate::types::{NodeId, Seed};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use adversary::AdversaryKind;
+
+/// How certificates are formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One DKG'd threshold key for the committee; constant-size certificates.
+    Threshold,
+    /// Per-step sortition committees with multisignature certificates.
+    Sampled,
+}
+
+/// Simulation parameters (the CLI's `conclave simulate` flags).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Committee size N.
+    pub nodes: u32,
+    /// Number of faulty nodes F.
+    pub faulty: u32,
+    /// What the faulty nodes do.
+    pub adversary: AdversaryKind,
+    /// Heights to decide.
+    pub heights: u64,
+    /// RNG seed (network, fault placement, keys).
+    pub seed: u64,
+    /// Certificate mode.
+    pub mode: Mode,
+    /// Base one-way latency.
+    pub latency_ms: u64,
+    /// Uniform extra delay in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Drop probability before GST.
+    pub drop: f64,
+    /// Duplication probability (any time).
+    pub duplicate: f64,
+    /// Global stabilisation time: drops and the partition end here.
+    pub gst_ms: u64,
+    /// Split the honest nodes into two halves that cannot talk until GST.
+    pub partition: bool,
+    /// How many honest nodes crash once and restart from their persisted state.
+    pub crashes: u32,
+    /// Size of each proposed value.
+    pub value_bytes: usize,
+    /// Give up (and report a liveness violation) at this virtual time; 0 = automatic.
+    pub max_sim_ms: u64,
+}
+
+impl SimConfig {
+    /// The CLI defaults for `nodes` seats: F = ⌊(N−1)/3⌋, mixed adversary, 20 heights.
+    pub fn new(nodes: u32) -> Self {
+        SimConfig {
+            nodes,
+            faulty: nodes.saturating_sub(1) / 3,
+            adversary: AdversaryKind::Mixed,
+            heights: 20,
+            seed: 0,
+            mode: Mode::Threshold,
+            latency_ms: 50,
+            jitter_ms: 20,
+            drop: 0.0,
+            duplicate: 0.01,
+            gst_ms: 0,
+            partition: false,
+            crashes: 0,
+            value_bytes: 64,
+            max_sim_ms: 0,
+        }
+    }
+
+    /// f = ⌊(N−1)/3⌋, the number of faults the committee tolerates.
+    pub fn tolerated(&self) -> u32 {
+        self.nodes.saturating_sub(1) / 3
+    }
+}
+
+/// Everything the simulator needs from a crypto backend.
+pub struct CryptoSetup {
+    /// Name of the signature variant (e.g. `"MinPk"`, or `"mock"`).
+    pub variant: String,
+    /// Domain-separation tag certificates are signed under.
+    pub dst: String,
+    /// The group public key certificates verify under.
+    pub group_public_key: Vec<u8>,
+    /// Sortition seed of height 1.
+    pub genesis_seed: Seed,
+    /// One adapter bundle per seat, indexed by seat.
+    pub adapters: Vec<Adapters>,
+    /// The public verifier (oracles check certificates with it).
+    pub verifier: Arc<dyn Verifier>,
+}
+
+/// A crypto backend: the mock ([`MockProvider`]) or the real adapter (which runs the DKG).
+pub trait CryptoProvider {
+    /// Creates keys for `config.nodes` seats.
+    fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String>;
+}
+
+/// The test-only keyed-hash backend of [`crate::mock`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MockProvider;
+
+impl CryptoProvider for MockProvider {
+    fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
+        if config.mode != Mode::Threshold {
+            return Err("the mock crypto backend implements threshold mode only".into());
+        }
+        let mock = MockCrypto::new(config.nodes, config.seed);
+        Ok(CryptoSetup {
+            variant: "mock".into(),
+            dst: "conclave-mock-keyed-hash-v1".into(),
+            group_public_key: mock.group_public_key().to_vec(),
+            genesis_seed: mock.genesis_seed(),
+            adapters: (0..config.nodes).map(|i| mock.adapters(NodeId(i))).collect(),
+            verifier: mock.verifier(),
+        })
+    }
+}
+
+/// A certificate as reported: the exact signed bytes and the combined signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRecord {
+    /// Hex of the exact byte string signed.
+    pub message: String,
+    /// Hex of the combined signature.
+    pub signature: String,
+}
+
+/// One decision of one honest node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Height.
+    pub height: u64,
+    /// Hex of the decided value.
+    pub value: String,
+    /// Period of the cert quorum.
+    pub period: u32,
+    /// Its certificate.
+    pub certificate: CertificateRecord,
+}
+
+/// Aggregate counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Point-to-point messages sent (a broadcast to N−1 peers counts N−1).
+    pub messages: u64,
+    /// Bytes in those messages.
+    pub bytes: u64,
+    /// Highest period in which an honest node decided.
+    pub max_period: u32,
+    /// Virtual time at the end.
+    pub sim_time_ms: u64,
+    /// Wall-clock duration of the run (not deterministic).
+    pub wall_ms: u64,
+}
+
+/// Figures for the CLI's summary table that are not part of the JSON contract.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Heights decided by every honest node.
+    pub heights_decided: u64,
+    /// Encoded size of one `Decided` certificate (without the value), in bytes.
+    pub certificate_bytes: usize,
+    /// Batch verifications performed (when the backend counts them), per honest node per decision.
+    pub batch_verifications: u64,
+    /// Combines performed (when the backend counts them).
+    pub combines: u64,
+}
+
+/// The outcome of a run; serialises to the `conclave simulate --json` shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimReport {
+    /// The configuration run.
+    pub config: SimConfig,
+    /// Signature variant.
+    pub variant: String,
+    /// Domain-separation tag.
+    pub dst: String,
+    /// Hex of the group public key.
+    pub group_public_key: String,
+    /// Honest seats.
+    pub honest: Vec<u32>,
+    /// Faulty seats.
+    pub faulty: Vec<u32>,
+    /// Decisions of each honest node, by seat.
+    pub decisions: BTreeMap<u32, Vec<DecisionRecord>>,
+    /// Evidence gathered by honest nodes (and by cross-checking their logs).
+    pub evidence: Vec<Evidence>,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Oracle violations (empty on a correct run).
+    pub violations: Vec<String>,
+    /// Non-contract figures for human output.
+    #[serde(skip)]
+    pub summary: Summary,
+}
+
+impl SimReport {
+    /// The CLI exit code: 0 without violations, 3 with.
+    pub fn exit_code(&self) -> i32 {
+        if self.violations.is_empty() {
+            0
+        } else {
+            3
+        }
+    }
+}
+
+/// Runs one simulation. Errors only if the configuration or the crypto setup is unusable.
+pub fn run_simulation(config: &SimConfig, crypto: &dyn CryptoProvider) -> Result<SimReport, String> {
+    if config.nodes == 0 || config.faulty > config.nodes {
+        return Err(format!("need 0 <= faulty ({}) <= nodes ({}) and nodes > 0", config.faulty, config.nodes));
+    }
+    if !(0.0..=1.0).contains(&config.drop) || !(0.0..=1.0).contains(&config.duplicate) {
+        return Err("drop and duplicate must be probabilities".into());
+    }
+    let setup = crypto.setup(config)?;
+    if setup.adapters.len() != config.nodes as usize {
+        return Err("crypto setup returned the wrong number of seats".into());
+    }
+    Ok(world::World::new(config.clone(), setup).run())
+}
