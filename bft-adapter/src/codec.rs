@@ -1,13 +1,13 @@
 //! Canonical binary encoding of [`Message`]s and a decoder that rejects anything else.
 //!
-//! Layout: one tag byte (`1` proposal, `2` vote, `3` decided, `4` sync request) followed by the
+//! Layout: one tag byte (`1` proposal, `2` vote, `3` decided, `4` sync request, `5` bundle) followed by the
 //! fields in declaration order; integers big-endian, byte strings as `u32` length ‖ bytes,
 //! [`VoteValue`] as `0x00` or `0x01 ‖ id`. The decoder is strict: unknown tags or codes, lengths
 //! beyond [`MAX_FIELD_LEN`], truncation and trailing bytes are typed errors, so every accepted
 //! byte string re-encodes to itself.
 
 use crate::types::{
-    Certificate, Decided, Epoch, Height, Message, NodeId, Period, Proposal, ValueId, Vote, VoteStep, VoteValue,
+    Bundle, Certificate, Decided, Epoch, Height, Message, NodeId, Period, Proposal, ValueId, Vote, VoteStep, VoteValue,
 };
 use thiserror::Error;
 
@@ -78,6 +78,15 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.u8(4);
             w.u64(height.0);
         }
+        Message::Bundle(b) => {
+            w.u8(5);
+            w.u64(b.epoch.0);
+            w.u64(b.height.0);
+            w.u32(b.period.0);
+            w.u8(b.step.code());
+            w.value(b.value);
+            w.bytes(&b.signature);
+        }
     }
     w.0
 }
@@ -121,6 +130,17 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             value: r.bytes()?,
         }),
         4 => Message::SyncRequest { height: Height(r.u64()?) },
+        5 => Message::Bundle(Bundle {
+            epoch: Epoch(r.u64()?),
+            height: Height(r.u64()?),
+            period: Period(r.u32()?),
+            step: {
+                let code = r.u8()?;
+                VoteStep::from_code(code).ok_or(DecodeError::UnknownStep(code))?
+            },
+            value: r.value()?,
+            signature: r.bytes()?,
+        }),
         tag => return Err(DecodeError::UnknownTag(tag)),
     };
     let rest = bytes.len() - r.pos;
@@ -223,6 +243,14 @@ mod tests {
         let messages = vec![
             sample_vote(),
             Message::SyncRequest { height: Height(5) },
+            Message::Bundle(Bundle {
+                epoch: Epoch(3),
+                height: Height(4),
+                period: Period(5),
+                step: VoteStep::Next,
+                value: VoteValue::Bottom,
+                signature: vec![6; 32],
+            }),
             Message::Proposal(Proposal {
                 epoch: Epoch(0),
                 height: Height(1),

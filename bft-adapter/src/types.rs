@@ -60,15 +60,14 @@ pub enum VoteStep {
     Soft,
     /// Step 3 (certifying): vote for a value with a soft quorum; a quorum of these decides.
     Cert,
-    /// Step 4 (period completing, first next-vote, on the next timer).
+    /// Steps 4 and 5 (period completing): the first next-vote on the next timer, and later
+    /// ones reacting to quorums. An honest node next-votes at most one value and ⊥ per period.
     Next,
-    /// Step 5 (period completing, later next-votes, reacting to quorums).
-    NextLate,
 }
 
 impl VoteStep {
     /// All vote steps in protocol order.
-    pub const ALL: [VoteStep; 4] = [VoteStep::Soft, VoteStep::Cert, VoteStep::Next, VoteStep::NextLate];
+    pub const ALL: [VoteStep; 3] = [VoteStep::Soft, VoteStep::Cert, VoteStep::Next];
 
     /// The wire code of this step.
     pub fn code(self) -> u8 {
@@ -76,7 +75,6 @@ impl VoteStep {
             VoteStep::Soft => 1,
             VoteStep::Cert => 2,
             VoteStep::Next => 3,
-            VoteStep::NextLate => 4,
         }
     }
 
@@ -85,9 +83,9 @@ impl VoteStep {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// True for the next-vote steps, whose quorums move a node to the next period.
+    /// True for next-votes, whose quorums move a node to the next period.
     pub fn is_next(self) -> bool {
-        matches!(self, VoteStep::Next | VoteStep::NextLate)
+        self == VoteStep::Next
     }
 }
 
@@ -191,6 +189,32 @@ pub struct Decided {
     pub value: Vec<u8>,
 }
 
+/// A quorum of soft or next votes combined into one signature over their common message
+/// (what Algorand calls a bundle): lets a node that missed or was denied the votes themselves
+/// learn the quorum (needed for liveness against equivocators and after message loss).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// Committee epoch.
+    pub epoch: Epoch,
+    /// Height.
+    pub height: Height,
+    /// Period.
+    pub period: Period,
+    /// Step (soft or next).
+    pub step: VoteStep,
+    /// The value the quorum voted for.
+    pub value: VoteValue,
+    /// Combined signature over [`vote_message`].
+    pub signature: Vec<u8>,
+}
+
+impl Bundle {
+    /// The exact bytes the bundle's signature signs.
+    pub fn message(&self) -> Vec<u8> {
+        vote_message(self.epoch, self.height, self.period, self.step, self.value)
+    }
+}
+
 /// A wire message between engines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -198,6 +222,8 @@ pub enum Message {
     Proposal(Proposal),
     /// Steps 2–5: a vote.
     Vote(Vote),
+    /// A combined soft or next quorum.
+    Bundle(Bundle),
     /// A decided height (catch-up answer).
     Decided(Decided),
     /// "I am at this height; send me its decision if you have it."
@@ -213,6 +239,7 @@ impl Message {
         match self {
             Message::Proposal(p) => p.height,
             Message::Vote(v) => v.height,
+            Message::Bundle(b) => b.height,
             Message::Decided(d) => d.certificate.height,
             Message::SyncRequest { height } => *height,
         }

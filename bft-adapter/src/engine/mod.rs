@@ -11,11 +11,13 @@
 //!    combines into a [`Certificate`] and decides.
 //! 4. **Next** (next timer): next-vote the certified value, else ⊥ after a ⊥ quorum, else v̄
 //!    (or ⊥ when nothing is pinned).
-//! 5. **NextLate**: after step 4, next-vote v on seeing its soft quorum, and ⊥ after a ⊥
-//!    quorum of the previous period if not certified.
+//! 5. **Next, late**: after step 4, next-vote v on seeing its soft quorum, and ⊥ after a ⊥
+//!    quorum of the previous period if not certified (at most one value and one ⊥ per period).
 //!
-//! A next-quorum (Next and NextLate votes counted together) for x in period p moves the node to
-//! p+1 with v̄ = x. Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
+//! A next-quorum for x in period p moves the node to p+1 with v̄ = x. Soft and next quorums
+//! can also arrive as [`Bundle`]s (one combined signature), which nodes re-send with their
+//! votes; that is what keeps nodes live when equivocators show different votes to different
+//! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
 //! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
@@ -31,7 +33,7 @@ pub(crate) mod tally;
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::{Committee, Signer, Sortition, Verifier};
-use crate::types::{Certificate, Decided, Epoch, Height, NodeId, Period, Proposal, Seed, Time, ValueId, Vote, VoteStep, VoteValue};
+use crate::types::{Bundle, Certificate, Decided, Epoch, Height, NodeId, Period, Proposal, Seed, Time, ValueId, Vote, VoteStep, VoteValue};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -231,7 +233,6 @@ struct ProposalEntry {
 struct Round {
     values: BTreeMap<ValueId, (Vec<u8>, Option<Validity>)>,
     proposals: BTreeMap<Period, BTreeMap<NodeId, ProposalEntry>>,
-    /// Keyed by (period, step) with `NextLate` folded into `Next`.
     tallies: BTreeMap<(Period, VoteStep), StepTally>,
     soft_quorum: BTreeMap<Period, ValueId>,
     next_quorum: BTreeMap<Period, BTreeSet<VoteValue>>,
@@ -242,6 +243,7 @@ struct Round {
     filter_expired: bool,
     next_expired: bool,
     certificate: Option<Certificate>,
+    bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
 }
 
 /// One node's BA* state machine.
@@ -449,6 +451,23 @@ impl Engine {
         if self.round.certificate.is_some() {
             messages.push(crate::types::Message::SyncRequest { height: self.height });
         }
+        let mut wanted: Vec<(Period, VoteStep, VoteValue)> = Vec::new();
+        if let Some(id) = self.round.soft_quorum.get(&p) {
+            wanted.push((p, VoteStep::Soft, VoteValue::Value(*id)));
+        }
+        for (qp, set) in self.round.next_quorum.range(previous..) {
+            wanted.extend(set.iter().map(|x| (*qp, VoteStep::Next, *x)));
+        }
+        for key in wanted {
+            if !self.round.bundles.contains_key(&key) {
+                if let Some(b) = self.combine_bundle(key.0, key.1, key.2) {
+                    self.round.bundles.insert(key, b);
+                }
+            }
+            if let Some(b) = self.round.bundles.get(&key) {
+                messages.push(crate::types::Message::Bundle(b.clone()));
+            }
+        }
         for m in messages {
             self.out.push(Action::Broadcast { bytes: crate::codec::encode(&m) });
         }
@@ -457,3 +476,29 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+
+impl Engine {
+    /// A one-line description of the current round's tallies, for debugging simulations.
+    pub fn debug_summary(&self) -> String {
+        let mut parts = Vec::new();
+        for ((p, s), t) in &self.round.tallies {
+            for (v, vt) in &t.by_value {
+                let v = match v {
+                    VoteValue::Bottom => "⊥".to_string(),
+                    VoteValue::Value(id) => hex::encode(&id.0[..3]),
+                };
+                parts.push(format!("{}{:?}:{}={}+{}", p.0, s, v, vt.verified_weight, vt.pending_weight));
+            }
+        }
+        let own: Vec<String> = self.round.own_votes.keys().map(|(p, s)| format!("{}{:?}", p.0, s)).collect();
+        format!(
+            "filter={} next={} own=[{}] props={:?} tallies=[{}] nq={:?}",
+            self.round.filter_expired,
+            self.round.next_expired,
+            own.join(","),
+            self.round.proposals.iter().map(|(p, m)| (p.0, m.len())).collect::<Vec<_>>(),
+            parts.join(" "),
+            self.round.next_quorum.iter().map(|(p, s)| (p.0, s.len())).collect::<Vec<_>>()
+        )
+    }
+}

@@ -1,12 +1,11 @@
 //! Ingesting peer messages: filtering stale and duplicate input, checking credentials and
 //! signatures, detecting equivocation, and answering catch-up requests.
 
-use super::rules::tally_step;
 use super::tally::{AddOutcome, Entry};
 use super::{Action, Engine, ProposalEntry, Validity, FUTURE_BUFFER};
 use crate::codec::{decode, encode};
 use crate::evidence::EvidenceKind;
-use crate::types::{beacon_message, proposal_message, Decided, Height, Message, NodeId, Proposal, ValueId, Vote, VoteStep, VoteValue};
+use crate::types::{beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Proposal, ValueId, Vote, VoteStep, VoteValue};
 
 impl Engine {
     pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
@@ -39,6 +38,7 @@ impl Engine {
         match message {
             Message::Proposal(p) => self.on_proposal(from, p, bytes),
             Message::Vote(v) => self.on_vote(from, v, bytes),
+            Message::Bundle(b) => self.on_bundle(from, b, bytes),
             _ => {}
         }
     }
@@ -172,6 +172,26 @@ impl Engine {
         }
     }
 
+    /// A combined soft or next quorum: one certificate check instead of a quorum of votes.
+    fn on_bundle(&mut self, from: NodeId, bundle: Bundle, bytes: Vec<u8>) {
+        if bundle.epoch != self.config.epoch || !self.window_ok(bundle.period, Some(bundle.step)) {
+            return;
+        }
+        let known = match (bundle.step, bundle.value) {
+            (VoteStep::Soft, VoteValue::Value(_)) => self.round.soft_quorum.contains_key(&bundle.period),
+            (VoteStep::Next, v) => self.round.next_quorum.get(&bundle.period).is_some_and(|s| s.contains(&v)),
+            _ => return self.report(from, EvidenceKind::Malformed, bundle.height, vec![bytes]),
+        };
+        if known {
+            return;
+        }
+        if !self.adapters.verifier.verify_certificate(&bundle.message(), &bundle.signature) {
+            return self.report(from, EvidenceKind::InvalidCertificate, bundle.height, vec![bytes]);
+        }
+        self.round.bundles.insert((bundle.period, bundle.step, bundle.value), bundle.clone());
+        self.quorum_reached(bundle.period, bundle.step, bundle.value);
+    }
+
     fn on_vote(&mut self, from: NodeId, vote: Vote, bytes: Vec<u8>) {
         if vote.epoch != self.config.epoch || !self.window_ok(vote.period, Some(vote.step)) {
             return;
@@ -182,14 +202,14 @@ impl Engine {
         let malformed = match vote.step {
             VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
             VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
-            VoteStep::Next | VoteStep::NextLate => !vote.beacon_share.is_empty(),
+            VoteStep::Next => !vote.beacon_share.is_empty(),
         };
         if malformed {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
         }
-        let key = (vote.period, tally_step(vote.step));
+        let key = (vote.period, vote.step);
         if let Some(existing) = self.round.tallies.get(&key).and_then(|t| t.get(from, vote.value)) {
-            if existing.bytes == bytes || existing.vote.step == vote.step {
+            if existing.bytes == bytes || existing.vote.signature == vote.signature {
                 return; // duplicate
             }
         }

@@ -4,16 +4,7 @@ use super::tally::{AddOutcome, Entry};
 use super::{Action, Engine, Validity};
 use crate::codec::encode;
 use crate::traits::Share;
-use crate::types::{beacon_message, proposal_message, Certificate, Decided, Message, Period, Proposal, ValueId, Vote, VoteStep, VoteValue};
-
-/// Which tally a step's votes are counted in: the two next-vote steps share one.
-pub(crate) fn tally_step(step: VoteStep) -> VoteStep {
-    if step.is_next() {
-        VoteStep::Next
-    } else {
-        step
-    }
-}
+use crate::types::{beacon_message, proposal_message, Bundle, Certificate, Decided, Message, Period, Proposal, ValueId, Vote, VoteStep, VoteValue};
 
 impl Engine {
     /// Applies every enabled rule until a fixed point (bounded: each rule fires at most once
@@ -140,27 +131,25 @@ impl Engine {
         self.cast_vote(VoteStep::Next, value);
     }
 
-    /// Step 5: after step 4, next-vote a value with a soft quorum, and ⊥ after a ⊥ quorum if
-    /// not certified.
+    /// Step 5: after step 4, next-vote a value on seeing its soft quorum (no validity check:
+    /// the quorum holds honest validators, and v̄ is re-proposed next period), and ⊥ after a ⊥
+    /// quorum of the previous period if not certified. At most one value and one ⊥ in total.
     fn try_next_late_vote(&mut self) {
         let p = self.period;
-        let Some(first) = self.voted(p, VoteStep::Next).first().map(|v| v.value) else { return };
-        let late: Vec<VoteValue> = self.voted(p, VoteStep::NextLate).iter().map(|v| v.value).collect();
+        let mine: Vec<VoteValue> = self.voted(p, VoteStep::Next).iter().map(|v| v.value).collect();
+        if mine.is_empty() {
+            return;
+        }
+        let has_value = mine.iter().any(|v| *v != VoteValue::Bottom);
         if let Some(id) = self.round.soft_quorum.get(&p).copied() {
-            let v = VoteValue::Value(id);
-            if first != v && !late.iter().any(|x| *x != VoteValue::Bottom) && self.is_valid(&id) {
-                self.cast_vote(VoteStep::NextLate, v);
+            if !has_value {
+                self.cast_vote(VoteStep::Next, VoteValue::Value(id));
             }
         }
         let (_, released) = self.pinned();
-        let late: Vec<VoteValue> = self.voted(p, VoteStep::NextLate).iter().map(|v| v.value).collect();
-        if p.0 >= 2
-            && released
-            && self.voted(p, VoteStep::Cert).is_empty()
-            && first != VoteValue::Bottom
-            && !late.contains(&VoteValue::Bottom)
-        {
-            self.cast_vote(VoteStep::NextLate, VoteValue::Bottom);
+        let mine: Vec<VoteValue> = self.voted(p, VoteStep::Next).iter().map(|v| v.value).collect();
+        if p.0 >= 2 && released && self.voted(p, VoteStep::Cert).is_empty() && !mine.contains(&VoteValue::Bottom) {
+            self.cast_vote(VoteStep::Next, VoteValue::Bottom);
         }
     }
 
@@ -194,7 +183,7 @@ impl Engine {
             .unwrap_or(0);
         let bytes = encode(&Message::Vote(vote.clone()));
         self.round.own_votes.entry(key).or_default().push(vote.clone());
-        let tally = self.round.tallies.entry((vote.period, tally_step(vote.step))).or_default();
+        let tally = self.round.tallies.entry((vote.period, vote.step)).or_default();
         let outcome = tally.add(Entry { from: self.config.id, vote, weight, bytes }, true);
         debug_assert_ne!(outcome, AddOutcome::Conflict(VoteValue::Bottom));
     }
@@ -228,23 +217,7 @@ impl Engine {
             .flat_map(|(k, t)| t.quorum_values(committee.quorum(k.1)).into_iter().map(move |v| (*k, v)))
             .collect();
         for ((p, step), value) in quorums {
-            match (step, value) {
-                (VoteStep::Soft, VoteValue::Value(id)) => {
-                    self.round.soft_quorum.entry(p).or_insert(id);
-                }
-                (VoteStep::Cert, VoteValue::Value(id)) => {
-                    if self.round.certificate.is_none() {
-                        self.round.certificate = self.combine_certificate(p, id);
-                    }
-                }
-                (VoteStep::Next, x) => {
-                    let new = self.round.next_quorum.entry(p).or_default().insert(x);
-                    if new && p >= self.period {
-                        self.enter_period(Period(p.0 + 1), false);
-                    }
-                }
-                _ => {}
-            }
+            self.quorum_reached(p, step, value);
         }
         if let Some(cert) = self.round.certificate.clone() {
             if let Some((value, _)) = self.round.values.get(&cert.value_id) {
@@ -252,6 +225,45 @@ impl Engine {
                 self.decide(decided);
             }
         }
+    }
+
+    /// Records a quorum (from votes or a bundle) and applies its consequence.
+    pub(super) fn quorum_reached(&mut self, p: Period, step: VoteStep, value: VoteValue) {
+        match (step, value) {
+            (VoteStep::Soft, VoteValue::Value(id)) => {
+                self.round.soft_quorum.entry(p).or_insert(id);
+            }
+            (VoteStep::Cert, VoteValue::Value(id)) => {
+                if self.round.certificate.is_none() {
+                    self.round.certificate = self.combine_certificate(p, id);
+                }
+            }
+            (VoteStep::Next, x) => {
+                let new = self.round.next_quorum.entry(p).or_default().insert(x);
+                if new && p >= self.period {
+                    self.enter_period(Period(p.0 + 1), false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Combines a verified soft or next quorum into a [`Bundle`] (done lazily, on re-send).
+    pub(super) fn combine_bundle(&self, period: Period, step: VoteStep, value: VoteValue) -> Option<Bundle> {
+        let tally = self.round.tallies.get(&(period, step))?.by_value.get(&value)?;
+        let quorum = self.adapters.committee.quorum(step);
+        let mut weight = 0;
+        let mut shares = Vec::new();
+        for e in tally.verified.values() {
+            if weight >= quorum {
+                break;
+            }
+            weight += e.weight;
+            shares.push(Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature });
+        }
+        let mut bundle = Bundle { epoch: self.config.epoch, height: self.height, period, step, value, signature: Vec::new() };
+        bundle.signature = self.adapters.verifier.combine(&bundle.message(), &shares).ok()?;
+        Some(bundle)
     }
 
     /// Combines a verified cert quorum (and its beacon shares) into a certificate.

@@ -96,8 +96,8 @@ pub(crate) struct StepTally {
 impl StepTally {
     /// Adds a vote; `trusted` votes (our own) skip verification.
     ///
-    /// One vote per voter per step, except in [`VoteStep::NextLate`], where BA* lets an honest
-    /// node next-vote ⊥ and a value (one of each).
+    /// One vote per voter per step, except next-votes, where BA* lets an honest node next-vote
+    /// ⊥ and a value (one of each).
     pub fn add(&mut self, entry: Entry, trusted: bool) -> AddOutcome {
         let voter = entry.vote.voter;
         let value = entry.vote.value;
@@ -106,7 +106,7 @@ impl StepTally {
             return AddOutcome::Duplicate;
         }
         let conflicting = prior.iter().copied().find(|p| {
-            entry.vote.step != VoteStep::NextLate || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
+            entry.vote.step != VoteStep::Next || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
         });
         if let Some(existing) = conflicting {
             return AddOutcome::Conflict(existing);

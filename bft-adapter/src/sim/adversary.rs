@@ -214,7 +214,20 @@ impl Byzantine {
                 };
                 plain(&corrupted, 0)
             }
-            AdversaryKind::Equivocate => plain(&bytes, 0),
+            AdversaryKind::Equivocate => {
+                let mut out = plain(&bytes, 0);
+                if let (Some(Message::Vote(v)), None) = (&message, to) {
+                    // Half B also gets a second, conflicting vote for the same step.
+                    let other = match v.value {
+                        VoteValue::Value(id) if v.step != VoteStep::Next => VoteValue::Value(self.verifier.value_id(&id.0)),
+                        VoteValue::Value(_) => VoteValue::Value(self.verifier.value_id(b"equivocation")),
+                        VoteValue::Bottom => VoteValue::Value(self.verifier.value_id(b"equivocation")),
+                    };
+                    let twin = self.sign_vote(v, other);
+                    out.extend(self.to_side(true, &encode(&Message::Vote(twin)), 0));
+                }
+                out
+            }
             AdversaryKind::ConflictingProposals => match message {
                 Some(Message::Proposal(p)) => {
                     let mut alt = p.clone();
@@ -226,6 +239,8 @@ impl Byzantine {
                     out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), 0));
                     out
                 }
+                // Votes reach honest nodes only as echoes of their own half's votes.
+                Some(Message::Vote(_)) => self.to_faulty(&bytes),
                 _ => plain(&bytes, 0),
             },
             AdversaryKind::Mixed => plain(&bytes, 0),

@@ -49,7 +49,7 @@ impl ForensicLog {
                     _ => false,
                 })
                 .collect();
-            let conflicting = if *step == VoteStep::NextLate {
+            let conflicting = if *step == VoteStep::Next {
                 signed.iter().filter(|(v, _)| **v != VoteValue::Bottom).count() >= 2
             } else {
                 signed.len() >= 2

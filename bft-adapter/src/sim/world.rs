@@ -322,6 +322,13 @@ impl World {
     }
 
     fn report(self, wall_ms: u64) -> SimReport {
+        if std::env::var_os("CONCLAVE_SIM_DEBUG").is_some() {
+            for (i, n) in self.nodes.iter().enumerate() {
+                for e in &n.instances {
+                    eprintln!("node {i} faulty={} h={} p={} {}", self.faulty.contains(&NodeId(i as u32)), e.height().0, e.period().0, e.debug_summary());
+                }
+            }
+        }
         let verifier = self.setup.verifier.clone();
         let mut evidence: BTreeMap<(NodeId, EvidenceKind, Height), Evidence> = self.evidence;
         for e in self.log.analyse(verifier.as_ref()) {
