@@ -7,7 +7,8 @@
 //! byte string re-encodes to itself.
 
 use crate::types::{
-    Bundle, Certificate, Decided, Epoch, Height, Message, NodeId, Period, Proposal, ValueId, Vote, VoteStep, VoteValue,
+    Bundle, Certificate, Decided, Epoch, Height, Message, NodeId, Period, Proposal, ValueId, Vote,
+    VoteStep, VoteValue,
 };
 use thiserror::Error;
 
@@ -129,7 +130,9 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             },
             value: r.bytes()?,
         }),
-        4 => Message::SyncRequest { height: Height(r.u64()?) },
+        4 => Message::SyncRequest {
+            height: Height(r.u64()?),
+        },
         5 => Message::Bundle(Bundle {
             epoch: Epoch(r.u64()?),
             height: Height(r.u64()?),
@@ -186,7 +189,10 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
         let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated)?;
-        let out = self.bytes.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::Truncated)?;
         self.pos = end;
         Ok(out)
     }
@@ -281,7 +287,11 @@ mod tests {
     fn rejects_truncation_trailing_and_bad_codes() {
         let bytes = encode(&sample_vote());
         for cut in 0..bytes.len() {
-            assert_eq!(decode(&bytes[..cut]), Err(DecodeError::Truncated), "cut at {cut}");
+            assert_eq!(
+                decode(&bytes[..cut]),
+                Err(DecodeError::Truncated),
+                "cut at {cut}"
+            );
         }
         let mut long = bytes.clone();
         long.push(0);
@@ -299,6 +309,9 @@ mod tests {
         huge.extend_from_slice(&[0; 32]); // value id
         huge.extend_from_slice(&[0, 0, 0, 1]); // voter
         huge.extend_from_slice(&u32::MAX.to_be_bytes()); // credential length
-        assert_eq!(decode(&huge), Err(DecodeError::FieldTooLong(u32::MAX as usize)));
+        assert_eq!(
+            decode(&huge),
+            Err(DecodeError::FieldTooLong(u32::MAX as usize))
+        );
     }
 }

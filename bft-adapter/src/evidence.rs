@@ -50,11 +50,18 @@ mod hex_list {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        items.iter().map(hex::encode).collect::<Vec<_>>().serialize(s)
+        items
+            .iter()
+            .map(hex::encode)
+            .collect::<Vec<_>>()
+            .serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
         let items = Vec::<String>::deserialize(d)?;
-        items.into_iter().map(|h| hex::decode(h).map_err(serde::de::Error::custom)).collect()
+        items
+            .into_iter()
+            .map(|h| hex::decode(h).map_err(serde::de::Error::custom))
+            .collect()
     }
 }

@@ -66,17 +66,35 @@ impl MockCrypto {
     /// A committee of `nodes` seats with keys derived from `seed`.
     pub fn new(nodes: u32, seed: u64) -> Self {
         let master = hash(&[b"mock/master", &seed.to_be_bytes()]);
-        let keys = (0..nodes).map(|i| hash(&[b"mock/key", &master, &i.to_be_bytes()])).collect();
+        let keys = (0..nodes)
+            .map(|i| hash(&[b"mock/key", &master, &i.to_be_bytes()]))
+            .collect();
         let f = nodes.saturating_sub(1) / 3;
         let quorum = u64::from((nodes + f) / 2 + 1);
         let group_secret = hash(&[b"mock/group", &master]);
-        MockCrypto { inner: Arc::new(MockVerifier { keys, group_secret, master, quorum, stats: CryptoStats::default() }) }
+        MockCrypto {
+            inner: Arc::new(MockVerifier {
+                keys,
+                group_secret,
+                master,
+                quorum,
+                stats: CryptoStats::default(),
+            }),
+        }
     }
 
     /// The adapters for seat `node`.
     pub fn adapters(&self, node: NodeId) -> Adapters {
-        let node_view = Arc::new(MockNode { id: node, verifier: self.inner.clone() });
-        Adapters { committee: self.inner.clone(), sortition: node_view.clone(), signer: node_view, verifier: self.inner.clone() }
+        let node_view = Arc::new(MockNode {
+            id: node,
+            verifier: self.inner.clone(),
+        });
+        Adapters {
+            committee: self.inner.clone(),
+            sortition: node_view.clone(),
+            signer: node_view,
+            verifier: self.inner.clone(),
+        }
     }
 
     /// The shared verifier (with its work counters).
@@ -104,8 +122,22 @@ impl MockVerifier {
         self.key(node).map(|k| hash(&[b"mock/share", k, message]))
     }
 
-    fn proposer_credential_of(&self, node: NodeId, seed: &Seed, height: Height, period: Period) -> Option<[u8; 32]> {
-        self.key(node).map(|k| hash(&[b"mock/credential", k, &seed.0, &height.0.to_be_bytes(), &period.0.to_be_bytes()]))
+    fn proposer_credential_of(
+        &self,
+        node: NodeId,
+        seed: &Seed,
+        height: Height,
+        period: Period,
+    ) -> Option<[u8; 32]> {
+        self.key(node).map(|k| {
+            hash(&[
+                b"mock/credential",
+                k,
+                &seed.0,
+                &height.0.to_be_bytes(),
+                &period.0.to_be_bytes(),
+            ])
+        })
     }
 }
 
@@ -123,15 +155,29 @@ impl Committee for MockVerifier {
 
 impl Verifier for MockVerifier {
     fn verify_share(&self, signer: NodeId, message: &[u8], signature: &[u8]) -> bool {
-        self.stats.single_verifications.fetch_add(1, Ordering::Relaxed);
-        self.share(signer, message).is_some_and(|s| s.as_slice() == signature)
+        self.stats
+            .single_verifications
+            .fetch_add(1, Ordering::Relaxed);
+        self.share(signer, message)
+            .is_some_and(|s| s.as_slice() == signature)
     }
 
     fn verify_batch(&self, message: &[u8], shares: &[Share<'_>]) -> Result<(), Vec<NodeId>> {
-        self.stats.batch_verifications.fetch_add(1, Ordering::Relaxed);
-        self.stats.batched_shares.fetch_add(shares.len() as u64, Ordering::Relaxed);
-        let ok = |s: &Share<'_>| self.share(s.signer, message).is_some_and(|x| x.as_slice() == s.signature);
-        let culprits = bisect_culprits(shares, &mut |part: &[Share<'_>]| part.iter().all(ok), &|s| s.signer);
+        self.stats
+            .batch_verifications
+            .fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .batched_shares
+            .fetch_add(shares.len() as u64, Ordering::Relaxed);
+        let ok = |s: &Share<'_>| {
+            self.share(s.signer, message)
+                .is_some_and(|x| x.as_slice() == s.signature)
+        };
+        let culprits = bisect_culprits(
+            shares,
+            &mut |part: &[Share<'_>]| part.iter().all(ok),
+            &|s| s.signer,
+        );
         if culprits.is_empty() {
             Ok(())
         } else {
@@ -143,11 +189,17 @@ impl Verifier for MockVerifier {
         self.stats.combines.fetch_add(1, Ordering::Relaxed);
         let signers: BTreeSet<NodeId> = shares.iter().map(|s| s.signer).collect();
         if (signers.len() as u64) < self.quorum {
-            return Err(CombineError::NotEnoughShares { have: signers.len() as u64, need: self.quorum });
+            return Err(CombineError::NotEnoughShares {
+                have: signers.len() as u64,
+                need: self.quorum,
+            });
         }
         let invalid: Vec<NodeId> = shares
             .iter()
-            .filter(|s| self.share(s.signer, message).is_none_or(|x| x.as_slice() != s.signature))
+            .filter(|s| {
+                self.share(s.signer, message)
+                    .is_none_or(|x| x.as_slice() != s.signature)
+            })
             .map(|s| s.signer)
             .collect();
         if !invalid.is_empty() {
@@ -180,22 +232,44 @@ impl Signer for MockNode {
         self.id
     }
     fn sign(&self, message: &[u8]) -> Vec<u8> {
-        self.verifier.share(self.id, message).map(|s| s.to_vec()).unwrap_or_default()
+        self.verifier
+            .share(self.id, message)
+            .map(|s| s.to_vec())
+            .unwrap_or_default()
     }
 }
 
 impl Sortition for MockNode {
     fn proposer_credential(&self, seed: &Seed, height: Height, period: Period) -> Option<Vec<u8>> {
-        self.verifier.proposer_credential_of(self.id, seed, height, period).map(|c| c.to_vec())
+        self.verifier
+            .proposer_credential_of(self.id, seed, height, period)
+            .map(|c| c.to_vec())
     }
-    fn verify_proposer(&self, node: NodeId, seed: &Seed, height: Height, period: Period, credential: &[u8]) -> Option<Priority> {
-        let expected = self.verifier.proposer_credential_of(node, seed, height, period)?;
+    fn verify_proposer(
+        &self,
+        node: NodeId,
+        seed: &Seed,
+        height: Height,
+        period: Period,
+        credential: &[u8],
+    ) -> Option<Priority> {
+        let expected = self
+            .verifier
+            .proposer_credential_of(node, seed, height, period)?;
         (expected.as_slice() == credential).then(|| Priority(hash(&[b"mock/priority", &expected])))
     }
     fn voter_credential(&self, _: &Seed, _: Height, _: Period, _: VoteStep) -> Option<Vec<u8>> {
         Some(Vec::new())
     }
-    fn verify_voter(&self, node: NodeId, _: &Seed, _: Height, _: Period, _: VoteStep, credential: &[u8]) -> Option<u64> {
+    fn verify_voter(
+        &self,
+        node: NodeId,
+        _: &Seed,
+        _: Height,
+        _: Period,
+        _: VoteStep,
+        credential: &[u8],
+    ) -> Option<u64> {
         (self.verifier.is_member(node) && credential.is_empty()).then_some(1)
     }
 }

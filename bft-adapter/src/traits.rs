@@ -70,7 +70,13 @@ pub trait Sortition: Send + Sync {
         credential: &[u8],
     ) -> Option<Priority>;
     /// This node's voter credential for a step, or `None` if not selected to vote.
-    fn voter_credential(&self, seed: &Seed, height: Height, period: Period, step: VoteStep) -> Option<Vec<u8>>;
+    fn voter_credential(
+        &self,
+        seed: &Seed,
+        height: Height,
+        period: Period,
+        step: VoteStep,
+    ) -> Option<Vec<u8>>;
     /// Checks `node`'s voter credential; returns its vote weight (0 or `None` = not selected).
     fn verify_voter(
         &self,
@@ -123,7 +129,11 @@ pub trait Application {
 
 /// Generic bisection for adapters whose batch check is all-or-nothing: finds every entry for
 /// which `batch_ok` fails, with O(k log n) batch calls for k culprits.
-pub fn bisect_culprits<T: Copy>(entries: &[T], batch_ok: &mut dyn FnMut(&[T]) -> bool, culprit: &dyn Fn(&T) -> NodeId) -> Vec<NodeId> {
+pub fn bisect_culprits<T: Copy>(
+    entries: &[T],
+    batch_ok: &mut dyn FnMut(&[T]) -> bool,
+    culprit: &dyn Fn(&T) -> NodeId,
+) -> Vec<NodeId> {
     let mut out = Vec::new();
     let mut stack = vec![entries];
     while let Some(part) = stack.pop() {

@@ -171,7 +171,13 @@ pub struct Certificate {
 impl Certificate {
     /// The exact byte string the certificate signature signs.
     pub fn message(&self) -> Vec<u8> {
-        vote_message(self.epoch, self.height, self.period, VoteStep::Cert, VoteValue::Value(self.value_id))
+        vote_message(
+            self.epoch,
+            self.height,
+            self.period,
+            VoteStep::Cert,
+            VoteValue::Value(self.value_id),
+        )
     }
 
     /// The exact byte string the beacon signature signs.
@@ -251,7 +257,13 @@ const PROPOSAL_DOMAIN: &[u8] = b"conclave-bft/proposal/v1";
 const BEACON_DOMAIN: &[u8] = b"conclave-bft/beacon/v1";
 
 /// The signed bytes of a vote (and of a certificate, for `step = Cert`).
-pub fn vote_message(epoch: Epoch, height: Height, period: Period, step: VoteStep, value: VoteValue) -> Vec<u8> {
+pub fn vote_message(
+    epoch: Epoch,
+    height: Height,
+    period: Period,
+    step: VoteStep,
+    value: VoteValue,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(VOTE_DOMAIN.len() + 54);
     out.extend_from_slice(VOTE_DOMAIN);
     out.extend_from_slice(&epoch.0.to_be_bytes());
@@ -269,7 +281,12 @@ pub fn vote_message(epoch: Epoch, height: Height, period: Period, step: VoteStep
 }
 
 /// The signed bytes of a proposal.
-pub fn proposal_message(epoch: Epoch, height: Height, period: Period, value_id: ValueId) -> Vec<u8> {
+pub fn proposal_message(
+    epoch: Epoch,
+    height: Height,
+    period: Period,
+    value_id: ValueId,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(PROPOSAL_DOMAIN.len() + 52);
     out.extend_from_slice(PROPOSAL_DOMAIN);
     out.extend_from_slice(&epoch.0.to_be_bytes());

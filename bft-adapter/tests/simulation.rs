@@ -17,16 +17,29 @@ fn config(nodes: u32, adversary: AdversaryKind, seed: u64, heights: u64) -> SimC
 }
 
 fn assert_clean(r: &SimReport) {
-    assert!(r.violations.is_empty(), "{:?} {}: {:?}", r.config.adversary, r.config.seed, r.violations);
+    assert!(
+        r.violations.is_empty(),
+        "{:?} {}: {:?}",
+        r.config.adversary,
+        r.config.seed,
+        r.violations
+    );
     assert_eq!(r.summary.heights_decided, r.config.heights);
     assert_eq!(r.exit_code(), 0);
 }
 
 #[test]
 fn every_adversary_at_f_faults_is_harmless() {
-    let all = AdversaryKind::CONCRETE.into_iter().chain([AdversaryKind::Mixed]);
+    let all = AdversaryKind::CONCRETE
+        .into_iter()
+        .chain([AdversaryKind::Mixed]);
     for adversary in all {
-        for (nodes, seeds, heights) in [(4u32, 0..10u64, 6u64), (7, 0..8, 5), (16, 0..4, 4), (31, 0..2, 3)] {
+        for (nodes, seeds, heights) in [
+            (4u32, 0..10u64, 6u64),
+            (7, 0..8, 5),
+            (16, 0..4, 4),
+            (31, 0..2, 3),
+        ] {
             for seed in seeds {
                 let r = run(&config(nodes, adversary, seed, heights));
                 assert_clean(&r);
@@ -39,9 +52,15 @@ fn every_adversary_at_f_faults_is_harmless() {
 fn faults_are_reported_as_evidence() {
     let cases = [
         (AdversaryKind::Equivocate, EvidenceKind::Equivocation),
-        (AdversaryKind::ConflictingProposals, EvidenceKind::ConflictingProposals),
+        (
+            AdversaryKind::ConflictingProposals,
+            EvidenceKind::ConflictingProposals,
+        ),
         (AdversaryKind::InvalidSig, EvidenceKind::InvalidSignature),
-        (AdversaryKind::InvalidCredential, EvidenceKind::InvalidCredential),
+        (
+            AdversaryKind::InvalidCredential,
+            EvidenceKind::InvalidCredential,
+        ),
         (AdversaryKind::Twins, EvidenceKind::Equivocation),
         (AdversaryKind::Replay, EvidenceKind::Impersonation),
     ];
@@ -49,11 +68,19 @@ fn faults_are_reported_as_evidence() {
         let r = run(&config(7, adversary, 1, 5));
         assert_clean(&r);
         assert!(
-            r.evidence.iter().any(|e| e.kind == kind && r.faulty.contains(&e.culprit.0)),
+            r.evidence
+                .iter()
+                .any(|e| e.kind == kind && r.faulty.contains(&e.culprit.0)),
             "{adversary}: no {kind:?} evidence in {:?}",
-            r.evidence.iter().map(|e| (e.culprit, e.kind)).collect::<Vec<_>>()
+            r.evidence
+                .iter()
+                .map(|e| (e.culprit, e.kind))
+                .collect::<Vec<_>>()
         );
-        assert!(r.evidence.iter().all(|e| r.faulty.contains(&e.culprit.0)), "{adversary}: an honest node was blamed");
+        assert!(
+            r.evidence.iter().all(|e| r.faulty.contains(&e.culprit.0)),
+            "{adversary}: an honest node was blamed"
+        );
     }
 }
 
@@ -70,19 +97,31 @@ fn one_fault_too_many_is_caught_by_the_oracles() {
             let culprits: std::collections::BTreeSet<u32> = r
                 .evidence
                 .iter()
-                .filter(|e| matches!(e.kind, EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals))
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+                    )
+                })
                 .map(|e| e.culprit.0)
                 .collect();
             assert!(culprits.len() >= 2, "seed {seed}: only {culprits:?} proven");
             assert!(culprits.iter().all(|c| r.faulty.contains(c)));
         }
     }
-    assert!(caught_safety, "no seed broke agreement with F = f + 1 split-brain attackers");
+    assert!(
+        caught_safety,
+        "no seed broke agreement with F = f + 1 split-brain attackers"
+    );
 
     let mut c = config(7, AdversaryKind::Silent, 0, 3);
     c.faulty = 3;
     let r = run(&c);
-    assert!(r.violations.iter().any(|v| v.starts_with("liveness")), "{:?}", r.violations);
+    assert!(
+        r.violations.iter().any(|v| v.starts_with("liveness")),
+        "{:?}",
+        r.violations
+    );
     assert_eq!(r.exit_code(), 3);
 }
 
@@ -106,7 +145,10 @@ fn partitions_and_loss_heal_after_gst() {
         c.gst_ms = 3_000;
         let r = run(&c);
         assert_clean(&r);
-        assert!(r.metrics.max_period >= 2, "the partition should have cost a period");
+        assert!(
+            r.metrics.max_period >= 2,
+            "the partition should have cost a period"
+        );
     }
 }
 
@@ -120,18 +162,35 @@ fn same_seed_same_output() {
     let mut b = run(&c);
     a.metrics.wall_ms = 0;
     b.metrics.wall_ms = 0;
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     c.seed = 43;
     let mut other = run(&c);
     other.metrics.wall_ms = 0;
-    assert_ne!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&other).unwrap());
+    assert_ne!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&other).unwrap()
+    );
 }
 
 #[test]
 fn report_has_the_cli_json_shape() {
     let r = run(&config(4, AdversaryKind::Mixed, 3, 2));
     let v: serde_json::Value = serde_json::to_value(&r).unwrap();
-    for key in ["config", "variant", "dst", "group_public_key", "honest", "faulty", "decisions", "evidence", "metrics", "violations"] {
+    for key in [
+        "config",
+        "variant",
+        "dst",
+        "group_public_key",
+        "honest",
+        "faulty",
+        "decisions",
+        "evidence",
+        "metrics",
+        "violations",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let honest = r.honest[0].to_string();

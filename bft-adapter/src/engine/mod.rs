@@ -33,7 +33,10 @@ pub(crate) mod tally;
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::{Committee, Signer, Sortition, Verifier};
-use crate::types::{Bundle, Certificate, Decided, Epoch, Height, NodeId, Period, Proposal, Seed, Time, ValueId, Vote, VoteStep, VoteValue};
+use crate::types::{
+    Bundle, Certificate, Decided, Epoch, Height, NodeId, Period, Proposal, Seed, Time, ValueId,
+    Vote, VoteStep, VoteValue,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -67,7 +70,12 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { filter_ms: 200, next_ms: 600, resend_ms: 1_200, max_backoff: 8 }
+        Timeouts {
+            filter_ms: 200,
+            next_ms: 600,
+            resend_ms: 1_200,
+            max_backoff: 8,
+        }
     }
 }
 
@@ -89,7 +97,13 @@ pub struct Config {
 impl Config {
     /// A configuration with default timeouts and windows.
     pub fn new(id: NodeId, epoch: Epoch) -> Self {
-        Config { id, epoch, timeouts: Timeouts::default(), period_window: 16, retained_decisions: 64 }
+        Config {
+            id,
+            epoch,
+            timeouts: Timeouts::default(),
+            period_window: 16,
+            retained_decisions: 64,
+        }
     }
 }
 
@@ -291,11 +305,17 @@ impl Engine {
         engine.period = state.period;
         if state.period.0 > 1 {
             let previous = Period(state.period.0 - 1);
-            engine.round.next_quorum.insert(previous, state.previous_next_quorums.into_iter().collect());
+            engine
+                .round
+                .next_quorum
+                .insert(previous, state.previous_next_quorums.into_iter().collect());
         }
         for proposal in state.own_proposals {
             let id = engine.adapters.verifier.value_id(&proposal.value);
-            engine.round.values.insert(id, (proposal.value.clone(), Some(Validity::Valid)));
+            engine
+                .round
+                .values
+                .insert(id, (proposal.value.clone(), Some(Validity::Valid)));
             engine.round.own_proposals.insert(proposal.period, proposal);
         }
         for vote in state.own_votes {
@@ -332,20 +352,32 @@ impl Engine {
             Input::ProposedValue { height, value } => {
                 if height == self.height && self.round.own_value.is_none() {
                     let id = self.adapters.verifier.value_id(&value);
-                    self.round.values.insert(id, (value.clone(), Some(Validity::Valid)));
+                    self.round
+                        .values
+                        .insert(id, (value.clone(), Some(Validity::Valid)));
                     self.round.own_value = Some(value);
                 }
             }
-            Input::ValueValidated { height, value_id, valid } => self.on_validated(height, value_id, valid),
+            Input::ValueValidated {
+                height,
+                value_id,
+                valid,
+            } => self.on_validated(height, value_id, valid),
         }
         self.progress();
-        Step { actions: std::mem::take(&mut self.out) }
+        Step {
+            actions: std::mem::take(&mut self.out),
+        }
     }
 
     fn on_timer(&mut self, id: TimerId) {
         match id {
-            TimerId::Filter(h, p) if h == self.height && p == self.period => self.round.filter_expired = true,
-            TimerId::Next(h, p) if h == self.height && p == self.period => self.round.next_expired = true,
+            TimerId::Filter(h, p) if h == self.height && p == self.period => {
+                self.round.filter_expired = true
+            }
+            TimerId::Next(h, p) if h == self.height && p == self.period => {
+                self.round.next_expired = true
+            }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
                 self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
@@ -355,19 +387,30 @@ impl Engine {
     }
 
     fn backoff(&self) -> u64 {
-        u64::from(self.period.0.clamp(1, self.config.timeouts.max_backoff.max(1)))
+        u64::from(
+            self.period
+                .0
+                .clamp(1, self.config.timeouts.max_backoff.max(1)),
+        )
     }
 
     fn arm(&mut self, id: TimerId, after_ms: u64) {
-        self.out.push(Action::SetTimer { id, at: Time(self.now.0.saturating_add(after_ms)) });
+        self.out.push(Action::SetTimer {
+            id,
+            at: Time(self.now.0.saturating_add(after_ms)),
+        });
     }
 
     /// Enters `period` of the current height (re-arming timers on a fresh start).
     fn enter_period(&mut self, period: Period, start: bool) {
         let old = self.period;
         if !start {
-            self.out.push(Action::CancelTimer { id: TimerId::Filter(self.height, old) });
-            self.out.push(Action::CancelTimer { id: TimerId::Next(self.height, old) });
+            self.out.push(Action::CancelTimer {
+                id: TimerId::Filter(self.height, old),
+            });
+            self.out.push(Action::CancelTimer {
+                id: TimerId::Next(self.height, old),
+            });
         }
         self.period = period;
         self.round.filter_expired = false;
@@ -380,23 +423,36 @@ impl Engine {
             self.arm(TimerId::Resend(self.height), t.resend_ms);
             if self.round.own_value.is_none() && !self.round.value_requested {
                 self.round.value_requested = true;
-                self.out.push(Action::RequestValue { height: self.height });
+                self.out.push(Action::RequestValue {
+                    height: self.height,
+                });
             }
         }
         // Drop tallies and proposals that can no longer matter (cert votes of any period still
         // decide, so they are kept for the height).
         let keep_from = Period(period.0.saturating_sub(1));
-        self.round.tallies.retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
+        self.round
+            .tallies
+            .retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
         self.round.proposals.retain(|p, _| *p >= keep_from);
     }
 
     /// Records a decision and moves to the next height.
     fn decide(&mut self, decided: Decided) {
         let height = self.height;
-        self.out.push(Action::CancelTimer { id: TimerId::Filter(height, self.period) });
-        self.out.push(Action::CancelTimer { id: TimerId::Next(height, self.period) });
-        self.out.push(Action::CancelTimer { id: TimerId::Resend(height) });
-        self.seed = self.adapters.verifier.beacon_seed(&decided.certificate.beacon);
+        self.out.push(Action::CancelTimer {
+            id: TimerId::Filter(height, self.period),
+        });
+        self.out.push(Action::CancelTimer {
+            id: TimerId::Next(height, self.period),
+        });
+        self.out.push(Action::CancelTimer {
+            id: TimerId::Resend(height),
+        });
+        self.seed = self
+            .adapters
+            .verifier
+            .beacon_seed(&decided.certificate.beacon);
         self.recent.insert(height, decided.clone());
         while self.recent.len() > self.config.retained_decisions.max(1) {
             self.recent.pop_first();
@@ -419,7 +475,12 @@ impl Engine {
             height: self.height,
             period: self.period,
             seed: self.seed,
-            previous_next_quorums: self.round.next_quorum.get(&previous).map(|s| s.iter().copied().collect()).unwrap_or_default(),
+            previous_next_quorums: self
+                .round
+                .next_quorum
+                .get(&previous)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default(),
             own_votes: self.round.own_votes.values().flatten().cloned().collect(),
             own_proposals: self.round.own_proposals.values().cloned().collect(),
             last_decided: self.recent.values().next_back().cloned(),
@@ -431,7 +492,12 @@ impl Engine {
         if culprit == self.config.id || !self.reported.insert((culprit, kind, height)) {
             return;
         }
-        self.out.push(Action::Evidence(Evidence { culprit, kind, height, proof }));
+        self.out.push(Action::Evidence(Evidence {
+            culprit,
+            kind,
+            height,
+            proof,
+        }));
     }
 
     /// Re-broadcasts this node's current-period votes and proposal, and the previous period's
@@ -449,7 +515,9 @@ impl Engine {
             }
         }
         if self.round.certificate.is_some() {
-            messages.push(crate::types::Message::SyncRequest { height: self.height });
+            messages.push(crate::types::Message::SyncRequest {
+                height: self.height,
+            });
         }
         let mut wanted: Vec<(Period, VoteStep, VoteValue)> = Vec::new();
         if let Some(id) = self.round.soft_quorum.get(&p) {
@@ -469,7 +537,9 @@ impl Engine {
             }
         }
         for m in messages {
-            self.out.push(Action::Broadcast { bytes: crate::codec::encode(&m) });
+            self.out.push(Action::Broadcast {
+                bytes: crate::codec::encode(&m),
+            });
         }
     }
 }
@@ -487,18 +557,34 @@ impl Engine {
                     VoteValue::Bottom => "⊥".to_string(),
                     VoteValue::Value(id) => hex::encode(&id.0[..3]),
                 };
-                parts.push(format!("{}{:?}:{}={}+{}", p.0, s, v, vt.verified_weight, vt.pending_weight));
+                parts.push(format!(
+                    "{}{:?}:{}={}+{}",
+                    p.0, s, v, vt.verified_weight, vt.pending_weight
+                ));
             }
         }
-        let own: Vec<String> = self.round.own_votes.keys().map(|(p, s)| format!("{}{:?}", p.0, s)).collect();
+        let own: Vec<String> = self
+            .round
+            .own_votes
+            .keys()
+            .map(|(p, s)| format!("{}{:?}", p.0, s))
+            .collect();
         format!(
             "filter={} next={} own=[{}] props={:?} tallies=[{}] nq={:?}",
             self.round.filter_expired,
             self.round.next_expired,
             own.join(","),
-            self.round.proposals.iter().map(|(p, m)| (p.0, m.len())).collect::<Vec<_>>(),
+            self.round
+                .proposals
+                .iter()
+                .map(|(p, m)| (p.0, m.len()))
+                .collect::<Vec<_>>(),
             parts.join(" "),
-            self.round.next_quorum.iter().map(|(p, s)| (p.0, s.len())).collect::<Vec<_>>()
+            self.round
+                .next_quorum
+                .iter()
+                .map(|(p, s)| (p.0, s.len()))
+                .collect::<Vec<_>>()
         )
     }
 }

@@ -5,7 +5,10 @@ use super::tally::{AddOutcome, Entry};
 use super::{Action, Engine, ProposalEntry, Validity, FUTURE_BUFFER};
 use crate::codec::{decode, encode};
 use crate::evidence::EvidenceKind;
-use crate::types::{beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Proposal, ValueId, Vote, VoteStep, VoteValue};
+use crate::types::{
+    beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Proposal, ValueId,
+    Vote, VoteStep, VoteValue,
+};
 
 impl Engine {
     pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
@@ -58,7 +61,10 @@ impl Engine {
     fn send_decision(&mut self, to: NodeId, height: Height) {
         if let Some(decided) = self.recent.get(&height).cloned() {
             if !self.rate_limited(to, height) {
-                self.out.push(Action::Send { to, bytes: encode(&Message::Decided(decided)) });
+                self.out.push(Action::Send {
+                    to,
+                    bytes: encode(&Message::Decided(decided)),
+                });
             }
         }
     }
@@ -66,7 +72,10 @@ impl Engine {
     fn request_sync(&mut self, to: NodeId) {
         let h = self.height;
         if !self.rate_limited(to, h) {
-            self.out.push(Action::Send { to, bytes: encode(&Message::SyncRequest { height: h }) });
+            self.out.push(Action::Send {
+                to,
+                bytes: encode(&Message::SyncRequest { height: h }),
+            });
         }
     }
 
@@ -90,14 +99,23 @@ impl Engine {
             && verifier.verify_certificate(&cert.message(), &cert.signature)
             && verifier.verify_certificate(&cert.beacon_message(), &cert.beacon);
         if !ok {
-            return self.report(from, EvidenceKind::InvalidCertificate, cert.height, vec![bytes]);
+            return self.report(
+                from,
+                EvidenceKind::InvalidCertificate,
+                cert.height,
+                vec![bytes],
+            );
         }
         self.decide(decided);
     }
 
     fn window_ok(&self, period: crate::types::Period, step: Option<VoteStep>) -> bool {
         let upper = self.period.0.saturating_add(self.config.period_window);
-        let lower = if step == Some(VoteStep::Cert) { 1 } else { self.period.0.saturating_sub(1) };
+        let lower = if step == Some(VoteStep::Cert) {
+            1
+        } else {
+            self.period.0.saturating_sub(1)
+        };
         period.0 >= lower.max(1) && period.0 <= upper
     }
 
@@ -106,17 +124,38 @@ impl Engine {
             return;
         }
         if proposal.proposer != from {
-            return self.report(from, EvidenceKind::Impersonation, proposal.height, vec![bytes]);
+            return self.report(
+                from,
+                EvidenceKind::Impersonation,
+                proposal.height,
+                vec![bytes],
+            );
         }
-        if let Some(existing) = self.round.proposals.get(&proposal.period).and_then(|m| m.get(&from)) {
+        if let Some(existing) = self
+            .round
+            .proposals
+            .get(&proposal.period)
+            .and_then(|m| m.get(&from))
+        {
             if existing.bytes == bytes {
                 return; // duplicate
             }
             let value_id = self.adapters.verifier.value_id(&proposal.value);
-            let message = proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
-            if value_id != existing.value_id && self.adapters.verifier.verify_share(from, &message, &proposal.signature) {
+            let message =
+                proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
+            if value_id != existing.value_id
+                && self
+                    .adapters
+                    .verifier
+                    .verify_share(from, &message, &proposal.signature)
+            {
                 let proof = vec![existing.bytes.clone(), bytes];
-                return self.report(from, EvidenceKind::ConflictingProposals, proposal.height, proof);
+                return self.report(
+                    from,
+                    EvidenceKind::ConflictingProposals,
+                    proposal.height,
+                    proof,
+                );
             }
             return;
         }
@@ -128,23 +167,45 @@ impl Engine {
     pub(super) fn accept_proposal(&mut self, proposal: Proposal, bytes: Vec<u8>, own: bool) {
         let (h, p, from) = (proposal.height, proposal.period, proposal.proposer);
         let sortition = self.adapters.sortition.clone();
-        let Some(priority) = sortition.verify_proposer(from, &self.seed, h, p, &proposal.credential) else {
+        let Some(priority) =
+            sortition.verify_proposer(from, &self.seed, h, p, &proposal.credential)
+        else {
             return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
         };
         let value_id = self.adapters.verifier.value_id(&proposal.value);
         if !own {
             let message = proposal_message(proposal.epoch, h, p, value_id);
-            if !self.adapters.verifier.verify_share(from, &message, &proposal.signature) {
+            if !self
+                .adapters
+                .verifier
+                .verify_share(from, &message, &proposal.signature)
+            {
                 return self.report(from, EvidenceKind::InvalidSignature, h, vec![bytes]);
             }
         }
-        self.round.proposals.entry(p).or_default().insert(from, ProposalEntry { priority, value_id, bytes });
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.round.values.entry(value_id) {
+        self.round.proposals.entry(p).or_default().insert(
+            from,
+            ProposalEntry {
+                priority,
+                value_id,
+                bytes,
+            },
+        );
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.round.values.entry(value_id)
+        {
             slot.insert((proposal.value.clone(), Some(Validity::Pending)));
-            self.out.push(Action::ValidateValue { height: h, value_id, value: proposal.value });
+            self.out.push(Action::ValidateValue {
+                height: h,
+                value_id,
+                value: proposal.value,
+            });
         } else if let Some((_, validity @ None)) = self.round.values.get_mut(&value_id) {
             *validity = Some(Validity::Pending);
-            self.out.push(Action::ValidateValue { height: h, value_id, value: proposal.value });
+            self.out.push(Action::ValidateValue {
+                height: h,
+                value_id,
+                value: proposal.value,
+            });
         }
     }
 
@@ -152,11 +213,17 @@ impl Engine {
         if height != self.height {
             return;
         }
-        let Some((_, validity)) = self.round.values.get_mut(&value_id) else { return };
+        let Some((_, validity)) = self.round.values.get_mut(&value_id) else {
+            return;
+        };
         if *validity != Some(Validity::Pending) {
             return;
         }
-        *validity = Some(if valid { Validity::Valid } else { Validity::Invalid });
+        *validity = Some(if valid {
+            Validity::Valid
+        } else {
+            Validity::Invalid
+        });
         if !valid {
             let culprits: Vec<(NodeId, Vec<u8>)> = self
                 .round
@@ -178,17 +245,34 @@ impl Engine {
             return;
         }
         let known = match (bundle.step, bundle.value) {
-            (VoteStep::Soft, VoteValue::Value(_)) => self.round.soft_quorum.contains_key(&bundle.period),
-            (VoteStep::Next, v) => self.round.next_quorum.get(&bundle.period).is_some_and(|s| s.contains(&v)),
+            (VoteStep::Soft, VoteValue::Value(_)) => {
+                self.round.soft_quorum.contains_key(&bundle.period)
+            }
+            (VoteStep::Next, v) => self
+                .round
+                .next_quorum
+                .get(&bundle.period)
+                .is_some_and(|s| s.contains(&v)),
             _ => return self.report(from, EvidenceKind::Malformed, bundle.height, vec![bytes]),
         };
         if known {
             return;
         }
-        if !self.adapters.verifier.verify_certificate(&bundle.message(), &bundle.signature) {
-            return self.report(from, EvidenceKind::InvalidCertificate, bundle.height, vec![bytes]);
+        if !self
+            .adapters
+            .verifier
+            .verify_certificate(&bundle.message(), &bundle.signature)
+        {
+            return self.report(
+                from,
+                EvidenceKind::InvalidCertificate,
+                bundle.height,
+                vec![bytes],
+            );
         }
-        self.round.bundles.insert((bundle.period, bundle.step, bundle.value), bundle.clone());
+        self.round
+            .bundles
+            .insert((bundle.period, bundle.step, bundle.value), bundle.clone());
         self.quorum_reached(bundle.period, bundle.step, bundle.value);
     }
 
@@ -208,47 +292,102 @@ impl Engine {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
         }
         let key = (vote.period, vote.step);
-        if let Some(existing) = self.round.tallies.get(&key).and_then(|t| t.get(from, vote.value)) {
+        if let Some(existing) = self
+            .round
+            .tallies
+            .get(&key)
+            .and_then(|t| t.get(from, vote.value))
+        {
             if existing.bytes == bytes || existing.vote.signature == vote.signature {
                 return; // duplicate
             }
         }
         let sortition = self.adapters.sortition.clone();
-        let weight = sortition.verify_voter(from, &self.seed, vote.height, vote.period, vote.step, &vote.credential).unwrap_or(0);
+        let weight = sortition
+            .verify_voter(
+                from,
+                &self.seed,
+                vote.height,
+                vote.period,
+                vote.step,
+                &vote.credential,
+            )
+            .unwrap_or(0);
         if weight == 0 {
-            return self.report(from, EvidenceKind::InvalidCredential, vote.height, vec![bytes]);
+            return self.report(
+                from,
+                EvidenceKind::InvalidCredential,
+                vote.height,
+                vec![bytes],
+            );
         }
-        let entry = Entry { from, vote, weight, bytes };
+        let entry = Entry {
+            from,
+            vote,
+            weight,
+            bytes,
+        };
         let tally = self.round.tallies.entry(key).or_default();
         match tally.add(entry.clone(), false) {
             AddOutcome::Added | AddOutcome::Duplicate => {}
-            AddOutcome::Conflict(existing_value) => self.resolve_conflict(key, existing_value, entry),
+            AddOutcome::Conflict(existing_value) => {
+                self.resolve_conflict(key, existing_value, entry)
+            }
         }
     }
 
     /// One voter sent two different votes for one step: check both signatures individually
     /// (rare path) so that neither a forgery nor a bad relay can frame an honest voter.
-    fn resolve_conflict(&mut self, key: (crate::types::Period, VoteStep), existing_value: VoteValue, new: Entry) {
+    fn resolve_conflict(
+        &mut self,
+        key: (crate::types::Period, VoteStep),
+        existing_value: VoteValue,
+        new: Entry,
+    ) {
         if !self.entry_valid(&new) {
-            return self.report(new.from, EvidenceKind::InvalidSignature, new.vote.height, vec![new.bytes]);
+            return self.report(
+                new.from,
+                EvidenceKind::InvalidSignature,
+                new.vote.height,
+                vec![new.bytes],
+            );
         }
-        let Some(tally) = self.round.tallies.get_mut(&key) else { return };
-        let Some(existing) = tally.get(new.vote.voter, existing_value).cloned() else { return };
+        let Some(tally) = self.round.tallies.get_mut(&key) else {
+            return;
+        };
+        let Some(existing) = tally.get(new.vote.voter, existing_value).cloned() else {
+            return;
+        };
         let pending = tally.is_pending(existing.vote.voter, existing_value);
         if pending && !self.entry_valid(&existing) {
             if let Some(tally) = self.round.tallies.get_mut(&key) {
                 tally.remove(existing.vote.voter, existing_value);
                 let _ = tally.add(new, false);
             }
-            return self.report(existing.from, EvidenceKind::InvalidSignature, existing.vote.height, vec![existing.bytes]);
+            return self.report(
+                existing.from,
+                EvidenceKind::InvalidSignature,
+                existing.vote.height,
+                vec![existing.bytes],
+            );
         }
         let voter = new.vote.voter;
-        self.report(voter, EvidenceKind::Equivocation, new.vote.height, vec![existing.bytes, new.bytes]);
+        self.report(
+            voter,
+            EvidenceKind::Equivocation,
+            new.vote.height,
+            vec![existing.bytes, new.bytes],
+        );
     }
 
     fn entry_valid(&self, e: &Entry) -> bool {
         let v = &self.adapters.verifier;
         v.verify_share(e.vote.voter, &e.vote.message(), &e.vote.signature)
-            && (e.vote.step != VoteStep::Cert || v.verify_share(e.vote.voter, &beacon_message(e.vote.epoch, e.vote.height), &e.vote.beacon_share))
+            && (e.vote.step != VoteStep::Cert
+                || v.verify_share(
+                    e.vote.voter,
+                    &beacon_message(e.vote.epoch, e.vote.height),
+                    &e.vote.beacon_share,
+                ))
     }
 }

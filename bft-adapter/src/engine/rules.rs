@@ -4,7 +4,10 @@ use super::tally::{AddOutcome, Entry};
 use super::{Action, Engine, Validity};
 use crate::codec::encode;
 use crate::traits::Share;
-use crate::types::{beacon_message, proposal_message, Bundle, Certificate, Decided, Message, Period, Proposal, ValueId, Vote, VoteStep, VoteValue};
+use crate::types::{
+    beacon_message, proposal_message, Bundle, Certificate, Decided, Message, Period, Proposal,
+    ValueId, Vote, VoteStep, VoteValue,
+};
 
 impl Engine {
     /// Applies every enabled rule until a fixed point (bounded: each rule fires at most once
@@ -25,7 +28,11 @@ impl Engine {
     }
 
     fn voted(&self, period: Period, step: VoteStep) -> &[Vote] {
-        self.round.own_votes.get(&(period, step)).map(Vec::as_slice).unwrap_or(&[])
+        self.round
+            .own_votes
+            .get(&(period, step))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     fn is_valid(&self, id: &ValueId) -> bool {
@@ -38,7 +45,9 @@ impl Engine {
             return (None, true);
         }
         let previous = Period(self.period.0 - 1);
-        let Some(set) = self.round.next_quorum.get(&previous) else { return (None, false) };
+        let Some(set) = self.round.next_quorum.get(&previous) else {
+            return (None, false);
+        };
         let pinned = set.iter().find_map(|v| match v {
             VoteValue::Value(id) => Some(*id),
             VoteValue::Bottom => None,
@@ -59,17 +68,34 @@ impl Engine {
             pinned.and_then(|id| self.round.values.get(&id).map(|(bytes, _)| bytes.clone()))
         };
         let Some(value) = value else { return };
-        let Some(credential) = self.adapters.sortition.proposer_credential(&self.seed, h, p) else {
+        let Some(credential) = self
+            .adapters
+            .sortition
+            .proposer_credential(&self.seed, h, p)
+        else {
             // Not selected: remember that we considered this period.
             return;
         };
         let value_id = self.adapters.verifier.value_id(&value);
-        let signature = self.adapters.signer.sign(&proposal_message(self.config.epoch, h, p, value_id));
-        let proposal = Proposal { epoch: self.config.epoch, height: h, period: p, proposer: self.config.id, credential, value, signature };
+        let signature =
+            self.adapters
+                .signer
+                .sign(&proposal_message(self.config.epoch, h, p, value_id));
+        let proposal = Proposal {
+            epoch: self.config.epoch,
+            height: h,
+            period: p,
+            proposer: self.config.id,
+            credential,
+            value,
+            signature,
+        };
         let bytes = encode(&Message::Proposal(proposal.clone()));
         self.round.own_proposals.insert(p, proposal.clone());
         self.persist();
-        self.out.push(Action::Broadcast { bytes: bytes.clone() });
+        self.out.push(Action::Broadcast {
+            bytes: bytes.clone(),
+        });
         self.accept_proposal(proposal, bytes, true);
     }
 
@@ -92,11 +118,18 @@ impl Engine {
     /// Step 2: at the filter timer, soft-vote the best proposal (or v̄ when pinned).
     fn try_soft_vote(&mut self) {
         let p = self.period;
-        if !self.round.filter_expired || !self.voted(p, VoteStep::Soft).is_empty() || !self.voted(p, VoteStep::Next).is_empty() {
+        if !self.round.filter_expired
+            || !self.voted(p, VoteStep::Soft).is_empty()
+            || !self.voted(p, VoteStep::Next).is_empty()
+        {
             return;
         }
         let (pinned, released) = self.pinned();
-        let choice = if released { self.best_proposal() } else { pinned };
+        let choice = if released {
+            self.best_proposal()
+        } else {
+            pinned
+        };
         if let Some(id) = choice {
             self.cast_vote(VoteStep::Soft, VoteValue::Value(id));
         }
@@ -105,7 +138,10 @@ impl Engine {
     /// Step 3: cert-vote a valid value with a soft quorum, before next-voting.
     fn try_cert_vote(&mut self) {
         let p = self.period;
-        if !self.voted(p, VoteStep::Cert).is_empty() || !self.voted(p, VoteStep::Next).is_empty() || self.round.next_expired {
+        if !self.voted(p, VoteStep::Cert).is_empty()
+            || !self.voted(p, VoteStep::Next).is_empty()
+            || self.round.next_expired
+        {
             return;
         }
         if let Some(id) = self.round.soft_quorum.get(&p).copied() {
@@ -136,7 +172,11 @@ impl Engine {
     /// quorum of the previous period if not certified. At most one value and one ⊥ in total.
     fn try_next_late_vote(&mut self) {
         let p = self.period;
-        let mine: Vec<VoteValue> = self.voted(p, VoteStep::Next).iter().map(|v| v.value).collect();
+        let mine: Vec<VoteValue> = self
+            .voted(p, VoteStep::Next)
+            .iter()
+            .map(|v| v.value)
+            .collect();
         if mine.is_empty() {
             return;
         }
@@ -147,8 +187,16 @@ impl Engine {
             }
         }
         let (_, released) = self.pinned();
-        let mine: Vec<VoteValue> = self.voted(p, VoteStep::Next).iter().map(|v| v.value).collect();
-        if p.0 >= 2 && released && self.voted(p, VoteStep::Cert).is_empty() && !mine.contains(&VoteValue::Bottom) {
+        let mine: Vec<VoteValue> = self
+            .voted(p, VoteStep::Next)
+            .iter()
+            .map(|v| v.value)
+            .collect();
+        if p.0 >= 2
+            && released
+            && self.voted(p, VoteStep::Cert).is_empty()
+            && !mine.contains(&VoteValue::Bottom)
+        {
             self.cast_vote(VoteStep::Next, VoteValue::Bottom);
         }
     }
@@ -156,21 +204,39 @@ impl Engine {
     /// Signs, persists (barrier), broadcasts and counts a vote of our own.
     fn cast_vote(&mut self, step: VoteStep, value: VoteValue) {
         let (h, p) = (self.height, self.period);
-        let Some(credential) = self.adapters.sortition.voter_credential(&self.seed, h, p, step) else {
+        let Some(credential) = self
+            .adapters
+            .sortition
+            .voter_credential(&self.seed, h, p, step)
+        else {
             // Not on this step's committee (sampled mode). Record nothing; others decide.
             return;
         };
         let message = crate::types::vote_message(self.config.epoch, h, p, step, value);
         let signature = self.adapters.signer.sign(&message);
         let beacon_share = if step == VoteStep::Cert {
-            self.adapters.signer.sign(&beacon_message(self.config.epoch, h))
+            self.adapters
+                .signer
+                .sign(&beacon_message(self.config.epoch, h))
         } else {
             Vec::new()
         };
-        let vote = Vote { epoch: self.config.epoch, height: h, period: p, step, value, voter: self.config.id, credential, signature, beacon_share };
+        let vote = Vote {
+            epoch: self.config.epoch,
+            height: h,
+            period: p,
+            step,
+            value,
+            voter: self.config.id,
+            credential,
+            signature,
+            beacon_share,
+        };
         self.record_own_vote(vote.clone());
         self.persist();
-        self.out.push(Action::Broadcast { bytes: encode(&Message::Vote(vote)) });
+        self.out.push(Action::Broadcast {
+            bytes: encode(&Message::Vote(vote)),
+        });
     }
 
     /// Remembers and counts one of our own votes (also used on restore).
@@ -179,12 +245,35 @@ impl Engine {
         let weight = self
             .adapters
             .sortition
-            .verify_voter(vote.voter, &self.seed, vote.height, vote.period, vote.step, &vote.credential)
+            .verify_voter(
+                vote.voter,
+                &self.seed,
+                vote.height,
+                vote.period,
+                vote.step,
+                &vote.credential,
+            )
             .unwrap_or(0);
         let bytes = encode(&Message::Vote(vote.clone()));
-        self.round.own_votes.entry(key).or_default().push(vote.clone());
-        let tally = self.round.tallies.entry((vote.period, vote.step)).or_default();
-        let outcome = tally.add(Entry { from: self.config.id, vote, weight, bytes }, true);
+        self.round
+            .own_votes
+            .entry(key)
+            .or_default()
+            .push(vote.clone());
+        let tally = self
+            .round
+            .tallies
+            .entry((vote.period, vote.step))
+            .or_default();
+        let outcome = tally.add(
+            Entry {
+                from: self.config.id,
+                vote,
+                weight,
+                bytes,
+            },
+            true,
+        );
         debug_assert_ne!(outcome, AddOutcome::Conflict(VoteValue::Bottom));
     }
 
@@ -199,7 +288,11 @@ impl Engine {
             if let Some(tally) = self.round.tallies.get_mut(&key) {
                 let values: Vec<VoteValue> = tally.by_value.keys().copied().collect();
                 for value in values {
-                    let evicted = tally.by_value.get_mut(&value).map(|t| t.settle(quorum, verifier.as_ref())).unwrap_or_default();
+                    let evicted = tally
+                        .by_value
+                        .get_mut(&value)
+                        .map(|t| t.settle(quorum, verifier.as_ref()))
+                        .unwrap_or_default();
                     for e in evicted {
                         tally.forget(e.vote.voter, value);
                         invalid.push(e);
@@ -208,20 +301,32 @@ impl Engine {
             }
         }
         for e in invalid {
-            self.report(e.from, crate::evidence::EvidenceKind::InvalidSignature, e.vote.height, vec![e.bytes]);
+            self.report(
+                e.from,
+                crate::evidence::EvidenceKind::InvalidSignature,
+                e.vote.height,
+                vec![e.bytes],
+            );
         }
         let quorums: Vec<((Period, VoteStep), VoteValue)> = self
             .round
             .tallies
             .iter()
-            .flat_map(|(k, t)| t.quorum_values(committee.quorum(k.1)).into_iter().map(move |v| (*k, v)))
+            .flat_map(|(k, t)| {
+                t.quorum_values(committee.quorum(k.1))
+                    .into_iter()
+                    .map(move |v| (*k, v))
+            })
             .collect();
         for ((p, step), value) in quorums {
             self.quorum_reached(p, step, value);
         }
         if let Some(cert) = self.round.certificate.clone() {
             if let Some((value, _)) = self.round.values.get(&cert.value_id) {
-                let decided = Decided { certificate: cert, value: value.clone() };
+                let decided = Decided {
+                    certificate: cert,
+                    value: value.clone(),
+                };
                 self.decide(decided);
             }
         }
@@ -233,10 +338,8 @@ impl Engine {
             (VoteStep::Soft, VoteValue::Value(id)) => {
                 self.round.soft_quorum.entry(p).or_insert(id);
             }
-            (VoteStep::Cert, VoteValue::Value(id)) => {
-                if self.round.certificate.is_none() {
-                    self.round.certificate = self.combine_certificate(p, id);
-                }
+            (VoteStep::Cert, VoteValue::Value(id)) if self.round.certificate.is_none() => {
+                self.round.certificate = self.combine_certificate(p, id);
             }
             (VoteStep::Next, x) => {
                 let new = self.round.next_quorum.entry(p).or_default().insert(x);
@@ -249,8 +352,18 @@ impl Engine {
     }
 
     /// Combines a verified soft or next quorum into a [`Bundle`] (done lazily, on re-send).
-    pub(super) fn combine_bundle(&self, period: Period, step: VoteStep, value: VoteValue) -> Option<Bundle> {
-        let tally = self.round.tallies.get(&(period, step))?.by_value.get(&value)?;
+    pub(super) fn combine_bundle(
+        &self,
+        period: Period,
+        step: VoteStep,
+        value: VoteValue,
+    ) -> Option<Bundle> {
+        let tally = self
+            .round
+            .tallies
+            .get(&(period, step))?
+            .by_value
+            .get(&value)?;
         let quorum = self.adapters.committee.quorum(step);
         let mut weight = 0;
         let mut shares = Vec::new();
@@ -259,16 +372,36 @@ impl Engine {
                 break;
             }
             weight += e.weight;
-            shares.push(Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature });
+            shares.push(Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.signature,
+            });
         }
-        let mut bundle = Bundle { epoch: self.config.epoch, height: self.height, period, step, value, signature: Vec::new() };
-        bundle.signature = self.adapters.verifier.combine(&bundle.message(), &shares).ok()?;
+        let mut bundle = Bundle {
+            epoch: self.config.epoch,
+            height: self.height,
+            period,
+            step,
+            value,
+            signature: Vec::new(),
+        };
+        bundle.signature = self
+            .adapters
+            .verifier
+            .combine(&bundle.message(), &shares)
+            .ok()?;
         Some(bundle)
     }
 
     /// Combines a verified cert quorum (and its beacon shares) into a certificate.
     fn combine_certificate(&self, period: Period, id: ValueId) -> Option<Certificate> {
-        let tally = self.round.tallies.get(&(period, VoteStep::Cert))?.by_value.get(&VoteValue::Value(id))?;
+        let tally = self
+            .round
+            .tallies
+            .get(&(period, VoteStep::Cert))?
+            .by_value
+            .get(&VoteValue::Value(id))?;
         let quorum = self.adapters.committee.quorum(VoteStep::Cert);
         let mut chosen = Vec::new();
         let mut weight = 0;
@@ -279,11 +412,40 @@ impl Engine {
             weight += e.weight;
             chosen.push(e);
         }
-        let mut cert = Certificate { epoch: self.config.epoch, height: self.height, period, value_id: id, signature: Vec::new(), beacon: Vec::new() };
-        let shares: Vec<Share<'_>> = chosen.iter().map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature }).collect();
-        let beacon: Vec<Share<'_>> = chosen.iter().map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.beacon_share }).collect();
-        cert.signature = self.adapters.verifier.combine(&cert.message(), &shares).ok()?;
-        cert.beacon = self.adapters.verifier.combine(&cert.beacon_message(), &beacon).ok()?;
+        let mut cert = Certificate {
+            epoch: self.config.epoch,
+            height: self.height,
+            period,
+            value_id: id,
+            signature: Vec::new(),
+            beacon: Vec::new(),
+        };
+        let shares: Vec<Share<'_>> = chosen
+            .iter()
+            .map(|e| Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.signature,
+            })
+            .collect();
+        let beacon: Vec<Share<'_>> = chosen
+            .iter()
+            .map(|e| Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.beacon_share,
+            })
+            .collect();
+        cert.signature = self
+            .adapters
+            .verifier
+            .combine(&cert.message(), &shares)
+            .ok()?;
+        cert.beacon = self
+            .adapters
+            .verifier
+            .combine(&cert.beacon_message(), &beacon)
+            .ok()?;
         Some(cert)
     }
 }

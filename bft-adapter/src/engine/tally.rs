@@ -51,16 +51,32 @@ impl ValueTally {
         let message = first.vote.message();
         let shares: Vec<Share<'_>> = pending
             .values()
-            .map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.signature })
+            .map(|e| Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.signature,
+            })
             .collect();
-        let mut bad = verifier.verify_batch(&message, &shares).err().unwrap_or_default();
+        let mut bad = verifier
+            .verify_batch(&message, &shares)
+            .err()
+            .unwrap_or_default();
         if first.vote.step == VoteStep::Cert {
             let beacon = crate::types::beacon_message(first.vote.epoch, first.vote.height);
             let beacon_shares: Vec<Share<'_>> = pending
                 .values()
-                .map(|e| Share { signer: e.vote.voter, credential: &e.vote.credential, signature: &e.vote.beacon_share })
+                .map(|e| Share {
+                    signer: e.vote.voter,
+                    credential: &e.vote.credential,
+                    signature: &e.vote.beacon_share,
+                })
                 .collect();
-            bad.extend(verifier.verify_batch(&beacon, &beacon_shares).err().unwrap_or_default());
+            bad.extend(
+                verifier
+                    .verify_batch(&beacon, &beacon_shares)
+                    .err()
+                    .unwrap_or_default(),
+            );
         }
         let mut invalid = Vec::new();
         for (voter, entry) in pending {
@@ -106,7 +122,8 @@ impl StepTally {
             return AddOutcome::Duplicate;
         }
         let conflicting = prior.iter().copied().find(|p| {
-            entry.vote.step != VoteStep::Next || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
+            entry.vote.step != VoteStep::Next
+                || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
         });
         if let Some(existing) = conflicting {
             return AddOutcome::Conflict(existing);
@@ -131,7 +148,9 @@ impl StepTally {
 
     /// True if `voter`'s vote for `value` is still unverified.
     pub fn is_pending(&self, voter: NodeId, value: VoteValue) -> bool {
-        self.by_value.get(&value).is_some_and(|t| t.pending.contains_key(&voter))
+        self.by_value
+            .get(&value)
+            .is_some_and(|t| t.pending.contains_key(&voter))
     }
 
     /// Forgets a vote (found invalid), so the voter's genuine vote can still be counted.
@@ -158,6 +177,10 @@ impl StepTally {
 
     /// Values whose verified weight reaches `quorum`.
     pub fn quorum_values(&self, quorum: u64) -> Vec<VoteValue> {
-        self.by_value.iter().filter(|(_, t)| t.verified_weight >= quorum).map(|(v, _)| *v).collect()
+        self.by_value
+            .iter()
+            .filter(|(_, t)| t.verified_weight >= quorum)
+            .map(|(v, _)| *v)
+            .collect()
     }
 }

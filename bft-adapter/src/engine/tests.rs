@@ -9,19 +9,46 @@ use std::collections::VecDeque;
 const N: u32 = 4;
 
 fn engines(crypto: &MockCrypto) -> Vec<Engine> {
-    (0..N).map(|i| Engine::new(Config::new(NodeId(i), Epoch(0)), crypto.adapters(NodeId(i)), crypto.genesis_seed())).collect()
+    (0..N)
+        .map(|i| {
+            Engine::new(
+                Config::new(NodeId(i), Epoch(0)),
+                crypto.adapters(NodeId(i)),
+                crypto.genesis_seed(),
+            )
+        })
+        .collect()
 }
 
 /// Applies host duties for one engine's step: answers value requests and validations, and
 /// returns (recipient, from, bytes) sends and timers.
-fn host(id: NodeId, step: Step, sends: &mut VecDeque<(NodeId, NodeId, Vec<u8>)>, timers: &mut Vec<(Time, NodeId, TimerId)>, followups: &mut Vec<Input>) {
+fn host(
+    id: NodeId,
+    step: Step,
+    sends: &mut VecDeque<(NodeId, NodeId, Vec<u8>)>,
+    timers: &mut Vec<(Time, NodeId, TimerId)>,
+    followups: &mut Vec<Input>,
+) {
     for a in step.actions {
         match a {
-            Action::Broadcast { bytes } => (0..N).filter(|j| *j != id.0).for_each(|j| sends.push_back((NodeId(j), id, bytes.clone()))),
+            Action::Broadcast { bytes } => (0..N)
+                .filter(|j| *j != id.0)
+                .for_each(|j| sends.push_back((NodeId(j), id, bytes.clone()))),
             Action::Send { to, bytes } => sends.push_back((to, id, bytes)),
             Action::SetTimer { id: t, at } => timers.push((at, id, t)),
-            Action::RequestValue { height } => followups.push(Input::ProposedValue { height, value: format!("value-{}-{}", height.0, id.0).into_bytes() }),
-            Action::ValidateValue { height, value_id, value } => followups.push(Input::ValueValidated { height, value_id, valid: value.starts_with(b"value-") }),
+            Action::RequestValue { height } => followups.push(Input::ProposedValue {
+                height,
+                value: format!("value-{}-{}", height.0, id.0).into_bytes(),
+            }),
+            Action::ValidateValue {
+                height,
+                value_id,
+                value,
+            } => followups.push(Input::ValueValidated {
+                height,
+                value_id,
+                valid: value.starts_with(b"value-"),
+            }),
             _ => {}
         }
     }
@@ -76,7 +103,17 @@ fn votes_sent(steps: &[Step]) -> Vec<Vote> {
 }
 
 fn decisions(steps: &[Step]) -> Vec<Decided> {
-    steps.iter().flat_map(|s| &s.actions).filter_map(|a| if let Action::Decide { decided } = a { Some(decided.clone()) } else { None }).collect()
+    steps
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| {
+            if let Action::Decide { decided } = a {
+                Some(decided.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -84,14 +121,30 @@ fn start_asks_for_a_value_and_arms_the_period_timers() {
     let crypto = MockCrypto::new(N, 1);
     let mut e = engines(&crypto).remove(0);
     let step = e.handle(Time(10), Input::Start);
-    assert!(step.actions.contains(&Action::RequestValue { height: Height(1) }));
+    assert!(step
+        .actions
+        .contains(&Action::RequestValue { height: Height(1) }));
     let t = Timeouts::default();
-    assert!(step.actions.contains(&Action::SetTimer { id: TimerId::Filter(Height(1), Period(1)), at: Time(10 + t.filter_ms) }));
-    assert!(step.actions.contains(&Action::SetTimer { id: TimerId::Next(Height(1), Period(1)), at: Time(10 + t.next_ms) }));
+    assert!(step.actions.contains(&Action::SetTimer {
+        id: TimerId::Filter(Height(1), Period(1)),
+        at: Time(10 + t.filter_ms)
+    }));
+    assert!(step.actions.contains(&Action::SetTimer {
+        id: TimerId::Next(Height(1), Period(1)),
+        at: Time(10 + t.next_ms)
+    }));
     // The value arrives: persist, then broadcast the proposal.
-    let step = e.handle(Time(11), Input::ProposedValue { height: Height(1), value: b"value-x".to_vec() });
+    let step = e.handle(
+        Time(11),
+        Input::ProposedValue {
+            height: Height(1),
+            value: b"value-x".to_vec(),
+        },
+    );
     assert!(matches!(step.actions[0], Action::Persist(_)));
-    assert!(matches!(&step.actions[1], Action::Broadcast { bytes } if matches!(decode(bytes), Ok(Message::Proposal(_)))));
+    assert!(
+        matches!(&step.actions[1], Action::Broadcast { bytes } if matches!(decode(bytes), Ok(Message::Proposal(_))))
+    );
 }
 
 #[test]
@@ -104,19 +157,34 @@ fn honest_run_decides_in_one_period_with_verifying_certificates() {
     assert_eq!(first.len(), 3);
     for node in &log {
         let ds = decisions(node);
-        assert_eq!(ds.iter().map(|d| d.certificate.value_id).collect::<Vec<_>>(), first.iter().map(|d| d.certificate.value_id).collect::<Vec<_>>());
+        assert_eq!(
+            ds.iter()
+                .map(|d| d.certificate.value_id)
+                .collect::<Vec<_>>(),
+            first
+                .iter()
+                .map(|d| d.certificate.value_id)
+                .collect::<Vec<_>>()
+        );
         for d in ds {
             assert_eq!(d.certificate.period, Period(1));
             assert!(verifier.verify_certificate(&d.certificate.message(), &d.certificate.signature));
-            assert!(verifier.verify_certificate(&d.certificate.beacon_message(), &d.certificate.beacon));
+            assert!(
+                verifier.verify_certificate(&d.certificate.beacon_message(), &d.certificate.beacon)
+            );
         }
         // No next-votes in the common case: propose, soft, cert only.
         assert!(votes_sent(node).iter().all(|v| v.step != VoteStep::Next));
     }
     // One batch verification per (step, value) quorum per node, not one per vote.
     let stats = &verifier.stats;
-    let batches = stats.batch_verifications.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(batches <= u64::from(N) * 3 * 3, "{batches} batch verifications");
+    let batches = stats
+        .batch_verifications
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        batches <= u64::from(N) * 3 * 3,
+        "{batches} batch verifications"
+    );
 }
 
 #[test]
@@ -132,7 +200,8 @@ fn persist_precedes_every_vote_it_records() {
                     Action::Persist(s) => persisted = Some(s),
                     Action::Broadcast { bytes } => {
                         if let Ok(Message::Vote(v)) = decode(bytes) {
-                            let s = persisted.expect("a vote broadcast without a preceding persist");
+                            let s =
+                                persisted.expect("a vote broadcast without a preceding persist");
                             assert!(s.own_votes.contains(&v));
                         }
                     }
@@ -161,26 +230,114 @@ fn duplicates_stale_and_malformed_input() {
     let adapters = crypto.adapters(NodeId(1));
     let e = &mut es[0];
     e.handle(Time(0), Input::Start);
-    let msg = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Soft, VoteValue::Value(ValueId([7; 32])));
-    let vote = Vote { epoch: Epoch(0), height: Height(1), period: Period(1), step: VoteStep::Soft, value: VoteValue::Value(ValueId([7; 32])), voter: NodeId(1), credential: vec![], signature: adapters.signer.sign(&msg), beacon_share: vec![] };
+    let msg = vote_message(
+        Epoch(0),
+        Height(1),
+        Period(1),
+        VoteStep::Soft,
+        VoteValue::Value(ValueId([7; 32])),
+    );
+    let vote = Vote {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(1),
+        step: VoteStep::Soft,
+        value: VoteValue::Value(ValueId([7; 32])),
+        voter: NodeId(1),
+        credential: vec![],
+        signature: adapters.signer.sign(&msg),
+        beacon_share: vec![],
+    };
     let bytes = encode(&Message::Vote(vote.clone()));
-    assert!(e.handle(Time(1), Input::Message { from: NodeId(1), bytes: bytes.clone() }).actions.is_empty());
-    assert!(e.handle(Time(2), Input::Message { from: NodeId(1), bytes: bytes.clone() }).actions.is_empty(), "duplicate");
+    assert!(e
+        .handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(1),
+                bytes: bytes.clone()
+            }
+        )
+        .actions
+        .is_empty());
+    assert!(
+        e.handle(
+            Time(2),
+            Input::Message {
+                from: NodeId(1),
+                bytes: bytes.clone()
+            }
+        )
+        .actions
+        .is_empty(),
+        "duplicate"
+    );
     // A different soft vote by the same voter: equivocation, with both messages as proof.
     let other = VoteValue::Value(ValueId([8; 32]));
-    let sig = adapters.signer.sign(&vote_message(Epoch(0), Height(1), Period(1), VoteStep::Soft, other));
-    let second = encode(&Message::Vote(Vote { value: other, signature: sig, ..vote.clone() }));
-    let step = e.handle(Time(3), Input::Message { from: NodeId(1), bytes: second.clone() });
-    assert_eq!(step.actions, vec![Action::Evidence(Evidence { culprit: NodeId(1), kind: EvidenceKind::Equivocation, height: Height(1), proof: vec![bytes.clone(), second] })]);
+    let sig = adapters.signer.sign(&vote_message(
+        Epoch(0),
+        Height(1),
+        Period(1),
+        VoteStep::Soft,
+        other,
+    ));
+    let second = encode(&Message::Vote(Vote {
+        value: other,
+        signature: sig,
+        ..vote.clone()
+    }));
+    let step = e.handle(
+        Time(3),
+        Input::Message {
+            from: NodeId(1),
+            bytes: second.clone(),
+        },
+    );
+    assert_eq!(
+        step.actions,
+        vec![Action::Evidence(Evidence {
+            culprit: NodeId(1),
+            kind: EvidenceKind::Equivocation,
+            height: Height(1),
+            proof: vec![bytes.clone(), second]
+        })]
+    );
     // Relayed by someone else: impersonation, never blamed on the voter.
-    let step = e.handle(Time(4), Input::Message { from: NodeId(2), bytes: bytes.clone() });
-    assert!(matches!(&step.actions[..], [Action::Evidence(ev)] if ev.culprit == NodeId(2) && ev.kind == EvidenceKind::Impersonation));
+    let step = e.handle(
+        Time(4),
+        Input::Message {
+            from: NodeId(2),
+            bytes: bytes.clone(),
+        },
+    );
+    assert!(
+        matches!(&step.actions[..], [Action::Evidence(ev)] if ev.culprit == NodeId(2) && ev.kind == EvidenceKind::Impersonation)
+    );
     // Garbage bytes.
-    let step = e.handle(Time(5), Input::Message { from: NodeId(3), bytes: vec![2, 0, 1] });
-    assert!(matches!(&step.actions[..], [Action::Evidence(ev)] if ev.culprit == NodeId(3) && ev.kind == EvidenceKind::Malformed));
+    let step = e.handle(
+        Time(5),
+        Input::Message {
+            from: NodeId(3),
+            bytes: vec![2, 0, 1],
+        },
+    );
+    assert!(
+        matches!(&step.actions[..], [Action::Evidence(ev)] if ev.culprit == NodeId(3) && ev.kind == EvidenceKind::Malformed)
+    );
     // A stale height (height 0) is a no-op.
-    let stale = encode(&Message::Vote(Vote { height: Height(0), ..vote }));
-    assert!(e.handle(Time(6), Input::Message { from: NodeId(1), bytes: stale }).actions.is_empty());
+    let stale = encode(&Message::Vote(Vote {
+        height: Height(0),
+        ..vote
+    }));
+    assert!(e
+        .handle(
+            Time(6),
+            Input::Message {
+                from: NodeId(1),
+                bytes: stale
+            }
+        )
+        .actions
+        .is_empty());
 }
 
 #[test]
@@ -196,13 +353,48 @@ fn invalid_signatures_are_found_by_the_batch_and_bisected() {
         if i == 2 {
             sig[0] ^= 1;
         }
-        let v = Vote { epoch: Epoch(0), height: Height(1), period: Period(1), step: VoteStep::Next, value, voter: NodeId(i), credential: vec![], signature: sig, beacon_share: vec![] };
-        actions.extend(e.handle(Time(1), Input::Message { from: NodeId(i), bytes: encode(&Message::Vote(v)) }).actions);
+        let v = Vote {
+            epoch: Epoch(0),
+            height: Height(1),
+            period: Period(1),
+            step: VoteStep::Next,
+            value,
+            voter: NodeId(i),
+            credential: vec![],
+            signature: sig,
+            beacon_share: vec![],
+        };
+        actions.extend(
+            e.handle(
+                Time(1),
+                Input::Message {
+                    from: NodeId(i),
+                    bytes: encode(&Message::Vote(v)),
+                },
+            )
+            .actions,
+        );
     }
-    let evidence: Vec<&Evidence> = actions.iter().filter_map(|a| if let Action::Evidence(ev) = a { Some(ev) } else { None }).collect();
+    let evidence: Vec<&Evidence> = actions
+        .iter()
+        .filter_map(|a| {
+            if let Action::Evidence(ev) = a {
+                Some(ev)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(evidence.len(), 1);
-    assert_eq!((evidence[0].culprit, evidence[0].kind), (NodeId(2), EvidenceKind::InvalidSignature));
-    assert_eq!(e.period(), Period(1), "two valid next-votes are not a quorum");
+    assert_eq!(
+        (evidence[0].culprit, evidence[0].kind),
+        (NodeId(2), EvidenceKind::InvalidSignature)
+    );
+    assert_eq!(
+        e.period(),
+        Period(1),
+        "two valid next-votes are not a quorum"
+    );
 }
 
 #[test]
@@ -214,16 +406,41 @@ fn a_next_quorum_moves_to_the_next_period_pinning_the_value() {
     let msg = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
     let mut last = Step::default();
     for i in 1..N {
-        let v = Vote { epoch: Epoch(0), height: Height(1), period: Period(1), step: VoteStep::Next, value, voter: NodeId(i), credential: vec![], signature: crypto.adapters(NodeId(i)).signer.sign(&msg), beacon_share: vec![] };
-        last = e.handle(Time(1), Input::Message { from: NodeId(i), bytes: encode(&Message::Vote(v)) });
+        let v = Vote {
+            epoch: Epoch(0),
+            height: Height(1),
+            period: Period(1),
+            step: VoteStep::Next,
+            value,
+            voter: NodeId(i),
+            credential: vec![],
+            signature: crypto.adapters(NodeId(i)).signer.sign(&msg),
+            beacon_share: vec![],
+        };
+        last = e.handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(i),
+                bytes: encode(&Message::Vote(v)),
+            },
+        );
     }
     assert_eq!(e.period(), Period(2));
-    assert!(last.actions.contains(&Action::SetTimer { id: TimerId::Filter(Height(1), Period(2)), at: Time(1 + 2 * Timeouts::default().filter_ms) }));
+    assert!(last.actions.contains(&Action::SetTimer {
+        id: TimerId::Filter(Height(1), Period(2)),
+        at: Time(1 + 2 * Timeouts::default().filter_ms)
+    }));
     // In period 2 the filter timer soft-votes the pinned value without any proposal.
-    let step = e.handle(Time(500), Input::Timer(TimerId::Filter(Height(1), Period(2))));
+    let step = e.handle(
+        Time(500),
+        Input::Timer(TimerId::Filter(Height(1), Period(2))),
+    );
     let soft = votes_sent(&[step]);
     assert_eq!(soft.len(), 1);
-    assert_eq!((soft[0].step, soft[0].value, soft[0].period), (VoteStep::Soft, value, Period(2)));
+    assert_eq!(
+        (soft[0].step, soft[0].value, soft[0].period),
+        (VoteStep::Soft, value, Period(2))
+    );
 }
 
 #[test]
@@ -236,22 +453,53 @@ fn a_restarted_node_keeps_its_votes_and_catches_up_from_a_certificate() {
     let last_persist = log[0]
         .iter()
         .flat_map(|s| &s.actions)
-        .filter_map(|a| if let Action::Persist(s) = a { Some((**s).clone()) } else { None })
+        .filter_map(|a| {
+            if let Action::Persist(s) = a {
+                Some((**s).clone())
+            } else {
+                None
+            }
+        })
         .find(|s| s.height == Height(1) && s.own_votes.iter().any(|v| v.step == VoteStep::Soft))
         .expect("node 0 persisted its soft vote");
-    let mut restored = Engine::restore(Config::new(NodeId(0), Epoch(0)), crypto.adapters(NodeId(0)), last_persist.clone());
+    let mut restored = Engine::restore(
+        Config::new(NodeId(0), Epoch(0)),
+        crypto.adapters(NodeId(0)),
+        last_persist.clone(),
+    );
     restored.handle(Time(0), Input::Start);
-    let step = restored.handle(Time(1_000), Input::Timer(TimerId::Filter(Height(1), Period(1))));
-    assert!(votes_sent(&[step]).is_empty(), "the restored node must not sign a second soft vote");
-    let resent = votes_sent(&[restored.handle(Time(2_000), Input::Timer(TimerId::Resend(Height(1))))]);
+    let step = restored.handle(
+        Time(1_000),
+        Input::Timer(TimerId::Filter(Height(1), Period(1))),
+    );
+    assert!(
+        votes_sent(&[step]).is_empty(),
+        "the restored node must not sign a second soft vote"
+    );
+    let resent =
+        votes_sent(&[restored.handle(Time(2_000), Input::Timer(TimerId::Resend(Height(1))))]);
     assert!(resent.iter().all(|v| last_persist.own_votes.contains(v)));
     // The certificate alone lets it decide.
-    let step = restored.handle(Time(2_001), Input::Message { from: NodeId(1), bytes: encode(&Message::Decided(decided.clone())) });
+    let step = restored.handle(
+        Time(2_001),
+        Input::Message {
+            from: NodeId(1),
+            bytes: encode(&Message::Decided(decided.clone())),
+        },
+    );
     assert_eq!(decisions(&[step]), vec![decided.clone()]);
     assert_eq!(restored.height(), Height(2));
     // A forged certificate is evidence, not a decision.
     let mut forged = decided;
     forged.certificate.height = Height(2);
-    let step = restored.handle(Time(2_002), Input::Message { from: NodeId(2), bytes: encode(&Message::Decided(forged)) });
-    assert!(matches!(&step.actions[..], [Action::Evidence(ev)] if ev.kind == EvidenceKind::InvalidCertificate));
+    let step = restored.handle(
+        Time(2_002),
+        Input::Message {
+            from: NodeId(2),
+            bytes: encode(&Message::Decided(forged)),
+        },
+    );
+    assert!(
+        matches!(&step.actions[..], [Action::Evidence(ev)] if ev.kind == EvidenceKind::InvalidCertificate)
+    );
 }

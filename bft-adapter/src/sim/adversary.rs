@@ -5,7 +5,10 @@
 
 use crate::codec::{decode, encode};
 use crate::traits::{Signer, Verifier};
-use crate::types::{beacon_message, proposal_message, vote_message, Epoch, Message, NodeId, Vote, VoteStep, VoteValue};
+use crate::types::{
+    beacon_message, proposal_message, vote_message, Epoch, Message, NodeId, Vote, VoteStep,
+    VoteValue,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -132,28 +135,67 @@ impl Byzantine {
         late_ms: u64,
         make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
     ) -> Self {
-        Byzantine { kind, id, epoch, signer, verifier, side_a, side_b, faulty, echoed: BTreeSet::new(), recorded: Vec::new(), replay_cursor: 0, late_ms, make_value }
+        Byzantine {
+            kind,
+            id,
+            epoch,
+            signer,
+            verifier,
+            side_a,
+            side_b,
+            faulty,
+            echoed: BTreeSet::new(),
+            recorded: Vec::new(),
+            replay_cursor: 0,
+            late_ms,
+            make_value,
+        }
     }
 
     fn others(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.side_a.iter().chain(&self.side_b).chain(&self.faulty).copied().filter(move |n| *n != self.id)
+        self.side_a
+            .iter()
+            .chain(&self.side_b)
+            .chain(&self.faulty)
+            .copied()
+            .filter(move |n| *n != self.id)
     }
 
     fn to_side(&self, b: bool, bytes: &[u8], delay_ms: u64) -> Vec<Out> {
         let side = if b { &self.side_b } else { &self.side_a };
-        side.iter().map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms }).collect()
+        side.iter()
+            .map(|&to| Out {
+                to,
+                bytes: bytes.to_vec(),
+                delay_ms,
+            })
+            .collect()
     }
 
     fn to_faulty(&self, bytes: &[u8]) -> Vec<Out> {
-        self.faulty.iter().filter(|n| **n != self.id).map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms: 0 }).collect()
+        self.faulty
+            .iter()
+            .filter(|n| **n != self.id)
+            .map(|&to| Out {
+                to,
+                bytes: bytes.to_vec(),
+                delay_ms: 0,
+            })
+            .collect()
     }
 
     fn sign_vote(&self, template: &Vote, value: VoteValue) -> Vote {
         let mut v = template.clone();
         v.value = value;
         v.voter = self.id;
-        v.signature = self.signer.sign(&vote_message(v.epoch, v.height, v.period, v.step, value));
-        v.beacon_share = if v.step == VoteStep::Cert { self.signer.sign(&beacon_message(v.epoch, v.height)) } else { Vec::new() };
+        v.signature = self
+            .signer
+            .sign(&vote_message(v.epoch, v.height, v.period, v.step, value));
+        v.beacon_share = if v.step == VoteStep::Cert {
+            self.signer.sign(&beacon_message(v.epoch, v.height))
+        } else {
+            Vec::new()
+        };
         v
     }
 
@@ -164,17 +206,44 @@ impl Byzantine {
             Some(t) => vec![t],
             None => self.others().collect(),
         };
-        let plain = |bytes: &[u8], delay_ms: u64| -> Vec<Out> { recipients.iter().map(|&to| Out { to, bytes: bytes.to_vec(), delay_ms }).collect() };
+        let plain = |bytes: &[u8], delay_ms: u64| -> Vec<Out> {
+            recipients
+                .iter()
+                .map(|&to| Out {
+                    to,
+                    bytes: bytes.to_vec(),
+                    delay_ms,
+                })
+                .collect()
+        };
         let message = decode(&bytes).ok();
         match self.kind {
             AdversaryKind::Silent => Vec::new(),
             AdversaryKind::Twins => {
-                let side = if instance == 0 { &self.side_a } else { &self.side_b };
-                recipients.iter().filter(|r| side.contains(r) || self.faulty.contains(r)).map(|&to| Out { to, bytes: bytes.clone(), delay_ms: 0 }).collect()
+                let side = if instance == 0 {
+                    &self.side_a
+                } else {
+                    &self.side_b
+                };
+                recipients
+                    .iter()
+                    .filter(|r| side.contains(r) || self.faulty.contains(r))
+                    .map(|&to| Out {
+                        to,
+                        bytes: bytes.clone(),
+                        delay_ms: 0,
+                    })
+                    .collect()
             }
-            AdversaryKind::Withhold => {
-                recipients.iter().filter(|r| !self.side_b.contains(r)).map(|&to| Out { to, bytes: bytes.clone(), delay_ms: 0 }).collect()
-            }
+            AdversaryKind::Withhold => recipients
+                .iter()
+                .filter(|r| !self.side_b.contains(r))
+                .map(|&to| Out {
+                    to,
+                    bytes: bytes.clone(),
+                    delay_ms: 0,
+                })
+                .collect(),
             AdversaryKind::LateNextVotes => {
                 let late = matches!(&message, Some(Message::Vote(v)) if v.step.is_next());
                 plain(&bytes, if late { self.late_ms } else { 0 })
@@ -219,9 +288,15 @@ impl Byzantine {
                 if let (Some(Message::Vote(v)), None) = (&message, to) {
                     // Half B also gets a second, conflicting vote for the same step.
                     let other = match v.value {
-                        VoteValue::Value(id) if v.step != VoteStep::Next => VoteValue::Value(self.verifier.value_id(&id.0)),
-                        VoteValue::Value(_) => VoteValue::Value(self.verifier.value_id(b"equivocation")),
-                        VoteValue::Bottom => VoteValue::Value(self.verifier.value_id(b"equivocation")),
+                        VoteValue::Value(id) if v.step != VoteStep::Next => {
+                            VoteValue::Value(self.verifier.value_id(&id.0))
+                        }
+                        VoteValue::Value(_) => {
+                            VoteValue::Value(self.verifier.value_id(b"equivocation"))
+                        }
+                        VoteValue::Bottom => {
+                            VoteValue::Value(self.verifier.value_id(b"equivocation"))
+                        }
                     };
                     let twin = self.sign_vote(v, other);
                     out.extend(self.to_side(true, &encode(&Message::Vote(twin)), 0));
@@ -233,7 +308,9 @@ impl Byzantine {
                     let mut alt = p.clone();
                     alt.value = (self.make_value)(p.height.0, self.id, 1);
                     let id = self.verifier.value_id(&alt.value);
-                    alt.signature = self.signer.sign(&proposal_message(self.epoch, p.height, p.period, id));
+                    alt.signature = self
+                        .signer
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
                     let mut out = self.to_side(false, &bytes, 0);
                     out.extend(self.to_faulty(&bytes));
                     out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), 0));
@@ -252,7 +329,10 @@ impl Byzantine {
         if self.kind == AdversaryKind::Replay {
             self.recorded.push(bytes.to_vec());
         }
-        if !matches!(self.kind, AdversaryKind::Equivocate | AdversaryKind::ConflictingProposals) {
+        if !matches!(
+            self.kind,
+            AdversaryKind::Equivocate | AdversaryKind::ConflictingProposals
+        ) {
             return Vec::new();
         }
         let b = if self.side_b.contains(&from) {
@@ -262,8 +342,13 @@ impl Byzantine {
         } else {
             return Vec::new();
         };
-        let Ok(Message::Vote(v)) = decode(bytes) else { return Vec::new() };
-        if !self.echoed.insert((v.height.0, v.period.0, v.step, v.value, b)) {
+        let Ok(Message::Vote(v)) = decode(bytes) else {
+            return Vec::new();
+        };
+        if !self
+            .echoed
+            .insert((v.height.0, v.period.0, v.step, v.value, b))
+        {
             return Vec::new();
         }
         let vote = self.sign_vote(&v, v.value);

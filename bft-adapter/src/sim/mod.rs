@@ -137,7 +137,9 @@ impl CryptoProvider for MockProvider {
             dst: "conclave-mock-keyed-hash-v1".into(),
             group_public_key: mock.group_public_key().to_vec(),
             genesis_seed: mock.genesis_seed(),
-            adapters: (0..config.nodes).map(|i| mock.adapters(NodeId(i))).collect(),
+            adapters: (0..config.nodes)
+                .map(|i| mock.adapters(NodeId(i)))
+                .collect(),
             verifier: mock.verifier(),
         })
     }
@@ -233,9 +235,15 @@ impl SimReport {
 }
 
 /// Runs one simulation. Errors only if the configuration or the crypto setup is unusable.
-pub fn run_simulation(config: &SimConfig, crypto: &dyn CryptoProvider) -> Result<SimReport, String> {
+pub fn run_simulation(
+    config: &SimConfig,
+    crypto: &dyn CryptoProvider,
+) -> Result<SimReport, String> {
     if config.nodes == 0 || config.faulty > config.nodes {
-        return Err(format!("need 0 <= faulty ({}) <= nodes ({}) and nodes > 0", config.faulty, config.nodes));
+        return Err(format!(
+            "need 0 <= faulty ({}) <= nodes ({}) and nodes > 0",
+            config.faulty, config.nodes
+        ));
     }
     if !(0.0..=1.0).contains(&config.drop) || !(0.0..=1.0).contains(&config.duplicate) {
         return Err("drop and duplicate must be probabilities".into());

@@ -23,15 +23,22 @@ impl ForensicLog {
     pub fn record(&mut self, from: NodeId, bytes: &[u8], verifier: &dyn Verifier) {
         match decode(bytes) {
             Ok(Message::Vote(v)) if v.voter == from => {
-                let slot = self.votes.entry((from, v.height.0, v.period.0, v.step)).or_default();
+                let slot = self
+                    .votes
+                    .entry((from, v.height.0, v.period.0, v.step))
+                    .or_default();
                 if slot.len() < 3 {
                     slot.entry(v.value).or_insert_with(|| bytes.to_vec());
                 }
             }
             Ok(Message::Proposal(p)) if p.proposer == from => {
-                let slot = self.proposals.entry((from, p.height.0, p.period.0)).or_default();
+                let slot = self
+                    .proposals
+                    .entry((from, p.height.0, p.period.0))
+                    .or_default();
                 if slot.len() < 2 {
-                    slot.entry(verifier.value_id(&p.value)).or_insert_with(|| bytes.to_vec());
+                    slot.entry(verifier.value_id(&p.value))
+                        .or_insert_with(|| bytes.to_vec());
                 }
             }
             _ => {}
@@ -45,18 +52,29 @@ impl ForensicLog {
             let signed: Vec<(&VoteValue, &Vec<u8>)> = versions
                 .iter()
                 .filter(|(_, bytes)| match decode(bytes) {
-                    Ok(Message::Vote(v)) => verifier.verify_share(v.voter, &v.message(), &v.signature),
+                    Ok(Message::Vote(v)) => {
+                        verifier.verify_share(v.voter, &v.message(), &v.signature)
+                    }
                     _ => false,
                 })
                 .collect();
             let conflicting = if *step == VoteStep::Next {
-                signed.iter().filter(|(v, _)| **v != VoteValue::Bottom).count() >= 2
+                signed
+                    .iter()
+                    .filter(|(v, _)| **v != VoteValue::Bottom)
+                    .count()
+                    >= 2
             } else {
                 signed.len() >= 2
             };
             if conflicting {
                 let proof = signed.iter().take(2).map(|(_, b)| (*b).clone()).collect();
-                out.push(Evidence { culprit: *voter, kind: EvidenceKind::Equivocation, height: crate::types::Height(*h), proof });
+                out.push(Evidence {
+                    culprit: *voter,
+                    kind: EvidenceKind::Equivocation,
+                    height: crate::types::Height(*h),
+                    proof,
+                });
             }
         }
         for ((proposer, h, _), versions) in &self.proposals {
@@ -73,7 +91,12 @@ impl ForensicLog {
                 .collect();
             if signed.len() >= 2 {
                 let proof = signed.iter().take(2).map(|b| (*b).clone()).collect();
-                out.push(Evidence { culprit: *proposer, kind: EvidenceKind::ConflictingProposals, height: crate::types::Height(*h), proof });
+                out.push(Evidence {
+                    culprit: *proposer,
+                    kind: EvidenceKind::ConflictingProposals,
+                    height: crate::types::Height(*h),
+                    proof,
+                });
             }
         }
         out
@@ -99,38 +122,69 @@ pub(crate) fn check(o: &Outcome<'_>) -> Vec<String> {
     for h in 1..=o.heights {
         let mut values: BTreeMap<ValueId, Vec<u32>> = BTreeMap::new();
         for node in o.honest {
-            let decided = o.decisions.get(&node.0).and_then(|ds| ds.iter().find(|d| d.certificate.height.0 == h));
+            let decided = o
+                .decisions
+                .get(&node.0)
+                .and_then(|ds| ds.iter().find(|d| d.certificate.height.0 == h));
             let Some(d) = decided else {
-                violations.push(format!("liveness: node {} did not decide height {h}", node.0));
+                violations.push(format!(
+                    "liveness: node {} did not decide height {h}",
+                    node.0
+                ));
                 continue;
             };
-            values.entry(d.certificate.value_id).or_default().push(node.0);
+            values
+                .entry(d.certificate.value_id)
+                .or_default()
+                .push(node.0);
             if !(o.validate)(h, &d.value) {
-                violations.push(format!("validity: node {} decided an invalid value at height {h}", node.0));
+                violations.push(format!(
+                    "validity: node {} decided an invalid value at height {h}",
+                    node.0
+                ));
             }
             let c = &d.certificate;
             if o.verifier.value_id(&d.value) != c.value_id
                 || !o.verifier.verify_certificate(&c.message(), &c.signature)
-                || !o.verifier.verify_certificate(&c.beacon_message(), &c.beacon)
+                || !o
+                    .verifier
+                    .verify_certificate(&c.beacon_message(), &c.beacon)
             {
-                violations.push(format!("certificate: node {}'s certificate for height {h} does not verify", node.0));
+                violations.push(format!(
+                    "certificate: node {}'s certificate for height {h} does not verify",
+                    node.0
+                ));
             }
         }
         if values.len() > 1 {
             agreement_broken = true;
-            let sides: Vec<String> = values.iter().map(|(v, nodes)| format!("{:?} by {}", nodes, hex::encode(&v.0[..6]))).collect();
-            violations.push(format!("agreement: height {h} decided differently: {}", sides.join(" vs ")));
+            let sides: Vec<String> = values
+                .iter()
+                .map(|(v, nodes)| format!("{:?} by {}", nodes, hex::encode(&v.0[..6])))
+                .collect();
+            violations.push(format!(
+                "agreement: height {h} decided differently: {}",
+                sides.join(" vs ")
+            ));
         }
     }
     if agreement_broken {
         let culprits: BTreeSet<NodeId> = o
             .evidence
             .iter()
-            .filter(|e| matches!(e.kind, EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals))
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+                )
+            })
             .map(|e| e.culprit)
             .collect();
         if culprits.len() <= o.tolerated as usize {
-            violations.push(format!("accountability: safety broke but only {} culprits are proven", culprits.len()));
+            violations.push(format!(
+                "accountability: safety broke but only {} culprits are proven",
+                culprits.len()
+            ));
         }
     }
     violations

@@ -2,9 +2,11 @@
 
 use super::adversary::Byzantine;
 use super::oracle::{self, ForensicLog};
-use super::{CertificateRecord, CryptoSetup, DecisionRecord, Metrics, SimConfig, SimReport, Summary};
+use super::{
+    CertificateRecord, CryptoSetup, DecisionRecord, Metrics, SimConfig, SimReport, Summary,
+};
 use crate::codec::encode;
-use crate::engine::{Action, Config, Engine, Input, PersistedState, TimerId, Timeouts};
+use crate::engine::{Action, Config, Engine, Input, PersistedState, Timeouts, TimerId};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::types::{Decided, Epoch, Height, Message, NodeId, Time};
 use rand::seq::SliceRandom;
@@ -17,8 +19,17 @@ const EPOCH: Epoch = Epoch(0);
 const MAGIC: &[u8; 4] = b"CNCL";
 
 enum Event {
-    Deliver { to: NodeId, from: NodeId, bytes: Vec<u8> },
-    Timer { node: NodeId, instance: usize, id: TimerId, generation: u64 },
+    Deliver {
+        to: NodeId,
+        from: NodeId,
+        bytes: Vec<u8>,
+    },
+    Timer {
+        node: NodeId,
+        instance: usize,
+        id: TimerId,
+        generation: u64,
+    },
     Crash(NodeId),
     Restart(NodeId),
 }
@@ -83,7 +94,12 @@ impl World {
         let side_a: BTreeSet<NodeId> = honest.iter().copied().step_by(2).collect();
         let side_b: BTreeSet<NodeId> = honest.iter().copied().skip(1).step_by(2).collect();
         let lambda = config.latency_ms + config.jitter_ms + 1;
-        let timeouts = Timeouts { filter_ms: 2 * lambda, next_ms: 6 * lambda, resend_ms: 12 * lambda, max_backoff: 8 };
+        let timeouts = Timeouts {
+            filter_ms: 2 * lambda,
+            next_ms: 6 * lambda,
+            resend_ms: 12 * lambda,
+            max_backoff: 8,
+        };
         let mut engine_config = Config::new(NodeId(0), EPOCH);
         engine_config.timeouts = timeouts;
         let value_len = config.value_bytes;
@@ -92,7 +108,10 @@ impl World {
         for i in 0..n {
             let id = NodeId(i);
             let adapters = setup.adapters[i as usize].clone();
-            let cfg = Config { id, ..engine_config };
+            let cfg = Config {
+                id,
+                ..engine_config
+            };
             let byzantine = faulty.contains(&id).then(|| {
                 let kind = config.adversary.for_faulty(faulty_index);
                 faulty_index += 1;
@@ -109,9 +128,19 @@ impl World {
                     Box::new(move |h, p, salt| make_value(value_len, h, p, salt)),
                 )
             });
-            let twins = byzantine.as_ref().is_some_and(|b| b.kind == super::AdversaryKind::Twins);
-            let instances = (0..if twins { 2 } else { 1 }).map(|_| Engine::new(cfg, adapters.clone(), setup.genesis_seed)).collect();
-            nodes.push(SimNode { instances, byzantine, persisted: None, crashed: false, timers: BTreeMap::new() });
+            let twins = byzantine
+                .as_ref()
+                .is_some_and(|b| b.kind == super::AdversaryKind::Twins);
+            let instances = (0..if twins { 2 } else { 1 })
+                .map(|_| Engine::new(cfg, adapters.clone(), setup.genesis_seed))
+                .collect();
+            nodes.push(SimNode {
+                instances,
+                byzantine,
+                persisted: None,
+                crashed: false,
+                timers: BTreeMap::new(),
+            });
         }
         let mut world = World {
             config,
@@ -137,7 +166,12 @@ impl World {
     }
 
     fn plan_crashes(&mut self, t: Timeouts) {
-        let candidates: Vec<NodeId> = self.honest.iter().copied().take(self.config.crashes as usize).collect();
+        let candidates: Vec<NodeId> = self
+            .honest
+            .iter()
+            .copied()
+            .take(self.config.crashes as usize)
+            .collect();
         let horizon = (self.config.heights * 4 * t.filter_ms).max(t.filter_ms + 1);
         for node in candidates {
             let at = self.rng.gen_range(t.filter_ms..horizon);
@@ -152,7 +186,11 @@ impl World {
     }
 
     fn all_done(&self) -> bool {
-        self.honest.iter().all(|n| self.decisions.get(&n.0).is_some_and(|d| d.len() as u64 >= self.config.heights))
+        self.honest.iter().all(|n| {
+            self.decisions
+                .get(&n.0)
+                .is_some_and(|d| d.len() as u64 >= self.config.heights)
+        })
     }
 
     pub fn run(mut self) -> SimReport {
@@ -169,7 +207,9 @@ impl World {
             }
         }
         while !self.all_done() {
-            let Some(((at, _), event)) = self.queue.pop_first() else { break };
+            let Some(((at, _), event)) = self.queue.pop_first() else {
+                break;
+            };
             if at > limit {
                 break;
             }
@@ -195,10 +235,22 @@ impl World {
                     self.log.record(from, &bytes, self.setup.verifier.as_ref());
                 }
                 for instance in 0..self.nodes[to.0 as usize].instances.len() {
-                    self.process(to, instance, Input::Message { from, bytes: bytes.clone() });
+                    self.process(
+                        to,
+                        instance,
+                        Input::Message {
+                            from,
+                            bytes: bytes.clone(),
+                        },
+                    );
                 }
             }
-            Event::Timer { node, instance, id, generation } => {
+            Event::Timer {
+                node,
+                instance,
+                id,
+                generation,
+            } => {
                 let n = &mut self.nodes[node.0 as usize];
                 if n.crashed || n.timers.get(&(instance, id)) != Some(&generation) {
                     return;
@@ -214,7 +266,10 @@ impl World {
             }
             Event::Restart(node) => {
                 let adapters = self.setup.adapters[node.0 as usize].clone();
-                let cfg = Config { id: node, ..self.engine_config };
+                let cfg = Config {
+                    id: node,
+                    ..self.engine_config
+                };
                 let n = &mut self.nodes[node.0 as usize];
                 let engine = match n.persisted.clone() {
                     Some(state) => Engine::restore(cfg, adapters, state),
@@ -233,7 +288,9 @@ impl World {
         let honest = !self.faulty.contains(&node);
         let len = self.config.value_bytes;
         while let Some(input) = work.pop_front() {
-            let Some(engine) = self.nodes[node.0 as usize].instances.get_mut(instance) else { return };
+            let Some(engine) = self.nodes[node.0 as usize].instances.get_mut(instance) else {
+                return;
+            };
             let step = engine.handle(Time(self.now), input);
             for action in step.actions {
                 match action {
@@ -242,23 +299,46 @@ impl World {
                     Action::SetTimer { id, at } => {
                         self.seq += 1;
                         let generation = self.seq;
-                        self.nodes[node.0 as usize].timers.insert((instance, id), generation);
-                        self.push(at.0.max(self.now), Event::Timer { node, instance, id, generation });
+                        self.nodes[node.0 as usize]
+                            .timers
+                            .insert((instance, id), generation);
+                        self.push(
+                            at.0.max(self.now),
+                            Event::Timer {
+                                node,
+                                instance,
+                                id,
+                                generation,
+                            },
+                        );
                     }
                     Action::CancelTimer { id } => {
                         self.nodes[node.0 as usize].timers.remove(&(instance, id));
                     }
                     Action::RequestValue { height } => {
-                        work.push_back(Input::ProposedValue { height, value: make_value(len, height.0, node, instance as u32) });
+                        work.push_back(Input::ProposedValue {
+                            height,
+                            value: make_value(len, height.0, node, instance as u32),
+                        });
                     }
-                    Action::ValidateValue { height, value_id, value } => {
+                    Action::ValidateValue {
+                        height,
+                        value_id,
+                        value,
+                    } => {
                         let valid = validate_value(len, self.config.nodes, height.0, &value);
-                        work.push_back(Input::ValueValidated { height, value_id, valid });
+                        work.push_back(Input::ValueValidated {
+                            height,
+                            value_id,
+                            valid,
+                        });
                     }
                     Action::Persist(state) => self.nodes[node.0 as usize].persisted = Some(*state),
                     Action::Decide { decided } if honest => self.record_decision(node, decided),
                     Action::Evidence(e) if honest => {
-                        self.evidence.entry((e.culprit, e.kind, e.height)).or_insert(e);
+                        self.evidence
+                            .entry((e.culprit, e.kind, e.height))
+                            .or_insert(e);
                     }
                     Action::Decide { .. } | Action::Evidence(_) => {}
                 }
@@ -314,10 +394,23 @@ impl World {
                 return;
             }
         }
-        let copies = if self.rng.gen_bool(self.config.duplicate) { 2 } else { 1 };
+        let copies = if self.rng.gen_bool(self.config.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
-            let delay = self.config.latency_ms + self.rng.gen_range(0..=self.config.jitter_ms) + extra_delay;
-            self.push(self.now + delay, Event::Deliver { to, from, bytes: bytes.clone() });
+            let delay = self.config.latency_ms
+                + self.rng.gen_range(0..=self.config.jitter_ms)
+                + extra_delay;
+            self.push(
+                self.now + delay,
+                Event::Deliver {
+                    to,
+                    from,
+                    bytes: bytes.clone(),
+                },
+            );
         }
     }
 
@@ -325,7 +418,13 @@ impl World {
         if std::env::var_os("CONCLAVE_SIM_DEBUG").is_some() {
             for (i, n) in self.nodes.iter().enumerate() {
                 for e in &n.instances {
-                    eprintln!("node {i} faulty={} h={} p={} {}", self.faulty.contains(&NodeId(i as u32)), e.height().0, e.period().0, e.debug_summary());
+                    eprintln!(
+                        "node {i} faulty={} h={} p={} {}",
+                        self.faulty.contains(&NodeId(i as u32)),
+                        e.height().0,
+                        e.period().0,
+                        e.debug_summary()
+                    );
                 }
             }
         }
@@ -351,20 +450,30 @@ impl World {
         let mut max_period = 0;
         let mut certificate_bytes = 0;
         for node in &self.honest {
-            let list = self.decisions.get(&node.0).map(Vec::as_slice).unwrap_or(&[]);
+            let list = self
+                .decisions
+                .get(&node.0)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let records = list
                 .iter()
                 .take(self.config.heights as usize)
                 .map(|d| {
                     let c = &d.certificate;
                     max_period = max_period.max(c.period.0);
-                    let cert_only = Decided { certificate: c.clone(), value: Vec::new() };
+                    let cert_only = Decided {
+                        certificate: c.clone(),
+                        value: Vec::new(),
+                    };
                     certificate_bytes = encode(&Message::Decided(cert_only)).len();
                     DecisionRecord {
                         height: c.height.0,
                         value: hex::encode(&d.value),
                         period: c.period.0,
-                        certificate: CertificateRecord { message: hex::encode(c.message()), signature: hex::encode(&c.signature) },
+                        certificate: CertificateRecord {
+                            message: hex::encode(c.message()),
+                            signature: hex::encode(&c.signature),
+                        },
                     }
                 })
                 .collect();
@@ -385,9 +494,20 @@ impl World {
             faulty: self.faulty.iter().map(|n| n.0).collect(),
             decisions,
             evidence,
-            metrics: Metrics { messages: self.messages, bytes: self.bytes, max_period, sim_time_ms: self.now, wall_ms },
+            metrics: Metrics {
+                messages: self.messages,
+                bytes: self.bytes,
+                max_period,
+                sim_time_ms: self.now,
+                wall_ms,
+            },
             violations,
-            summary: Summary { heights_decided, certificate_bytes, batch_verifications: 0, combines: 0 },
+            summary: Summary {
+                heights_decided,
+                certificate_bytes,
+                batch_verifications: 0,
+                combines: 0,
+            },
             config: self.config,
         }
     }
