@@ -11,7 +11,7 @@ use std::fmt;
 
 use blstrs::Scalar;
 use group::prime::PrimeCurveAffine;
-use group::{Curve, GroupEncoding};
+use group::Curve;
 use rand_core::{CryptoRng, RngCore};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -86,12 +86,7 @@ impl SecretShare {
 
     /// Check this share against a commitment: `f(i)·G == F(i)`.
     pub fn verify<V: Variant>(&self, commitment: &Commitment<V>) -> bool {
-        let expected = commitment.evaluate(self.index);
-        (V::PublicAffine::generator() * self.value)
-            .to_affine()
-            .to_bytes()
-            .as_ref()
-            == expected.to_affine().to_bytes().as_ref()
+        V::PublicAffine::generator() * self.value == commitment.evaluate(self.index)
     }
 }
 
