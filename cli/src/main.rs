@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bls;
+mod committee;
 mod common;
 mod demo;
 mod threshold;
@@ -31,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         cmd: threshold::ThresholdCommand,
     },
+    /// VRF sortition: keygen, sortition, verify.
+    Committee {
+        #[command(subcommand)]
+        cmd: committee::CommitteeCommand,
+    },
     /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
     Demo(demo::DemoArgs),
 }
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Bls { cmd } => common::finish(bls::run(cmd)),
         Command::Threshold { cmd } => common::finish(threshold::run(cmd)),
+        Command::Committee { cmd } => committee::run(cmd),
         Command::Demo(args) => common::finish(demo::run(args)),
     }
 }
