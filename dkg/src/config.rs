@@ -1,0 +1,159 @@
+//! Session configuration: committees of members with seats, thresholds, and identity keys.
+
+use blstrs::G1Affine;
+use conclave_threshold_sig::{Commitment, Variant};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::error::Error;
+use crate::sigma::SecretScalar;
+
+/// A member of a committee: a participant id, its public identity keys and the seats it holds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Member {
+    /// Participant id, unique within the committee.
+    pub id: u32,
+    /// Schnorr (G1) public key that signs this member's messages.
+    #[serde(with = "crate::codec::g1")]
+    pub signing_key: G1Affine,
+    /// Static G1 encryption key shares are encrypted to.
+    #[serde(with = "crate::codec::g1")]
+    pub encryption_key: G1Affine,
+    /// The seats (share indices, `1..=n`) this member holds; several for weighted members.
+    pub seats: Vec<u32>,
+}
+
+/// A committee: members whose seats partition `1..=n`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Committee {
+    /// The members.
+    pub members: Vec<Member>,
+}
+
+impl Committee {
+    /// The number of seats `n`.
+    pub fn seats(&self) -> u32 {
+        self.members.iter().map(|m| m.seats.len() as u32).sum()
+    }
+
+    /// The member holding `seat`.
+    pub fn owner_of(&self, seat: u32) -> Option<&Member> {
+        self.members.iter().find(|m| m.seats.contains(&seat))
+    }
+
+    /// The member with participant id `id`.
+    pub fn member(&self, id: u32) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == id)
+    }
+
+    /// The member with this signing key.
+    pub fn by_signing_key(&self, key: &G1Affine) -> Option<&Member> {
+        self.members.iter().find(|m| &m.signing_key == key)
+    }
+
+    /// Check that seats are exactly `1..=n`, each held once, and ids are unique.
+    pub fn validate(&self) -> Result<(), Error> {
+        let n = self.seats();
+        if n == 0 {
+            return Err(Error::InvalidConfig("committee has no seats".into()));
+        }
+        let mut seen = vec![false; n as usize];
+        let mut ids = std::collections::BTreeSet::new();
+        for m in &self.members {
+            if !ids.insert(m.id) {
+                return Err(Error::InvalidConfig(format!("duplicate member id {}", m.id)));
+            }
+            for &s in &m.seats {
+                if s == 0 || s > n || std::mem::replace(&mut seen[(s - 1) as usize], true) {
+                    return Err(Error::InvalidConfig(format!(
+                        "seats must partition 1..={n}; bad seat {s}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parameters of one DKG (or resharing) session, identical at every participant.
+///
+/// Thresholds: the new sharing has degree `t` (any `t+1` of the `n` player seats reconstruct);
+/// any `t < n` is accepted. The conclave consensus engine uses `t = 2f` with `n = 3f+1` (quorum
+/// `2f+1`). Robustness (every honest player gets a share even if Byzantine dealers withhold)
+/// needs `n ≥ 2t+1`; with `t = 2f`, `n = 3f+1` a fresh DKG still completes because every honest
+/// dealer qualifies, and secrecy holds against up to `t` corrupted seats.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub struct DkgConfig<V: Variant> {
+    /// A unique session id (domain separation of every signature, proof and ciphertext).
+    #[serde(with = "crate::codec::hex32")]
+    pub session: [u8; 32],
+    /// Who deals. For a fresh DKG the same committee as `players`; for a resharing the current
+    /// share holders, whose seats are the old share indices.
+    pub dealers: Committee,
+    /// Who receives shares: seats `1..=n` are the new share indices.
+    pub players: Committee,
+    /// Degree of the new sharing.
+    pub t: u32,
+    /// For a resharing: the current group commitment (its degree is the old threshold).
+    pub previous: Option<Commitment<V>>,
+}
+
+impl<V: Variant> DkgConfig<V> {
+    /// Validate committees and thresholds.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.dealers.validate()?;
+        self.players.validate()?;
+        let n = self.players.seats();
+        if self.t >= n {
+            return Err(Error::InvalidConfig(format!(
+                "threshold t = {} must be < n = {n}",
+                self.t
+            )));
+        }
+        if let Some(prev) = &self.previous {
+            if prev.degree() >= self.dealers.seats() {
+                return Err(Error::InvalidConfig(format!(
+                    "old threshold {} must be < old seats {}",
+                    prev.degree(),
+                    self.dealers.seats()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Dealers needed to finish: one for a fresh DKG, `t_old + 1` for a resharing.
+    pub fn dealers_needed(&self) -> usize {
+        self.previous.as_ref().map_or(1, |p| p.quorum())
+    }
+}
+
+/// A participant's long-term secret keys: a Schnorr signing key and a static encryption key.
+/// Zeroized on drop; `Debug` is redacted.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct IdentityKeys {
+    /// Signing key.
+    pub signing: SecretScalar,
+    /// Encryption key.
+    pub encryption: SecretScalar,
+}
+
+impl IdentityKeys {
+    /// Fresh random keys.
+    pub fn random(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        IdentityKeys {
+            signing: SecretScalar::random(rng),
+            encryption: SecretScalar::random(rng),
+        }
+    }
+
+    /// A committee member with these keys.
+    pub fn member(&self, id: u32, seats: Vec<u32>) -> Member {
+        Member {
+            id,
+            signing_key: self.signing.public(),
+            encryption_key: self.encryption.public(),
+            seats,
+        }
+    }
+}

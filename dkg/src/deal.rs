@@ -1,0 +1,275 @@
+//! Round 1 (Deal) and the end of round 1: verifying all dealings and producing complaints.
+
+use std::collections::BTreeMap;
+
+use blstrs::{G1Affine, Scalar};
+use conclave_threshold_sig::Variant;
+use group::prime::PrimeCurveAffine;
+
+use crate::encryption::{decrypt_share, CIPHERTEXT_SIZE};
+use crate::error::Error;
+use crate::evidence::{Evidence, FaultKind, SignedMessage};
+use crate::messages::{Complaint, ComplaintEntry, Dealing, Message, Signed};
+use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
+use crate::sigma::{batch_check, DleqProof};
+use crate::verify::{find_bad_shares, DealerShares};
+
+impl<V: Variant> Participant<V> {
+    /// Round 1, step 1: for every dealer seat, sample `f` of degree `t` (resharing: with the old
+    /// share as constant term), commit, encrypt `f(j)` to the owner of every player seat `j`,
+    /// sign, broadcast.
+    pub(crate) fn deal(&self) -> Result<Vec<Output<V>>, Error> {
+        let Some(me) = &self.dealer else {
+            return Ok(Vec::new());
+        };
+        let n = self.config.players.seats();
+        let mut keys = Vec::with_capacity(n as usize);
+        for j in 1..=n {
+            let owner = self
+                .config
+                .players
+                .owner_of(j)
+                .ok_or(Error::UnknownSender(j))?;
+            keys.push(owner.encryption_key);
+        }
+        let my_player_seats = self.player_seats().to_vec();
+        let mut dealings = Vec::with_capacity(me.seats.len());
+        for &seat in &me.seats {
+            let poly = self.polynomial(seat)?;
+            let mut shares: Vec<Scalar> = (1..=n).map(|j| poly.evaluate(j)).collect();
+            if matches!(
+                self.misbehaviour,
+                Some(Misbehaviour::BadShare | Misbehaviour::WrongJustification)
+            ) {
+                // Corrupt the shares of (up to) two seats that are not ours.
+                for j in (1..=n).filter(|j| !my_player_seats.contains(j)).take(2) {
+                    shares[(j - 1) as usize] += Scalar::from(1u64);
+                }
+            }
+            let mut rng = self.rng(b"dealing", seat);
+            let dealing = Dealing::create(
+                &self.config.session,
+                seat,
+                poly.commit(),
+                &shares,
+                &keys,
+                &mut rng,
+            );
+            for s in shares.iter_mut() {
+                *s = Scalar::from(0u64);
+            }
+            dealings.push(Signed::sign(
+                &self.config.session,
+                dealing,
+                &self.keys.signing,
+                &mut rng,
+            ));
+        }
+        Ok(vec![Output::Broadcast(Message::Deal(dealings))])
+    }
+
+    /// End of round 1: verify all dealings (signatures and ephemeral-key proofs in one batch,
+    /// structure, commitment degree, resharing constant terms), decrypt own shares and check them
+    /// in one batch; complain with evidence about every bad share.
+    pub(crate) fn process_dealings(&mut self) -> Result<Vec<Output<V>>, Error> {
+        let session = self.config.session;
+        let mut rng = self.rng(b"verify-dealings", 0);
+        // 1. Signatures and proofs of knowledge of the ephemeral keys, batched.
+        let mut flat: Vec<(u32, &Signed<Dealing<V>>, G1Affine)> = Vec::new();
+        for (&seat, cands) in &self.received_dealings {
+            let owner = self
+                .config
+                .dealers
+                .owner_of(seat)
+                .ok_or(Error::UnknownSender(seat))?;
+            for c in cands {
+                flat.push((seat, c, owner.signing_key));
+            }
+        }
+        let equations = |(seat, c, key): &(u32, &Signed<Dealing<V>>, G1Affine)| {
+            let sig = c.equation(&session, key);
+            let pok = c
+                .body
+                .ephemeral_proof
+                .equation(
+                    &c.body.ephemeral,
+                    b"ephemeral",
+                    &Dealing::<V>::ephemeral_context(&session, *seat),
+                )
+                .to_vec();
+            (sig, pok)
+        };
+        let all: Vec<Vec<_>> = flat
+            .iter()
+            .flat_map(|f| {
+                let (a, b) = equations(f);
+                [a, b]
+            })
+            .collect();
+        let all_ok = batch_check(&all, &mut rng);
+        let mut checked: BTreeMap<u32, Vec<(&Signed<Dealing<V>>, bool)>> = BTreeMap::new();
+        for f in &flat {
+            let (sig_ok, pok_ok) = if all_ok {
+                (true, true)
+            } else {
+                let (a, b) = equations(f);
+                (
+                    batch_check(&[a], &mut rng),
+                    !bool::from(f.1.body.ephemeral.is_identity()) && batch_check(&[b], &mut rng),
+                )
+            };
+            if sig_ok {
+                checked.entry(f.0).or_default().push((f.1, pok_ok));
+            }
+        }
+        // 2. Per dealer seat: silent, equivocating, malformed or valid.
+        let n_players = self.config.players.seats() as usize;
+        let old_public = self
+            .config
+            .previous
+            .as_ref()
+            .map(|p| p.public_shares(self.config.dealers.seats()));
+        let mut valid = BTreeMap::new();
+        let mut faults = Vec::new();
+        for seat in 1..=self.config.dealers.seats() {
+            let cands = checked.remove(&seat).unwrap_or_default();
+            let (kind, detail, msgs) = match cands.as_slice() {
+                [] => (FaultKind::Silent, "no validly signed dealing".to_string(), vec![]),
+                [a, b, ..] => (
+                    FaultKind::Equivocation,
+                    "two different signed dealings".to_string(),
+                    vec![a.0.clone(), b.0.clone()],
+                ),
+                [(d, pok_ok)] => {
+                    let body = &d.body;
+                    let fault = if !pok_ok {
+                        Some((FaultKind::InvalidDealing, "invalid ephemeral key proof".to_string()))
+                    } else if body.ciphertexts.len() != n_players
+                        || body.ciphertexts.iter().any(|c| c.0.len() != CIPHERTEXT_SIZE)
+                    {
+                        Some((FaultKind::InvalidDealing, "malformed ciphertexts".to_string()))
+                    } else if body.commitment.degree() != self.config.t {
+                        Some((
+                            FaultKind::BadCommitment,
+                            format!(
+                                "commitment degree {} instead of {}",
+                                body.commitment.degree(),
+                                self.config.t
+                            ),
+                        ))
+                    } else if old_public.as_ref().is_some_and(|old| {
+                        old.get((seat - 1) as usize)
+                            .is_none_or(|p| p.point != body.commitment.points()[0])
+                    }) {
+                        Some((
+                            FaultKind::BadCommitment,
+                            "constant term is not the dealer's public share".to_string(),
+                        ))
+                    } else {
+                        None
+                    };
+                    match fault {
+                        None => {
+                            valid.insert(seat, (*d).clone());
+                            continue;
+                        }
+                        Some((k, s)) => (k, s, vec![(*d).clone()]),
+                    }
+                }
+            };
+            faults.push((seat, kind, detail, msgs));
+        }
+        for (seat, kind, detail, msgs) in faults {
+            self.faults.insert(seat, kind);
+            self.evidence.push(Evidence {
+                culprit: seat,
+                kind,
+                detail,
+                messages: msgs.into_iter().map(SignedMessage::Dealing).collect(),
+            });
+        }
+        self.valid = valid;
+        self.decrypt_and_complain(&mut rng)
+    }
+
+    /// Decrypt own shares from every valid dealing, batch-check them, and complain.
+    fn decrypt_and_complain(
+        &mut self,
+        rng: &mut rand_chacha::ChaCha20Rng,
+    ) -> Result<Vec<Output<V>>, Error> {
+        let Some(me) = self.player.clone() else {
+            return Ok(Vec::new());
+        };
+        let session = self.config.session;
+        let mut bad: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        let mut received = Vec::new();
+        let mut items = Vec::new();
+        for (&dealer, signed) in &self.valid {
+            let d = &signed.body;
+            let k: G1Affine = (d.ephemeral * self.keys.encryption.0).into();
+            let h = d.transcript_hash(&session);
+            let mut shares = Vec::with_capacity(me.seats.len());
+            for &j in &me.seats {
+                match decrypt_share(&k, &h, j, &d.ciphertexts[(j - 1) as usize].0) {
+                    Some(s) => shares.push((j, s)),
+                    None => bad.entry(dealer).or_default().push(j),
+                }
+            }
+            items.push(DealerShares {
+                dealer,
+                commitment: &d.commitment,
+                shares,
+            });
+        }
+        for (dealer, seat) in find_bad_shares(&items, rng) {
+            bad.entry(dealer).or_default().push(seat);
+        }
+        for item in &mut items {
+            for (seat, value) in item.shares.drain(..) {
+                received.push(ReceivedShare {
+                    dealer: item.dealer,
+                    seat,
+                    value,
+                });
+            }
+        }
+        drop(items);
+        self.shares = received;
+        if self.misbehaviour == Some(Misbehaviour::FalseComplaint) {
+            let mine = self.dealer_seats().to_vec();
+            for &dealer in self.valid.keys() {
+                if !mine.contains(&dealer) {
+                    bad.entry(dealer).or_insert_with(|| me.seats.clone());
+                }
+            }
+        }
+        let mut entries = Vec::new();
+        for (dealer, mut seats) in bad {
+            seats.sort_unstable();
+            seats.dedup();
+            let d = &self.valid[&dealer].body;
+            let h = d.transcript_hash(&session);
+            let (mut shared_point, proof) =
+                DleqProof::prove(&self.keys.encryption, &d.ephemeral, &h, rng);
+            if self.misbehaviour == Some(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
+                // A forged reveal: the DLEQ proof no longer matches.
+                shared_point = (blstrs::G1Projective::from(shared_point) + G1Affine::generator()).into();
+            }
+            entries.push(ComplaintEntry {
+                dealer,
+                seats,
+                shared_point,
+                proof,
+            });
+        }
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let complaint = Complaint {
+            complainer: me.id,
+            entries,
+        };
+        let signed = Signed::sign(&session, complaint, &self.keys.signing, rng);
+        Ok(vec![Output::Broadcast(Message::Complaint(signed))])
+    }
+}

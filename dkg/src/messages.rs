@@ -1,0 +1,392 @@
+//! Typed round messages. Everything here crosses the wire: round 1 [`Dealing`] (broadcast:
+//! commitment, ephemeral key with proof of knowledge, one ciphertext per player seat), round 2
+//! [`Complaint`] (broadcast, with verifiable evidence), round 3 [`Justification`] (broadcast, the
+//! disputed shares in the clear). Each is wrapped in [`Signed`] by its sender's Schnorr key over
+//! the session id and the canonical encoding, so signed messages serve as transferable evidence.
+//!
+//! Canonical encoding: big-endian integers, length-prefixed lists and byte strings, compressed
+//! points, 32-byte big-endian scalars. Decoders validate everything and never panic.
+
+use blstrs::{G1Affine, Scalar};
+use conclave_threshold_sig::{Commitment, Variant};
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
+
+use crate::codec::{Reader, Writer};
+use crate::error::Error;
+use crate::sigma::{DleqProof, SchnorrSignature, SecretScalar};
+
+/// Round 1 (Deal): dealer seat `dealer` commits to its polynomial and encrypts `f(j)` to every
+/// player seat `j`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub struct Dealing<V: Variant> {
+    /// Dealer seat (in the dealer committee).
+    pub dealer: u32,
+    /// Feldman commitment to the dealer's polynomial (degree must be `t`).
+    pub commitment: Commitment<V>,
+    /// Ephemeral encryption key `R = r·G1`.
+    #[serde(with = "crate::codec::g1")]
+    pub ephemeral: G1Affine,
+    /// Schnorr proof of knowledge of `r`, bound to the session and the dealer seat.
+    pub ephemeral_proof: SchnorrSignature,
+    /// `ciphertexts[j-1]` encrypts the share of player seat `j`.
+    pub ciphertexts: Vec<CipherText>,
+}
+
+/// One encrypted share.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CipherText(#[serde(with = "crate::codec::hex_bytes")] pub Vec<u8>);
+
+impl<V: Variant> Dealing<V> {
+    /// Hash binding session, dealer, commitment and ephemeral key: the associated data of every
+    /// ciphertext of this dealing.
+    pub fn transcript_hash(&self, session: &[u8; 32]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"conclave-dkg/v1/dealing");
+        h.update(session);
+        h.update(self.dealer.to_be_bytes());
+        h.update(self.commitment.to_bytes());
+        h.update(self.ephemeral.to_compressed());
+        h.finalize().into()
+    }
+
+    /// The message the ephemeral proof of knowledge signs.
+    pub(crate) fn ephemeral_context(session: &[u8; 32], dealer: u32) -> Vec<u8> {
+        let mut v = session.to_vec();
+        v.extend_from_slice(&dealer.to_be_bytes());
+        v
+    }
+
+    /// Encrypt `shares[j-1]` to `keys[j-1]` (the encryption key of the owner of seat `j`).
+    pub fn create(
+        session: &[u8; 32],
+        dealer: u32,
+        commitment: Commitment<V>,
+        shares: &[Scalar],
+        keys: &[G1Affine],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Self {
+        let r = SecretScalar::random(rng);
+        let ephemeral = r.public();
+        let ephemeral_proof = SchnorrSignature::sign(
+            &r,
+            b"ephemeral",
+            &Self::ephemeral_context(session, dealer),
+            rng,
+        );
+        let mut dealing = Dealing {
+            dealer,
+            commitment,
+            ephemeral,
+            ephemeral_proof,
+            ciphertexts: Vec::new(),
+        };
+        let h = dealing.transcript_hash(session);
+        // One Diffie–Hellman per distinct key (weighted players hold several seats).
+        let mut cache: Vec<(G1Affine, G1Affine)> = Vec::new();
+        dealing.ciphertexts = shares
+            .iter()
+            .zip(keys)
+            .enumerate()
+            .map(|(j, (s, key))| {
+                let k = match cache.iter().find(|(p, _)| p == key) {
+                    Some((_, k)) => *k,
+                    None => {
+                        let k: G1Affine = (key * r.0).into();
+                        cache.push((*key, k));
+                        k
+                    }
+                };
+                CipherText(crate::encryption::encrypt_share(&k, &h, j as u32 + 1, s))
+            })
+            .collect();
+        dealing
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32(self.dealer);
+        w.bytes(&self.commitment.to_bytes());
+        w.g1(&self.ephemeral);
+        self.ephemeral_proof.encode(w);
+        w.u32(self.ciphertexts.len() as u32);
+        for c in &self.ciphertexts {
+            w.bytes(&c.0);
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let dealer = r.u32()?;
+        let commitment = Commitment::from_bytes(r.bytes()?)?;
+        let ephemeral = r.g1()?;
+        let ephemeral_proof = SchnorrSignature::decode(r)?;
+        let count = r.len()?;
+        let mut ciphertexts = Vec::with_capacity(count);
+        for _ in 0..count {
+            ciphertexts.push(CipherText(r.bytes()?.to_vec()));
+        }
+        Ok(Dealing {
+            dealer,
+            commitment,
+            ephemeral,
+            ephemeral_proof,
+            ciphertexts,
+        })
+    }
+}
+
+/// Round 2 evidence against one dealing: the complainer reveals `K = x·R` for that dealing with a
+/// DLEQ proof, so anyone can decrypt the complainer's ciphertexts of that dealing and check them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ComplaintEntry {
+    /// The accused dealer seat.
+    pub dealer: u32,
+    /// The complainer's seats whose shares are missing, undecryptable or inconsistent.
+    pub seats: Vec<u32>,
+    /// The revealed Diffie–Hellman point `x·R`.
+    #[serde(with = "crate::codec::g1")]
+    pub shared_point: G1Affine,
+    /// Proof that `log_G X = log_R K`.
+    pub proof: DleqProof,
+}
+
+/// Round 2 (Complain): a player's complaints against any number of dealings.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Complaint {
+    /// Complainer's participant id (player committee).
+    pub complainer: u32,
+    /// One entry per accused dealing.
+    pub entries: Vec<ComplaintEntry>,
+}
+
+impl Complaint {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32(self.complainer);
+        w.u32(self.entries.len() as u32);
+        for e in &self.entries {
+            w.u32(e.dealer);
+            w.u32(e.seats.len() as u32);
+            for s in &e.seats {
+                w.u32(*s);
+            }
+            w.g1(&e.shared_point);
+            e.proof.encode(w);
+        }
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let complainer = r.u32()?;
+        let count = r.len()?;
+        let mut entries = Vec::with_capacity(count.min(1024));
+        for _ in 0..count {
+            let dealer = r.u32()?;
+            let ns = r.len()?;
+            let mut seats = Vec::with_capacity(ns.min(1024));
+            for _ in 0..ns {
+                seats.push(r.u32()?);
+            }
+            entries.push(ComplaintEntry {
+                dealer,
+                seats,
+                shared_point: r.g1()?,
+                proof: DleqProof::decode(r)?,
+            });
+        }
+        Ok(Complaint {
+            complainer,
+            entries,
+        })
+    }
+}
+
+/// Round 3 (Justify): an accused dealer reveals the disputed shares in the clear.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Justification {
+    /// The accused dealer seat.
+    pub dealer: u32,
+    /// `(player seat, f(seat))` for every upheld complaint.
+    pub shares: Vec<RevealedShare>,
+}
+
+/// A share revealed in a justification (public from then on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RevealedShare {
+    /// Player seat.
+    pub seat: u32,
+    /// The dealer's polynomial at `seat`.
+    #[serde(with = "crate::codec::scalar")]
+    pub value: Scalar,
+}
+
+impl Justification {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32(self.dealer);
+        w.u32(self.shares.len() as u32);
+        for s in &self.shares {
+            w.u32(s.seat);
+            w.scalar(&s.value);
+        }
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let dealer = r.u32()?;
+        let count = r.len()?;
+        let mut shares = Vec::with_capacity(count.min(1024));
+        for _ in 0..count {
+            shares.push(RevealedShare {
+                seat: r.u32()?,
+                value: r.scalar()?,
+            });
+        }
+        Ok(Justification { dealer, shares })
+    }
+}
+
+/// A message body signed by its sender: Schnorr over `(domain, session ‖ canonical body)`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(bound(serialize = "T: serde::Serialize", deserialize = "T: serde::Deserialize<'de>"))]
+pub struct Signed<T> {
+    /// The body.
+    pub body: T,
+    /// The sender's signature.
+    pub signature: SchnorrSignature,
+}
+
+/// A body that can be signed: its canonical encoding and signature domain.
+pub trait Body: Sized {
+    /// Signature domain label.
+    const DOMAIN: &'static [u8];
+    /// Append the canonical encoding to `out`.
+    fn encode_body(&self, out: &mut Vec<u8>);
+    /// Decode from the front of `input`, advancing it.
+    fn decode_body(input: &mut &[u8]) -> Result<Self, Error>;
+}
+
+macro_rules! body {
+    ($ty:ty, $domain:expr $(, $g:ident)?) => {
+        impl$(<$g: Variant>)? Body for $ty {
+            const DOMAIN: &'static [u8] = $domain;
+            fn encode_body(&self, out: &mut Vec<u8>) {
+                let mut w = Writer(std::mem::take(out));
+                self.encode(&mut w);
+                *out = w.0;
+            }
+            fn decode_body(input: &mut &[u8]) -> Result<Self, Error> {
+                let mut r = Reader::new(input);
+                let v = Self::decode(&mut r)?;
+                *input = r.rest();
+                Ok(v)
+            }
+        }
+    };
+}
+body!(Dealing<V>, b"dealing", V);
+body!(Complaint, b"complaint");
+body!(Justification, b"justification");
+
+impl<T: Body> Signed<T> {
+    fn signing_bytes(session: &[u8; 32], body: &T) -> Vec<u8> {
+        let mut out = session.to_vec();
+        body.encode_body(&mut out);
+        out
+    }
+
+    /// Sign `body` with `key` for `session`.
+    pub fn sign(
+        session: &[u8; 32],
+        body: T,
+        key: &SecretScalar,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Self {
+        let msg = Self::signing_bytes(session, &body);
+        let signature = SchnorrSignature::sign(key, T::DOMAIN, &msg, rng);
+        Signed { body, signature }
+    }
+
+    /// The terms of the signature equation, for batching.
+    pub(crate) fn equation(&self, session: &[u8; 32], key: &G1Affine) -> Vec<(G1Affine, Scalar)> {
+        let msg = Self::signing_bytes(session, &self.body);
+        self.signature.equation(key, T::DOMAIN, &msg).to_vec()
+    }
+
+    /// Verify the signature under `key`.
+    pub fn verify(&self, session: &[u8; 32], key: &G1Affine) -> bool {
+        let msg = Self::signing_bytes(session, &self.body);
+        self.signature.verify(key, T::DOMAIN, &msg)
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        self.body.encode_body(&mut w.0);
+        self.signature.encode(w);
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let mut rest = r.rest();
+        let body = T::decode_body(&mut rest)?;
+        *r = Reader::new(rest);
+        Ok(Signed {
+            body,
+            signature: SchnorrSignature::decode(r)?,
+        })
+    }
+}
+
+/// A broadcast message of one participant in one round; it covers all of the sender's seats.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub enum Message<V: Variant> {
+    /// Round 1: one signed dealing per dealer seat of the sender.
+    Deal(Vec<Signed<Dealing<V>>>),
+    /// Round 2: the sender's complaints.
+    Complaint(Signed<Complaint>),
+    /// Round 3: one signed justification per accused dealer seat of the sender.
+    Justify(Vec<Signed<Justification>>),
+}
+
+impl<V: Variant> Message<V> {
+    /// Canonical encoding: a tag byte, then the body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            Message::Deal(ds) => {
+                w.u8(1);
+                w.u32(ds.len() as u32);
+                ds.iter().for_each(|d| d.encode(&mut w));
+            }
+            Message::Complaint(c) => {
+                w.u8(2);
+                c.encode(&mut w);
+            }
+            Message::Justify(js) => {
+                w.u8(3);
+                w.u32(js.len() as u32);
+                js.iter().for_each(|j| j.encode(&mut w));
+            }
+        }
+        w.0
+    }
+
+    /// Decode [`Message::to_bytes`]; rejects trailing bytes and invalid points or scalars.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        let msg = match r.u8()? {
+            1 => {
+                let n = r.len()?;
+                let mut v = Vec::with_capacity(n.min(64));
+                for _ in 0..n {
+                    v.push(Signed::decode(&mut r)?);
+                }
+                Message::Deal(v)
+            }
+            2 => Message::Complaint(Signed::decode(&mut r)?),
+            3 => {
+                let n = r.len()?;
+                let mut v = Vec::with_capacity(n.min(64));
+                for _ in 0..n {
+                    v.push(Signed::decode(&mut r)?);
+                }
+                Message::Justify(v)
+            }
+            _ => return Err(Error::Malformed("unknown message tag")),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+}

@@ -1,0 +1,373 @@
+//! The sans-IO state machine of one participant (dealer, player, or both).
+//!
+//! Joint-Feldman with GJKR-style complaints (Gennaro, Jarecki, Krawczyk, Rabin: "Secure
+//! Distributed Key Generation for Discrete-Log Based Cryptosystems", 1999/2007), driven by the
+//! caller: inputs are [`Input::Start`], messages from the authenticated broadcast
+//! ([`Input::Message`]) and [`Input::DeadlinePassed`] for the current [`Phase`]; outputs are
+//! messages to broadcast and, at the end, the [`DkgOutput`]. No clock, thread, socket or global
+//! RNG is used: randomness is derived from the seed given to [`Participant::new`], so a
+//! participant persisted with serde resumes to exactly the same result.
+//!
+//! Assumptions: an authenticated broadcast channel (every honest participant receives the same
+//! messages, in the same order, before the phase deadline: synchrony), at most `t` corrupted
+//! player seats for secrecy, and `n ≥ 2t+1` for robustness. Shares travel encrypted inside the
+//! broadcast dealing, so no private channel is needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use blstrs::Scalar;
+use conclave_threshold_sig::{Commitment, Polynomial, PublicKey, PublicShare, SecretShare, Variant};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+
+use crate::config::{DkgConfig, IdentityKeys, Member};
+use crate::error::Error;
+use crate::evidence::{Evidence, FaultKind};
+use crate::messages::{Complaint, Dealing, Justification, Message, Signed};
+
+/// Protocol phases, in order. Each ends when the caller reports its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Phase {
+    /// Created, not started.
+    Init,
+    /// Round 1: dealings are broadcast.
+    Deal,
+    /// Round 2: complaints with evidence are broadcast.
+    Complain,
+    /// Round 3: accused dealers reveal disputed shares.
+    Justify,
+    /// Finished.
+    Done,
+}
+
+impl Phase {
+    /// The phase name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Init => "init",
+            Phase::Deal => "deal",
+            Phase::Complain => "complain",
+            Phase::Justify => "justify",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// An input to [`Participant::handle`].
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub enum Input<V: Variant> {
+    /// Begin: a dealer broadcasts its dealings.
+    Start,
+    /// A message delivered by the authenticated broadcast.
+    Message(Message<V>),
+    /// The deadline of the given phase passed (ignored unless it is the current phase).
+    DeadlinePassed(Phase),
+}
+
+/// An output of [`Participant::handle`].
+#[derive(Clone, Debug)]
+pub enum Output<V: Variant> {
+    /// Send this message on the authenticated broadcast (to everybody, including oneself).
+    Broadcast(Message<V>),
+    /// The protocol finished.
+    Finished(Box<DkgOutput<V>>),
+}
+
+/// A dealer that was excluded from QUAL, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Disqualified {
+    /// Dealer seat.
+    pub index: u32,
+    /// The fault.
+    pub reason: FaultKind,
+}
+
+/// The result of a DKG or resharing at one participant.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub struct DkgOutput<V: Variant> {
+    /// The group commitment (public polynomial) of degree `t`.
+    pub commitment: Commitment<V>,
+    /// The group public key `commitment[0]` (unchanged by a resharing).
+    pub group_public_key: PublicKey<V>,
+    /// This participant's secret shares, one per player seat it holds.
+    pub shares: Vec<SecretShare>,
+    /// Every player seat's public share.
+    pub public_shares: Vec<PublicShare<V>>,
+    /// Qualified dealer seats.
+    pub qualified: Vec<u32>,
+    /// Disqualified dealer seats with reasons.
+    pub disqualified: Vec<Disqualified>,
+    /// Evidence against every culprit (dealers and false complainers).
+    pub evidence: Vec<Evidence<V>>,
+}
+
+/// How a participant deviates from the protocol (used by the simulator and tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Misbehaviour {
+    BadShare,
+    BadCommitment,
+    WrongJustification,
+    FalseComplaint,
+}
+
+/// The participant's seed. Zeroized on drop; `Debug` is redacted.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Seed(#[serde(with = "crate::codec::hex32")] [u8; 32]);
+impl Drop for Seed {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Seed(<redacted>)")
+    }
+}
+
+/// A share received from a dealer. Zeroized on drop; `Debug` is redacted.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ReceivedShare {
+    pub(crate) dealer: u32,
+    pub(crate) seat: u32,
+    #[serde(with = "crate::codec::scalar")]
+    pub(crate) value: Scalar,
+}
+impl Drop for ReceivedShare {
+    fn drop(&mut self) {
+        self.value = Scalar::from(0u64);
+        std::hint::black_box(&mut self.value);
+    }
+}
+impl std::fmt::Debug for ReceivedShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReceivedShare {{ dealer: {}, seat: {}, value: <redacted> }}", self.dealer, self.seat)
+    }
+}
+
+/// Candidates kept per sender (bounds memory against spam).
+const MAX_CANDIDATES: usize = 4;
+
+/// One participant of a DKG or resharing session. Serializable at any point (crash/resume).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub struct Participant<V: Variant> {
+    pub(crate) config: DkgConfig<V>,
+    pub(crate) keys: IdentityKeys,
+    seed: Seed,
+    pub(crate) dealer: Option<Member>,
+    pub(crate) player: Option<Member>,
+    pub(crate) old_shares: Vec<SecretShare>,
+    pub(crate) phase: Phase,
+    pub(crate) received_dealings: BTreeMap<u32, Vec<Signed<Dealing<V>>>>,
+    pub(crate) received_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
+    pub(crate) received_justifications: BTreeMap<u32, Vec<Signed<Justification>>>,
+    pub(crate) valid: BTreeMap<u32, Signed<Dealing<V>>>,
+    pub(crate) faults: BTreeMap<u32, FaultKind>,
+    pub(crate) evidence: Vec<Evidence<V>>,
+    pub(crate) shares: Vec<ReceivedShare>,
+    pub(crate) upheld: BTreeMap<u32, BTreeSet<u32>>,
+    pub(crate) upheld_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
+    pub(crate) misbehaviour: Option<Misbehaviour>,
+}
+
+impl<V: Variant> Participant<V> {
+    /// A participant of a fresh DKG. `seed` must be secret and fresh: all randomness of this
+    /// participant (polynomials, nonces, batch weights) is derived from it.
+    pub fn new(config: DkgConfig<V>, keys: IdentityKeys, seed: [u8; 32]) -> Result<Self, Error> {
+        Self::new_resharing(config, keys, seed, Vec::new())
+    }
+
+    /// A participant of a resharing: `old_shares` are its current shares (one per dealer seat it
+    /// holds); for a fresh DKG pass none.
+    pub fn new_resharing(
+        config: DkgConfig<V>,
+        keys: IdentityKeys,
+        seed: [u8; 32],
+        old_shares: Vec<SecretShare>,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let signing = keys.signing.public();
+        let dealer = config.dealers.by_signing_key(&signing).cloned();
+        let player = config.players.by_signing_key(&signing).cloned();
+        for m in dealer.iter().chain(&player) {
+            if m.encryption_key != keys.encryption.public() {
+                return Err(Error::InvalidConfig("encryption key does not match".into()));
+            }
+        }
+        if dealer.is_none() && player.is_none() {
+            return Err(Error::NotAParticipant);
+        }
+        if let (Some(prev), Some(me)) = (&config.previous, &dealer) {
+            for &seat in &me.seats {
+                let share = old_shares
+                    .iter()
+                    .find(|s| s.index() == seat)
+                    .ok_or_else(|| Error::InvalidConfig(format!("missing old share {seat}")))?;
+                if !crate::verify::check_share(prev, seat, share.value()) {
+                    return Err(Error::InvalidConfig(format!(
+                        "old share {seat} does not match the previous commitment"
+                    )));
+                }
+            }
+        }
+        Ok(Participant {
+            config,
+            keys,
+            seed: Seed(seed),
+            dealer,
+            player,
+            old_shares,
+            phase: Phase::Init,
+            received_dealings: BTreeMap::new(),
+            received_complaints: BTreeMap::new(),
+            received_justifications: BTreeMap::new(),
+            valid: BTreeMap::new(),
+            faults: BTreeMap::new(),
+            evidence: Vec::new(),
+            shares: Vec::new(),
+            upheld: BTreeMap::new(),
+            upheld_complaints: BTreeMap::new(),
+            misbehaviour: None,
+        })
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The session configuration.
+    pub fn config(&self) -> &DkgConfig<V> {
+        &self.config
+    }
+
+    /// This participant's dealer seats (empty if it does not deal).
+    pub fn dealer_seats(&self) -> &[u32] {
+        self.dealer.as_ref().map_or(&[], |m| &m.seats)
+    }
+
+    /// This participant's player seats (empty if it receives no shares).
+    pub fn player_seats(&self) -> &[u32] {
+        self.player.as_ref().map_or(&[], |m| &m.seats)
+    }
+
+    /// A deterministic RNG for one purpose, derived from the secret seed.
+    pub(crate) fn rng(&self, label: &[u8], index: u32) -> ChaCha20Rng {
+        let mut h = Sha256::new();
+        h.update(b"conclave-dkg/v1/rng");
+        h.update(self.seed.0);
+        h.update((label.len() as u32).to_be_bytes());
+        h.update(label);
+        h.update(index.to_be_bytes());
+        ChaCha20Rng::from_seed(h.finalize().into())
+    }
+
+    /// The secret polynomial of one of this participant's dealer seats (re-derived on demand).
+    pub(crate) fn polynomial(&self, seat: u32) -> Result<Polynomial, Error> {
+        let mut rng = self.rng(b"polynomial", seat);
+        if self.misbehaviour == Some(Misbehaviour::BadCommitment) {
+            return Ok(Polynomial::random(self.config.t + 1, &mut rng));
+        }
+        match &self.config.previous {
+            None => Ok(Polynomial::random(self.config.t, &mut rng)),
+            Some(_) => {
+                let old = self
+                    .old_shares
+                    .iter()
+                    .find(|s| s.index() == seat)
+                    .ok_or_else(|| Error::InvalidConfig(format!("missing old share {seat}")))?;
+                Ok(Polynomial::with_constant(*old.value(), self.config.t, &mut rng))
+            }
+        }
+    }
+
+    /// Process one input; returns the messages to broadcast and, at the end, the result.
+    pub fn handle(&mut self, input: Input<V>) -> Result<Vec<Output<V>>, Error> {
+        match input {
+            Input::Start => {
+                if self.phase != Phase::Init {
+                    return Err(self.wrong_phase("already started"));
+                }
+                self.phase = Phase::Deal;
+                self.deal()
+            }
+            Input::Message(m) => {
+                self.receive(m)?;
+                Ok(Vec::new())
+            }
+            Input::DeadlinePassed(p) if p != self.phase => Ok(Vec::new()),
+            Input::DeadlinePassed(Phase::Deal) => {
+                let out = self.process_dealings()?;
+                self.phase = Phase::Complain;
+                Ok(out)
+            }
+            Input::DeadlinePassed(Phase::Complain) => {
+                let out = self.evaluate_complaints()?;
+                self.phase = Phase::Justify;
+                Ok(out)
+            }
+            Input::DeadlinePassed(Phase::Justify) => {
+                let result = self.finalize()?;
+                self.phase = Phase::Done;
+                Ok(vec![Output::Finished(Box::new(result))])
+            }
+            Input::DeadlinePassed(_) => Ok(Vec::new()),
+        }
+    }
+
+    pub(crate) fn wrong_phase(&self, reason: &'static str) -> Error {
+        Error::WrongPhase {
+            phase: self.phase.as_str(),
+            reason,
+        }
+    }
+
+    fn receive(&mut self, message: Message<V>) -> Result<(), Error> {
+        match message {
+            Message::Deal(dealings) => {
+                if self.phase > Phase::Deal {
+                    return Err(self.wrong_phase("dealing after the deal deadline"));
+                }
+                for d in dealings {
+                    let seat = d.body.dealer;
+                    if self.config.dealers.owner_of(seat).is_none() {
+                        return Err(Error::UnknownSender(seat));
+                    }
+                    push_candidate(self.received_dealings.entry(seat).or_default(), d);
+                }
+            }
+            Message::Complaint(c) => {
+                if self.phase > Phase::Complain {
+                    return Err(self.wrong_phase("complaint after the complaint deadline"));
+                }
+                let id = c.body.complainer;
+                if self.config.players.member(id).is_none() {
+                    return Err(Error::UnknownSender(id));
+                }
+                push_candidate(self.received_complaints.entry(id).or_default(), c);
+            }
+            Message::Justify(js) => {
+                if self.phase > Phase::Justify {
+                    return Err(self.wrong_phase("justification after the deadline"));
+                }
+                for j in js {
+                    let seat = j.body.dealer;
+                    if self.config.dealers.owner_of(seat).is_none() {
+                        return Err(Error::UnknownSender(seat));
+                    }
+                    push_candidate(self.received_justifications.entry(seat).or_default(), j);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push_candidate<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if list.len() < MAX_CANDIDATES && !list.contains(&item) {
+        list.push(item);
+    }
+}
