@@ -13,6 +13,7 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::error::Error;
 use crate::keys::{wipe_scalar, PublicKey};
+
 use crate::variant::Variant;
 
 /// A secret polynomial of degree `t` over the scalar field. Zeroized on drop; `Debug` is redacted.
@@ -82,6 +83,40 @@ impl Drop for Polynomial {
 }
 
 impl zeroize::ZeroizeOnDrop for Polynomial {}
+
+/// Serialized as the list of coefficients, each 32-byte big-endian (hex in human-readable formats).
+/// The output is secret: persist it encrypted.
+impl serde::Serialize for Polynomial {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.coefficients.len()))?;
+        for c in &self.coefficients {
+            let bytes = zeroize::Zeroizing::new(c.to_bytes_be());
+            seq.serialize_element(&ScalarRef(&bytes))?;
+        }
+        seq.end()
+    }
+}
+
+struct ScalarRef<'a>(&'a [u8; 32]);
+impl serde::Serialize for ScalarRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::encoding::serialize_bytes(self.0, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Polynomial {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw: Vec<PointBytes> = serde::Deserialize::deserialize(d)?;
+        let coefficients = raw
+            .iter()
+            .map(|b| crate::keys::scalar_from_be(&b.0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(D::Error::custom)?;
+        Polynomial::from_coefficients(coefficients).map_err(D::Error::custom)
+    }
+}
 
 impl fmt::Debug for Polynomial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

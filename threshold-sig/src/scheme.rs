@@ -44,10 +44,17 @@ impl std::str::FromStr for Scheme {
 }
 
 /// A ciphersuite: a scheme and the domain separation tag used to hash messages, for variant `V`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Serializes as `{"scheme": "pop", "dst": HEX}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
 pub struct Ciphersuite<V: Variant> {
     scheme: Scheme,
+    #[serde(
+        serialize_with = "crate::encoding::serialize_bytes",
+        deserialize_with = "crate::encoding::deserialize_bytes"
+    )]
     dst: Vec<u8>,
+    #[serde(skip)]
     _variant: PhantomData<V>,
 }
 

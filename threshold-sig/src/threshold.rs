@@ -177,7 +177,8 @@ impl<V: Variant> PartialSignature<V> {
 crate::encoding::impl_byte_encoding!(PartialSignature<V: Variant>);
 
 /// The output of a trusted dealer: the commitment (group public key first) and `n` secret shares.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
 pub struct Dealing<V: Variant> {
     /// Feldman commitment to the dealt polynomial.
     pub commitment: Commitment<V>,

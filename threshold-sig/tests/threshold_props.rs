@@ -206,3 +206,25 @@ proptest! {
         let _ = PublicKey::<MinPk>::from_bytes(&b[..48]);
     }
 }
+
+#[test]
+fn serde_of_dealing_polynomial_and_ciphersuite() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let poly = conclave_threshold_sig::Polynomial::random(3, &mut rng);
+    let back: conclave_threshold_sig::Polynomial =
+        serde_json::from_str(&serde_json::to_string(&poly).unwrap()).unwrap();
+    assert_eq!(back.evaluate(9), poly.evaluate(9));
+    assert_eq!(
+        format!("{poly:?}"),
+        "Polynomial { degree: 3, coefficients: <redacted> }"
+    );
+    let dealing = deal::<MinSig>(4, 1, &mut rng).unwrap();
+    let json = serde_json::to_string(&dealing).unwrap();
+    let back: conclave_threshold_sig::Dealing<MinSig> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.commitment, dealing.commitment);
+    assert_eq!(back.shares, dealing.shares);
+    let suite = Ciphersuite::<MinPk>::with_dst(Scheme::Basic, b"drand".to_vec());
+    let back: Ciphersuite<MinPk> =
+        serde_json::from_str(&serde_json::to_string(&suite).unwrap()).unwrap();
+    assert_eq!(back, suite);
+}
