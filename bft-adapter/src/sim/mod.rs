@@ -189,10 +189,6 @@ pub struct Summary {
     pub heights_decided: u64,
     /// Encoded size of one `Decided` certificate (without the value), in bytes.
     pub certificate_bytes: usize,
-    /// Batch verifications performed (when the backend counts them), per honest node per decision.
-    pub batch_verifications: u64,
-    /// Combines performed (when the backend counts them).
-    pub combines: u64,
 }
 
 /// The outcome of a run; serialises to the `conclave simulate --json` shape.

@@ -505,8 +505,6 @@ impl World {
             summary: Summary {
                 heights_decided,
                 certificate_bytes,
-                batch_verifications: 0,
-                combines: 0,
             },
             config: self.config,
         }
