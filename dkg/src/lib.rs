@@ -20,3 +20,4 @@ pub use error::Error;
 pub use evidence::{Evidence, FaultKind, SignedMessage};
 pub use messages::{Complaint, ComplaintEntry, Dealing, Justification, Message, Signed};
 pub use participant::{Disqualified, DkgOutput, Input, Output, Participant, Phase};
+pub mod sim;

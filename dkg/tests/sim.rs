@@ -1,0 +1,51 @@
+//! End-to-end runs of the simulator with every Byzantine kind.
+mod common;
+
+use conclave_dkg::sim::{parse_byzantine, run_dkg, run_reshare, ReshareConfig, SimConfig};
+
+fn cfg(variant: &str, n: u32, t: u32, byz: &str) -> SimConfig {
+    SimConfig {
+        variant: variant.into(),
+        n,
+        t,
+        seed: [5u8; 32],
+        byzantine: parse_byzantine(byz).unwrap(),
+    }
+}
+
+#[test]
+fn all_kinds_min_pk_and_min_sig() {
+    for variant in ["min-pk", "min-sig"] {
+        let byz = "1:silent,2:bad-share,3:bad-commitment,4:wrong-justification,5:false-complaint";
+        let c = cfg(variant, 13, 6, byz);
+        let report = run_dkg(&c).unwrap();
+        common::check_report(&report, &c.byzantine, true);
+        assert_eq!(report.qualified, (5..=13).collect::<Vec<_>>());
+        assert_eq!(report.players.len(), 8);
+    }
+}
+
+#[test]
+fn honest_run_and_reshare_keep_key() {
+    let c = cfg("min-pk", 7, 2, "");
+    let report = run_dkg(&c).unwrap();
+    common::check_report(&report, &[], true);
+    assert!(report.disqualified.is_empty() && report.evidence.is_empty());
+    let rc = ReshareConfig {
+        new_n: 10,
+        new_t: 4,
+        seed: [9u8; 32],
+        byzantine: parse_byzantine("1:bad-share,2:bad-commitment,3:false-complaint").unwrap(),
+    };
+    let next = run_reshare(&report, &rc).unwrap();
+    assert_eq!(next.group_public_key, report.group_public_key);
+    common::check_report(&next, &[], false);
+    let reasons: Vec<_> = next.disqualified.iter().map(|d| (d.index, d.reason.as_str())).collect();
+    assert_eq!(reasons, vec![(1, "bad-share"), (2, "bad-commitment")]);
+    // JSON round trip and a second resharing (refresh: same size).
+    let json = serde_json::to_string(&next).unwrap();
+    let back: conclave_dkg::sim::DkgReport = serde_json::from_str(&json).unwrap();
+    let refreshed = run_reshare(&back, &ReshareConfig { new_n: 10, new_t: 4, seed: [1; 32], byzantine: vec![] }).unwrap();
+    assert_eq!(refreshed.group_public_key, report.group_public_key);
+    assert_ne!(refreshed.players[0].secret_share, next.players[0].secret_share);
+}
