@@ -230,6 +230,16 @@ impl SimReport {
     }
 }
 
+/// The seats a run with `config` makes faulty (crypto providers use it to give the same seats
+/// a Byzantine role in key generation).
+pub fn faulty_seats(config: &SimConfig) -> std::collections::BTreeSet<NodeId> {
+    use rand::SeedableRng;
+    world::choose_faulty(
+        config,
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(config.seed),
+    )
+}
+
 /// Runs one simulation. Errors only if the configuration or the crypto setup is unusable.
 pub fn run_simulation(
     config: &SimConfig,

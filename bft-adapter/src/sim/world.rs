@@ -63,6 +63,13 @@ fn validate_value(len: usize, nodes: u32, height: u64, value: &[u8]) -> bool {
         && u32::from_be_bytes([value[12], value[13], value[14], value[15]]) < nodes
 }
 
+/// Places the faulty seats: the first draw from the run's RNG (see [`super::faulty_seats`]).
+pub(crate) fn choose_faulty(config: &SimConfig, rng: &mut ChaCha20Rng) -> BTreeSet<NodeId> {
+    let mut ids: Vec<NodeId> = (0..config.nodes).map(NodeId).collect();
+    ids.shuffle(rng);
+    ids.into_iter().take(config.faulty as usize).collect()
+}
+
 pub(crate) struct World {
     config: SimConfig,
     setup: CryptoSetup,
@@ -87,9 +94,7 @@ impl World {
     pub fn new(config: SimConfig, setup: CryptoSetup) -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         let n = config.nodes;
-        let mut ids: Vec<NodeId> = (0..n).map(NodeId).collect();
-        ids.shuffle(&mut rng);
-        let faulty: BTreeSet<NodeId> = ids[..config.faulty as usize].iter().copied().collect();
+        let faulty = choose_faulty(&config, &mut rng);
         let honest: Vec<NodeId> = (0..n).map(NodeId).filter(|i| !faulty.contains(i)).collect();
         let side_a: BTreeSet<NodeId> = honest.iter().copied().step_by(2).collect();
         let side_b: BTreeSet<NodeId> = honest.iter().copied().skip(1).step_by(2).collect();

@@ -1,0 +1,347 @@
+//! [`RealProvider`]: real BLS12-381 keys and VRF sortition for the simulator.
+//!
+//! Threshold mode runs the Joint-Feldman DKG of `conclave-dkg` among the seats (n = seats,
+//! t = ⌊(n+f)/2⌋, every participant in process) and hands each seat its DKG share; the
+//! simulation's faulty seats may also misbehave in the DKG (they deal bad shares and are
+//! disqualified as dealers, yet still receive player shares so that they can attack the
+//! agreement). [`KeySetup::TrustedDealer`] replaces the DKG with `threshold_sig::deal` (faster,
+//! for large benchmarks); the report says which one ran.
+//!
+//! All key material derives from the simulation seed, so runs are reproducible.
+
+use super::sampled::{SampledSigner, SampledVerifier};
+use super::sortition::{VrfRoster, VrfSortition};
+use super::threshold::{ThresholdSigner, ThresholdVerifier};
+use crate::engine::Adapters;
+use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SimConfig};
+use crate::types::{NodeId, Seed};
+use conclave_committee::vrf::SecretKey as VrfSecretKey;
+use conclave_dkg::sim::{dkg_parties, run_parties, Behaviour, SimConfig as DkgSimConfig};
+use conclave_threshold_sig::{
+    deal, pop_dst, Commitment, MinPk, MinSig, SecretKey, SecretShare, Variant,
+};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Which BLS variant signs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VariantChoice {
+    /// Public keys in G1 (48 B), signatures in G2 (96 B).
+    #[default]
+    MinPk,
+    /// Public keys in G2 (96 B), signatures in G1 (48 B).
+    MinSig,
+}
+
+impl VariantChoice {
+    /// `"min-pk"` or `"min-sig"` (the CLI's `--variant` names).
+    pub fn name(self) -> &'static str {
+        match self {
+            VariantChoice::MinPk => MinPk::NAME,
+            VariantChoice::MinSig => MinSig::NAME,
+        }
+    }
+}
+
+/// How the threshold key is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySetup {
+    /// The dealer-free DKG of `conclave-dkg`, run among the seats.
+    #[default]
+    Dkg,
+    /// A trusted dealer (`conclave_threshold_sig::deal`): for benchmarks only.
+    TrustedDealer,
+}
+
+impl KeySetup {
+    /// `"dkg"` or `"trusted-dealer"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeySetup::Dkg => "dkg",
+            KeySetup::TrustedDealer => "trusted-dealer",
+        }
+    }
+}
+
+/// What the last [`RealProvider::setup`] did (for reports).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupInfo {
+    /// `"dkg"`, `"trusted-dealer"` or, in sampled mode, `"individual-keys"`.
+    pub key_setup: String,
+    /// Degree of the threshold key (threshold mode).
+    pub threshold: Option<u32>,
+    /// Sampled mode: expected committee weight per step.
+    pub tau_step: Option<u64>,
+    /// DKG: seats (0-based) that misbehaved in the DKG.
+    pub dkg_byzantine: Vec<u32>,
+    /// DKG: qualified dealers (0-based seats).
+    pub dkg_qualified: Vec<u32>,
+    /// DKG: disqualified dealers (0-based seats) with the reason.
+    pub dkg_disqualified: Vec<(u32, String)>,
+    /// DKG: broadcast messages.
+    pub dkg_messages: u64,
+    /// DKG: bytes broadcast.
+    pub dkg_bytes: u64,
+    /// Wall-clock milliseconds of the key setup.
+    pub setup_wall_ms: u64,
+}
+
+/// The real crypto backend of the simulator (`conclave simulate --crypto real`).
+#[derive(Debug, Default)]
+pub struct RealProvider {
+    /// Signature variant.
+    pub variant: VariantChoice,
+    /// Threshold-mode key generation.
+    pub key_setup: KeySetup,
+    /// Give the simulation's faulty seats the DKG's `bad-share` behaviour (default true).
+    pub byzantine_dkg: Option<bool>,
+    /// Sampled mode: expected committee weight per step (default: min(n, 2000), Algorand's τ_step).
+    pub tau_step: Option<u64>,
+    last: Mutex<Option<SetupInfo>>,
+}
+
+impl RealProvider {
+    /// Defaults: min-pk, DKG among the seats with Byzantine dealers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The information of the last successful setup.
+    pub fn last_setup(&self) -> Option<SetupInfo> {
+        self.last.lock().ok().and_then(|g| g.clone())
+    }
+
+    fn record(&self, info: SetupInfo) {
+        if let Ok(mut g) = self.last.lock() {
+            *g = Some(info);
+        }
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"conclave-bft/real-provider/v1")
+        .chain_update(master)
+        .chain_update((label.len() as u64).to_be_bytes())
+        .chain_update(label)
+        .finalize()
+        .into()
+}
+
+/// The degree of the threshold key for n seats: t = ⌊(n+f)/2⌋ with f = ⌊(n−1)/3⌋, so that the
+/// quorum t+1 is the general BFT quorum (2f+1 for n = 3f+1).
+pub fn threshold_degree(n: u32) -> u32 {
+    let f = n.saturating_sub(1) / 3;
+    (n + f) / 2
+}
+
+impl CryptoProvider for RealProvider {
+    fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
+        match (config.mode, self.variant) {
+            (Mode::Threshold, VariantChoice::MinPk) => self.threshold::<MinPk>(config),
+            (Mode::Threshold, VariantChoice::MinSig) => self.threshold::<MinSig>(config),
+            (Mode::Sampled, VariantChoice::MinPk) => self.sampled::<MinPk>(config),
+            (Mode::Sampled, VariantChoice::MinSig) => self.sampled::<MinSig>(config),
+        }
+    }
+}
+
+impl RealProvider {
+    fn master(&self, config: &SimConfig) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"conclave-bft/simulation-keys/v1")
+            .chain_update(self.variant.name())
+            .chain_update(config.seed.to_be_bytes())
+            .finalize()
+            .into()
+    }
+
+    fn vrf(
+        &self,
+        master: &[u8; 32],
+        n: u32,
+        tau: Option<u64>,
+    ) -> Result<(Vec<VrfSecretKey>, Arc<VrfRoster>), String> {
+        let seed = derive(master, b"vrf");
+        let secrets: Vec<VrfSecretKey> = (0..n)
+            .map(|i| VrfSecretKey::derive(&seed, u64::from(i)))
+            .collect();
+        let roster = VrfRoster::new(0, secrets.iter().map(|k| k.public_key()).collect(), tau)?;
+        Ok((secrets, Arc::new(roster)))
+    }
+
+    /// Runs the DKG (or deals) and returns the commitment and every seat's share.
+    fn threshold_keys<V: Variant>(
+        &self,
+        config: &SimConfig,
+        master: &[u8; 32],
+        t: u32,
+        info: &mut SetupInfo,
+    ) -> Result<(Commitment<V>, Vec<SecretShare>), String> {
+        let n = config.nodes;
+        if self.key_setup == KeySetup::TrustedDealer {
+            let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(master, b"dealer"));
+            let dealing = deal::<V>(n, t, &mut rng).map_err(|e| e.to_string())?;
+            return Ok((dealing.commitment, dealing.shares));
+        }
+        let byzantine: Vec<u32> = if self.byzantine_dkg.unwrap_or(true) {
+            faulty_seats(config).into_iter().map(|s| s.0).collect()
+        } else {
+            Vec::new()
+        };
+        let dkg_config = DkgSimConfig {
+            variant: V::NAME.to_string(),
+            n,
+            t,
+            seed: derive(master, b"dkg"),
+            byzantine: byzantine
+                .iter()
+                .map(|s| (s + 1, Behaviour::BadShare))
+                .collect(),
+        };
+        let mut parties = dkg_parties::<V>(&dkg_config).map_err(|e| format!("DKG: {e}"))?;
+        let (results, metrics) = run_parties(&mut parties).map_err(|e| format!("DKG: {e}"))?;
+        let honest = parties
+            .iter()
+            .zip(&results)
+            .find(|(p, r)| p.honest && r.is_some())
+            .and_then(|(_, r)| r.as_ref())
+            .ok_or("DKG: no honest participant finished")?;
+        let commitment = honest.commitment.clone();
+        info.dkg_byzantine = byzantine;
+        info.dkg_qualified = honest.qualified.iter().map(|i| i - 1).collect();
+        info.dkg_disqualified = honest
+            .disqualified
+            .iter()
+            .map(|d| (d.index - 1, d.reason.as_str().to_string()))
+            .collect();
+        info.dkg_messages = metrics.messages;
+        info.dkg_bytes = metrics.bytes;
+        let mut shares = Vec::with_capacity(n as usize);
+        for (seat, (party, result)) in parties.iter().zip(&results).enumerate() {
+            let output = result
+                .as_ref()
+                .ok_or_else(|| format!("DKG: seat {seat} did not finish"))?;
+            if party.honest && output.commitment != commitment {
+                return Err("DKG: honest participants disagree on the group key".into());
+            }
+            let share = output
+                .shares
+                .iter()
+                .find(|s| s.index() == seat as u32 + 1)
+                .cloned()
+                .ok_or_else(|| format!("DKG: seat {seat} holds no share"))?;
+            if !share.verify::<V>(&commitment) {
+                return Err(format!(
+                    "DKG: seat {seat}'s share does not match the group key"
+                ));
+            }
+            shares.push(share);
+        }
+        Ok((commitment, shares))
+    }
+
+    fn threshold<V: Variant>(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
+        let start = Instant::now();
+        let n = config.nodes;
+        let t = threshold_degree(n);
+        let master = self.master(config);
+        let dst = pop_dst::<V>();
+        let mut info = SetupInfo {
+            key_setup: self.key_setup.name().into(),
+            threshold: Some(t),
+            ..SetupInfo::default()
+        };
+        let (commitment, shares) = self.threshold_keys::<V>(config, &master, t, &mut info)?;
+        let group_public_key = commitment.group_public_key().to_bytes();
+        let verifier = Arc::new(ThresholdVerifier::new(
+            commitment,
+            n,
+            &dst,
+            derive(&master, b"batch-salt"),
+        ));
+        let (vrf, roster) = self.vrf(&master, n, None)?;
+        let mut adapters = Vec::with_capacity(n as usize);
+        for (i, (share, secret)) in shares.into_iter().zip(vrf).enumerate() {
+            let id = NodeId(i as u32);
+            adapters.push(Adapters {
+                committee: verifier.clone(),
+                sortition: Arc::new(VrfSortition::new(id, secret, roster.clone())),
+                signer: Arc::new(ThresholdSigner::<V>::new(id, share, &dst)?),
+                verifier: verifier.clone(),
+            });
+        }
+        info.setup_wall_ms = start.elapsed().as_millis() as u64;
+        self.record(info);
+        Ok(CryptoSetup {
+            variant: V::NAME.into(),
+            dst: String::from_utf8_lossy(&dst).into_owned(),
+            group_public_key,
+            genesis_seed: Seed(derive(&master, b"genesis")),
+            adapters,
+            verifier,
+        })
+    }
+
+    fn sampled<V: Variant>(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
+        let start = Instant::now();
+        let n = config.nodes;
+        let master = self.master(config);
+        let dst = pop_dst::<V>();
+        let tau = self.tau_step.unwrap_or(2000).clamp(1, u64::from(n.max(1)));
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(&master, b"bls-keys"));
+        let secrets: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();
+        let mut keys = Vec::with_capacity(n as usize);
+        for (i, sk) in secrets.iter().enumerate() {
+            // Registration: a key counts only with a valid proof of possession (no rogue keys).
+            let pk = sk.public_key::<V>();
+            if !pk.pop_verify(&sk.pop_prove::<V>()) {
+                return Err(format!("seat {i}: proof of possession rejected"));
+            }
+            keys.push(pk);
+        }
+        let (vrf, roster) = self.vrf(&master, n, Some(tau))?;
+        let genesis = derive(&master, b"genesis");
+        let verifier = Arc::new(SampledVerifier::new(
+            0,
+            genesis,
+            keys,
+            roster.clone(),
+            &dst,
+            derive(&master, b"batch-salt"),
+        )?);
+        let adapters = secrets
+            .into_iter()
+            .zip(vrf)
+            .enumerate()
+            .map(|(i, (sk, secret))| {
+                let id = NodeId(i as u32);
+                Adapters {
+                    committee: verifier.clone(),
+                    sortition: Arc::new(VrfSortition::new(id, secret, roster.clone())),
+                    signer: Arc::new(SampledSigner::<V>::new(id, sk, &dst)),
+                    verifier: verifier.clone(),
+                }
+            })
+            .collect();
+        self.record(SetupInfo {
+            key_setup: "individual-keys".into(),
+            tau_step: Some(tau),
+            setup_wall_ms: start.elapsed().as_millis() as u64,
+            ..SetupInfo::default()
+        });
+        Ok(CryptoSetup {
+            variant: V::NAME.into(),
+            dst: String::from_utf8_lossy(&dst).into_owned(),
+            group_public_key: Vec::new(),
+            genesis_seed: verifier.seed(crate::types::Height(1)),
+            adapters,
+            verifier,
+        })
+    }
+}
