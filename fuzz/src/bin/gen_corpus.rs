@@ -1,0 +1,25 @@
+//! Writes the seed corpora `fuzz/corpus/<target>/seed-NN` from the harnesses' `seeds()`
+//! (valid encodings and interesting sequences, so campaigns start from meaningful inputs).
+//! Existing files are kept; run from anywhere: `cargo run --manifest-path fuzz/Cargo.toml --bin gen-corpus`.
+
+#[path = "../../harness/input.rs"]
+mod input;
+#[path = "../../harness/threshold.rs"]
+mod threshold;
+
+fn write(target: &str, seeds: Vec<Vec<u8>>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).expect("create corpus folder");
+    for (i, seed) in seeds.iter().enumerate() {
+        std::fs::write(dir.join(format!("seed-{i:02}")), seed).expect("write seed");
+    }
+    println!("{target}: {} seeds", seeds.len());
+}
+
+fn main() {
+    for (name, _) in threshold::TARGETS {
+        write(name, threshold::seeds(name));
+    }
+}
