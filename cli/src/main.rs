@@ -10,6 +10,7 @@ mod bls;
 mod committee;
 mod common;
 mod demo;
+mod simulate;
 mod threshold;
 
 /// conclave: BLS threshold signatures, DKG, sortition and committee BFT agreement.
@@ -39,6 +40,8 @@ enum Command {
     },
     /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
     Demo(demo::DemoArgs),
+    /// Run the DKG among the seats, then H heights of BFT agreement under attack (simulated).
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,5 +51,6 @@ fn main() -> ExitCode {
         Command::Threshold { cmd } => common::finish(threshold::run(cmd)),
         Command::Committee { cmd } => committee::run(cmd),
         Command::Demo(args) => common::finish(demo::run(args)),
+        Command::Simulate(args) => simulate::run(args),
     }
 }

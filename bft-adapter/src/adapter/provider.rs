@@ -7,7 +7,11 @@
 //! agreement). [`KeySetup::TrustedDealer`] replaces the DKG with `threshold_sig::deal` (faster,
 //! for large benchmarks); the report says which one ran.
 //!
-//! All key material derives from the simulation seed, so runs are reproducible.
+//! Signatures use the variant's IETF proof-of-possession ciphersuite DST
+//! (`BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` for min-pk), so a certificate verifies with
+//! any BLS library (`conclave bls verify` defaults); the signed messages carry their own
+//! `conclave-bft/...` domain prefixes. All key material derives from the simulation seed, so
+//! runs are reproducible.
 
 use super::sampled::{SampledSigner, SampledVerifier};
 use super::sortition::{VrfRoster, VrfSortition};
@@ -18,7 +22,7 @@ use crate::types::{NodeId, Seed};
 use conclave_committee::vrf::SecretKey as VrfSecretKey;
 use conclave_dkg::sim::{dkg_parties, run_parties, Behaviour, SimConfig as DkgSimConfig};
 use conclave_threshold_sig::{
-    deal, pop_dst, Commitment, MinPk, MinSig, SecretKey, SecretShare, Variant,
+    deal, standard_dst, Commitment, MinPk, MinSig, Scheme, SecretKey, SecretShare, Variant,
 };
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -109,6 +113,24 @@ impl RealProvider {
     /// Defaults: min-pk, DKG among the seats with Byzantine dealers.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the signature variant.
+    pub fn with_variant(mut self, variant: VariantChoice) -> Self {
+        self.variant = variant;
+        self
+    }
+
+    /// Sets the threshold-mode key generation.
+    pub fn with_key_setup(mut self, key_setup: KeySetup) -> Self {
+        self.key_setup = key_setup;
+        self
+    }
+
+    /// Sets the expected committee weight per step of sampled mode.
+    pub fn with_tau_step(mut self, tau: u64) -> Self {
+        self.tau_step = Some(tau);
+        self
     }
 
     /// The information of the last successful setup.
@@ -251,7 +273,7 @@ impl RealProvider {
         let n = config.nodes;
         let t = threshold_degree(n);
         let master = self.master(config);
-        let dst = pop_dst::<V>();
+        let dst = standard_dst::<V>(Scheme::ProofOfPossession);
         let mut info = SetupInfo {
             key_setup: self.key_setup.name().into(),
             threshold: Some(t),
@@ -292,7 +314,7 @@ impl RealProvider {
         let start = Instant::now();
         let n = config.nodes;
         let master = self.master(config);
-        let dst = pop_dst::<V>();
+        let dst = standard_dst::<V>(Scheme::ProofOfPossession);
         let tau = self.tau_step.unwrap_or(2000).clamp(1, u64::from(n.max(1)));
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(&master, b"bls-keys"));
         let secrets: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();

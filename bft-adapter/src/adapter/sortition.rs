@@ -6,7 +6,7 @@
 //! transcript bound to the domain `conclave-bft/v1`, the epoch, the height's seed, the height (as
 //! the sortition round), the period, the step (0 for proposals, else the vote step's wire code)
 //! and the role. The proposer of a period is the valid proposal with the lowest priority
-//! (Algorand's `τ_proposer`, capped at the number of seats).
+//! (expected number of proposers [`TAU_PROPOSER`], capped at the number of seats).
 //!
 //! In threshold mode every seat votes with weight 1 and an empty voter credential; in sampled
 //! mode a seat votes in a step only if its VRF selects it with expected committee size `τ_step`.
@@ -22,8 +22,11 @@ use std::sync::Arc;
 /// Domain written into every sortition transcript of this crate.
 pub const SORTITION_DOMAIN: &str = "conclave-bft/v1";
 
-/// Algorand's expected number of proposers per period (capped at the number of seats).
-pub const TAU_PROPOSER: u64 = 26;
+/// Expected number of proposers per period (capped at the number of seats). Algorand uses 26
+/// for very large populations; an epoch committee needs fewer: with one stake unit per seat the
+/// chance that nobody is selected is `(1 − τ/n)^n ≤ e^−τ` (4.5·10⁻⁵ for τ = 10, which only
+/// costs a period), and every proposal costs each node one VRF and one pairing check.
+pub const TAU_PROPOSER: u64 = 10;
 
 /// The public side of an epoch's VRF sortition: every seat's VRF key and the parameters.
 pub struct VrfRoster {

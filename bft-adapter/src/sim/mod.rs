@@ -245,6 +245,16 @@ pub fn run_simulation(
     config: &SimConfig,
     crypto: &dyn CryptoProvider,
 ) -> Result<SimReport, String> {
+    run_simulation_with_progress(config, crypto, &mut |_| {})
+}
+
+/// [`run_simulation`], calling `progress(h)` whenever every honest node has decided `h` heights
+/// (for progress bars; called after the crypto setup, from the simulating thread).
+pub fn run_simulation_with_progress(
+    config: &SimConfig,
+    crypto: &dyn CryptoProvider,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SimReport, String> {
     if config.nodes == 0 || config.faulty > config.nodes {
         return Err(format!(
             "need 0 <= faulty ({}) <= nodes ({}) and nodes > 0",
@@ -258,5 +268,5 @@ pub fn run_simulation(
     if setup.adapters.len() != config.nodes as usize {
         return Err("crypto setup returned the wrong number of seats".into());
     }
-    Ok(world::World::new(config.clone(), setup).run())
+    Ok(world::World::new(config.clone(), setup).run(progress))
 }

@@ -190,6 +190,14 @@ impl World {
         self.queue.insert((at, self.seq), event);
     }
 
+    fn heights_done(&self) -> u64 {
+        self.honest
+            .iter()
+            .map(|n| self.decisions.get(&n.0).map_or(0, |d| d.len() as u64))
+            .min()
+            .unwrap_or(0)
+    }
+
     fn all_done(&self) -> bool {
         self.honest.iter().all(|n| {
             self.decisions
@@ -198,7 +206,9 @@ impl World {
         })
     }
 
-    pub fn run(mut self) -> SimReport {
+    /// Runs to completion; `progress` hears the number of heights every honest node decided
+    /// whenever it grows.
+    pub fn run(mut self, progress: &mut dyn FnMut(u64)) -> SimReport {
         let started = std::time::Instant::now();
         let t = self.engine_config.timeouts;
         let limit = if self.config.max_sim_ms > 0 {
@@ -211,6 +221,7 @@ impl World {
                 self.process(NodeId(i), instance, Input::Start);
             }
         }
+        let mut reported = 0;
         while !self.all_done() {
             let Some(((at, _), event)) = self.queue.pop_first() else {
                 break;
@@ -220,6 +231,11 @@ impl World {
             }
             self.now = at;
             self.dispatch(event);
+            let done = self.heights_done();
+            if done > reported {
+                reported = done;
+                progress(done);
+            }
         }
         self.report(started.elapsed().as_millis() as u64)
     }

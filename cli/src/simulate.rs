@@ -1,0 +1,348 @@
+//! `conclave simulate`: the DKG among the seats, then H heights of committee agreement in the
+//! deterministic simulator, with the faulty seats attacking (see `docs/CLI.md`).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use conclave_bft::adapter::{KeySetup, RealProvider, VariantChoice};
+use conclave_bft::sim::{
+    run_simulation_with_progress, AdversaryKind, CryptoProvider, MockProvider, Mode, SimConfig,
+    SimReport,
+};
+
+use crate::common::VariantArg;
+
+/// `--mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// One DKG'd threshold key; constant-size certificates.
+    #[default]
+    Threshold,
+    /// Per-step VRF committees; multisignature certificates with credentials.
+    Sampled,
+}
+
+/// `--crypto`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CryptoArg {
+    /// BLS12-381 threshold signatures, DKG and VRF sortition.
+    #[default]
+    Real,
+    /// The test-only keyed-hash scheme (fast, insecure).
+    Mock,
+}
+
+/// `--key-setup`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeySetupArg {
+    /// The dealer-free DKG among the seats.
+    #[default]
+    Dkg,
+    /// A trusted dealer (benchmarks).
+    TrustedDealer,
+}
+
+/// Arguments of `conclave simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Committee size N.
+    #[arg(long, default_value_t = 16)]
+    pub nodes: u32,
+    /// Faulty nodes F (default ⌊(N−1)/3⌋).
+    #[arg(long)]
+    pub faulty: Option<u32>,
+    /// What the faulty nodes do: mixed, silent, equivocate, conflicting-proposals,
+    /// invalid-sig, invalid-credential, withhold, late-next-votes, replay, twins.
+    #[arg(long, default_value = "mixed")]
+    pub adversary: String,
+    /// Heights to decide.
+    #[arg(long, default_value_t = 20)]
+    pub heights: u64,
+    /// Seed of every random choice (keys, network, fault placement).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Certificate mode.
+    #[arg(long, value_enum, default_value_t = ModeArg::Threshold)]
+    pub mode: ModeArg,
+    /// Base one-way latency in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Uniform extra delay in 0..=J milliseconds.
+    #[arg(long, default_value_t = 20)]
+    pub jitter_ms: u64,
+    /// Drop probability before GST.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop: f64,
+    /// Global stabilisation time in milliseconds (drops stop here).
+    #[arg(long, default_value_t = 0)]
+    pub gst_ms: u64,
+    /// Real BLS/DKG/VRF crypto or the test-only mock.
+    #[arg(long, value_enum, default_value_t = CryptoArg::Real)]
+    pub crypto: CryptoArg,
+    /// BLS variant (real crypto).
+    #[arg(long, value_enum, default_value_t = VariantArg::MinPk)]
+    pub variant: VariantArg,
+    /// Threshold key generation (real crypto, threshold mode).
+    #[arg(long, value_enum, default_value_t = KeySetupArg::Dkg)]
+    pub key_setup: KeySetupArg,
+    /// Print one JSON object on stdout instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+fn build_config(args: &SimulateArgs) -> Result<SimConfig, String> {
+    if args.nodes == 0 || args.nodes > 4096 {
+        return Err(format!("--nodes must be in 1..=4096, got {}", args.nodes));
+    }
+    let mut config = SimConfig::new(args.nodes);
+    if let Some(f) = args.faulty {
+        if f >= args.nodes {
+            return Err(format!(
+                "--faulty must be below --nodes ({}), got {f}",
+                args.nodes
+            ));
+        }
+        config.faulty = f;
+    }
+    config.adversary = args.adversary.parse::<AdversaryKind>()?;
+    if args.heights == 0 || args.heights > 100_000 {
+        return Err(format!(
+            "--heights must be in 1..=100000, got {}",
+            args.heights
+        ));
+    }
+    config.heights = args.heights;
+    config.seed = args.seed;
+    config.mode = match args.mode {
+        ModeArg::Threshold => Mode::Threshold,
+        ModeArg::Sampled => Mode::Sampled,
+    };
+    if args.latency_ms > 60_000 || args.jitter_ms > 60_000 {
+        return Err("--latency-ms and --jitter-ms must be at most 60000".into());
+    }
+    config.latency_ms = args.latency_ms;
+    config.jitter_ms = args.jitter_ms;
+    if !(0.0..=1.0).contains(&args.drop) {
+        return Err(format!("--drop must be a probability, got {}", args.drop));
+    }
+    if args.drop >= 1.0 && args.gst_ms == 0 {
+        return Err("--drop 1 needs --gst-ms > 0".into());
+    }
+    config.drop = args.drop;
+    config.gst_ms = args.gst_ms;
+    Ok(config)
+}
+
+/// A progress bar on stderr (only when stderr is a terminal).
+struct Progress {
+    total: u64,
+    started: Instant,
+    enabled: bool,
+}
+
+impl Progress {
+    fn draw(&self, done: u64) {
+        if !self.enabled {
+            return;
+        }
+        let width = 30u64;
+        let filled = (done * width / self.total.max(1)) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{} heights  {:.1} s",
+            "#".repeat(filled),
+            "-".repeat(width as usize - filled),
+            self.total,
+            self.started.elapsed().as_secs_f64()
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprintln!();
+        }
+    }
+}
+
+/// Runs `conclave simulate`.
+pub fn run(args: SimulateArgs) -> ExitCode {
+    let config = match build_config(&args) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let real = RealProvider::new()
+        .with_variant(match args.variant {
+            VariantArg::MinPk => VariantChoice::MinPk,
+            VariantArg::MinSig => VariantChoice::MinSig,
+        })
+        .with_key_setup(match args.key_setup {
+            KeySetupArg::Dkg => KeySetup::Dkg,
+            KeySetupArg::TrustedDealer => KeySetup::TrustedDealer,
+        });
+    let provider: &dyn CryptoProvider = match args.crypto {
+        CryptoArg::Real => &real,
+        CryptoArg::Mock => &MockProvider,
+    };
+    let progress = Progress {
+        total: config.heights,
+        started: Instant::now(),
+        enabled: std::io::stderr().is_terminal(),
+    };
+    progress.draw(0);
+    let started = Instant::now();
+    let result = run_simulation_with_progress(&config, provider, &mut |h| progress.draw(h));
+    progress.finish();
+    let total_ms = started.elapsed().as_millis() as u64;
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let key_setup = match (args.crypto, config.mode) {
+        (CryptoArg::Mock, _) => "mock".to_string(),
+        _ => real
+            .last_setup()
+            .map(|i| i.key_setup)
+            .unwrap_or_else(|| "unknown".into()),
+    };
+    if args.json {
+        let mut value = match serde_json::to_value(&report) {
+            Ok(v) => v,
+            Err(e) => return fail(&e.to_string()),
+        };
+        if let Some(config) = value.get_mut("config").and_then(|c| c.as_object_mut()) {
+            let crypto = match args.crypto {
+                CryptoArg::Real => "real",
+                CryptoArg::Mock => "mock",
+            };
+            config.insert("crypto".into(), crypto.into());
+            config.insert("key_setup".into(), key_setup.as_str().into());
+        }
+        if let (CryptoArg::Real, Some(info)) = (args.crypto, real.last_setup()) {
+            if let (Some(obj), Ok(setup)) = (value.as_object_mut(), serde_json::to_value(info)) {
+                obj.insert("setup".into(), setup);
+            }
+        }
+        println!("{value}");
+    } else {
+        print_summary(&report, &key_setup, real.last_setup().as_ref(), total_ms);
+    }
+    ExitCode::from(report.exit_code() as u8)
+}
+
+fn print_summary(
+    report: &SimReport,
+    key_setup: &str,
+    info: Option<&conclave_bft::adapter::SetupInfo>,
+    total_ms: u64,
+) {
+    let c = &report.config;
+    let decided = report.summary.heights_decided.max(1) as f64;
+    let periods: Vec<u32> = report
+        .decisions
+        .values()
+        .flat_map(|d| d.iter().map(|r| r.period))
+        .collect();
+    let mean_period = if periods.is_empty() {
+        0.0
+    } else {
+        f64::from(periods.iter().sum::<u32>()) / periods.len() as f64
+    };
+    let signature_bytes = report
+        .decisions
+        .values()
+        .flat_map(|d| d.first())
+        .map(|r| r.certificate.signature.len() / 2)
+        .next()
+        .unwrap_or(0);
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &report.evidence {
+        let kind = serde_json::to_value(e.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{:?}", e.kind));
+        *kinds.entry(kind).or_default() += 1;
+    }
+    let evidence = if kinds.is_empty() {
+        "none".to_string()
+    } else {
+        kinds
+            .iter()
+            .map(|(k, n)| format!("{k} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "committee",
+            format!(
+                "N = {}, F = {} ({}), {:?} mode",
+                c.nodes, c.faulty, c.adversary, c.mode
+            ),
+        ),
+        (
+            "crypto",
+            format!(
+                "{} {}, key setup {key_setup}{}",
+                report.variant,
+                report.dst,
+                info.and_then(|i| i.threshold)
+                    .map(|t| format!(", quorum {}", t + 1))
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "heights decided",
+            format!("{} / {}", report.summary.heights_decided, c.heights),
+        ),
+        (
+            "periods used",
+            format!("mean {mean_period:.2}, max {}", report.metrics.max_period),
+        ),
+        (
+            "messages / decision",
+            format!("{:.0}", report.metrics.messages as f64 / decided),
+        ),
+        (
+            "bytes / decision",
+            format!("{:.0}", report.metrics.bytes as f64 / decided),
+        ),
+        (
+            "certificate size",
+            format!(
+                "{} B encoded ({signature_bytes} B signature)",
+                report.summary.certificate_bytes
+            ),
+        ),
+        ("evidence found", evidence),
+        (
+            "time",
+            format!(
+                "{} ms simulated, {} ms wall ({} ms key setup, {} ms agreement)",
+                report.metrics.sim_time_ms,
+                total_ms,
+                info.map_or(0, |i| i.setup_wall_ms),
+                report.metrics.wall_ms
+            ),
+        ),
+        (
+            "violations",
+            if report.violations.is_empty() {
+                "none".into()
+            } else {
+                report.violations.join("; ")
+            },
+        ),
+    ];
+    for (k, v) in rows {
+        println!("{k:<20} {v}");
+    }
+}
