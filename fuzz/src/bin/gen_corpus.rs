@@ -2,6 +2,12 @@
 //! (valid encodings and interesting sequences, so campaigns start from meaningful inputs).
 //! Existing files are kept; run from anywhere: `cargo run --manifest-path fuzz/Cargo.toml --bin gen-corpus`.
 
+#[path = "../../harness/bft.rs"]
+mod bft;
+#[path = "../../harness/committee.rs"]
+mod committee;
+#[path = "../../harness/dkg.rs"]
+mod dkg;
 #[path = "../../harness/input.rs"]
 mod input;
 #[path = "../../harness/threshold.rs"]
@@ -21,5 +27,14 @@ fn write(target: &str, seeds: Vec<Vec<u8>>) {
 fn main() {
     for (name, _) in threshold::TARGETS {
         write(name, threshold::seeds(name));
+    }
+    for (name, _) in committee::TARGETS {
+        write(name, committee::seeds(name));
+    }
+    for (name, _) in dkg::TARGETS {
+        write(name, dkg::seeds(name));
+    }
+    for (name, _) in bft::TARGETS {
+        write(name, bft::seeds(name));
     }
 }
