@@ -371,3 +371,30 @@ fn push_candidate<T: PartialEq>(list: &mut Vec<T>, item: T) {
         list.push(item);
     }
 }
+
+impl<V: Variant> Participant<V> {
+    /// A copy of this participant (benchmarks time one phase repeatedly from the same state).
+    /// Cloning duplicates secrets: never use it to run the same participant twice for real.
+    #[doc(hidden)]
+    pub fn clone_for_bench(&self) -> Self {
+        Participant {
+            config: self.config.clone(),
+            keys: self.keys.clone(),
+            seed: self.seed.clone(),
+            dealer: self.dealer.clone(),
+            player: self.player.clone(),
+            old_shares: self.old_shares.clone(),
+            phase: self.phase,
+            received_dealings: self.received_dealings.clone(),
+            received_complaints: self.received_complaints.clone(),
+            received_justifications: self.received_justifications.clone(),
+            valid: self.valid.clone(),
+            faults: self.faults.clone(),
+            evidence: self.evidence.clone(),
+            shares: self.shares.clone(),
+            upheld: self.upheld.clone(),
+            upheld_complaints: self.upheld_complaints.clone(),
+            misbehaviour: self.misbehaviour,
+        }
+    }
+}

@@ -501,3 +501,31 @@ fn run_reshare_generic<V: Variant>(previous: &DkgReport, cfg: &ReshareConfig) ->
     }
     Ok(report)
 }
+
+/// Benchmark support: the parties of a fresh honest DKG after round 1 (every dealing delivered),
+/// so one party's [`Participant::handle`] of the deal deadline can be timed alone.
+#[doc(hidden)]
+pub fn parties_after_dealing<V: Variant>(n: u32, t: u32) -> Result<Vec<SimParty<V>>, Error> {
+    let cfg = SimConfig {
+        variant: V::NAME.into(),
+        n,
+        t,
+        seed: [3u8; 32],
+        byzantine: vec![],
+    };
+    let mut parties = dkg_parties::<V>(&cfg)?;
+    let mut outbox = Vec::new();
+    for p in parties.iter_mut() {
+        for o in p.participant.handle(Input::Start)? {
+            if let Output::Broadcast(m) = o {
+                outbox.push(m);
+            }
+        }
+    }
+    for m in outbox {
+        for p in parties.iter_mut() {
+            p.participant.handle(Input::Message(m.clone()))?;
+        }
+    }
+    Ok(parties)
+}
