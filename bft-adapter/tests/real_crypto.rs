@@ -1,7 +1,9 @@
-//! The simulator over the real adapter: BLS12-381 threshold keys from the DKG, VRF sortition.
+//! The simulator over the real adapter: BLS12-381 threshold keys from the DKG among the seats,
+//! VRF sortition, and (sampled mode) multisignature certificates.
 
-use conclave_bft::adapter::{KeySetup, RealProvider, VariantChoice};
+use conclave_bft::adapter::{RealProvider, VariantChoice};
 use conclave_bft::sim::{run_simulation, AdversaryKind, Mode, SimConfig, SimReport};
+use conclave_threshold_sig::{Ciphersuite, MinPk, MinSig, PublicKey, Scheme, Signature, Variant};
 
 fn config(nodes: u32, adversary: AdversaryKind, seed: u64, heights: u64) -> SimConfig {
     let mut c = SimConfig::new(nodes);
@@ -12,32 +14,147 @@ fn config(nodes: u32, adversary: AdversaryKind, seed: u64, heights: u64) -> SimC
 }
 
 fn assert_clean(r: &SimReport) {
-    assert!(r.violations.is_empty(), "violations: {:?}", r.violations);
+    assert!(
+        r.violations.is_empty(),
+        "{:?} N={}: violations {:?}",
+        r.config.adversary,
+        r.config.nodes,
+        r.violations
+    );
     assert_eq!(r.summary.heights_decided, r.config.heights);
     for e in &r.evidence {
         assert!(r.faulty.contains(&e.culprit.0), "honest node blamed: {e:?}");
     }
 }
 
+/// Every certificate in the report verifies as an ordinary BLS signature under the group key.
+fn certificates_verify<V: Variant>(r: &SimReport) -> usize {
+    let pk = PublicKey::<V>::from_bytes(&hex::decode(&r.group_public_key).unwrap()).unwrap();
+    let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, r.dst.as_bytes().to_vec());
+    let mut checked = 0;
+    for d in r.decisions.values().flatten() {
+        let msg = hex::decode(&d.certificate.message).unwrap();
+        let sig = hex::decode(&d.certificate.signature).unwrap();
+        assert_eq!(sig.len(), V::SIGNATURE_SIZE);
+        let sig = Signature::<V>::from_bytes(&sig).unwrap();
+        assert!(pk.verify(&suite, &msg, &sig), "certificate of height {}", d.height);
+        let mut wrong = msg.clone();
+        *wrong.last_mut().unwrap() ^= 1;
+        assert!(!pk.verify(&suite, &wrong, &sig));
+        checked += 1;
+    }
+    checked
+}
+
+/// Every adversary (and the mix) with F = f on N seats, over `seeds`, `heights` heights each.
+fn adversary_matrix(nodes: u32, heights: u64, seeds: &[u64]) {
+    let provider = RealProvider::new();
+    let mut kinds = AdversaryKind::CONCRETE.to_vec();
+    kinds.push(AdversaryKind::Mixed);
+    for (i, kind) in kinds.into_iter().enumerate() {
+        for &seed in seeds {
+            let c = config(nodes, kind, seed + 10 * i as u64, heights);
+            let r = run_simulation(&c, &provider).expect("valid configuration");
+            assert_clean(&r);
+            assert_eq!(r.dst, "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_");
+            assert!(certificates_verify::<MinPk>(&r) > 0);
+            let info = provider.last_setup().unwrap();
+            assert_eq!(info.key_setup, "dkg");
+            // The faulty seats dealt bad shares in the DKG and were disqualified.
+            assert_eq!(info.dkg_byzantine, r.faulty);
+            assert_eq!(info.dkg_disqualified.len(), r.faulty.len());
+        }
+    }
+}
+
 #[test]
-fn smoke() {
-    let t = std::time::Instant::now();
-    let p = RealProvider::new();
-    let r = run_simulation(&config(16, AdversaryKind::Mixed, 1, 5), &p).unwrap();
+fn every_adversary_n4_real_crypto() {
+    adversary_matrix(4, 2, &[1, 2, 3]);
+}
+
+#[test]
+fn every_adversary_n7_real_crypto() {
+    adversary_matrix(7, 1, &[1, 2]);
+}
+
+#[test]
+fn every_adversary_n16_real_crypto() {
+    adversary_matrix(16, 1, &[1]);
+}
+
+#[test]
+fn one_fault_too_many_breaks_safety_accountably_or_is_survived() {
+    // F = f + 1 equivocators with real signatures: the oracles may find a violation; if
+    // agreement breaks, the evidence must name at least f + 1 distinct culprits.
+    let provider = RealProvider::new();
+    let mut c = config(4, AdversaryKind::Twins, 5, 2);
+    c.faulty = 2;
+    c.max_sim_ms = 20_000;
+    let r = run_simulation(&c, &provider).unwrap();
+    if r.violations.iter().any(|v| v.starts_with("agreement")) {
+        let culprits: std::collections::BTreeSet<u32> =
+            r.evidence.iter().map(|e| e.culprit.0).collect();
+        assert!(culprits.len() >= 2, "{:?}", r.evidence);
+    }
+    for e in &r.evidence {
+        assert!(r.faulty.contains(&e.culprit.0));
+    }
+    assert_eq!(r.exit_code(), if r.violations.is_empty() { 0 } else { 3 });
+}
+
+#[test]
+fn same_seed_same_report_with_real_crypto() {
+    let provider = RealProvider::new();
+    let c = config(7, AdversaryKind::Mixed, 42, 3);
+    let mut a = serde_json::to_value(run_simulation(&c, &provider).unwrap()).unwrap();
+    let mut b = serde_json::to_value(run_simulation(&c, &provider).unwrap()).unwrap();
+    a["metrics"]["wall_ms"] = 0.into();
+    b["metrics"]["wall_ms"] = 0.into();
+    assert_eq!(a, b);
+    let mut other = c.clone();
+    other.seed = 43;
+    let mut d = serde_json::to_value(run_simulation(&other, &provider).unwrap()).unwrap();
+    d["metrics"]["wall_ms"] = 0.into();
+    assert_ne!(a["group_public_key"], d["group_public_key"]);
+}
+
+#[test]
+fn min_sig_certificates_are_48_bytes_and_verify() {
+    let provider = RealProvider::new().with_variant(VariantChoice::MinSig);
+    let r = run_simulation(&config(4, AdversaryKind::Equivocate, 9, 2), &provider).unwrap();
     assert_clean(&r);
-    eprintln!(
-        "{:?} {:?} {:?} {:?}",
-        t.elapsed(),
-        r.metrics,
-        r.summary,
-        p.last_setup()
-    );
-    let t = std::time::Instant::now();
-    let r = run_simulation(&config(16, AdversaryKind::Silent, 1, 5), &p).unwrap();
-    eprintln!("silent {:?} {:?}", t.elapsed(), r.metrics);
-    let mut c = config(16, AdversaryKind::Silent, 1, 5);
-    c.faulty = 0;
-    let t = std::time::Instant::now();
-    let r = run_simulation(&c, &p).unwrap();
-    eprintln!("nofault {:?} {:?}", t.elapsed(), r.metrics);
+    assert_eq!(r.variant, "min-sig");
+    assert_eq!(r.dst, "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_");
+    assert!(certificates_verify::<MinSig>(&r) > 0);
+}
+
+#[test]
+fn certificate_size_is_constant_in_the_committee_size() {
+    let provider = RealProvider::new();
+    let small = run_simulation(&config(4, AdversaryKind::Silent, 1, 1), &provider).unwrap();
+    let large = run_simulation(&config(16, AdversaryKind::Silent, 1, 1), &provider).unwrap();
+    assert_eq!(small.summary.certificate_bytes, large.summary.certificate_bytes);
+    // epoch, height, period, value id, two 96-byte signatures (plus length prefixes).
+    assert!(small.summary.certificate_bytes < 300);
+}
+
+#[test]
+fn sampled_mode_end_to_end() {
+    // 40 seats, 4 faulty, expected committee weight 30 per step, quorum ⌈0.685·30⌉ = 21.
+    let provider = RealProvider::new().with_tau_step(30);
+    for kind in [AdversaryKind::Equivocate, AdversaryKind::Mixed] {
+        let mut c = config(40, kind, 3, 2);
+        c.mode = Mode::Sampled;
+        c.faulty = 4;
+        let r = run_simulation(&c, &provider).unwrap();
+        assert_clean(&r);
+        assert_eq!(provider.last_setup().unwrap().tau_step, Some(30));
+        // Certificates carry the voters' credentials: larger than a threshold signature.
+        assert!(r.summary.certificate_bytes > 21 * 120);
+    }
+    // With every seat on every committee it is a plain multisignature scheme.
+    let mut c = config(7, AdversaryKind::InvalidSig, 4, 2);
+    c.mode = Mode::Sampled;
+    let r = run_simulation(&c, &RealProvider::new()).unwrap();
+    assert_clean(&r);
 }

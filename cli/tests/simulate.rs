@@ -1,0 +1,156 @@
+//! `conclave simulate`: the JSON contract, certificates checked with `conclave bls verify`,
+//! exit codes 0 / 1 / 2 / 3.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn conclave(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conclave"))
+        .args(args)
+        .output()
+        .expect("run conclave")
+}
+
+fn simulate_json(extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["simulate", "--json"];
+    args.extend_from_slice(extra);
+    let o = conclave(&args);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.trim().lines().count(), 1, "one JSON object: {text}");
+    let value: Value = serde_json::from_str(text.trim()).expect("JSON on stdout");
+    (o.status.code().unwrap_or(-1), value)
+}
+
+#[test]
+fn certificates_verify_with_bls_verify() {
+    let (code, r) = simulate_json(&["--nodes", "7", "--heights", "2", "--seed", "11"]);
+    assert_eq!(code, 0, "{r}");
+    let config = &r["config"];
+    assert_eq!(config["nodes"], 7);
+    assert_eq!(config["faulty"], 2);
+    assert_eq!(config["adversary"], "mixed");
+    assert_eq!(config["crypto"], "real");
+    assert_eq!(config["key_setup"], "dkg");
+    assert_eq!(r["variant"], "min-pk");
+    assert!(r["violations"].as_array().unwrap().is_empty());
+    assert_eq!(r["faulty"].as_array().unwrap().len(), 2);
+    assert_eq!(r["honest"].as_array().unwrap().len(), 5);
+    for key in ["messages", "bytes", "max_period", "sim_time_ms", "wall_ms"] {
+        assert!(r["metrics"][key].is_u64(), "metrics.{key}");
+    }
+    let variant = r["variant"].as_str().unwrap();
+    let dst = r["dst"].as_str().unwrap();
+    let gpk = r["group_public_key"].as_str().unwrap();
+    let decisions = r["decisions"].as_object().unwrap();
+    assert_eq!(decisions.len(), 5, "honest nodes only");
+    let mut checked = 0;
+    for list in decisions.values() {
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        for d in list {
+            let msg = d["certificate"]["message"].as_str().unwrap();
+            let sig = d["certificate"]["signature"].as_str().unwrap();
+            assert_eq!(sig.len(), 2 * 96);
+            let verify = |msg: &str| {
+                conclave(&[
+                    "bls", "verify", "--variant", variant, "--dst", dst, "--pk", gpk, "--msg", msg,
+                    "--sig", sig,
+                ])
+                .status
+                .code()
+            };
+            assert_eq!(verify(msg), Some(0), "height {}", d["height"]);
+            // A certificate is bound to its exact message.
+            let mut wrong = msg.to_string();
+            let last = if wrong.ends_with('0') { "1" } else { "0" };
+            wrong.replace_range(wrong.len() - 1.., last);
+            assert_eq!(verify(&wrong), Some(1));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 10);
+}
+
+#[test]
+fn same_seed_same_json_apart_from_wall_time() {
+    let args = ["--nodes", "4", "--heights", "2", "--seed", "5", "--adversary", "equivocate"];
+    let (_, mut a) = simulate_json(&args);
+    let (_, mut b) = simulate_json(&args);
+    a["metrics"]["wall_ms"] = 0.into();
+    b["metrics"]["wall_ms"] = 0.into();
+    a["setup"]["setup_wall_ms"] = 0.into();
+    b["setup"]["setup_wall_ms"] = 0.into();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn too_many_faults_exit_3_with_accountable_evidence() {
+    // F = f + 1 twins on the mock crypto (fast): if the oracles find a violation the exit code
+    // is 3, and if agreement broke the evidence names at least f + 1 culprits.
+    let mut broke = false;
+    for seed in ["1", "2", "3"] {
+        let (code, r) = simulate_json(&[
+            "--nodes", "4", "--faulty", "2", "--adversary", "twins", "--heights", "3", "--seed",
+            seed, "--crypto", "mock",
+        ]);
+        let violations = r["violations"].as_array().unwrap();
+        assert_eq!(code, if violations.is_empty() { 0 } else { 3 }, "{r}");
+        if violations
+            .iter()
+            .any(|v| v.as_str().unwrap().starts_with("agreement"))
+        {
+            broke = true;
+            let culprits: std::collections::BTreeSet<u64> = r["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["culprit"].as_u64().unwrap())
+                .collect();
+            assert!(culprits.len() >= 2, "{r}");
+        }
+    }
+    assert!(broke, "two twins among four nodes should split the honest nodes once");
+}
+
+#[test]
+fn invalid_arguments_exit_1_usage_errors_exit_2() {
+    for args in [
+        &["simulate", "--nodes", "4", "--faulty", "4"][..],
+        &["simulate", "--nodes", "0"],
+        &["simulate", "--adversary", "nonsense"],
+        &["simulate", "--drop", "1.5"],
+        &["simulate", "--heights", "0"],
+        &["simulate", "--mode", "sampled", "--crypto", "mock"],
+    ] {
+        let o = conclave(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    for args in [
+        &["simulate", "--nodes", "many"][..],
+        &["simulate", "--mode", "other"],
+        &["simulate", "--no-such-flag"],
+    ] {
+        assert_eq!(conclave(args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn human_summary_table() {
+    let o = conclave(&["simulate", "--nodes", "4", "--heights", "2", "--crypto", "mock"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for row in [
+        "heights decided      2 / 2",
+        "periods used",
+        "messages / decision",
+        "bytes / decision",
+        "certificate size",
+        "evidence found",
+        "time",
+    ] {
+        assert!(text.contains(row), "{row:?} missing in\n{text}");
+    }
+}
