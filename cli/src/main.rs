@@ -10,6 +10,7 @@ mod bls;
 mod committee;
 mod common;
 mod demo;
+mod dkg;
 mod simulate;
 mod threshold;
 
@@ -38,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         cmd: committee::CommitteeCommand,
     },
+    /// Joint-Feldman DKG and resharing, all participants in process (Byzantine kinds optional).
+    Dkg {
+        #[command(subcommand)]
+        cmd: dkg::DkgCommand,
+    },
     /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
     Demo(demo::DemoArgs),
     /// Run the DKG among the seats, then H heights of BFT agreement under attack (simulated).
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
         Command::Bls { cmd } => common::finish(bls::run(cmd)),
         Command::Threshold { cmd } => common::finish(threshold::run(cmd)),
         Command::Committee { cmd } => committee::run(cmd),
+        Command::Dkg { cmd } => dkg::run(cmd),
         Command::Demo(args) => common::finish(demo::run(args)),
         Command::Simulate(args) => simulate::run(args),
     }
