@@ -72,8 +72,9 @@ impl<'a> Reader<'a> {
     }
     pub(crate) fn scalar(&mut self) -> Result<Scalar, Error> {
         let b = self.array::<32>()?;
-        Option::from(Scalar::from_bytes_be(&b))
-            .ok_or(Error::Crypto(conclave_threshold_sig::Error::NonCanonicalScalar))
+        Option::from(Scalar::from_bytes_be(&b)).ok_or(Error::Crypto(
+            conclave_threshold_sig::Error::NonCanonicalScalar,
+        ))
     }
     pub(crate) fn g1(&mut self) -> Result<G1Affine, Error> {
         decode_g1(self.take(48)?)
@@ -146,7 +147,10 @@ mod serde_bytes_compat {
                 fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Buf, E> {
                     Ok(Buf(v.to_vec()))
                 }
-                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Buf, A::Error> {
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut s: A,
+                ) -> Result<Buf, A::Error> {
                     let mut out = Vec::new();
                     while let Some(b) = s.next_element::<u8>()? {
                         out.push(b);
@@ -174,10 +178,13 @@ pub(crate) mod hex32 {
     pub(crate) fn serialize<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         super::ser_bytes(b, s)
     }
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<[u8; 32], D::Error> {
         use serde::de::Error as _;
         let v = super::de_bytes(d)?;
-        v.try_into().map_err(|_| D::Error::custom("expected 32 bytes"))
+        v.try_into()
+            .map_err(|_| D::Error::custom("expected 32 bytes"))
     }
 }
 
@@ -200,7 +207,9 @@ pub(crate) mod g1 {
     pub(crate) fn serialize<S: serde::Serializer>(v: &G1Affine, s: S) -> Result<S::Ok, S::Error> {
         super::ser_bytes(&v.to_compressed(), s)
     }
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<G1Affine, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<G1Affine, D::Error> {
         use serde::de::Error as _;
         super::decode_g1(&super::de_bytes(d)?).map_err(D::Error::custom)
     }

@@ -41,15 +41,16 @@ impl<V: Variant> Participant<V> {
                 };
                 let d = &dealing.body;
                 let h = d.transcript_hash(&session);
-                if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s))
-                {
+                if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s)) {
                     false_details.push(format!("dealer {}: seats not held", entry.dealer));
                     continue;
                 }
-                if !entry
-                    .proof
-                    .verify(&member.encryption_key, &d.ephemeral, &entry.shared_point, &h)
-                {
+                if !entry.proof.verify(
+                    &member.encryption_key,
+                    &d.ephemeral,
+                    &entry.shared_point,
+                    &h,
+                ) {
                     false_details.push(format!("dealer {}: invalid DLEQ proof", entry.dealer));
                     continue;
                 }

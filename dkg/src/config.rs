@@ -60,7 +60,10 @@ impl Committee {
         let mut ids = std::collections::BTreeSet::new();
         for m in &self.members {
             if !ids.insert(m.id) {
-                return Err(Error::InvalidConfig(format!("duplicate member id {}", m.id)));
+                return Err(Error::InvalidConfig(format!(
+                    "duplicate member id {}",
+                    m.id
+                )));
             }
             for &s in &m.seats {
                 if s == 0 || s > n || std::mem::replace(&mut seen[(s - 1) as usize], true) {

@@ -41,8 +41,8 @@ impl<V: Variant> Participant<V> {
                 self.misbehaviour,
                 Some(Misbehaviour::BadShare | Misbehaviour::WrongJustification)
             ) {
-                // Corrupt the shares of (up to) two seats that are not ours.
-                for j in (1..=n).filter(|j| !my_player_seats.contains(j)).take(2) {
+                // Corrupt the shares of every seat that is not ours.
+                for j in (1..=n).filter(|j| !my_player_seats.contains(j)) {
                     shares[(j - 1) as usize] += Scalar::from(1u64);
                 }
             }
@@ -134,7 +134,11 @@ impl<V: Variant> Participant<V> {
         for seat in 1..=self.config.dealers.seats() {
             let cands = checked.remove(&seat).unwrap_or_default();
             let (kind, detail, msgs) = match cands.as_slice() {
-                [] => (FaultKind::Silent, "no validly signed dealing".to_string(), vec![]),
+                [] => (
+                    FaultKind::Silent,
+                    "no validly signed dealing".to_string(),
+                    vec![],
+                ),
                 [a, b, ..] => (
                     FaultKind::Equivocation,
                     "two different signed dealings".to_string(),
@@ -143,11 +147,20 @@ impl<V: Variant> Participant<V> {
                 [(d, pok_ok)] => {
                     let body = &d.body;
                     let fault = if !pok_ok {
-                        Some((FaultKind::InvalidDealing, "invalid ephemeral key proof".to_string()))
+                        Some((
+                            FaultKind::InvalidDealing,
+                            "invalid ephemeral key proof".to_string(),
+                        ))
                     } else if body.ciphertexts.len() != n_players
-                        || body.ciphertexts.iter().any(|c| c.0.len() != CIPHERTEXT_SIZE)
+                        || body
+                            .ciphertexts
+                            .iter()
+                            .any(|c| c.0.len() != CIPHERTEXT_SIZE)
                     {
-                        Some((FaultKind::InvalidDealing, "malformed ciphertexts".to_string()))
+                        Some((
+                            FaultKind::InvalidDealing,
+                            "malformed ciphertexts".to_string(),
+                        ))
                     } else if body.commitment.degree() != self.config.t {
                         Some((
                             FaultKind::BadCommitment,
@@ -253,7 +266,8 @@ impl<V: Variant> Participant<V> {
                 DleqProof::prove(&self.keys.encryption, &d.ephemeral, &h, rng);
             if self.misbehaviour == Some(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
                 // A forged reveal: the DLEQ proof no longer matches.
-                shared_point = (blstrs::G1Projective::from(shared_point) + G1Affine::generator()).into();
+                shared_point =
+                    (blstrs::G1Projective::from(shared_point) + G1Affine::generator()).into();
             }
             entries.push(ComplaintEntry {
                 dealer,

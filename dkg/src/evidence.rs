@@ -6,7 +6,9 @@ use conclave_threshold_sig::Variant;
 use crate::messages::{Complaint, Dealing, Justification, Signed};
 
 /// What a culprit did wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
     /// The dealer sent no validly signed dealing before the deal deadline.

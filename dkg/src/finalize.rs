@@ -135,10 +135,7 @@ impl<V: Variant> Participant<V> {
                     .shares
                     .iter()
                     .find(|r| r.dealer == *d && r.seat == seat)
-                    .ok_or(Error::MissingShare {
-                        dealer: *d,
-                        seat,
-                    })?;
+                    .ok_or(Error::MissingShare { dealer: *d, seat })?;
                 value += r.value * w;
             }
             shares.push(SecretShare::new(seat, value)?);

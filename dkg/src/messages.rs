@@ -242,7 +242,10 @@ impl Justification {
 
 /// A message body signed by its sender: Schnorr over `(domain, session ‖ canonical body)`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(bound(serialize = "T: serde::Serialize", deserialize = "T: serde::Deserialize<'de>"))]
+#[serde(bound(
+    serialize = "T: serde::Serialize",
+    deserialize = "T: serde::Deserialize<'de>"
+))]
 pub struct Signed<T> {
     /// The body.
     pub body: T,

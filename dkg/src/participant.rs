@@ -16,7 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use blstrs::Scalar;
-use conclave_threshold_sig::{Commitment, Polynomial, PublicKey, PublicShare, SecretShare, Variant};
+use conclave_threshold_sig::{
+    Commitment, Polynomial, PublicKey, PublicShare, SecretShare, Variant,
+};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
@@ -27,7 +29,9 @@ use crate::evidence::{Evidence, FaultKind};
 use crate::messages::{Complaint, Dealing, Justification, Message, Signed};
 
 /// Protocol phases, in order. Each ends when the caller reports its deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Phase {
     /// Created, not started.
     Init,
@@ -143,7 +147,11 @@ impl Drop for ReceivedShare {
 }
 impl std::fmt::Debug for ReceivedShare {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ReceivedShare {{ dealer: {}, seat: {}, value: <redacted> }}", self.dealer, self.seat)
+        write!(
+            f,
+            "ReceivedShare {{ dealer: {}, seat: {}, value: <redacted> }}",
+            self.dealer, self.seat
+        )
     }
 }
 
@@ -279,7 +287,11 @@ impl<V: Variant> Participant<V> {
                     .iter()
                     .find(|s| s.index() == seat)
                     .ok_or_else(|| Error::InvalidConfig(format!("missing old share {seat}")))?;
-                Ok(Polynomial::with_constant(*old.value(), self.config.t, &mut rng))
+                Ok(Polynomial::with_constant(
+                    *old.value(),
+                    self.config.t,
+                    &mut rng,
+                ))
             }
         }
     }

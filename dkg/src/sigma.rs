@@ -105,7 +105,10 @@ impl SchnorrSignature {
         let k = SecretScalar::random(&mut nonce_rng);
         let a = k.public();
         let c = sig_challenge(domain, &public, &a, msg);
-        SchnorrSignature { a, z: k.0 + c * key.0 }
+        SchnorrSignature {
+            a,
+            z: k.0 + c * key.0,
+        }
     }
 
     /// The terms of `z·G − A − c·P = 0`.
@@ -230,7 +233,13 @@ impl DleqProof {
         let a1 = w.public();
         let a2 = (r * w.0).to_affine();
         let c = dleq_challenge(context, &big_x, r, &k_point, &a1, &a2);
-        (k_point, DleqProof { c, z: w.0 + c * x.0 })
+        (
+            k_point,
+            DleqProof {
+                c,
+                z: w.0 + c * x.0,
+            },
+        )
     }
 
     /// Verify the proof for `(X, R, K)`.
@@ -279,7 +288,9 @@ mod tests {
             .map(|(k, s)| s.equation(&k.public(), b"test", b"msg").to_vec())
             .collect();
         assert!(batch_check(&eqs, &mut rng));
-        eqs[2] = sigs[2].equation(&keys[1].public(), b"test", b"msg").to_vec();
+        eqs[2] = sigs[2]
+            .equation(&keys[1].public(), b"test", b"msg")
+            .to_vec();
         assert!(!batch_check(&eqs, &mut rng));
     }
 

@@ -22,11 +22,11 @@ use crate::participant::{DkgOutput, Input, Misbehaviour, Output, Participant, Ph
 pub enum Behaviour {
     /// Sends nothing at all.
     Silent,
-    /// Deals wrong shares to two players and does not justify.
+    /// Deals wrong shares to every other player and does not justify.
     BadShare,
     /// Commits to a polynomial of the wrong degree.
     BadCommitment,
-    /// Deals wrong shares to two players and justifies with wrong shares.
+    /// Deals wrong shares to every other player and justifies with wrong shares.
     WrongJustification,
     /// Complains against every other dealer (half with forged evidence).
     FalseComplaint,
@@ -248,7 +248,9 @@ fn report<V: Variant>(
         .filter(|(p, _)| p.honest)
         .filter_map(|(_, r)| r.as_ref())
         .collect();
-    let first = honest.first().ok_or(Error::Disagreement("no honest party"))?;
+    let first = honest
+        .first()
+        .ok_or(Error::Disagreement("no honest party"))?;
     for o in &honest {
         if o.commitment != first.commitment
             || o.qualified != first.qualified
@@ -295,7 +297,11 @@ fn report<V: Variant>(
                 culprit: e.culprit,
                 kind: e.kind.as_str().to_string(),
                 detail: e.detail.clone(),
-                messages: e.messages.iter().map(|m| hex::encode(signed_bytes(m))).collect(),
+                messages: e
+                    .messages
+                    .iter()
+                    .map(|m| hex::encode(signed_bytes(m)))
+                    .collect(),
             })
             .collect(),
         metrics,
@@ -324,7 +330,9 @@ fn session(parts: &[&[u8]]) -> [u8; 32] {
 fn check_byzantine(byz: &[(u32, Behaviour)], n: u32) -> Result<(), Error> {
     for (i, _) in byz {
         if *i == 0 || *i > n {
-            return Err(Error::InvalidInput(format!("byzantine index {i} not in 1..={n}")));
+            return Err(Error::InvalidInput(format!(
+                "byzantine index {i} not in 1..={n}"
+            )));
         }
     }
     Ok(())
@@ -339,12 +347,23 @@ pub fn dkg_parties<V: Variant>(cfg: &SimConfig) -> Result<Vec<SimParty<V>>, Erro
         )));
     }
     check_byzantine(&cfg.byzantine, cfg.n)?;
-    let ids: Vec<IdentityKeys> = (1..=cfg.n).map(|i| keys(&cfg.seed, b"identity", i)).collect();
+    let ids: Vec<IdentityKeys> = (1..=cfg.n)
+        .map(|i| keys(&cfg.seed, b"identity", i))
+        .collect();
     let committee = Committee {
-        members: ids.iter().zip(1..).map(|(k, i)| k.member(i, vec![i])).collect(),
+        members: ids
+            .iter()
+            .zip(1..)
+            .map(|(k, i)| k.member(i, vec![i]))
+            .collect(),
     };
     let config = DkgConfig::<V> {
-        session: session(&[&cfg.seed, &cfg.n.to_be_bytes(), &cfg.t.to_be_bytes(), V::NAME.as_bytes()]),
+        session: session(&[
+            &cfg.seed,
+            &cfg.n.to_be_bytes(),
+            &cfg.t.to_be_bytes(),
+            V::NAME.as_bytes(),
+        ]),
         dealers: committee.clone(),
         players: committee,
         t: cfg.t,
@@ -354,7 +373,8 @@ pub fn dkg_parties<V: Variant>(cfg: &SimConfig) -> Result<Vec<SimParty<V>>, Erro
         .zip(1u32..)
         .map(|(k, i)| {
             let behaviour = cfg.byzantine.iter().find(|(j, _)| *j == i).map(|b| b.1);
-            let mut participant = Participant::new(config.clone(), k, derive(&cfg.seed, b"seed", i))?;
+            let mut participant =
+                Participant::new(config.clone(), k, derive(&cfg.seed, b"seed", i))?;
             participant.misbehaviour = behaviour.and_then(Behaviour::misbehaviour);
             Ok(SimParty {
                 participant,
@@ -411,26 +431,51 @@ pub fn reshare_parties<V: Variant>(
     for c in &previous.commitment {
         points.extend(conclave_threshold_sig::decode_hex(c).map_err(|_| bad("commitment"))?);
     }
-    let previous_commitment = Commitment::<V>::from_bytes(&points).map_err(|_| bad("commitment"))?;
+    let previous_commitment =
+        Commitment::<V>::from_bytes(&points).map_err(|_| bad("commitment"))?;
     let old_n = previous.n;
-    if previous_commitment.degree() >= old_n || previous.players.iter().any(|p| p.index == 0 || p.index > old_n) {
+    if previous_commitment.degree() >= old_n
+        || previous
+            .players
+            .iter()
+            .any(|p| p.index == 0 || p.index > old_n)
+    {
         return Err(bad("n, t or player index"));
     }
     for (i, b) in &cfg.byzantine {
         let bound = if b.is_dealer_kind() { old_n } else { cfg.new_n };
         if *i == 0 || *i > bound {
-            return Err(Error::InvalidInput(format!("byzantine index {i} not in 1..={bound}")));
+            return Err(Error::InvalidInput(format!(
+                "byzantine index {i} not in 1..={bound}"
+            )));
         }
     }
-    let old_keys: Vec<IdentityKeys> = (1..=old_n).map(|i| keys(&cfg.seed, b"old-identity", i)).collect();
-    let new_keys: Vec<IdentityKeys> = (1..=cfg.new_n).map(|i| keys(&cfg.seed, b"new-identity", i)).collect();
+    let old_keys: Vec<IdentityKeys> = (1..=old_n)
+        .map(|i| keys(&cfg.seed, b"old-identity", i))
+        .collect();
+    let new_keys: Vec<IdentityKeys> = (1..=cfg.new_n)
+        .map(|i| keys(&cfg.seed, b"new-identity", i))
+        .collect();
     let config = DkgConfig::<V> {
-        session: session(&[&cfg.seed, &points, &cfg.new_n.to_be_bytes(), &cfg.new_t.to_be_bytes()]),
+        session: session(&[
+            &cfg.seed,
+            &points,
+            &cfg.new_n.to_be_bytes(),
+            &cfg.new_t.to_be_bytes(),
+        ]),
         dealers: Committee {
-            members: old_keys.iter().zip(1..).map(|(k, i)| k.member(i, vec![i])).collect(),
+            members: old_keys
+                .iter()
+                .zip(1..)
+                .map(|(k, i)| k.member(i, vec![i]))
+                .collect(),
         },
         players: Committee {
-            members: new_keys.iter().zip(1..).map(|(k, i)| k.member(i, vec![i])).collect(),
+            members: new_keys
+                .iter()
+                .zip(1..)
+                .map(|(k, i)| k.member(i, vec![i]))
+                .collect(),
         },
         t: cfg.new_t,
         previous: Some(previous_commitment),
@@ -450,9 +495,13 @@ pub fn reshare_parties<V: Variant>(
         )
         .map_err(|_| bad("share"))?;
         let share = SecretShare::new(i, value)?;
-        let mut participant =
-            Participant::new_resharing(config.clone(), k, derive(&cfg.seed, b"old-seed", i), vec![share])
-                .map_err(|e| Error::InvalidInput(format!("previous report: {e}")))?;
+        let mut participant = Participant::new_resharing(
+            config.clone(),
+            k,
+            derive(&cfg.seed, b"old-seed", i),
+            vec![share],
+        )
+        .map_err(|e| Error::InvalidInput(format!("previous report: {e}")))?;
         participant.misbehaviour = behaviour.and_then(Behaviour::misbehaviour);
         parties.push(SimParty {
             participant,
@@ -466,7 +515,8 @@ pub fn reshare_parties<V: Variant>(
             .iter()
             .find(|(j, b)| *j == i && !b.is_dealer_kind())
             .map(|b| b.1);
-        let mut participant = Participant::new(config.clone(), k, derive(&cfg.seed, b"new-seed", i))?;
+        let mut participant =
+            Participant::new(config.clone(), k, derive(&cfg.seed, b"new-seed", i))?;
         participant.misbehaviour = behaviour.and_then(Behaviour::misbehaviour);
         parties.push(SimParty {
             participant,
@@ -486,7 +536,10 @@ pub fn run_reshare(previous: &DkgReport, cfg: &ReshareConfig) -> Result<DkgRepor
     }
 }
 
-fn run_reshare_generic<V: Variant>(previous: &DkgReport, cfg: &ReshareConfig) -> Result<DkgReport, Error> {
+fn run_reshare_generic<V: Variant>(
+    previous: &DkgReport,
+    cfg: &ReshareConfig,
+) -> Result<DkgReport, Error> {
     let mut parties = reshare_parties::<V>(previous, cfg)?;
     let (results, metrics) = run_parties(&mut parties)?;
     // Old holders only deal: report the new players (they hold shares).
@@ -497,7 +550,9 @@ fn run_reshare_generic<V: Variant>(previous: &DkgReport, cfg: &ReshareConfig) ->
         .unzip();
     let report = report(cfg.new_n, cfg.new_t, &p, &r, metrics)?;
     if report.group_public_key != previous.group_public_key {
-        return Err(Error::Disagreement("resharing changed the group public key"));
+        return Err(Error::Disagreement(
+            "resharing changed the group public key",
+        ));
     }
     Ok(report)
 }

@@ -17,7 +17,6 @@ use group::prime::PrimeCurveAffine;
 use group::{Curve, Group, GroupEncoding};
 use rand_core::{CryptoRng, RngCore};
 
-
 /// The shares received from one dealer for some of the verifier's seats.
 pub(crate) struct DealerShares<'a, V: Variant> {
     pub(crate) dealer: u32,
@@ -26,7 +25,11 @@ pub(crate) struct DealerShares<'a, V: Variant> {
 }
 
 /// Check one share: `s·G == C(seat)`.
-pub(crate) fn check_share<V: Variant>(commitment: &Commitment<V>, seat: u32, share: &Scalar) -> bool {
+pub(crate) fn check_share<V: Variant>(
+    commitment: &Commitment<V>,
+    seat: u32,
+    share: &Scalar,
+) -> bool {
     let lhs = (V::PublicAffine::generator() * share).to_affine();
     let rhs = commitment.evaluate(seat).to_affine();
     lhs.to_bytes().as_ref() == rhs.to_bytes().as_ref()

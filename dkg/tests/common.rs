@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use conclave_dkg::sim::{Behaviour, DkgReport};
-use conclave_threshold_sig::{interpolate_secret, decode_hex, MinPk, MinSig, Scalar, SecretKey, SecretShare};
+use conclave_threshold_sig::{
+    decode_hex, interpolate_secret, MinPk, MinSig, Scalar, SecretKey, SecretShare,
+};
 
 /// Check the four properties of a run: dealers with dealer faults are disqualified with the
 /// right reason; false complainers do not disqualify honest dealers; honest shares are

@@ -40,12 +40,28 @@ fn honest_run_and_reshare_keep_key() {
     let next = run_reshare(&report, &rc).unwrap();
     assert_eq!(next.group_public_key, report.group_public_key);
     common::check_report(&next, &[], false);
-    let reasons: Vec<_> = next.disqualified.iter().map(|d| (d.index, d.reason.as_str())).collect();
+    let reasons: Vec<_> = next
+        .disqualified
+        .iter()
+        .map(|d| (d.index, d.reason.as_str()))
+        .collect();
     assert_eq!(reasons, vec![(1, "bad-share"), (2, "bad-commitment")]);
     // JSON round trip and a second resharing (refresh: same size).
     let json = serde_json::to_string(&next).unwrap();
     let back: conclave_dkg::sim::DkgReport = serde_json::from_str(&json).unwrap();
-    let refreshed = run_reshare(&back, &ReshareConfig { new_n: 10, new_t: 4, seed: [1; 32], byzantine: vec![] }).unwrap();
+    let refreshed = run_reshare(
+        &back,
+        &ReshareConfig {
+            new_n: 10,
+            new_t: 4,
+            seed: [1; 32],
+            byzantine: vec![],
+        },
+    )
+    .unwrap();
     assert_eq!(refreshed.group_public_key, report.group_public_key);
-    assert_ne!(refreshed.players[0].secret_share, next.players[0].secret_share);
+    assert_ne!(
+        refreshed.players[0].secret_share,
+        next.players[0].secret_share
+    );
 }
