@@ -107,7 +107,7 @@ fn same_seed_same_json_apart_from_wall_time() {
 fn too_many_faults_exit_3_with_accountable_evidence() {
     // F = f + 1 split-brain proposers break agreement; the oracles report it (exit 3) and the
     // evidence proves at least f + 1 = 2 culprits, all faulty. Real crypto, then the mock.
-    for crypto in ["real", "mock"] {
+    for (crypto, heights) in [("real", "2"), ("mock", "6")] {
         let (code, r) = simulate_json(&[
             "--nodes",
             "4",
@@ -116,7 +116,7 @@ fn too_many_faults_exit_3_with_accountable_evidence() {
             "--adversary",
             "conflicting-proposals",
             "--heights",
-            "2",
+            heights,
             "--seed",
             "0",
             "--crypto",
