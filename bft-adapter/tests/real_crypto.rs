@@ -165,3 +165,30 @@ fn sampled_mode_end_to_end() {
     let r = run_simulation(&c, &RealProvider::new()).unwrap();
     assert_clean(&r);
 }
+
+#[test]
+fn one_batch_verification_and_one_combine_per_quorum() {
+    // No faults, no duplicates: every node settles each quorum with one batch verification
+    // (two for cert votes: votes and beacon shares) and combines once per certificate, instead
+    // of one pairing per vote.
+    let provider = RealProvider::new();
+    let mut c = config(16, AdversaryKind::Silent, 7, 3);
+    c.faulty = 0;
+    c.duplicate = 0.0;
+    let r = run_simulation(&c, &provider).unwrap();
+    assert_clean(&r);
+    let k = provider.last_counters().unwrap();
+    let per_node_height = |x: u64| x as f64 / 16.0 / 3.0;
+    // soft + cert (votes and beacon) + next ⇒ about 4 batches per node and height.
+    assert!(per_node_height(k.batch_verifications) <= 5.0, "{k:?}");
+    assert!(
+        k.batched_shares >= k.batch_verifications * 5,
+        "batches are not singletons: {k:?}"
+    );
+    assert_eq!(k.batch_failures, 0);
+    // Certificate and beacon: two combines per node and height (bundles are lazy).
+    assert!(per_node_height(k.combines) <= 3.0, "{k:?}");
+    // Single verifications are for proposals only (one per received proposal).
+    let votes_seen = 16 * 15 * 3 * 3; // nodes × peers × heights × vote steps
+    assert!(k.single_verifications < votes_seen / 3, "{k:?}");
+}

@@ -16,6 +16,7 @@
 use super::sampled::{SampledSigner, SampledVerifier};
 use super::sortition::{VrfRoster, VrfSortition};
 use super::threshold::{ThresholdSigner, ThresholdVerifier};
+use super::{CounterSnapshot, CryptoCounters};
 use crate::engine::Adapters;
 use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SimConfig};
 use crate::types::{NodeId, Seed};
@@ -107,12 +108,27 @@ pub struct RealProvider {
     /// Sampled mode: expected committee weight per step (default: min(n, 2000), Algorand's τ_step).
     pub tau_step: Option<u64>,
     last: Mutex<Option<SetupInfo>>,
+    counters: Mutex<Option<Arc<CryptoCounters>>>,
 }
 
 impl RealProvider {
     /// Defaults: min-pk, DKG among the seats with Byzantine dealers.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The crypto work counters of the last setup's verifier (all seats share it).
+    pub fn last_counters(&self) -> Option<CounterSnapshot> {
+        self.counters
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(|c| c.snapshot()))
+    }
+
+    fn keep_counters(&self, counters: &Arc<CryptoCounters>) {
+        if let Ok(mut g) = self.counters.lock() {
+            *g = Some(counters.clone());
+        }
     }
 
     /// Sets the signature variant.
@@ -287,6 +303,7 @@ impl RealProvider {
             &dst,
             derive(&master, b"batch-salt"),
         ));
+        self.keep_counters(&verifier.counters);
         let (vrf, roster) = self.vrf(&master, n, None)?;
         let mut adapters = Vec::with_capacity(n as usize);
         for (i, (share, secret)) in shares.into_iter().zip(vrf).enumerate() {
@@ -337,6 +354,7 @@ impl RealProvider {
             &dst,
             derive(&master, b"batch-salt"),
         )?);
+        self.keep_counters(&verifier.counters);
         let adapters = secrets
             .into_iter()
             .zip(vrf)

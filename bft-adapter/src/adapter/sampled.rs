@@ -53,8 +53,8 @@ pub struct SampledVerifier<V: Variant> {
     quorum: u64,
     suite: Ciphersuite<V>,
     salt: [u8; 32],
-    /// Work counters.
-    pub counters: CryptoCounters,
+    /// Work counters (shared with the provider that built this verifier).
+    pub counters: Arc<CryptoCounters>,
 }
 
 impl<V: Variant> SampledVerifier<V> {
@@ -89,7 +89,7 @@ impl<V: Variant> SampledVerifier<V> {
             quorum,
             suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
             salt,
-            counters: CryptoCounters::default(),
+            counters: Arc::default(),
         })
     }
 

@@ -29,6 +29,7 @@ use conclave_threshold_sig::{
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Domain tag of the value ids of the real adapters.
 pub(crate) const VALUE_DOMAIN: &[u8] = b"conclave-bft/value/v1";
@@ -52,8 +53,8 @@ pub struct ThresholdVerifier<V: Variant> {
     suite: Ciphersuite<V>,
     group_public_key: PublicKey<V>,
     salt: [u8; 32],
-    /// Work counters.
-    pub counters: CryptoCounters,
+    /// Work counters (shared with the provider that built this verifier).
+    pub counters: Arc<CryptoCounters>,
 }
 
 impl<V: Variant> ThresholdVerifier<V> {
@@ -67,7 +68,7 @@ impl<V: Variant> ThresholdVerifier<V> {
             suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
             group_public_key,
             salt,
-            counters: CryptoCounters::default(),
+            counters: Arc::default(),
         }
     }
 
