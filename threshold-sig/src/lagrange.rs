@@ -2,8 +2,9 @@
 //! multi-scalar multiplication they feed.
 //!
 //! For indices `S` (distinct, `≥ 1`), `λ_i = Π_{j∈S, j≠i} j / (j − i)`. Index differences are small
-//! integers, so products of them are accumulated in `u128` and only folded into the scalar field
-//! when the next factor would overflow (about one field multiplication per eleven factors).
+//! integers: twenty of them (for indices below 4096) are multiplied in machine integers into one
+//! 252-bit number, which enters the field through a single Montgomery multiplication without
+//! conversion; the constant `R^{-K}` this leaves is the same for every `i` and is removed once.
 //! Two exact formulas are used, whichever costs less:
 //!
 //! * **direct**: `λ_i = (−1)^{rank(i)} · N / (i · Π_{j≠i} |j − i|)` with `N = Π_{j∈S} j` and one
@@ -20,30 +21,126 @@ use ff::Field;
 
 use crate::error::Error;
 
-/// Multiply `acc` by the integer `factor`, folding the `u128` accumulator into `field` on overflow.
-#[inline(always)]
-fn push(acc: &mut u128, field: &mut Scalar, factor: u64) {
-    match acc.checked_mul(u128::from(factor)) {
-        Some(v) => *acc = v,
-        None => {
-            *field *= scalar_from_u128(*acc);
-            *acc = u128::from(factor);
+/// Products of index differences in the scalar field, `Π_{x ∈ xs} |x − i|` (all `x ≠ i`), computed
+/// from the elements below `i` and above `i` separately so the inner loops are one subtraction and
+/// one multiplication per factor.
+///
+/// `per_lane` differences (each of at most `⌊63 / per_lane⌋` bits) are multiplied in each of four
+/// `u64` lanes, the lanes into one 256-bit integer `z < 2^252 < r`, and `z` enters the field through
+/// one Montgomery multiplication *without conversion*, which computes `acc · z · R^{-1}` with
+/// `R = 2^256 mod r`: about one field multiplication per twenty differences for indices below 4096.
+/// The returned count `K` of such multiplications tells the caller which correction `R^K` applies.
+struct Packing {
+    per_lane: usize,
+    /// `R^K` for the two possible chunk counts, `K_min` and `K_min + 1`.
+    corrections: [Scalar; 2],
+    k_min: usize,
+}
+
+impl Packing {
+    /// Packing for products of `len` differences of indices up to `max`.
+    fn new(max: u32, len: usize) -> Self {
+        let bits = (32 - max.leading_zeros()).max(1) as usize;
+        let per_lane = (63 / bits).clamp(1, 5);
+        let k_min = len.div_ceil(4 * per_lane);
+        // R = 2^256 mod r as a field element.
+        let r = Scalar::from(2u64).pow_vartime([256]);
+        let base = r.pow_vartime([k_min as u64]);
+        Packing {
+            per_lane,
+            corrections: [base, base * r],
+            k_min,
         }
     }
-}
 
-fn scalar_from_u128(v: u128) -> Scalar {
-    let lo = Scalar::from(v as u64);
-    let hi = Scalar::from((v >> 64) as u64);
-    if v >> 64 == 0 {
-        lo
-    } else {
-        hi * Scalar::from(u64::MAX) + hi + lo
+    /// `Π_{x ∈ below} (i − x) · Π_{x ∈ above} (x − i)`; `below` holds indices `< i`, `above` `> i`.
+    fn product(&self, below: &[u32], above: &[u32], i: u32) -> Scalar {
+        let mut acc = Scalar::ONE;
+        let k = if self.per_lane == 5 {
+            part::<5, true>(below, i, &mut acc) + part::<5, false>(above, i, &mut acc)
+        } else {
+            part_dyn(below, i, self.per_lane, true, &mut acc)
+                + part_dyn(above, i, self.per_lane, false, &mut acc)
+        };
+        // k is k_min or k_min + 1 (splitting one sequence in two adds at most one partial chunk).
+        acc * self.corrections[(k - self.k_min).min(1)]
     }
 }
 
-fn finish(acc: u128, field: Scalar) -> Scalar {
-    field * scalar_from_u128(acc)
+#[inline(always)]
+fn feed(acc: &mut Scalar, lanes: [u64; 4]) {
+    let x = u128::from(lanes[0]) * u128::from(lanes[1]);
+    let y = u128::from(lanes[2]) * u128::from(lanes[3]);
+    *acc *= Scalar::from(blst::blst_fr { l: mul_wide(x, y) });
+}
+
+#[inline(always)]
+fn diff<const BELOW: bool>(x: u32, i: u32) -> u64 {
+    u64::from(if BELOW { i - x } else { x - i })
+}
+
+/// One side of [`Packing::product`] with `PL` differences per lane; returns the chunks fed.
+#[inline]
+fn part<const PL: usize, const BELOW: bool>(xs: &[u32], i: u32, acc: &mut Scalar) -> usize {
+    let mut chunks = xs.chunks_exact(4 * PL);
+    let mut count = 0;
+    for c in &mut chunks {
+        let mut lanes = [1u64; 4];
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            let mut p = 1u64;
+            for &x in &c[l * PL..(l + 1) * PL] {
+                p *= diff::<BELOW>(x, i);
+            }
+            *lane = p;
+        }
+        feed(acc, lanes);
+        count += 1;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut lanes = [1u64; 4];
+        for (lane, group) in lanes.iter_mut().zip(rest.chunks(PL)) {
+            *lane = group.iter().map(|&x| diff::<BELOW>(x, i)).product();
+        }
+        feed(acc, lanes);
+        count += 1;
+    }
+    count
+}
+
+/// [`part`] for a run-time lane width (indices of 4096 and above).
+fn part_dyn(xs: &[u32], i: u32, per_lane: usize, below: bool, acc: &mut Scalar) -> usize {
+    let mut count = 0;
+    for chunk in xs.chunks(4 * per_lane) {
+        let mut lanes = [1u64; 4];
+        for (lane, group) in lanes.iter_mut().zip(chunk.chunks(per_lane)) {
+            *lane = group
+                .iter()
+                .map(|&x| u64::from(if below { i - x } else { x - i }))
+                .product();
+        }
+        feed(acc, lanes);
+        count += 1;
+    }
+    count
+}
+
+/// The 256-bit product of two 128-bit integers, as little-endian limbs.
+#[inline(always)]
+fn mul_wide(x: u128, y: u128) -> [u64; 4] {
+    let (x0, x1) = (x as u64 as u128, (x >> 64) as u64 as u128);
+    let (y0, y1) = (y as u64 as u128, (y >> 64) as u64 as u128);
+    let p00 = x0 * y0;
+    let p01 = x0 * y1;
+    let p10 = x1 * y0;
+    let p11 = x1 * y1;
+    let mid = (p00 >> 64) + (p01 as u64 as u128) + (p10 as u64 as u128);
+    let high = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    [p00 as u64, mid as u64, high as u64, (high >> 64) as u64]
+}
+
+fn product_small(values: impl Iterator<Item = u32>) -> Scalar {
+    values.fold(Scalar::ONE, |acc, v| acc * Scalar::from(u64::from(v)))
 }
 
 /// Batch inversion (Montgomery's trick): one field inversion for all elements. All inputs must be
@@ -118,23 +215,15 @@ fn sign(value: Scalar, negative: bool) -> Scalar {
 }
 
 fn direct_method(sorted: &[u32]) -> Vec<Scalar> {
-    // N = Π j
-    let (mut acc, mut field) = (1u128, Scalar::ONE);
-    for &j in sorted {
-        push(&mut acc, &mut field, u64::from(j));
-    }
-    let numerator = finish(acc, field);
+    let m = *sorted.last().unwrap_or(&1);
+    let packing = Packing::new(m, sorted.len().saturating_sub(1));
+    let numerator = product_small(sorted.iter().copied());
     // den_i = i · Π_{j≠i} |j − i|
     let mut dens: Vec<Scalar> = sorted
         .iter()
-        .map(|&i| {
-            let (mut acc, mut field) = (u128::from(i), Scalar::ONE);
-            for &j in sorted {
-                if j != i {
-                    push(&mut acc, &mut field, u64::from(j.abs_diff(i)));
-                }
-            }
-            finish(acc, field)
+        .enumerate()
+        .map(|(rank, &i)| {
+            packing.product(&sorted[..rank], &sorted[rank + 1..], i) * Scalar::from(u64::from(i))
         })
         .collect();
     batch_invert(&mut dens);
@@ -168,22 +257,19 @@ fn complement_method(sorted: &[u32], m: u32) -> Vec<Scalar> {
             complement.push(x);
         }
     }
-    let (mut acc, mut field) = (1u128, Scalar::ONE);
-    for &j in sorted {
-        push(&mut acc, &mut field, u64::from(j));
-    }
-    let k_factor = finish(acc, field) * inv_fact[m_us];
+    let packing = Packing::new(m, complement.len());
+    let k_factor = product_small(sorted.iter().copied()) * inv_fact[m_us];
     // binom(m, i) · K = m! · K / (i! (m−i)!) = (Π_{j∈S} j) / (i! (m−i)!)
     let base = k_factor * fact[m_us];
+    let mut split = 0usize; // complement elements below the current index
     sorted
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let (mut acc, mut field) = (1u128, Scalar::ONE);
-            for &c in &complement {
-                push(&mut acc, &mut field, u64::from(c.abs_diff(i)));
+            while split < complement.len() && complement[split] < i {
+                split += 1;
             }
-            let r = finish(acc, field);
+            let r = packing.product(&complement[..split], &complement[split..], i);
             let binom_k = base * inv_fact[i as usize] * inv_fact[(m - i) as usize];
             sign(binom_k * r, rank % 2 == 1)
         })
