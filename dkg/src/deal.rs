@@ -14,6 +14,9 @@ use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
 use crate::sigma::{batch_check, DleqProof};
 use crate::verify::{find_bad_shares, DealerShares};
 
+/// Dealings per dealer seat, each with whether its signature and proof checked out.
+type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool)>>;
+
 impl<V: Variant> Participant<V> {
     /// Round 1, step 1: for every dealer seat, sample `f` of degree `t` (resharing: with the old
     /// share as constant term), commit, encrypt `f(j)` to the owner of every player seat `j`,
@@ -107,7 +110,7 @@ impl<V: Variant> Participant<V> {
             })
             .collect();
         let all_ok = batch_check(&all, &mut rng);
-        let mut checked: BTreeMap<u32, Vec<(&Signed<Dealing<V>>, bool)>> = BTreeMap::new();
+        let mut checked: CheckedDealings<'_, V> = BTreeMap::new();
         for f in &flat {
             let (sig_ok, pok_ok) = if all_ok {
                 (true, true)
@@ -198,7 +201,10 @@ impl<V: Variant> Participant<V> {
                 culprit: seat,
                 kind,
                 detail,
-                messages: msgs.into_iter().map(SignedMessage::Dealing).collect(),
+                messages: msgs
+                    .into_iter()
+                    .map(|m| SignedMessage::Dealing(Box::new(m)))
+                    .collect(),
             });
         }
         self.valid = valid;

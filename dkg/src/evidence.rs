@@ -54,7 +54,7 @@ impl FaultKind {
 #[serde(bound = "", rename_all = "kebab-case")]
 pub enum SignedMessage<V: Variant> {
     /// A dealing.
-    Dealing(Signed<Dealing<V>>),
+    Dealing(Box<Signed<Dealing<V>>>),
     /// A complaint.
     Complaint(Signed<Complaint>),
     /// A justification.

@@ -70,7 +70,7 @@ impl<V: Variant> Participant<V> {
             } else {
                 FaultKind::BadShare
             };
-            let mut messages = vec![SignedMessage::Dealing(dealing)];
+            let mut messages = vec![SignedMessage::Dealing(Box::new(dealing))];
             for c in self.upheld_complaints.get(dealer).into_iter().flatten() {
                 messages.push(SignedMessage::Complaint(c.clone()));
             }

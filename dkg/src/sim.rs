@@ -187,11 +187,12 @@ pub struct SimParty<V: Variant> {
     pub honest: bool,
 }
 
+/// Each party's output (`None` for silent ones) and the run's metrics.
+pub type PartyOutputs<V> = (Vec<Option<DkgOutput<V>>>, Metrics);
+
 /// Run parties to completion over an in-memory broadcast. Returns each party's output (`None`
 /// for silent ones) and the metrics.
-pub fn run_parties<V: Variant>(
-    parties: &mut [SimParty<V>],
-) -> Result<(Vec<Option<DkgOutput<V>>>, Metrics), Error> {
+pub fn run_parties<V: Variant>(parties: &mut [SimParty<V>]) -> Result<PartyOutputs<V>, Error> {
     let start = Instant::now();
     let (mut messages, mut bytes) = (0u64, 0u64);
     let mut results: Vec<Option<DkgOutput<V>>> = (0..parties.len()).map(|_| None).collect();
@@ -311,7 +312,7 @@ fn report<V: Variant>(
 fn signed_bytes<V: Variant>(m: &SignedMessage<V>) -> Vec<u8> {
     use crate::messages::Message;
     match m {
-        SignedMessage::Dealing(d) => Message::Deal(vec![d.clone()]).to_bytes(),
+        SignedMessage::Dealing(d) => Message::Deal(vec![(**d).clone()]).to_bytes(),
         SignedMessage::Complaint(c) => Message::<V>::Complaint(c.clone()).to_bytes(),
         SignedMessage::Justification(j) => Message::<V>::Justify(vec![j.clone()]).to_bytes(),
     }
