@@ -10,12 +10,10 @@
 
 use conclave_threshold_sig::Variant;
 
-use crate::encryption::decrypt_share;
 use crate::error::Error;
-use crate::evidence::{Evidence, FaultKind, SignedMessage};
+use crate::evidence::{judge, Evidence, FaultKind, Judgement, SignedMessage};
 use crate::messages::{Justification, Message, RevealedShare, Signed};
 use crate::participant::{Misbehaviour, Output, Participant};
-use crate::verify::check_share;
 
 impl<V: Variant> Participant<V> {
     /// End of round 2: judge every complaint; accused dealers (this participant included)
@@ -35,49 +33,37 @@ impl<V: Variant> Participant<V> {
                 continue;
             };
             let mut false_details = Vec::new();
+            let mut accused = Vec::new();
             for entry in &signed.body.entries {
                 let Some(dealing) = self.valid.get(&entry.dealer) else {
                     continue; // Already disqualified (or unknown): nothing to decide.
                 };
-                let d = &dealing.body;
-                let h = d.transcript_hash(&session);
-                if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s)) {
-                    false_details.push(format!("dealer {}: seats not held", entry.dealer));
-                    continue;
+                let (bad, false_detail) = match judge(&self.config, member, &dealing.body, entry) {
+                    Judgement::False => (Vec::new(), "invalid evidence or correct shares"),
+                    Judgement::Upheld(bad) => (bad, ""),
+                    Judgement::Mixed(bad) => (bad, "some disputed shares are correct"),
+                };
+                if !false_detail.is_empty() {
+                    false_details.push(format!("dealer {}: {false_detail}", entry.dealer));
+                    accused.push(SignedMessage::Dealing(Box::new(dealing.clone())));
                 }
-                if !entry.proof.verify(
-                    &member.encryption_key,
-                    &d.ephemeral,
-                    &entry.shared_point,
-                    &h,
-                ) {
-                    false_details.push(format!("dealer {}: invalid DLEQ proof", entry.dealer));
-                    continue;
-                }
-                for &seat in &entry.seats {
-                    let ct = &d.ciphertexts[(seat - 1) as usize].0;
-                    let good = decrypt_share(&entry.shared_point, &h, seat, ct)
-                        .is_some_and(|s| check_share(&d.commitment, seat, &s));
-                    if good {
-                        false_details.push(format!(
-                            "dealer {}: share of seat {seat} is valid",
-                            entry.dealer
-                        ));
-                    } else {
-                        self.upheld.entry(entry.dealer).or_default().insert(seat);
-                        let list = self.upheld_complaints.entry(entry.dealer).or_default();
-                        if !list.contains(signed) {
-                            list.push(signed.clone());
-                        }
+                if !bad.is_empty() {
+                    self.upheld.entry(entry.dealer).or_default().extend(bad);
+                    let list = self.upheld_complaints.entry(entry.dealer).or_default();
+                    if !list.contains(signed) {
+                        list.push(signed.clone());
                     }
                 }
             }
             if !false_details.is_empty() {
+                // The complaint, and the accused dealings that show it false.
+                let mut messages = vec![SignedMessage::Complaint(signed.clone())];
+                messages.extend(accused);
                 self.evidence.push(Evidence {
                     culprit: *id,
                     kind: FaultKind::FalseComplaint,
                     detail: false_details.join("; "),
-                    messages: vec![SignedMessage::Complaint(signed.clone())],
+                    messages,
                 });
             }
         }

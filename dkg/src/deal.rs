@@ -122,7 +122,11 @@ impl<V: Variant> Participant<V> {
                 )
             };
             if sig_ok {
-                checked.entry(f.0).or_default().push((f.1, pok_ok));
+                // The same body signed twice (signatures are randomized) is not equivocation.
+                let list = checked.entry(f.0).or_default();
+                if !list.iter().any(|(d, _)| d.body == f.1.body) {
+                    list.push((f.1, pok_ok));
+                }
             }
         }
         // 2. Per dealer seat: silent, equivocating, malformed or valid.

@@ -48,6 +48,9 @@ pub enum Error {
     /// Honest participants of a simulation reached different results (a bug, never expected).
     #[error("simulation: honest participants disagree ({0})")]
     Disagreement(&'static str),
+    /// [`crate::Evidence::verify`] found that the quoted messages do not prove the fault.
+    #[error("evidence does not prove the fault: {0}")]
+    InvalidEvidence(&'static str),
     /// Invalid input to the simulator or the CLI (e.g. a malformed `--byzantine` list).
     #[error("{0}")]
     InvalidInput(String),

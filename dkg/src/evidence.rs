@@ -1,9 +1,18 @@
 //! Structured evidence of misbehaviour: the culprit, the kind of fault, and the signed messages
 //! that prove it (a silent dealer leaves none: absence is attested by the synchronous broadcast).
+//! [`Evidence::verify`] re-checks evidence from the signed messages and the public session
+//! configuration alone, so a third party (an accountability layer, a slashing contract) need not
+//! trust the participant that reported it.
 
+use blstrs::G1Affine;
 use conclave_threshold_sig::Variant;
+use group::Curve;
 
-use crate::messages::{Complaint, Dealing, Justification, Signed};
+use crate::config::{DkgConfig, Member};
+use crate::encryption::{decrypt_share, CIPHERTEXT_SIZE};
+use crate::error::Error;
+use crate::messages::{Complaint, ComplaintEntry, Dealing, Justification, Signed};
+use crate::verify::check_share;
 
 /// What a culprit did wrong.
 #[derive(
@@ -73,4 +82,263 @@ pub struct Evidence<V: Variant> {
     pub detail: String,
     /// The signed messages that prove the fault.
     pub messages: Vec<SignedMessage<V>>,
+}
+
+impl<V: Variant> Evidence<V> {
+    /// Re-check this evidence from its signed messages and the public session configuration
+    /// alone (no trust in whoever produced it): every quoted message must carry a valid signature
+    /// of its sender in `config`, the culprit must be the signer of the incriminating message,
+    /// and the messages must prove the stated fault:
+    ///
+    /// * [`FaultKind::BadCommitment`]: the culprit's signed dealing has a commitment of degree
+    ///   other than `config.t` or (resharing) a constant term other than its old public share;
+    /// * [`FaultKind::InvalidDealing`]: its signed dealing has an invalid ephemeral-key proof or
+    ///   malformed ciphertexts;
+    /// * [`FaultKind::Equivocation`]: two different dealings, both signed by the culprit;
+    /// * [`FaultKind::BadShare`]: its signed dealing and a signed complaint whose revealed
+    ///   Diffie–Hellman point has a valid DLEQ proof and decrypts a disputed ciphertext to
+    ///   nothing or to a share inconsistent with the commitment;
+    /// * [`FaultKind::WrongJustification`]: the same, plus the culprit's signed justification that
+    ///   omits such a disputed share or reveals one inconsistent with the commitment;
+    /// * [`FaultKind::FalseComplaint`]: the culprit's signed complaint and the accused signed
+    ///   dealing, where an entry names seats the culprit does not hold, has an invalid DLEQ
+    ///   proof, or disputes a share that decrypts correctly and matches the commitment.
+    ///
+    /// [`FaultKind::Silent`] is always rejected: silence is attested by the synchronous
+    /// broadcast, not by any message, so it cannot be proven to a third party.
+    pub fn verify(&self, config: &DkgConfig<V>) -> Result<(), Error> {
+        let session = &config.session;
+        match self.kind {
+            FaultKind::Silent => Err(Error::InvalidEvidence(
+                "silence cannot be proven by messages",
+            )),
+            FaultKind::BadCommitment => {
+                let d = self.culprit_dealing(config)?;
+                let c = &d.body.commitment;
+                let wrong_constant = config
+                    .previous
+                    .as_ref()
+                    .is_some_and(|prev| prev.evaluate(self.culprit).to_affine() != c.points()[0]);
+                if c.degree() != config.t || wrong_constant {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidEvidence("the commitment is well formed"))
+                }
+            }
+            FaultKind::InvalidDealing => {
+                let d = &self.culprit_dealing(config)?.body;
+                let n = config.players.seats() as usize;
+                let malformed = d.ciphertexts.len() != n
+                    || d.ciphertexts.iter().any(|c| c.0.len() != CIPHERTEXT_SIZE);
+                let bad_proof = !d.ephemeral_proof.verify(
+                    &d.ephemeral,
+                    b"ephemeral",
+                    &Dealing::<V>::ephemeral_context(session, d.dealer),
+                );
+                if malformed || bad_proof {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidEvidence("the dealing is well formed"))
+                }
+            }
+            FaultKind::Equivocation => {
+                let key = dealer_key(config, self.culprit)?;
+                let signed: Vec<&Signed<Dealing<V>>> = self
+                    .dealings()
+                    .filter(|d| d.body.dealer == self.culprit && d.verify(session, &key))
+                    .collect();
+                if signed
+                    .iter()
+                    .any(|a| signed.iter().any(|b| a.body != b.body))
+                {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidEvidence(
+                        "no two different dealings signed by the culprit",
+                    ))
+                }
+            }
+            FaultKind::BadShare => {
+                let d = self.culprit_dealing(config)?;
+                if self.upheld_seats(config, d).is_empty() {
+                    Err(Error::InvalidEvidence("no complaint proves a bad share"))
+                } else {
+                    Ok(())
+                }
+            }
+            FaultKind::WrongJustification => {
+                let d = self.culprit_dealing(config)?;
+                let key = dealer_key(config, self.culprit)?;
+                let upheld = self.upheld_seats(config, d);
+                let wrong = self.messages.iter().any(|m| match m {
+                    SignedMessage::Justification(j)
+                        if j.body.dealer == self.culprit && j.verify(session, &key) =>
+                    {
+                        upheld.iter().any(|&seat| {
+                            match j.body.shares.iter().find(|s| s.seat == seat) {
+                                Some(s) => !check_share(&d.body.commitment, seat, &s.value),
+                                None => true,
+                            }
+                        })
+                    }
+                    _ => false,
+                });
+                if wrong {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidEvidence(
+                        "no signed justification fails an upheld complaint",
+                    ))
+                }
+            }
+            FaultKind::FalseComplaint => self.verify_false_complaint(config),
+        }
+    }
+
+    fn dealings(&self) -> impl Iterator<Item = &Signed<Dealing<V>>> {
+        self.messages.iter().filter_map(|m| match m {
+            SignedMessage::Dealing(d) => Some(&**d),
+            _ => None,
+        })
+    }
+
+    /// The first dealing of the culprit's seat with a valid signature of its owner.
+    fn culprit_dealing(&self, config: &DkgConfig<V>) -> Result<&Signed<Dealing<V>>, Error> {
+        let key = dealer_key(config, self.culprit)?;
+        self.dealings()
+            .find(|d| d.body.dealer == self.culprit && d.verify(&config.session, &key))
+            .ok_or(Error::InvalidEvidence("no dealing signed by the culprit"))
+    }
+
+    /// Seats of `dealing` that a quoted, validly signed complaint proves bad.
+    fn upheld_seats(&self, config: &DkgConfig<V>, dealing: &Signed<Dealing<V>>) -> Vec<u32> {
+        let mut seats = Vec::new();
+        for m in &self.messages {
+            let SignedMessage::Complaint(c) = m else {
+                continue;
+            };
+            let Some(member) = config.players.member(c.body.complainer) else {
+                continue;
+            };
+            if !c.verify(&config.session, &member.signing_key) {
+                continue;
+            }
+            for e in c
+                .body
+                .entries
+                .iter()
+                .filter(|e| e.dealer == dealing.body.dealer)
+            {
+                if let Judgement::Upheld(s) | Judgement::Mixed(s) =
+                    judge(config, member, &dealing.body, e)
+                {
+                    seats.extend(s);
+                }
+            }
+        }
+        seats.sort_unstable();
+        seats.dedup();
+        seats
+    }
+
+    fn verify_false_complaint(&self, config: &DkgConfig<V>) -> Result<(), Error> {
+        let member = config
+            .players
+            .member(self.culprit)
+            .ok_or(Error::InvalidEvidence("the culprit is not a player"))?;
+        let complaint = self
+            .messages
+            .iter()
+            .find_map(|m| match m {
+                SignedMessage::Complaint(c)
+                    if c.body.complainer == self.culprit
+                        && c.verify(&config.session, &member.signing_key) =>
+                {
+                    Some(c)
+                }
+                _ => None,
+            })
+            .ok_or(Error::InvalidEvidence("no complaint signed by the culprit"))?;
+        for e in &complaint.body.entries {
+            if e.seats.is_empty() || e.seats.iter().any(|s| !member.seats.contains(s)) {
+                return Ok(());
+            }
+            let Ok(key) = dealer_key(config, e.dealer) else {
+                continue;
+            };
+            let accused = self
+                .dealings()
+                .find(|d| d.body.dealer == e.dealer && d.verify(&config.session, &key));
+            if let Some(d) = accused {
+                if matches!(
+                    judge(config, member, &d.body, e),
+                    Judgement::False | Judgement::Mixed(_)
+                ) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::InvalidEvidence(
+            "no entry of the complaint is proven false",
+        ))
+    }
+}
+
+fn dealer_key<V: Variant>(config: &DkgConfig<V>, seat: u32) -> Result<G1Affine, Error> {
+    config
+        .dealers
+        .owner_of(seat)
+        .map(|m| m.signing_key)
+        .ok_or(Error::InvalidEvidence("the culprit is not a dealer seat"))
+}
+
+/// The outcome of checking one complaint entry against the accused dealing.
+pub(crate) enum Judgement {
+    /// The evidence is invalid, or a disputed share is in fact correct.
+    False,
+    /// Every disputed seat's ciphertext is undecryptable or inconsistent (the listed seats).
+    Upheld(Vec<u32>),
+    /// Some disputed seats are bad (listed), others are correct: both facts hold.
+    Mixed(Vec<u32>),
+}
+
+/// Judge one complaint entry of `member` against `dealing` (the same rule every participant
+/// applies at the end of round 2).
+pub(crate) fn judge<V: Variant>(
+    config: &DkgConfig<V>,
+    member: &Member,
+    dealing: &Dealing<V>,
+    entry: &ComplaintEntry,
+) -> Judgement {
+    if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s)) {
+        return Judgement::False;
+    }
+    let h = dealing.transcript_hash(&config.session);
+    if !entry.proof.verify(
+        &member.encryption_key,
+        &dealing.ephemeral,
+        &entry.shared_point,
+        &h,
+    ) {
+        return Judgement::False;
+    }
+    let mut bad = Vec::new();
+    let mut good = false;
+    for &seat in &entry.seats {
+        let ok = dealing
+            .ciphertexts
+            .get((seat as usize).wrapping_sub(1))
+            .and_then(|ct| decrypt_share(&entry.shared_point, &h, seat, &ct.0))
+            .is_some_and(|s| check_share(&dealing.commitment, seat, &s));
+        if ok {
+            good = true;
+        } else {
+            bad.push(seat);
+        }
+    }
+    match (bad.is_empty(), good) {
+        (true, _) => Judgement::False,
+        (false, false) => Judgement::Upheld(bad),
+        (false, true) => Judgement::Mixed(bad),
+    }
 }
