@@ -65,3 +65,43 @@ fn honest_run_and_reshare_keep_key() {
         next.players[0].secret_share
     );
 }
+
+/// Resharing keeps the key when exactly `t_old` old holders are Byzantine (every dealer kind),
+/// with a false complainer among the new players; the new shares reconstruct the same key.
+#[test]
+fn reshare_with_t_byzantine_old_holders() {
+    for variant in ["min-pk", "min-sig"] {
+        let old = run_dkg(&cfg(variant, 9, 4, "")).unwrap();
+        let byz = "1:silent,4:bad-share,6:bad-commitment,9:wrong-justification,2:false-complaint";
+        let rc = ReshareConfig {
+            new_n: 8,
+            new_t: 3,
+            seed: [12u8; 32],
+            byzantine: parse_byzantine(byz).unwrap(),
+        };
+        let next = run_reshare(&old, &rc).unwrap();
+        assert_eq!(next.group_public_key, old.group_public_key);
+        assert_eq!(next.qualified, vec![2, 3, 5, 7, 8]);
+        let reasons: Vec<_> = next
+            .disqualified
+            .iter()
+            .map(|d| (d.index, d.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (1, "silent"),
+                (4, "bad-share"),
+                (6, "bad-commitment"),
+                (9, "wrong-justification")
+            ]
+        );
+        assert!(next
+            .evidence
+            .iter()
+            .any(|e| e.culprit == 2 && e.kind == "false-complaint"));
+        // Honest new players: all but the false complainer; their shares reconstruct the key.
+        assert_eq!(next.players.len(), 7);
+        common::check_report(&next, &[], false);
+    }
+}
