@@ -140,6 +140,22 @@ impl<V: Variant> Combiner<V> {
         Ok(sorted)
     }
 
+    /// [`Combiner::normalise`], failing when fewer than `t+1` partials remain.
+    fn normalise_quorum(
+        &self,
+        partials: &[PartialSignature<V>],
+    ) -> Result<Vec<PartialSignature<V>>, Error> {
+        let sorted = self.normalise(partials)?;
+        if sorted.len() < self.quorum() {
+            return Err(Error::NotEnoughPartials {
+                needed: self.quorum(),
+                valid: sorted.len(),
+                culprits: vec![],
+            });
+        }
+        Ok(sorted)
+    }
+
     /// Interpolate exactly the given partials (sorted, distinct indices) without verifying.
     fn interpolate(&self, chosen: &[PartialSignature<V>]) -> Signature<V> {
         let indices: Vec<u32> = chosen.iter().map(|p| p.index).collect();
@@ -155,15 +171,8 @@ impl<V: Variant> Combiner<V> {
         &self,
         partials: &[PartialSignature<V>],
     ) -> Result<Combined<V>, Error> {
-        let sorted = self.normalise(partials)?;
+        let sorted = self.normalise_quorum(partials)?;
         let q = self.quorum();
-        if sorted.len() < q {
-            return Err(Error::NotEnoughPartials {
-                needed: q,
-                valid: sorted.len(),
-                culprits: vec![],
-            });
-        }
         let chosen = &sorted[..q];
         Ok(Combined {
             signature: self.interpolate(chosen),
@@ -181,15 +190,8 @@ impl<V: Variant> Combiner<V> {
         partials: &[PartialSignature<V>],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Combined<V>, Error> {
-        let sorted = self.normalise(partials)?;
+        let sorted = self.normalise_quorum(partials)?;
         let q = self.quorum();
-        if sorted.len() < q {
-            return Err(Error::NotEnoughPartials {
-                needed: q,
-                valid: sorted.len(),
-                culprits: vec![],
-            });
-        }
         let hashed = V::hash_to_signature_group(msg, &self.dst, &[]).to_affine();
         let signature = self.interpolate(&sorted[..q]);
         let gpk = self.group_public_key();
