@@ -1,13 +1,68 @@
-//! Times one player's end-of-deal processing (used to profile `dkg/verify_all_dealings`).
+//! Times one player's end-of-deal processing (`dkg/verify_all_dealings`) and, optionally, a
+//! whole in-process run (`dkg/full`) and a resharing. Usage:
+//! `profile_verify [n] [verify|full|reshare|all] [reps]` (t = 2f; min-pk up to 64, min-sig above).
 use conclave_dkg::{sim, Input, Phase};
-use conclave_threshold_sig::MinPk;
+use conclave_threshold_sig::{MinPk, MinSig, Variant};
+
 fn main() {
-    let n = 64;
-    let parties = sim::parties_after_dealing::<MinPk>(n, 42).unwrap();
-    for _ in 0..3 {
-        let mut p = parties[1].participant.clone_for_bench();
-        let t = std::time::Instant::now();
-        p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap();
-        println!("{:?}", t.elapsed());
+    let args: Vec<String> = std::env::args().collect();
+    let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
+    let what = args.get(2).map_or("verify", String::as_str).to_string();
+    let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
+    if n <= 64 {
+        run::<MinPk>(n, &what, reps);
+    } else {
+        run::<MinSig>(n, &what, reps);
+    }
+}
+
+fn run<V: Variant>(n: u32, what: &str, reps: usize) {
+    let t = 2 * ((n - 1) / 3);
+    if what == "verify" || what == "all" {
+        let parties = sim::parties_after_dealing::<V>(n, t).unwrap();
+        let mut best = f64::MAX;
+        for _ in 0..reps {
+            let mut p = parties[1].participant.clone_for_bench();
+            let start = std::time::Instant::now();
+            p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap();
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "verify_all_dealings/{n} ({}): {:.2} ms",
+            V::NAME,
+            best * 1e3
+        );
+    }
+    let cfg = sim::SimConfig {
+        variant: V::NAME.into(),
+        n,
+        t,
+        seed: [4u8; 32],
+        byzantine: vec![],
+    };
+    if what == "full" || what == "all" || what == "reshare" {
+        let mut best = f64::MAX;
+        let mut report = None;
+        for _ in 0..if what == "reshare" { 1 } else { reps } {
+            let start = std::time::Instant::now();
+            report = Some(sim::run_dkg(&cfg).unwrap());
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!("full/{n} ({}): {:.3} s", V::NAME, best);
+        if what != "full" {
+            let rc = sim::ReshareConfig {
+                new_n: n,
+                new_t: t,
+                seed: [6u8; 32],
+                byzantine: vec![],
+            };
+            let mut best = f64::MAX;
+            for _ in 0..reps {
+                let start = std::time::Instant::now();
+                sim::run_reshare(report.as_ref().unwrap(), &rc).unwrap();
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            println!("reshare/{n} ({}): {:.3} s", V::NAME, best);
+        }
     }
 }
