@@ -14,7 +14,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::error::Error;
 use crate::keys::{wipe_scalar, PublicKey};
 
-use crate::variant::Variant;
+use crate::variant::{Msm, Variant};
 
 /// A secret polynomial of degree `t` over the scalar field. Zeroized on drop; `Debug` is redacted.
 #[derive(Clone)]
@@ -68,9 +68,9 @@ impl Polynomial {
     pub fn commit<V: Variant>(&self) -> Commitment<V> {
         let g = V::Public::generator();
         let proj: Vec<V::Public> = self.coefficients.iter().map(|c| g * c).collect();
-        let mut points = vec![V::PublicAffine::identity(); proj.len()];
-        V::Public::batch_normalize(&proj, &mut points);
-        Commitment { points }
+        Commitment {
+            points: V::PublicAffine::batch_from_curve(&proj),
+        }
     }
 }
 
@@ -143,6 +143,21 @@ pub(crate) fn mul_small<G: Group>(p: &G, k: u64) -> G {
         return acc;
     }
     for bit in (0..64 - k.leading_zeros()).rev() {
+        acc = acc.double();
+        if (k >> bit) & 1 == 1 {
+            acc += p;
+        }
+    }
+    acc
+}
+
+/// `k · p` for an affine `p` and `k ≥ 1`: double-and-add with mixed additions.
+fn mul_small_affine<A: PrimeCurveAffine>(p: &A, k: u64) -> A::Curve {
+    let mut acc = p.to_curve();
+    if k == 0 {
+        return A::Curve::identity();
+    }
+    for bit in (0..63 - k.leading_zeros()).rev() {
         acc = acc.double();
         if (k >> bit) & 1 == 1 {
             acc += p;
@@ -245,12 +260,17 @@ impl<V: Variant> Commitment<V> {
         }
         // 1. Falling-factorial coefficients a_k of F (F(x) = Σ a_k x^(k)) by Horner's rule:
         //    x · x^(k) = x^(k+1) + k · x^(k).
+        //    Each step normalises the coefficients once (one batched inversion) so the additions of
+        //    the double-and-add multiplications by k are mixed (projective + affine) additions.
         let mut a: Vec<V::Public> = vec![V::Public::identity(); t + 1];
         for (j, c) in self.points.iter().enumerate().rev() {
-            let deg = t - j; // degree of the accumulated polynomial before this step
-            for k in (1..=deg.min(t)).rev() {
-                let prev = a[k - 1];
-                a[k] = mul_small(&a[k], k as u64) + prev;
+            let deg = t - j; // degree of the accumulated polynomial after this step
+            if deg > 0 {
+                let bases = V::PublicAffine::batch_from_curve(&a[1..=deg]);
+                for k in (1..=deg).rev() {
+                    let prev = a[k - 1];
+                    a[k] = mul_small_affine(&bases[k - 1], k as u64) + prev;
+                }
             }
             a[0] = c.to_curve();
         }
@@ -269,9 +289,7 @@ impl<V: Variant> Commitment<V> {
             }
             values.push(a[0]);
         }
-        let mut affine = vec![V::PublicAffine::identity(); values.len()];
-        V::Public::batch_normalize(&values, &mut affine);
-        affine
+        V::PublicAffine::batch_from_curve(&values)
             .into_iter()
             .zip(1..=n)
             .map(|(point, index)| PublicShare { index, point })
@@ -292,9 +310,7 @@ impl<V: Variant> Commitment<V> {
             }
             proj.push(acc);
         }
-        let mut points = vec![V::PublicAffine::identity(); len];
-        V::Public::batch_normalize(&proj, &mut points);
-        Self::from_points(points)
+        Self::from_points(V::PublicAffine::batch_from_curve(&proj))
     }
 }
 

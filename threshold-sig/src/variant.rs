@@ -97,6 +97,10 @@ pub trait Msm: PrimeCurveAffine<Scalar = Scalar> {
     /// `Σ scalars[i] · points[i]`, using the low `nbits` bits of each scalar (`nbits ≤ 255`;
     /// use 255 for full scalars). Extra points or scalars beyond the shorter list are ignored.
     fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> Self::Curve;
+
+    /// Normalise many projective points at once with one field inversion (blst's batch
+    /// conversion; the identity maps to the identity).
+    fn batch_from_curve(points: &[Self::Curve]) -> Vec<Self>;
 }
 
 /// Scalars as little-endian bytes, `ceil(nbits/8)` bytes each, for blst's Pippenger.
@@ -110,6 +114,22 @@ fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
 }
 
 impl Msm for G1Affine {
+    fn batch_from_curve(points: &[G1Projective]) -> Vec<Self> {
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let raw: Vec<blst::blst_p1> = points.iter().map(|p| *p.as_ref()).collect();
+        blst::p1_affines::from(&raw)
+            .as_slice()
+            .iter()
+            .map(|a| {
+                let mut out = G1Affine::identity();
+                *out.as_mut() = *a;
+                out
+            })
+            .collect()
+    }
+
     fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G1Projective {
         let n = points.len().min(scalars.len());
         if n == 0 {
@@ -132,6 +152,22 @@ impl Msm for G1Affine {
 }
 
 impl Msm for G2Affine {
+    fn batch_from_curve(points: &[G2Projective]) -> Vec<Self> {
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let raw: Vec<blst::blst_p2> = points.iter().map(|p| *p.as_ref()).collect();
+        blst::p2_affines::from(&raw)
+            .as_slice()
+            .iter()
+            .map(|a| {
+                let mut out = G2Affine::identity();
+                *out.as_mut() = *a;
+                out
+            })
+            .collect()
+    }
+
     fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G2Projective {
         let n = points.len().min(scalars.len());
         if n == 0 {
