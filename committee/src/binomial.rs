@@ -12,7 +12,7 @@
 //!
 //! # How (integers only)
 //!
-//! All arithmetic uses [`SoftFloat`](crate::softfloat) (128-bit significand, every operation
+//! All arithmetic uses `SoftFloat` (the private `softfloat` module) (128-bit significand, every operation
 //! truncates toward zero, relative error `δ ∈ [0, 2^-127)` per operation):
 //!
 //! 1. `q = (W-τ)/W` and `c = τ/(W-τ)`: one truncating division each.
