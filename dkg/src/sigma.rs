@@ -2,7 +2,7 @@
 //! double as proofs of knowledge of an ephemeral key) and Chaum–Pedersen DLEQ proofs.
 //!
 //! All protocol messages are signed with Schnorr signatures on G1 in `(A, z)` form, so many of
-//! them can be checked with one multi-scalar multiplication ([`batch_check`]): a signature on `m`
+//! them can be checked with one multi-scalar multiplication (`batch_check`): a signature on `m`
 //! under `P = x·G` is `A = k·G`, `z = k + c·x` with `c = H(domain, P, A, m)`, and verifies when
 //! `z·G − A − c·P = 0`.
 
