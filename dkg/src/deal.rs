@@ -12,7 +12,7 @@ use crate::evidence::{Evidence, FaultKind, SignedMessage};
 use crate::messages::{Complaint, ComplaintEntry, Dealing, Message, Signed};
 use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
 use crate::sigma::{batch_check, DleqProof};
-use crate::verify::{find_bad_shares, DealerShares};
+use crate::verify::{find_bad_shares, mismatched_constants, DealerShares};
 
 /// Dealings per dealer seat, each with whether its signature and proof checked out.
 type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool)>>;
@@ -131,11 +131,20 @@ impl<V: Variant> Participant<V> {
         }
         // 2. Per dealer seat: silent, equivocating, malformed or valid.
         let n_players = self.config.players.seats() as usize;
-        let old_public = self
-            .config
-            .previous
-            .as_ref()
-            .map(|p| p.public_shares(self.config.dealers.seats()));
+        // Resharing: constant terms must be the dealers' old public shares (checked in a batch).
+        let bad_constants = match &self.config.previous {
+            None => Vec::new(),
+            Some(prev) => {
+                let constants: Vec<(u32, V::PublicAffine)> = checked
+                    .iter()
+                    .filter_map(|(&seat, c)| match c.as_slice() {
+                        [(d, _)] => Some((seat, d.body.commitment.points()[0])),
+                        _ => None,
+                    })
+                    .collect();
+                mismatched_constants(prev, &constants, &mut rng)
+            }
+        };
         let mut valid = BTreeMap::new();
         let mut faults = Vec::new();
         for seat in 1..=self.config.dealers.seats() {
@@ -177,10 +186,7 @@ impl<V: Variant> Participant<V> {
                                 self.config.t
                             ),
                         ))
-                    } else if old_public.as_ref().is_some_and(|old| {
-                        old.get((seat - 1) as usize)
-                            .is_none_or(|p| p.point != body.commitment.points()[0])
-                    }) {
+                    } else if bad_constants.contains(&seat) {
                         Some((
                             FaultKind::BadCommitment,
                             "constant term is not the dealer's public share".to_string(),

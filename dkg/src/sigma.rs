@@ -158,12 +158,20 @@ pub(crate) fn batch_check(
     let total: usize = equations.iter().map(Vec::len).sum();
     let mut points = Vec::with_capacity(total);
     let mut scalars = Vec::with_capacity(total);
+    // Terms with coefficient −1 (the commitments `A`) get the short weight alone: they go to a
+    // second MSM with BATCH_WEIGHT_BITS-bit scalars, as `ρ·(−A)`.
+    let mut short_points = Vec::with_capacity(total);
+    let mut short_scalars = Vec::with_capacity(total);
     let mut g_scalar = Scalar::ZERO;
+    let minus_one = -Scalar::ONE;
     for eq in equations {
         let rho = random_weight(rng);
         for (p, s) in eq {
             if *p == G1Affine::generator() {
                 g_scalar += rho * s;
+            } else if *s == minus_one {
+                short_points.push(-*p);
+                short_scalars.push(rho);
             } else {
                 points.push(*p);
                 scalars.push(rho * s);
@@ -172,7 +180,9 @@ pub(crate) fn batch_check(
     }
     points.push(G1Affine::generator());
     scalars.push(g_scalar);
-    bool::from(G1Affine::msm(&points, &scalars, 255).is_identity())
+    let long = G1Affine::msm(&points, &scalars, 255);
+    let short = G1Affine::msm(&short_points, &short_scalars, BATCH_WEIGHT_BITS);
+    bool::from((long + short).is_identity())
 }
 
 /// A random non-zero weight of [`BATCH_WEIGHT_BITS`] bits.

@@ -157,6 +157,41 @@ fn batch_check_horner<V: Variant>(
     rhs == V::Public::generator() * lhs
 }
 
+/// Resharing: the dealer seats whose commitment constant term is not their old public share
+/// `previous(d)`. One batched check `Σ ρ_d·C_d[0] == Σ_k (Σ_d ρ_d·d^k)·P_k` (64-bit weights,
+/// error ≤ 2^-63); only if it fails are the old public shares computed and compared one by one.
+pub(crate) fn mismatched_constants<V: Variant>(
+    previous: &Commitment<V>,
+    constants: &[(u32, V::PublicAffine)],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Vec<u32> {
+    if constants.is_empty() {
+        return Vec::new();
+    }
+    let mut weights = vec![Scalar::ZERO; previous.points().len()];
+    let (mut points, mut rhos) = (Vec::new(), Vec::new());
+    for (seat, constant) in constants {
+        let rho = Scalar::from(rng.next_u64() | 1);
+        points.push(*constant);
+        rhos.push(rho);
+        let x = Scalar::from(u64::from(*seat));
+        let mut pw = rho;
+        for w in weights.iter_mut() {
+            *w += pw;
+            pw *= x;
+        }
+    }
+    let lhs = V::PublicAffine::msm(&points, &rhos, SHARE_WEIGHT_BITS);
+    if lhs == V::PublicAffine::msm(previous.points(), &weights, 255) {
+        return Vec::new();
+    }
+    constants
+        .iter()
+        .filter(|(seat, c)| previous.evaluate(*seat).to_affine() != *c)
+        .map(|(seat, _)| *seat)
+        .collect()
+}
+
 /// Verify all shares; returns the `(dealer, seat)` pairs that are inconsistent.
 pub(crate) fn find_bad_shares<V: Variant>(
     items: &[DealerShares<'_, V>],
@@ -221,6 +256,23 @@ mod tests {
     fn batch_detects_bad_shares() {
         run::<MinPk>();
         run::<MinSig>();
+    }
+
+    #[test]
+    fn constant_terms() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+        let prev: Commitment<MinSig> = Polynomial::random(3, &mut rng).commit();
+        let mut constants: Vec<(u32, _)> =
+            (1..=7).map(|d| (d, prev.evaluate(d).to_affine())).collect();
+        assert!(mismatched_constants(&prev, &constants, &mut rng).is_empty());
+        constants.swap(2, 5);
+        constants[2].0 = 3;
+        constants[5].0 = 6;
+        constants[0].1 = prev.points()[0];
+        assert_eq!(
+            mismatched_constants(&prev, &constants, &mut rng),
+            vec![1, 3, 6]
+        );
     }
 
     #[test]
