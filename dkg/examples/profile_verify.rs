@@ -1,6 +1,7 @@
 //! Times one player's end-of-deal processing (`dkg/verify_all_dealings`) and, optionally, a
 //! whole in-process run (`dkg/full`) and a resharing. Usage:
-//! `profile_verify [n] [verify|full|reshare|all] [reps]` (t = 2f; min-pk up to 64, min-sig above).
+//! `profile_verify [n] [verify|full|reshare|all] [reps]` (t = 2f; min-pk up to 64, min-sig above, or
+//! `DKG_VARIANT=min-pk|min-sig`).
 use conclave_dkg::{sim, Input, Phase};
 use conclave_threshold_sig::{MinPk, MinSig, Variant};
 
@@ -9,7 +10,8 @@ fn main() {
     let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
     let what = args.get(2).map_or("verify", String::as_str).to_string();
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
-    if n <= 64 {
+    let min_sig = std::env::var("DKG_VARIANT").map_or(n > 64, |v| v == "min-sig");
+    if !min_sig {
         run::<MinPk>(n, &what, reps);
     } else {
         run::<MinSig>(n, &what, reps);
