@@ -243,8 +243,8 @@ impl<V: Variant> Commitment<V> {
     }
 
     /// The public shares of indices `1..=n`, with `O(t²)` small-integer multiplications to build a
-    /// forward-difference table and then `n·t` group additions (instead of `n` multi-scalar
-    /// multiplications).
+    /// forward-difference table (binomial-basis Horner) and then `n·t` group additions (instead of
+    /// `n` multi-scalar multiplications).
     pub fn public_shares(&self, n: u32) -> Vec<PublicShare<V>> {
         let t = self.points.len() - 1;
         if n == 0 {
@@ -258,27 +258,22 @@ impl<V: Variant> Commitment<V> {
                 })
                 .collect();
         }
-        // 1. Falling-factorial coefficients a_k of F (F(x) = Σ a_k x^(k)) by Horner's rule:
-        //    x · x^(k) = x^(k+1) + k · x^(k).
-        //    Each step normalises the coefficients once (one batched inversion) so the additions of
-        //    the double-and-add multiplications by k are mixed (projective + affine) additions.
+        // 1. Horner's rule in the binomial basis F(x) = Σ_k b_k·binom(x, k), using
+        //    x·binom(x, k) = (k+1)·binom(x, k+1) + k·binom(x, k): multiplying the accumulator by x
+        //    maps its coefficients to b_k ← k·(b_k + b_{k−1}). Only small multiplications; each
+        //    step normalises its sums once (one batched inversion) so the double-and-add
+        //    multiplications use mixed (projective + affine) additions. Afterwards b_k = Δ^k F(0).
         let mut a: Vec<V::Public> = vec![V::Public::identity(); t + 1];
         for (j, c) in self.points.iter().enumerate().rev() {
             let deg = t - j; // degree of the accumulated polynomial after this step
             if deg > 0 {
-                let bases = V::PublicAffine::batch_from_curve(&a[1..=deg]);
-                for k in (1..=deg).rev() {
-                    let prev = a[k - 1];
-                    a[k] = mul_small_affine(&bases[k - 1], k as u64) + prev;
+                let sums: Vec<V::Public> = (1..=deg).map(|k| a[k] + a[k - 1]).collect();
+                let bases = V::PublicAffine::batch_from_curve(&sums);
+                for (k, base) in (1..=deg).zip(&bases) {
+                    a[k] = mul_small_affine(base, k as u64);
                 }
             }
             a[0] = c.to_curve();
-        }
-        // 2. Forward differences at 0: Δ^k F(0) = k! · a_k.
-        let mut factorial = Scalar::ONE;
-        for (k, ak) in a.iter_mut().enumerate().skip(1) {
-            factorial *= Scalar::from(k as u64);
-            *ak *= factorial;
         }
         // 3. Walk x = 1..=n: D_k(x+1) = D_k(x) + D_{k+1}(x); D_0(x) = F(x).
         let mut values = Vec::with_capacity(n as usize);
