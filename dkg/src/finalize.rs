@@ -18,7 +18,7 @@ use group::{Curve, Group};
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind, SignedMessage};
 use crate::participant::{Disqualified, DkgOutput, Participant};
-use crate::verify::check_share;
+use crate::verify::{check_share, mul_small};
 
 impl<V: Variant> Participant<V> {
     pub(crate) fn finalize(&mut self) -> Result<DkgOutput<V>, Error> {
@@ -161,18 +161,6 @@ impl<V: Variant> Participant<V> {
             evidence,
         })
     }
-}
-
-/// `k·P` by double-and-add (`k` is a small public integer).
-fn mul_small<G: Group>(p: &G, k: u64) -> G {
-    let mut acc = G::identity();
-    for bit in (0..64 - k.leading_zeros()).rev() {
-        acc = acc.double();
-        if (k >> bit) & 1 == 1 {
-            acc += p;
-        }
-    }
-    acc
 }
 
 /// The public shares `F(1), …, F(n)` of a commitment, with additions and small-integer

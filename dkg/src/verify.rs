@@ -144,29 +144,31 @@ fn naf(mut x: u64) -> Vec<i8> {
     digits
 }
 
-/// `C(x) = Σ_k x^k·C_k` by Horner's rule; each multiplication by the small public `x` uses its
-/// non-adjacent form (about a third fewer additions than plain double-and-add).
-pub(crate) fn evaluate<V: Variant>(commitment: &Commitment<V>, x: u32) -> V::Public {
-    if x == 0 {
-        return commitment.points()[0].to_curve();
+/// `k·P` for a small public integer `k`, by its non-adjacent form (about a third fewer additions
+/// than plain double-and-add).
+pub(crate) fn mul_small<G: Group>(p: &G, k: u64) -> G {
+    let digits = naf(k);
+    let Some((_, rest)) = digits.split_first() else {
+        return G::identity();
+    };
+    // The leading digit is always 1.
+    let mut acc = *p;
+    for d in rest {
+        acc = acc.double();
+        match d {
+            1 => acc += p,
+            -1 => acc -= p,
+            _ => {}
+        }
     }
-    let digits = naf(u64::from(x));
+    acc
+}
+
+/// `C(x) = Σ_k x^k·C_k` by Horner's rule with [`mul_small`].
+pub(crate) fn evaluate<V: Variant>(commitment: &Commitment<V>, x: u32) -> V::Public {
     let mut acc = V::Public::identity();
     for c in commitment.points().iter().rev() {
-        let base = acc;
-        let mut first = true;
-        for d in &digits {
-            if first {
-                first = false; // The leading digit is always 1: start from `base`.
-                continue;
-            }
-            acc = acc.double();
-            match d {
-                1 => acc += base,
-                -1 => acc -= base,
-                _ => {}
-            }
-        }
+        acc = mul_small(&acc, u64::from(x));
         acc += c;
     }
     acc
