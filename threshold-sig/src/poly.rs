@@ -275,16 +275,15 @@ impl<V: Variant> Commitment<V> {
             }
             a[0] = c.to_curve();
         }
-        // 3. Walk x = 1..=n: D_k(x+1) = D_k(x) + D_{k+1}(x); D_0(x) = F(x).
+        // 2. Walk x = 1..=n: D_k(x+1) = D_k(x) + D_{k+1}(x); D_0(x) = F(x). The table stays in
+        //    affine coordinates: each step's t additions share one field inversion.
+        let mut table = V::PublicAffine::batch_from_curve(&a);
         let mut values = Vec::with_capacity(n as usize);
         for _ in 0..n {
-            for k in 0..t {
-                let next = a[k + 1];
-                a[k] += next;
-            }
-            values.push(a[0]);
+            V::PublicAffine::difference_step(&mut table);
+            values.push(table[0]);
         }
-        V::PublicAffine::batch_from_curve(&values)
+        values
             .into_iter()
             .zip(1..=n)
             .map(|(point, index)| PublicShare { index, point })

@@ -101,6 +101,68 @@ pub trait Msm: PrimeCurveAffine<Scalar = Scalar> {
     /// Normalise many projective points at once with one field inversion (blst's batch
     /// conversion; the identity maps to the identity).
     fn batch_from_curve(points: &[Self::Curve]) -> Vec<Self>;
+
+    /// One step of a forward-difference table in affine coordinates: `a[k] ← a[k] + a[k+1]` for
+    /// every `k < len − 1` (all from the old values), the slopes sharing one batched inversion.
+    /// Pairs with an identity or equal `x` coordinates (never for honest random data, possible
+    /// for adversarial input) take the projective path.
+    fn difference_step(table: &mut [Self]);
+}
+
+/// Body of [`Msm::difference_step`] for one affine type (the coordinate field types of blstrs
+/// are not exported, so they are only ever inferred).
+macro_rules! difference_step_body {
+    ($table:expr) => {{
+        let a = $table;
+        let len = a.len();
+        if len >= 2 {
+            let one = field_one(&Self::generator().x());
+            let mut dens = Vec::with_capacity(len - 1);
+            let mut special = vec![false; len - 1];
+            for k in 0..len - 1 {
+                let (p, q) = (a[k], a[k + 1]);
+                if bool::from(p.is_identity() | q.is_identity()) || p.x() == q.x() {
+                    dens.push(one);
+                    special[k] = true;
+                } else {
+                    dens.push(q.x() - p.x());
+                }
+            }
+            invert_all(&mut dens);
+            for k in 0..len - 1 {
+                let (p, q) = (a[k], a[k + 1]); // q not yet updated: k increases
+                a[k] = if special[k] {
+                    (p.to_curve() + q).to_affine()
+                } else {
+                    let (x1, y1, x2, y2) = (p.x(), p.y(), q.x(), q.y());
+                    let slope = (y2 - y1) * dens[k];
+                    let x3 = slope.square() - x1 - x2;
+                    let y3 = slope * (x1 - x3) - y1;
+                    Self::from_raw_unchecked(x3, y3, false)
+                };
+            }
+        }
+    }};
+}
+
+fn field_one<F: ff::Field>(_: &F) -> F {
+    F::ONE
+}
+
+/// Montgomery's batch inversion; all inputs must be non-zero.
+fn invert_all<F: ff::Field>(values: &mut [F]) {
+    let mut prefix = Vec::with_capacity(values.len());
+    let mut acc = F::ONE;
+    for v in values.iter() {
+        prefix.push(acc);
+        acc *= v;
+    }
+    let mut inv = Option::<F>::from(acc.invert()).unwrap_or(F::ZERO);
+    for (v, p) in values.iter_mut().zip(prefix).rev() {
+        let next = inv * *v;
+        *v = inv * p;
+        inv = next;
+    }
 }
 
 /// Scalars as little-endian bytes, `ceil(nbits/8)` bytes each, for blst's Pippenger.
@@ -114,6 +176,12 @@ fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
 }
 
 impl Msm for G1Affine {
+    fn difference_step(table: &mut [Self]) {
+        use ff::Field as _;
+        use group::Curve as _;
+        difference_step_body!(table)
+    }
+
     fn batch_from_curve(points: &[G1Projective]) -> Vec<Self> {
         if points.is_empty() {
             return Vec::new();
@@ -152,6 +220,12 @@ impl Msm for G1Affine {
 }
 
 impl Msm for G2Affine {
+    fn difference_step(table: &mut [Self]) {
+        use ff::Field as _;
+        use group::Curve as _;
+        difference_step_body!(table)
+    }
+
     fn batch_from_curve(points: &[G2Projective]) -> Vec<Self> {
         if points.is_empty() {
             return Vec::new();

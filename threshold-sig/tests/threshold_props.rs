@@ -228,3 +228,39 @@ fn serde_of_dealing_polynomial_and_ciphersuite() {
         serde_json::from_str(&serde_json::to_string(&suite).unwrap()).unwrap();
     assert_eq!(back, suite);
 }
+
+fn shares_match_horner<V: Variant>(c: &Commitment<V>, n: u32) {
+    let all = c.public_shares(n);
+    assert_eq!(all.len(), n as usize);
+    for (k, ps) in all.iter().enumerate() {
+        assert_eq!(
+            *ps,
+            c.public_share(k as u32 + 1).unwrap(),
+            "index {}",
+            k + 1
+        );
+    }
+}
+
+#[test]
+fn public_shares_on_large_and_adversarial_commitments() {
+    use group::prime::PrimeCurveAffine;
+    use group::Curve;
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    // A larger random commitment.
+    shares_match_horner(&deal::<MinPk>(90, 40, &mut rng).unwrap().commitment, 90);
+    shares_match_horner(&deal::<MinSig>(50, 20, &mut rng).unwrap().commitment, 50);
+    // Adversarial coefficients: identities, repeats and negations make equal x coordinates and
+    // identities appear in the difference table (the special, projective path).
+    let g = <MinPk as Variant>::PublicAffine::generator();
+    let two = (g.to_curve() + g).to_affine();
+    let id = <MinPk as Variant>::PublicAffine::identity();
+    for points in [
+        vec![g, g, g, g],
+        vec![g, id, id, id, g],
+        vec![g, -g, g, -g, two, id],
+        vec![two, id, -two, id, two],
+    ] {
+        shares_match_horner(&Commitment::<MinPk>::from_points(points).unwrap(), 30);
+    }
+}
