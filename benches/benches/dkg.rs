@@ -1,7 +1,9 @@
 //! DKG benchmarks: `dkg/deal/<n>`, `dkg/verify_all_dealings/<n>` (one player processing all n
 //! dealings), `dkg/finalize/<n>`, `dkg/full/<n>` (whole run, all players in process) with
 //! t = 2f, n = 3f+1 (min-pk up to 64, min-sig from 128 on, as the commonware reference figures),
-//! and `dkg/reshare/<n>`.
+//! and `dkg/reshare/<n>`. Sizes: `DKG_BENCH_SIZES=16,64,128` (default 16,64,128,256); `full` and
+//! `reshare` run for n ≤ `DKG_BENCH_FULL_MAX` (default 128; `DKG_BENCH_FULL_256` also enables
+//! 256).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use conclave_dkg::sim::{self, SimConfig};
@@ -71,7 +73,11 @@ fn run<V: Variant>(c: &mut Criterion, n: u32) {
             criterion::BatchSize::LargeInput,
         )
     });
-    if n <= 128 || std::env::var("DKG_BENCH_FULL_256").is_ok() {
+    let full_max: u32 = std::env::var("DKG_BENCH_FULL_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(128);
+    if n <= full_max || std::env::var("DKG_BENCH_FULL_256").is_ok() {
         g.bench_with_input(BenchmarkId::new("full", n), &n, |b, _| {
             b.iter(|| sim::run_dkg(&cfg).unwrap())
         });
