@@ -33,7 +33,7 @@ pub(crate) fn check_share<V: Variant>(
     share: &Scalar,
 ) -> bool {
     let lhs = (V::PublicAffine::generator() * share).to_affine();
-    let rhs = commitment.evaluate(seat).to_affine();
+    let rhs = evaluate(commitment, seat).to_affine();
     lhs.to_bytes().as_ref() == rhs.to_bytes().as_ref()
 }
 
@@ -56,9 +56,9 @@ pub(crate) fn batch_check_shares<V: Variant>(
     }
 }
 
-/// The batched check with per-dealer weights `ρ_d` and per-seat weights `μ_j` (64 bits each; the check is a
-/// degree-2 polynomial identity in them, so a nonzero error survives with probability
-/// ≤ 2·2^-64): `A_k = Σ_d ρ_d·C_{d,k}` are `t+1` short-scalar MSMs over all commitment points,
+/// The batched check with per-dealer weights `ρ_d` and per-seat weights `μ_j` (64 bits each;
+/// the check is a degree-2 polynomial identity in them, so a nonzero error survives with
+/// probability ≤ 2·2^-64): `A_k = Σ_d ρ_d·C_{d,k}` are `t+1` short-scalar MSMs over all commitment points,
 /// then `Σ_k (Σ_j μ_j·j^k)·A_k` is one small MSM, compared with `(Σ_{d,j} μ_j·ρ_d·s_{d,j})·G`.
 /// This touches every commitment point once with a 64-bit scalar, about half the work of a
 /// single MSM with full-width scalars `ρ_d·j^k`.
