@@ -39,7 +39,7 @@ impl<V: Variant> Participant<V> {
                     continue; // Already disqualified (or unknown): nothing to decide.
                 };
                 let (bad, false_detail) = match judge(&self.config, member, &dealing.body, entry) {
-                    Judgement::False => (Vec::new(), "invalid evidence or correct shares"),
+                    Judgement::False(why) => (Vec::new(), why),
                     Judgement::Upheld(bad) => (bad, ""),
                     Judgement::Mixed(bad) => (bad, "some disputed shares are correct"),
                 };

@@ -272,7 +272,7 @@ impl<V: Variant> Evidence<V> {
             if let Some(d) = accused {
                 if matches!(
                     judge(config, member, &d.body, e),
-                    Judgement::False | Judgement::Mixed(_)
+                    Judgement::False(_) | Judgement::Mixed(_)
                 ) {
                     return Ok(());
                 }
@@ -294,8 +294,8 @@ fn dealer_key<V: Variant>(config: &DkgConfig<V>, seat: u32) -> Result<G1Affine, 
 
 /// The outcome of checking one complaint entry against the accused dealing.
 pub(crate) enum Judgement {
-    /// The evidence is invalid, or a disputed share is in fact correct.
-    False,
+    /// The evidence is invalid, or every disputed share is in fact correct (why).
+    False(&'static str),
     /// Every disputed seat's ciphertext is undecryptable or inconsistent (the listed seats).
     Upheld(Vec<u32>),
     /// Some disputed seats are bad (listed), others are correct: both facts hold.
@@ -311,7 +311,7 @@ pub(crate) fn judge<V: Variant>(
     entry: &ComplaintEntry,
 ) -> Judgement {
     if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s)) {
-        return Judgement::False;
+        return Judgement::False("seats not held by the complainer");
     }
     let h = dealing.transcript_hash(&config.session);
     if !entry.proof.verify(
@@ -320,7 +320,7 @@ pub(crate) fn judge<V: Variant>(
         &entry.shared_point,
         &h,
     ) {
-        return Judgement::False;
+        return Judgement::False("invalid DLEQ proof");
     }
     let mut bad = Vec::new();
     let mut good = false;
@@ -337,7 +337,7 @@ pub(crate) fn judge<V: Variant>(
         }
     }
     match (bad.is_empty(), good) {
-        (true, _) => Judgement::False,
+        (true, _) => Judgement::False("the disputed shares are correct"),
         (false, false) => Judgement::Upheld(bad),
         (false, true) => Judgement::Mixed(bad),
     }
