@@ -8,9 +8,7 @@
 //! small integers (see [`ShortWeights`]).
 
 use blstrs::Scalar;
-use conclave_threshold_sig::{
-    lagrange_coefficients, Commitment, Msm, PublicShare, SecretShare, Variant,
-};
+use conclave_threshold_sig::{lagrange_coefficients, Commitment, Msm, SecretShare, Variant};
 use ff::Field;
 use group::prime::PrimeCurveAffine;
 use group::{Curve, Group};
@@ -18,7 +16,7 @@ use group::{Curve, Group};
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind, SignedMessage};
 use crate::participant::{Disqualified, DkgOutput, Participant};
-use crate::verify::{check_share, mul_small};
+use crate::verify::check_share;
 
 impl<V: Variant> Participant<V> {
     pub(crate) fn finalize(&mut self) -> Result<DkgOutput<V>, Error> {
@@ -143,7 +141,8 @@ impl<V: Variant> Participant<V> {
             }
             shares.push(SecretShare::new(seat, value)?);
         }
-        let public_shares = public_shares(&commitment, self.config.players.seats());
+        // O(n·t) additions (binomial-basis Horner, affine forward-difference walk).
+        let public_shares = commitment.public_shares(self.config.players.seats());
         let disqualified = self
             .faults
             .iter()
@@ -161,45 +160,6 @@ impl<V: Variant> Participant<V> {
             evidence,
         })
     }
-}
-
-/// The public shares `F(1), …, F(n)` of a commitment, with additions and small-integer
-/// multiplications only.
-///
-/// Horner's rule in the binomial basis `F(x) = Σ_k b_k·binom(x, k)`, using
-/// `x·binom(x, k) = (k+1)·binom(x, k+1) + k·binom(x, k)`: multiplying by `x` maps the
-/// coefficients to `k·(b_{k-1} + b_k)`. Then `b_k = Δ^k F(0)`, and `F(1..=n)` follow by `n·t`
-/// additions of the forward-difference table. About half the cost of
-/// [`Commitment::public_shares`], which scales falling-factorial coefficients by `k!` with `t`
-/// full scalar multiplications.
-pub(crate) fn public_shares<V: Variant>(commitment: &Commitment<V>, n: u32) -> Vec<PublicShare<V>> {
-    let points = commitment.points();
-    let t = points.len() - 1;
-    // b holds the binomial-basis coefficients of the Horner accumulator.
-    let mut b: Vec<V::Public> = vec![V::Public::identity(); t + 1];
-    for (m, c) in points.iter().enumerate().rev() {
-        let degree = t - m; // degree of the accumulator after this step
-        for k in (1..=degree).rev() {
-            let sum = b[k] + b[k - 1];
-            b[k] = mul_small(&sum, k as u64);
-        }
-        b[0] = c.to_curve();
-    }
-    let mut values = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        for k in 0..t {
-            let next = b[k + 1];
-            b[k] += next;
-        }
-        values.push(b[0]);
-    }
-    let mut affine = vec![V::PublicAffine::identity(); values.len()];
-    V::Public::batch_normalize(&values, &mut affine);
-    affine
-        .into_iter()
-        .zip(1..=n)
-        .map(|(point, index)| PublicShare { index, point })
-        .collect()
 }
 
 /// Lagrange weights prepared for the resharing combination `Σ_d λ_d·C_{d,k}` (one MSM per `k`).
@@ -274,18 +234,6 @@ mod tests {
             .collect();
         let full = V::PublicAffine::msm(&points, &weights, 255);
         assert_eq!(short.msm::<V>(&points), full);
-    }
-
-    #[test]
-    fn public_shares_match_threshold_sig() {
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(6);
-        for t in [0, 1, 2, 5, 20] {
-            let c: Commitment<MinPk> = Polynomial::random(t, &mut rng).commit();
-            assert_eq!(public_shares(&c, 30), c.public_shares(30));
-            let c: Commitment<MinSig> = Polynomial::random(t, &mut rng).commit();
-            assert_eq!(public_shares(&c, 9), c.public_shares(9));
-            assert!(public_shares(&c, 0).is_empty());
-        }
     }
 
     #[test]

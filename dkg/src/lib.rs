@@ -22,8 +22,9 @@
 //!   evidence against the complainer and never disqualify an honest dealer.
 //! * Finalize (`finalize.rs`): QUAL, the group commitment (a sum; resharing: the Lagrange
 //!   combination of the first `t_old+1` qualified dealings, with short weights when the
-//!   coefficients are small integers), own shares, all public shares (additions and
-//!   small-integer multiplications only), and [`Evidence`] against every culprit.
+//!   coefficients are small integers), own shares, all public shares
+//!   ([`conclave_threshold_sig::Commitment::public_shares`], `O(n·t)` additions), and
+//!   [`Evidence`] against every culprit.
 //! * Every [`Evidence`] can be re-checked by a third party from its signed messages and the
 //!   public [`DkgConfig`] alone ([`Evidence::verify`]); silence cannot (it is attested by the
 //!   synchronous broadcast, not by a message).
@@ -72,7 +73,7 @@
 //! | 64 (min-pk)   | 19.2 ms             | 2.89 s  | 5.13 s  | 84 ms / 10.3 s           | 4.4× / 3.6×  |
 //! | 128 (min-sig) | 67.2 ms             | 31.8 s  | 82.3 s  | 1.15 s / 182 s           | 17× / 5.7×   |
 //!
-//! (Before the Horner share check, binomial-basis public shares, batched resharing checks and
+//! (Before the Horner share check, batched resharing checks and
 //! short Lagrange weights, on the same machine under heavier load: 58.6 ms, 7.55 s and 24 s at
 //! n = 64.) What remains dominant is the hashed-ElGamal Diffie–Hellman: one constant-time G1
 //! multiplication per (dealer, player) pair on each side (`2n²` in a full run; about a third of
