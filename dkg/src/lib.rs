@@ -65,7 +65,8 @@
 //! proofs, decryption of its n shares and their check; `dkg/full/<n>` and `dkg/reshare/<n>` run
 //! every participant in one process, single-threaded apart from blst's MSM thread pool).
 //! Criterion medians on the shared 2-core development VM, pinned to one core (`taskset -c 1`),
-//! load average 1–3; n = 128 full and reshare: one run each of `examples/profile_verify.rs`
+//! load average 1–3; n ≥ 128 full and reshare and n = 256 verify: one run each (verify: best
+//! of 2) of `examples/profile_verify.rs`
 //! (reshare/128 measured before the last finalize change):
 //!
 //! | n (variant)   | verify_all_dealings | full    | reshare | commonware verify / full | ratio        |
@@ -73,6 +74,7 @@
 //! | 16 (min-pk)   | 4.6 ms              | 0.146 s | 0.25 s  |                          |              |
 //! | 64 (min-pk)   | 18.8 ms             | 2.81 s  | 5.01 s  | 84 ms / 10.3 s           | 4.5× / 3.7×  |
 //! | 128 (min-sig) | 67.2 ms             | 30.7 s  | 82.3 s  | 1.15 s / 182 s           | 17× / 5.9×   |
+//! | 256 (min-sig) | 207 ms              | 246 s   | —       |                          |              |
 //!
 //! (Before the Horner share check, batched resharing checks and
 //! short Lagrange weights, on the same machine under heavier load: 58.6 ms, 7.55 s and 24 s at
