@@ -175,93 +175,54 @@ fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
     out
 }
 
-impl Msm for G1Affine {
-    fn difference_step(table: &mut [Self]) {
-        use ff::Field as _;
-        use group::Curve as _;
-        difference_step_body!(table)
-    }
+/// `Msm` for one blstrs affine type over its blst projective/affine types and batch converter.
+macro_rules! impl_msm {
+    ($affine:ident, $proj:ident, $raw:ident, $raw_affine:ident, $affines:ident) => {
+        impl Msm for $affine {
+            fn difference_step(table: &mut [Self]) {
+                use ff::Field as _;
+                use group::Curve as _;
+                difference_step_body!(table)
+            }
 
-    fn batch_from_curve(points: &[G1Projective]) -> Vec<Self> {
-        if points.is_empty() {
-            return Vec::new();
-        }
-        let raw: Vec<blst::blst_p1> = points.iter().map(|p| *p.as_ref()).collect();
-        blst::p1_affines::from(&raw)
-            .as_slice()
-            .iter()
-            .map(|a| {
-                let mut out = G1Affine::identity();
-                *out.as_mut() = *a;
+            fn batch_from_curve(points: &[$proj]) -> Vec<Self> {
+                if points.is_empty() {
+                    return Vec::new();
+                }
+                let raw: Vec<blst::$raw> = points.iter().map(|p| *p.as_ref()).collect();
+                blst::$affines::from(&raw)
+                    .as_slice()
+                    .iter()
+                    .map(|a| {
+                        let mut out = $affine::identity();
+                        *out.as_mut() = *a;
+                        out
+                    })
+                    .collect()
+            }
+
+            fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> $proj {
+                let n = points.len().min(scalars.len());
+                let nbits = nbits.clamp(1, 255);
+                // blst's Pippenger expects finite points; the identity contributes nothing anyway.
+                let (raw, sc): (Vec<$raw_affine>, Vec<Scalar>) = points[..n]
+                    .iter()
+                    .zip(&scalars[..n])
+                    .filter(|(p, _)| !bool::from(p.is_identity()))
+                    .map(|(p, s)| (*p.as_ref(), *s))
+                    .unzip();
+                let mut out = $proj::identity();
+                if !raw.is_empty() {
+                    *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
+                }
                 out
-            })
-            .collect()
-    }
-
-    fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G1Projective {
-        let n = points.len().min(scalars.len());
-        if n == 0 {
-            return G1Projective::identity();
+            }
         }
-        let nbits = nbits.clamp(1, 255);
-        // blst's Pippenger expects finite points; the identity contributes nothing anyway.
-        let (raw, sc): (Vec<blst_p1_affine>, Vec<Scalar>) = points[..n]
-            .iter()
-            .zip(&scalars[..n])
-            .filter(|(p, _)| !bool::from(p.is_identity()))
-            .map(|(p, s)| (*p.as_ref(), *s))
-            .unzip();
-        let mut out = G1Projective::identity();
-        if !raw.is_empty() {
-            *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
-        }
-        out
-    }
+    };
 }
 
-impl Msm for G2Affine {
-    fn difference_step(table: &mut [Self]) {
-        use ff::Field as _;
-        use group::Curve as _;
-        difference_step_body!(table)
-    }
-
-    fn batch_from_curve(points: &[G2Projective]) -> Vec<Self> {
-        if points.is_empty() {
-            return Vec::new();
-        }
-        let raw: Vec<blst::blst_p2> = points.iter().map(|p| *p.as_ref()).collect();
-        blst::p2_affines::from(&raw)
-            .as_slice()
-            .iter()
-            .map(|a| {
-                let mut out = G2Affine::identity();
-                *out.as_mut() = *a;
-                out
-            })
-            .collect()
-    }
-
-    fn msm(points: &[Self], scalars: &[Scalar], nbits: usize) -> G2Projective {
-        let n = points.len().min(scalars.len());
-        if n == 0 {
-            return G2Projective::identity();
-        }
-        let nbits = nbits.clamp(1, 255);
-        // blst's Pippenger expects finite points; the identity contributes nothing anyway.
-        let (raw, sc): (Vec<blst_p2_affine>, Vec<Scalar>) = points[..n]
-            .iter()
-            .zip(&scalars[..n])
-            .filter(|(p, _)| !bool::from(p.is_identity()))
-            .map(|(p, s)| (*p.as_ref(), *s))
-            .unzip();
-        let mut out = G2Projective::identity();
-        if !raw.is_empty() {
-            *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
-        }
-        out
-    }
-}
+impl_msm!(G1Affine, G1Projective, blst_p1, blst_p1_affine, p1_affines);
+impl_msm!(G2Affine, G2Projective, blst_p2, blst_p2_affine, p2_affines);
 
 fn decode_g1(bytes: &[u8]) -> Result<G1Affine, Error> {
     let arr: &[u8; 48] = bytes.try_into().map_err(|_| Error::InvalidLength {
