@@ -61,6 +61,13 @@ pub struct CounterSnapshot {
 }
 
 impl CryptoCounters {
+    /// Count one `verify_batch` call over `shares` shares.
+    pub(crate) fn record_batch(&self, shares: usize) {
+        self.batch_verifications.fetch_add(1, Ordering::Relaxed);
+        self.batched_shares
+            .fetch_add(shares as u64, Ordering::Relaxed);
+    }
+
     /// The current values.
     pub fn snapshot(&self) -> CounterSnapshot {
         let get = |x: &AtomicU64| x.load(Ordering::Relaxed);

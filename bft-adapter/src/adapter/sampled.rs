@@ -161,12 +161,7 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
     }
 
     fn verify_batch(&self, message: &[u8], shares: &[Share<'_>]) -> Result<(), Vec<NodeId>> {
-        self.counters
-            .batch_verifications
-            .fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .batched_shares
-            .fetch_add(shares.len() as u64, Ordering::Relaxed);
+        self.counters.record_batch(shares.len());
         let mut bad = BTreeSet::new();
         let mut partials = Vec::with_capacity(shares.len());
         for s in shares {
