@@ -224,38 +224,31 @@ macro_rules! impl_msm {
 impl_msm!(G1Affine, G1Projective, blst_p1, blst_p1_affine, p1_affines);
 impl_msm!(G2Affine, G2Projective, blst_p2, blst_p2_affine, p2_affines);
 
-fn decode_g1(bytes: &[u8]) -> Result<G1Affine, Error> {
-    let arr: &[u8; 48] = bytes.try_into().map_err(|_| Error::InvalidLength {
-        expected: 48,
-        actual: bytes.len(),
-    })?;
-    let p: G1Affine =
-        Option::from(G1Affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint)?;
-    // Canonical encoding only: re-encoding must give the same bytes.
-    if &p.to_compressed() != arr {
-        return Err(Error::InvalidPoint);
-    }
-    if !bool::from(p.is_torsion_free()) {
-        return Err(Error::NotInSubgroup);
-    }
-    Ok(p)
+/// A decoder for one group: canonical compressed encoding, on the curve, in the subgroup (the
+/// identity is a valid encoding; public-key types reject it separately).
+macro_rules! decoder {
+    ($name:ident, $affine:ident, $size:expr) => {
+        fn $name(bytes: &[u8]) -> Result<$affine, Error> {
+            let arr: &[u8; $size] = bytes.try_into().map_err(|_| Error::InvalidLength {
+                expected: $size,
+                actual: bytes.len(),
+            })?;
+            let p: $affine =
+                Option::from($affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint)?;
+            // Canonical encoding only: re-encoding must give the same bytes.
+            if &p.to_compressed() != arr {
+                return Err(Error::InvalidPoint);
+            }
+            if !bool::from(p.is_torsion_free()) {
+                return Err(Error::NotInSubgroup);
+            }
+            Ok(p)
+        }
+    };
 }
 
-fn decode_g2(bytes: &[u8]) -> Result<G2Affine, Error> {
-    let arr: &[u8; 96] = bytes.try_into().map_err(|_| Error::InvalidLength {
-        expected: 96,
-        actual: bytes.len(),
-    })?;
-    let p: G2Affine =
-        Option::from(G2Affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint)?;
-    if &p.to_compressed() != arr {
-        return Err(Error::InvalidPoint);
-    }
-    if !bool::from(p.is_torsion_free()) {
-        return Err(Error::NotInSubgroup);
-    }
-    Ok(p)
-}
+decoder!(decode_g1, G1Affine, 48);
+decoder!(decode_g2, G2Affine, 96);
 
 impl Variant for MinPk {
     type Public = G1Projective;
