@@ -1,7 +1,7 @@
 //! Canonical byte encodings (length-prefixed, big-endian) and serde helpers (hex strings in
 //! human-readable formats). Readers never panic: every read is bounds-checked.
 
-use blstrs::{G1Affine, Scalar};
+use blstrs::Scalar;
 
 use crate::error::Error;
 
@@ -25,9 +25,6 @@ impl Writer {
     }
     pub(crate) fn scalar(&mut self, s: &Scalar) {
         self.0.extend_from_slice(&s.to_bytes_be());
-    }
-    pub(crate) fn g1(&mut self, p: &G1Affine) {
-        self.0.extend_from_slice(&p.to_compressed());
     }
 }
 
@@ -76,9 +73,6 @@ impl<'a> Reader<'a> {
             conclave_threshold_sig::Error::NonCanonicalScalar,
         ))
     }
-    pub(crate) fn g1(&mut self) -> Result<G1Affine, Error> {
-        decode_g1(self.take(48)?)
-    }
     pub(crate) fn rest(&self) -> &'a [u8] {
         self.0
     }
@@ -91,27 +85,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decode a compressed G1 point: canonical, on the curve, in the subgroup (identity allowed).
-pub(crate) fn decode_g1(b: &[u8]) -> Result<G1Affine, Error> {
-    use conclave_threshold_sig::Variant;
-    Ok(conclave_threshold_sig::MinPk::decode_public(b)?)
-}
-
 /// Decode a 32-byte big-endian scalar (< r).
 pub(crate) fn decode_scalar(b: &[u8]) -> Result<Scalar, Error> {
     Reader::new(b).scalar()
-}
-
-/// A reduction of 64 uniform bytes to a scalar (bias ≤ 2^-250).
-pub(crate) fn scalar_from_wide(bytes: &[u8; 64]) -> Scalar {
-    let base = Scalar::from(u64::MAX) + Scalar::from(1u64);
-    let mut acc = Scalar::from(0u64);
-    for chunk in bytes.chunks(8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        acc = acc * base + Scalar::from(u64::from_be_bytes(b));
-    }
-    acc
 }
 
 fn ser_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -198,19 +174,5 @@ pub(crate) mod scalar {
         use serde::de::Error as _;
         let v = zeroize::Zeroizing::new(super::de_bytes(d)?);
         super::decode_scalar(&v).map_err(D::Error::custom)
-    }
-}
-
-/// serde for a [`G1Affine`] as compressed hex.
-pub(crate) mod g1 {
-    use blstrs::G1Affine;
-    pub(crate) fn serialize<S: serde::Serializer>(v: &G1Affine, s: S) -> Result<S::Ok, S::Error> {
-        super::ser_bytes(&v.to_compressed(), s)
-    }
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<G1Affine, D::Error> {
-        use serde::de::Error as _;
-        super::decode_g1(&super::de_bytes(d)?).map_err(D::Error::custom)
     }
 }

@@ -1,23 +1,20 @@
 //! Session configuration: committees of members with seats, thresholds, and identity keys.
 
-use blstrs::G1Affine;
 use conclave_threshold_sig::{Commitment, Variant};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::error::Error;
-use crate::sigma::SecretScalar;
+use crate::sigma::{Point, SecretScalar};
 
 /// A member of a committee: a participant id, its public identity keys and the seats it holds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// Participant id, unique within the committee.
     pub id: u32,
-    /// Schnorr (G1) public key that signs this member's messages.
-    #[serde(with = "crate::codec::g1")]
-    pub signing_key: G1Affine,
-    /// Static G1 encryption key shares are encrypted to.
-    #[serde(with = "crate::codec::g1")]
-    pub encryption_key: G1Affine,
+    /// Schnorr (ristretto255) public key that signs this member's messages.
+    pub signing_key: Point,
+    /// Static ristretto255 encryption key shares are encrypted to.
+    pub encryption_key: Point,
     /// The seats (share indices, `1..=n`) this member holds; several for weighted members.
     pub seats: Vec<u32>,
 }
@@ -46,7 +43,7 @@ impl Committee {
     }
 
     /// The member with this signing key.
-    pub fn by_signing_key(&self, key: &G1Affine) -> Option<&Member> {
+    pub fn by_signing_key(&self, key: &Point) -> Option<&Member> {
         self.members.iter().find(|m| &m.signing_key == key)
     }
 

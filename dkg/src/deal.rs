@@ -2,16 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use blstrs::{G1Affine, Scalar};
+use blstrs::Scalar;
 use conclave_threshold_sig::Variant;
-use group::prime::PrimeCurveAffine;
 
 use crate::encryption::{decrypt_share, CIPHERTEXT_SIZE};
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind, SignedMessage};
 use crate::messages::{Complaint, ComplaintEntry, Dealing, Message, Signed};
 use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
-use crate::sigma::{batch_check, DleqProof};
+use crate::sigma::{batch_check, DleqProof, Point};
 use crate::verify::{find_bad_shares, mismatched_constants, DealerShares};
 
 /// Dealings per dealer seat, each with whether its signature and proof checked out.
@@ -78,7 +77,7 @@ impl<V: Variant> Participant<V> {
         let session = self.config.session;
         let mut rng = self.rng(b"verify-dealings", 0);
         // 1. Signatures and proofs of knowledge of the ephemeral keys, batched.
-        let mut flat: Vec<(u32, &Signed<Dealing<V>>, G1Affine)> = Vec::new();
+        let mut flat: Vec<(u32, &Signed<Dealing<V>>, Point)> = Vec::new();
         for (&seat, cands) in &self.received_dealings {
             let owner = self
                 .config
@@ -89,20 +88,16 @@ impl<V: Variant> Participant<V> {
                 flat.push((seat, c, owner.signing_key));
             }
         }
-        let equations = |(seat, c, key): &(u32, &Signed<Dealing<V>>, G1Affine)| {
+        let equations = |(seat, c, key): &(u32, &Signed<Dealing<V>>, Point)| {
             let sig = c.equation(&session, key);
-            let pok = c
-                .body
-                .ephemeral_proof
-                .equation(
-                    &c.body.ephemeral,
-                    b"ephemeral",
-                    &Dealing::<V>::ephemeral_context(&session, *seat),
-                )
-                .to_vec();
+            let pok = c.body.ephemeral_proof.equation(
+                &c.body.ephemeral,
+                b"ephemeral",
+                &Dealing::<V>::ephemeral_context(&session, *seat),
+            );
             (sig, pok)
         };
-        let all: Vec<Vec<_>> = flat
+        let all: Vec<_> = flat
             .iter()
             .flat_map(|f| {
                 let (a, b) = equations(f);
@@ -116,10 +111,7 @@ impl<V: Variant> Participant<V> {
                 (true, true)
             } else {
                 let (a, b) = equations(f);
-                (
-                    batch_check(&[a], &mut rng),
-                    !bool::from(f.1.body.ephemeral.is_identity()) && batch_check(&[b], &mut rng),
-                )
+                (batch_check(&[a], &mut rng), batch_check(&[b], &mut rng))
             };
             if sig_ok {
                 // The same body signed twice (signatures are randomized) is not equivocation.
@@ -235,7 +227,7 @@ impl<V: Variant> Participant<V> {
         let mut items = Vec::new();
         for (&dealer, signed) in &self.valid {
             let d = &signed.body;
-            let k: G1Affine = (d.ephemeral * self.keys.encryption.0).into();
+            let k = self.keys.encryption.diffie_hellman(&d.ephemeral);
             let h = d.transcript_hash(&session);
             let mut shares = Vec::with_capacity(me.seats.len());
             for &j in &me.seats {
@@ -282,8 +274,9 @@ impl<V: Variant> Participant<V> {
                 DleqProof::prove(&self.keys.encryption, &d.ephemeral, &h, rng);
             if self.misbehaviour == Some(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
                 // A forged reveal: the DLEQ proof no longer matches.
-                shared_point =
-                    (blstrs::G1Projective::from(shared_point) + G1Affine::generator()).into();
+                shared_point = Point::from_point(
+                    shared_point.point() + curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
+                );
             }
             entries.push(ComplaintEntry {
                 dealer,
@@ -300,6 +293,8 @@ impl<V: Variant> Participant<V> {
             entries,
         };
         let signed = Signed::sign(&session, complaint, &self.keys.signing, rng);
-        Ok(vec![Output::Broadcast(Message::Complaint(signed))])
+        Ok(vec![Output::Broadcast(Message::Complaint(Box::new(
+            signed,
+        )))])
     }
 }

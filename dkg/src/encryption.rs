@@ -1,10 +1,11 @@
-//! Share encryption: hashed ElGamal on BLS12-381 G1 with HKDF-SHA256 and ChaCha20-Poly1305.
+//! Share encryption: hashed ElGamal on ristretto255 with HKDF-SHA256 and ChaCha20-Poly1305.
 //!
-//! Design (chosen over X25519 so that a complainer can reveal one dealing's Diffie–Hellman point
-//! with a Chaum–Pedersen DLEQ proof on the same curve, with no extra dependency):
+//! Design (ristretto255 rather than X25519 so that a complainer can reveal one dealing's
+//! Diffie–Hellman point with a Chaum–Pedersen DLEQ proof in the same prime-order group, which
+//! X25519's Montgomery-`u`-only arithmetic cannot express):
 //!
-//! * every player has a static encryption key `x`, published as `X = x·G` (G1);
-//! * a dealer samples one ephemeral key `r` per dealing, publishes `R = r·G` with a Schnorr proof
+//! * every player has a static encryption key `x`, published as `X = x·B` (ristretto255);
+//! * a dealer samples one ephemeral key `r` per dealing, publishes `R = r·B` with a Schnorr proof
 //!   of knowledge of `r` bound to the session and dealer seat (so nobody can copy another
 //!   dealing's `R` and make a complainer reveal the Diffie–Hellman point of someone else's
 //!   dealing);
@@ -12,16 +13,18 @@
 //!   `key = HKDF-SHA256(ikm = r·X = x·R, salt = "conclave-dkg/v1/share-key", info = H ‖ j)` with
 //!   ChaCha20-Poly1305, an all-zero nonce (each key encrypts exactly one message) and associated
 //!   data `H ‖ j`, where `H` is the dealing's transcript hash (session, dealer, commitment, `R`);
-//! * to complain, a player reveals `K = x·R` with a DLEQ proof `log_G X = log_R K`; anybody can
+//! * to complain, a player reveals `K = x·R` with a DLEQ proof `log_B X = log_R K`; anybody can
 //!   then derive the key, decrypt, and check the share against the commitment without trusting
 //!   the complainer. Revealing `K` discloses only the complainer's shares of that one dealing.
 
-use blstrs::{G1Affine, Scalar};
+use blstrs::Scalar;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use crate::sigma::Point;
 
 /// Size of one encrypted share: 32-byte scalar + 16-byte tag.
 pub const CIPHERTEXT_SIZE: usize = 48;
@@ -33,8 +36,8 @@ fn aad(transcript: &[u8; 32], seat: u32) -> [u8; 36] {
     out
 }
 
-fn share_key(shared_point: &G1Affine, transcript: &[u8; 32], seat: u32) -> Zeroizing<[u8; 32]> {
-    let ikm = Zeroizing::new(shared_point.to_compressed());
+fn share_key(shared_point: &Point, transcript: &[u8; 32], seat: u32) -> Zeroizing<[u8; 32]> {
+    let ikm = Zeroizing::new(shared_point.to_bytes());
     let hk = Hkdf::<Sha256>::new(Some(b"conclave-dkg/v1/share-key"), ikm.as_ref());
     let mut okm = Zeroizing::new([0u8; 32]);
     // 32 bytes is always a valid HKDF-SHA256 output length.
@@ -44,7 +47,7 @@ fn share_key(shared_point: &G1Affine, transcript: &[u8; 32], seat: u32) -> Zeroi
 
 /// Encrypt `share` for `seat` under the Diffie–Hellman point `shared_point = r·X`.
 pub fn encrypt_share(
-    shared_point: &G1Affine,
+    shared_point: &Point,
     transcript: &[u8; 32],
     seat: u32,
     share: &Scalar,
@@ -67,7 +70,7 @@ pub fn encrypt_share(
 /// Decrypt the share of `seat`; `None` if authentication fails or the plaintext is not a
 /// canonical scalar.
 pub fn decrypt_share(
-    shared_point: &G1Affine,
+    shared_point: &Point,
     transcript: &[u8; 32],
     seat: u32,
     ciphertext: &[u8],
@@ -104,8 +107,9 @@ mod tests {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
         let x = SecretScalar::random(&mut rng);
         let r = SecretScalar::random(&mut rng);
-        let k_dealer = (x.public() * r.0).into();
-        let k_player: G1Affine = (r.public() * x.0).into();
+        let k_dealer = r.diffie_hellman(&x.public());
+        let k_player = x.diffie_hellman(&r.public());
+        assert_eq!(k_dealer, k_player);
         let share = Scalar::from(42u64);
         let h = [7u8; 32];
         let ct = encrypt_share(&k_dealer, &h, 3, &share);

@@ -9,6 +9,9 @@ pub enum Error {
     /// A byte encoding is truncated, too long or otherwise malformed.
     #[error("malformed encoding: {0}")]
     Malformed(&'static str),
+    /// A ristretto255 point or scalar (identity keys, proofs) failed validation.
+    #[error("invalid ristretto255 value: {0}")]
+    InvalidPoint(&'static str),
     /// A curve point or scalar failed validation.
     #[error("invalid cryptographic value: {0}")]
     Crypto(#[from] conclave_threshold_sig::Error),

@@ -4,7 +4,6 @@
 //! configuration alone, so a third party (an accountability layer, a slashing contract) need not
 //! trust the participant that reported it.
 
-use blstrs::G1Affine;
 use conclave_threshold_sig::Variant;
 use group::Curve;
 
@@ -284,7 +283,7 @@ impl<V: Variant> Evidence<V> {
     }
 }
 
-fn dealer_key<V: Variant>(config: &DkgConfig<V>, seat: u32) -> Result<G1Affine, Error> {
+fn dealer_key<V: Variant>(config: &DkgConfig<V>, seat: u32) -> Result<crate::sigma::Point, Error> {
     config
         .dealers
         .owner_of(seat)

@@ -7,14 +7,14 @@
 //! Canonical encoding: big-endian integers, length-prefixed lists and byte strings, compressed
 //! points, 32-byte big-endian scalars. Decoders validate everything and never panic.
 
-use blstrs::{G1Affine, Scalar};
+use blstrs::Scalar;
 use conclave_threshold_sig::{Commitment, Variant};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::codec::{Reader, Writer};
 use crate::error::Error;
-use crate::sigma::{DleqProof, SchnorrSignature, SecretScalar};
+use crate::sigma::{DleqProof, Equation, Point, SchnorrSignature, SecretScalar};
 
 /// Round 1 (Deal): dealer seat `dealer` commits to its polynomial and encrypts `f(j)` to every
 /// player seat `j`.
@@ -25,9 +25,8 @@ pub struct Dealing<V: Variant> {
     pub dealer: u32,
     /// Feldman commitment to the dealer's polynomial (degree must be `t`).
     pub commitment: Commitment<V>,
-    /// Ephemeral encryption key `R = r·G1`.
-    #[serde(with = "crate::codec::g1")]
-    pub ephemeral: G1Affine,
+    /// Ephemeral encryption key `R = r·B` (ristretto255).
+    pub ephemeral: Point,
     /// Schnorr proof of knowledge of `r`, bound to the session and the dealer seat.
     pub ephemeral_proof: SchnorrSignature,
     /// `ciphertexts[j-1]` encrypts the share of player seat `j`.
@@ -47,7 +46,7 @@ impl<V: Variant> Dealing<V> {
         h.update(session);
         h.update(self.dealer.to_be_bytes());
         h.update(self.commitment.to_bytes());
-        h.update(self.ephemeral.to_compressed());
+        h.update(self.ephemeral.to_bytes());
         h.finalize().into()
     }
 
@@ -64,7 +63,7 @@ impl<V: Variant> Dealing<V> {
         dealer: u32,
         commitment: Commitment<V>,
         shares: &[Scalar],
-        keys: &[G1Affine],
+        keys: &[Point],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
         let r = SecretScalar::random(rng);
@@ -84,7 +83,7 @@ impl<V: Variant> Dealing<V> {
         };
         let h = dealing.transcript_hash(session);
         // One Diffie–Hellman per distinct key (weighted players hold several seats).
-        let mut cache: Vec<(G1Affine, G1Affine)> = Vec::new();
+        let mut cache: Vec<(Point, Point)> = Vec::new();
         dealing.ciphertexts = shares
             .iter()
             .zip(keys)
@@ -93,7 +92,7 @@ impl<V: Variant> Dealing<V> {
                 let k = match cache.iter().find(|(p, _)| p == key) {
                     Some((_, k)) => *k,
                     None => {
-                        let k: G1Affine = (key * r.0).into();
+                        let k = r.diffie_hellman(key);
                         cache.push((*key, k));
                         k
                     }
@@ -107,7 +106,7 @@ impl<V: Variant> Dealing<V> {
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.u32(self.dealer);
         w.bytes(&self.commitment.to_bytes());
-        w.g1(&self.ephemeral);
+        w.point(&self.ephemeral);
         self.ephemeral_proof.encode(w);
         w.u32(self.ciphertexts.len() as u32);
         for c in &self.ciphertexts {
@@ -118,7 +117,7 @@ impl<V: Variant> Dealing<V> {
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         let dealer = r.u32()?;
         let commitment = Commitment::from_bytes(r.bytes()?)?;
-        let ephemeral = r.g1()?;
+        let ephemeral = r.point()?;
         let ephemeral_proof = SchnorrSignature::decode(r)?;
         let count = r.len()?;
         let mut ciphertexts = Vec::with_capacity(count);
@@ -144,9 +143,8 @@ pub struct ComplaintEntry {
     /// The complainer's seats whose shares are missing, undecryptable or inconsistent.
     pub seats: Vec<u32>,
     /// The revealed Diffie–Hellman point `x·R`.
-    #[serde(with = "crate::codec::g1")]
-    pub shared_point: G1Affine,
-    /// Proof that `log_G X = log_R K`.
+    pub shared_point: Point,
+    /// Proof that `log_B X = log_R K`.
     pub proof: DleqProof,
 }
 
@@ -169,7 +167,7 @@ impl Complaint {
             for s in &e.seats {
                 w.u32(*s);
             }
-            w.g1(&e.shared_point);
+            w.point(&e.shared_point);
             e.proof.encode(w);
         }
     }
@@ -187,7 +185,7 @@ impl Complaint {
             entries.push(ComplaintEntry {
                 dealer,
                 seats,
-                shared_point: r.g1()?,
+                shared_point: r.point()?,
                 proof: DleqProof::decode(r)?,
             });
         }
@@ -240,7 +238,8 @@ impl Justification {
     }
 }
 
-/// A message body signed by its sender: Schnorr over `(domain, session ‖ canonical body)`.
+/// A message body signed by its sender: Schnorr (ristretto255) over the body's domain and
+/// `SHA-256(session ‖ canonical body)`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(bound(
     serialize = "T: serde::Serialize",
@@ -286,10 +285,13 @@ body!(Complaint, b"complaint");
 body!(Justification, b"justification");
 
 impl<T: Body> Signed<T> {
-    fn signing_bytes(session: &[u8; 32], body: &T) -> Vec<u8> {
-        let mut out = session.to_vec();
+    /// The signed digest: SHA-256 of a label, the session and the canonical body (so the
+    /// Fiat–Shamir transcript absorbs 32 bytes, not a dealing of many kilobytes).
+    fn signing_bytes(session: &[u8; 32], body: &T) -> [u8; 32] {
+        let mut out = b"conclave-dkg/v1/signed".to_vec();
+        out.extend_from_slice(session);
         body.encode_body(&mut out);
-        out
+        Sha256::digest(&out).into()
     }
 
     /// Sign `body` with `key` for `session`.
@@ -305,13 +307,13 @@ impl<T: Body> Signed<T> {
     }
 
     /// The terms of the signature equation, for batching.
-    pub(crate) fn equation(&self, session: &[u8; 32], key: &G1Affine) -> Vec<(G1Affine, Scalar)> {
+    pub(crate) fn equation(&self, session: &[u8; 32], key: &Point) -> Equation {
         let msg = Self::signing_bytes(session, &self.body);
-        self.signature.equation(key, T::DOMAIN, &msg).to_vec()
+        self.signature.equation(key, T::DOMAIN, &msg)
     }
 
     /// Verify the signature under `key`.
-    pub fn verify(&self, session: &[u8; 32], key: &G1Affine) -> bool {
+    pub fn verify(&self, session: &[u8; 32], key: &Point) -> bool {
         let msg = Self::signing_bytes(session, &self.body);
         self.signature.verify(key, T::DOMAIN, &msg)
     }
@@ -338,7 +340,7 @@ pub enum Message<V: Variant> {
     /// Round 1: one signed dealing per dealer seat of the sender.
     Deal(Vec<Signed<Dealing<V>>>),
     /// Round 2: the sender's complaints.
-    Complaint(Signed<Complaint>),
+    Complaint(Box<Signed<Complaint>>),
     /// Round 3: one signed justification per accused dealer seat of the sender.
     Justify(Vec<Signed<Justification>>),
 }
@@ -378,7 +380,7 @@ impl<V: Variant> Message<V> {
                 }
                 Message::Deal(v)
             }
-            2 => Message::Complaint(Signed::decode(&mut r)?),
+            2 => Message::Complaint(Box::new(Signed::decode(&mut r)?)),
             3 => {
                 let n = r.len()?;
                 let mut v = Vec::with_capacity(n.min(64));

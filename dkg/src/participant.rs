@@ -359,7 +359,7 @@ impl<V: Variant> Participant<V> {
                 if self.config.players.member(id).is_none() {
                     return Err(Error::UnknownSender(id));
                 }
-                push_candidate(self.received_complaints.entry(id).or_default(), c);
+                push_candidate(self.received_complaints.entry(id).or_default(), *c);
             }
             Message::Justify(js) => {
                 if self.phase > Phase::Justify {

@@ -313,7 +313,7 @@ fn signed_bytes<V: Variant>(m: &SignedMessage<V>) -> Vec<u8> {
     use crate::messages::Message;
     match m {
         SignedMessage::Dealing(d) => Message::Deal(vec![(**d).clone()]).to_bytes(),
-        SignedMessage::Complaint(c) => Message::<V>::Complaint(c.clone()).to_bytes(),
+        SignedMessage::Complaint(c) => Message::<V>::Complaint(Box::new(c.clone())).to_bytes(),
         SignedMessage::Justification(j) => Message::<V>::Justify(vec![j.clone()]).to_bytes(),
     }
 }

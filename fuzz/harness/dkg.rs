@@ -16,9 +16,9 @@
 
 use std::sync::OnceLock;
 
-use blstrs::{G1Affine, Scalar};
+use blstrs::Scalar;
 use conclave_dkg::messages::RevealedShare;
-use conclave_dkg::sigma::DleqProof;
+use conclave_dkg::sigma::{DleqProof, Point, SecretScalar};
 use conclave_dkg::{
     Committee, Complaint, ComplaintEntry, Dealing, DkgConfig, DkgOutput, IdentityKeys, Input,
     Justification, Message, Output, Participant, Phase, Signed,
@@ -60,7 +60,7 @@ fn sign_dealing(
     tweak: impl Fn(&mut Vec<Scalar>),
     rng: &mut ChaCha20Rng,
 ) -> Signed<Dealing<MinPk>> {
-    let players: Vec<G1Affine> = f_config
+    let players: Vec<Point> = f_config
         .players
         .members
         .iter()
@@ -178,13 +178,13 @@ fn fixture() -> &'static Fixture {
             for d in ds {
                 let h = d.body.transcript_hash(&session);
                 let (k, proof) = DleqProof::prove(&me.encryption, &d.body.ephemeral, &h, &mut rng);
-                let entry = |shared_point: G1Affine, dealer: u32| ComplaintEntry {
+                let entry = |shared_point: Point, dealer: u32| ComplaintEntry {
                     dealer,
                     seats: vec![BYZANTINE],
                     shared_point,
                     proof,
                 };
-                let forged = (k.to_curve() + G1Affine::generator()).to_affine();
+                let forged = SecretScalar::random(&mut rng).public();
                 for entries in [
                     vec![entry(k, d.body.dealer)],
                     vec![entry(forged, d.body.dealer)],
@@ -194,12 +194,12 @@ fn fixture() -> &'static Fixture {
                         complainer: BYZANTINE,
                         entries,
                     };
-                    attacks.push(Message::Complaint(Signed::sign(
+                    attacks.push(Message::Complaint(Box::new(Signed::sign(
                         &session,
                         c,
                         &me.signing,
                         &mut rng,
-                    )));
+                    ))));
                 }
             }
         }
