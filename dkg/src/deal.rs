@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use blstrs::Scalar;
 use conclave_threshold_sig::Variant;
 
-use crate::encryption::{decrypt_share, CIPHERTEXT_SIZE};
+use crate::encryption::{SharedSecret, CIPHERTEXT_SIZE};
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind, SignedMessage};
 use crate::messages::{Complaint, ComplaintEntry, Dealing, Message, Signed};
@@ -13,8 +13,18 @@ use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
 use crate::sigma::{batch_check, DleqProof, Point};
 use crate::verify::{find_bad_shares, mismatched_constants, DealerShares};
 
-/// Dealings per dealer seat, each with whether its signature and proof checked out.
-type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool)>>;
+/// Dealings per dealer seat with validly signed bodies, each with whether its proof checked
+/// out and its transcript hash.
+type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool, [u8; 32])>>;
+
+/// A received dealing with its dealer's key, transcript hash and signed digest.
+struct Received<'a, V: Variant> {
+    seat: u32,
+    dealing: &'a Signed<Dealing<V>>,
+    key: Point,
+    transcript: [u8; 32],
+    digest: [u8; 32],
+}
 
 impl<V: Variant> Participant<V> {
     /// Round 1, step 1: for every dealer seat, sample `f` of degree `t` (resharing: with the old
@@ -77,7 +87,9 @@ impl<V: Variant> Participant<V> {
         let session = self.config.session;
         let mut rng = self.rng(b"verify-dealings", 0);
         // 1. Signatures and proofs of knowledge of the ephemeral keys, batched.
-        let mut flat: Vec<(u32, &Signed<Dealing<V>>, Point)> = Vec::new();
+        // The commitment is encoded once per dealing, for the transcript hash (also the
+        // ciphertexts' associated data) and through it for the signed digest.
+        let mut flat: Vec<Received<'_, V>> = Vec::new();
         for (&seat, cands) in &self.received_dealings {
             let owner = self
                 .config
@@ -85,15 +97,22 @@ impl<V: Variant> Participant<V> {
                 .owner_of(seat)
                 .ok_or(Error::UnknownSender(seat))?;
             for c in cands {
-                flat.push((seat, c, owner.signing_key));
+                let transcript = c.body.transcript_hash(&session);
+                flat.push(Received {
+                    seat,
+                    dealing: c,
+                    key: owner.signing_key,
+                    transcript,
+                    digest: c.body.signed_digest(&transcript),
+                });
             }
         }
-        let equations = |(seat, c, key): &(u32, &Signed<Dealing<V>>, Point)| {
-            let sig = c.equation(&session, key);
-            let pok = c.body.ephemeral_proof.equation(
-                &c.body.ephemeral,
+        let equations = |r: &Received<'_, V>| {
+            let sig = r.dealing.equation(&r.digest, &r.key);
+            let pok = r.dealing.body.ephemeral_proof.equation(
+                &r.dealing.body.ephemeral,
                 b"ephemeral",
-                &Dealing::<V>::ephemeral_context(&session, *seat),
+                &Dealing::<V>::ephemeral_context(&session, r.seat),
             );
             (sig, pok)
         };
@@ -115,9 +134,9 @@ impl<V: Variant> Participant<V> {
             };
             if sig_ok {
                 // The same body signed twice (signatures are randomized) is not equivocation.
-                let list = checked.entry(f.0).or_default();
-                if !list.iter().any(|(d, _)| d.body == f.1.body) {
-                    list.push((f.1, pok_ok));
+                let list = checked.entry(f.seat).or_default();
+                if !list.iter().any(|(d, _, _)| d.body == f.dealing.body) {
+                    list.push((f.dealing, pok_ok, f.transcript));
                 }
             }
         }
@@ -130,7 +149,7 @@ impl<V: Variant> Participant<V> {
                 let constants: Vec<(u32, V::PublicAffine)> = checked
                     .iter()
                     .filter_map(|(&seat, c)| match c.as_slice() {
-                        [(d, _)] => Some((seat, d.body.commitment.points()[0])),
+                        [(d, _, _)] => Some((seat, d.body.commitment.points()[0])),
                         _ => None,
                     })
                     .collect();
@@ -138,6 +157,7 @@ impl<V: Variant> Participant<V> {
             }
         };
         let mut valid = BTreeMap::new();
+        let mut transcripts = BTreeMap::new();
         let mut faults = Vec::new();
         for seat in 1..=self.config.dealers.seats() {
             let cands = checked.remove(&seat).unwrap_or_default();
@@ -152,7 +172,7 @@ impl<V: Variant> Participant<V> {
                     "two different signed dealings".to_string(),
                     vec![a.0.clone(), b.0.clone()],
                 ),
-                [(d, pok_ok)] => {
+                [(d, pok_ok, transcript)] => {
                     let body = &d.body;
                     let fault = if !pok_ok {
                         Some((
@@ -189,6 +209,7 @@ impl<V: Variant> Participant<V> {
                     match fault {
                         None => {
                             valid.insert(seat, (*d).clone());
+                            transcripts.insert(seat, *transcript);
                             continue;
                         }
                         Some((k, s)) => (k, s, vec![(*d).clone()]),
@@ -210,12 +231,13 @@ impl<V: Variant> Participant<V> {
             });
         }
         self.valid = valid;
-        self.decrypt_and_complain(&mut rng)
+        self.decrypt_and_complain(&transcripts, &mut rng)
     }
 
     /// Decrypt own shares from every valid dealing, batch-check them, and complain.
     fn decrypt_and_complain(
         &mut self,
+        transcripts: &BTreeMap<u32, [u8; 32]>,
         rng: &mut rand_chacha::ChaCha20Rng,
     ) -> Result<Vec<Output<V>>, Error> {
         let Some(me) = self.player.clone() else {
@@ -225,13 +247,22 @@ impl<V: Variant> Participant<V> {
         let mut bad: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let mut received = Vec::new();
         let mut items = Vec::new();
-        for (&dealer, signed) in &self.valid {
+        // One constant-time Diffie–Hellman per valid dealing, all encoded with one inversion.
+        let points: Vec<_> = self
+            .valid
+            .values()
+            .map(|signed| self.keys.encryption.dh_point(&signed.body.ephemeral))
+            .collect();
+        let secrets = SharedSecret::batch(&points);
+        for ((&dealer, signed), secret) in self.valid.iter().zip(&secrets) {
             let d = &signed.body;
-            let k = self.keys.encryption.diffie_hellman(&d.ephemeral);
-            let h = d.transcript_hash(&session);
+            let h = transcripts
+                .get(&dealer)
+                .copied()
+                .unwrap_or_else(|| d.transcript_hash(&session));
             let mut shares = Vec::with_capacity(me.seats.len());
             for &j in &me.seats {
-                match decrypt_share(&k, &h, j, &d.ciphertexts[(j - 1) as usize].0) {
+                match secret.decrypt_share(&h, j, &d.ciphertexts[(j - 1) as usize].0) {
                     Some(s) => shares.push((j, s)),
                     None => bad.entry(dealer).or_default().push(j),
                 }

@@ -8,7 +8,7 @@ use conclave_threshold_sig::Variant;
 use group::Curve;
 
 use crate::config::{DkgConfig, Member};
-use crate::encryption::{decrypt_share, CIPHERTEXT_SIZE};
+use crate::encryption::{SharedSecret, CIPHERTEXT_SIZE};
 use crate::error::Error;
 use crate::messages::{Complaint, ComplaintEntry, Dealing, Justification, Signed};
 use crate::verify::check_share;
@@ -321,13 +321,14 @@ pub(crate) fn judge<V: Variant>(
     ) {
         return Judgement::False("invalid DLEQ proof");
     }
+    let secret = SharedSecret::from_point(&entry.shared_point);
     let mut bad = Vec::new();
     let mut good = false;
     for &seat in &entry.seats {
         let ok = dealing
             .ciphertexts
             .get((seat as usize).wrapping_sub(1))
-            .and_then(|ct| decrypt_share(&entry.shared_point, &h, seat, &ct.0))
+            .and_then(|ct| secret.decrypt_share(&h, seat, &ct.0))
             .is_some_and(|s| check_share(&dealing.commitment, seat, &s));
         if ok {
             good = true;

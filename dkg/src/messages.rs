@@ -13,6 +13,7 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::codec::{Reader, Writer};
+use crate::encryption::SharedSecret;
 use crate::error::Error;
 use crate::sigma::{DleqProof, Equation, Point, SchnorrSignature, SecretScalar};
 
@@ -50,6 +51,25 @@ impl<V: Variant> Dealing<V> {
         h.finalize().into()
     }
 
+    /// The digest the dealer signs: the transcript hash (session, dealer, commitment, `R`),
+    /// the ephemeral proof and every ciphertext. Taking `transcript` from
+    /// [`Self::transcript_hash`] lets a verifier encode the commitment once for both uses.
+    pub fn signed_digest(&self, transcript: &[u8; 32]) -> [u8; 32] {
+        let mut w = Writer(Vec::with_capacity(
+            64 + self.ciphertexts.len() * (4 + crate::encryption::CIPHERTEXT_SIZE),
+        ));
+        self.ephemeral_proof.encode(&mut w);
+        w.u32(self.ciphertexts.len() as u32);
+        for c in &self.ciphertexts {
+            w.bytes(&c.0);
+        }
+        let mut h = Sha256::new();
+        h.update(b"conclave-dkg/v1/signed-dealing");
+        h.update(transcript);
+        h.update(&w.0);
+        h.finalize().into()
+    }
+
     /// The message the ephemeral proof of knowledge signs.
     pub(crate) fn ephemeral_context(session: &[u8; 32], dealer: u32) -> Vec<u8> {
         let mut v = session.to_vec();
@@ -82,23 +102,25 @@ impl<V: Variant> Dealing<V> {
             ciphertexts: Vec::new(),
         };
         let h = dealing.transcript_hash(session);
-        // One Diffie–Hellman per distinct key (weighted players hold several seats).
-        let mut cache: Vec<(Point, Point)> = Vec::new();
+        // One Diffie–Hellman per distinct key (weighted players hold several seats), all
+        // encoded with one inversion.
+        let mut distinct: Vec<&Point> = Vec::new();
+        let slots: Vec<usize> = keys
+            .iter()
+            .map(|key| {
+                distinct.iter().position(|p| *p == key).unwrap_or_else(|| {
+                    distinct.push(key);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let points: Vec<_> = distinct.iter().map(|key| r.dh_point(key)).collect();
+        let secrets = SharedSecret::batch(&points);
         dealing.ciphertexts = shares
             .iter()
-            .zip(keys)
-            .enumerate()
-            .map(|(j, (s, key))| {
-                let k = match cache.iter().find(|(p, _)| p == key) {
-                    Some((_, k)) => *k,
-                    None => {
-                        let k = r.diffie_hellman(key);
-                        cache.push((*key, k));
-                        k
-                    }
-                };
-                CipherText(crate::encryption::encrypt_share(&k, &h, j as u32 + 1, s))
-            })
+            .zip(slots)
+            .zip(1..)
+            .map(|((s, slot), seat)| CipherText(secrets[slot].encrypt_share(&h, seat, s)))
             .collect();
         dealing
     }
@@ -252,7 +274,7 @@ pub struct Signed<T> {
     pub signature: SchnorrSignature,
 }
 
-/// A body that can be signed: its canonical encoding and signature domain.
+/// A body that can be signed: its canonical encoding, signature domain and signed digest.
 pub trait Body: Sized {
     /// Signature domain label.
     const DOMAIN: &'static [u8];
@@ -260,12 +282,25 @@ pub trait Body: Sized {
     fn encode_body(&self, out: &mut Vec<u8>);
     /// Decode from the front of `input`, advancing it.
     fn decode_body(input: &mut &[u8]) -> Result<Self, Error>;
+    /// The 32 bytes the sender signs: SHA-256 of a label, the session and the canonical body
+    /// (so the Fiat–Shamir transcript absorbs 32 bytes, not a dealing of many kilobytes).
+    fn digest(&self, session: &[u8; 32]) -> [u8; 32] {
+        let mut out = b"conclave-dkg/v1/signed".to_vec();
+        out.extend_from_slice(session);
+        self.encode_body(&mut out);
+        Sha256::digest(&out).into()
+    }
 }
 
 macro_rules! body {
-    ($ty:ty, $domain:expr $(, $g:ident)?) => {
+    ($ty:ty, $domain:expr $(, $g:ident)? $(; digest = $digest:expr)?) => {
         impl$(<$g: Variant>)? Body for $ty {
             const DOMAIN: &'static [u8] = $domain;
+            $(
+                fn digest(&self, session: &[u8; 32]) -> [u8; 32] {
+                    ($digest)(self, session)
+                }
+            )?
             fn encode_body(&self, out: &mut Vec<u8>) {
                 let mut w = Writer(std::mem::take(out));
                 self.encode(&mut w);
@@ -280,20 +315,11 @@ macro_rules! body {
         }
     };
 }
-body!(Dealing<V>, b"dealing", V);
+body!(Dealing<V>, b"dealing", V; digest = |d: &Dealing<V>, s| d.signed_digest(&d.transcript_hash(s)));
 body!(Complaint, b"complaint");
 body!(Justification, b"justification");
 
 impl<T: Body> Signed<T> {
-    /// The signed digest: SHA-256 of a label, the session and the canonical body (so the
-    /// Fiat–Shamir transcript absorbs 32 bytes, not a dealing of many kilobytes).
-    fn signing_bytes(session: &[u8; 32], body: &T) -> [u8; 32] {
-        let mut out = b"conclave-dkg/v1/signed".to_vec();
-        out.extend_from_slice(session);
-        body.encode_body(&mut out);
-        Sha256::digest(&out).into()
-    }
-
     /// Sign `body` with `key` for `session`.
     pub fn sign(
         session: &[u8; 32],
@@ -301,21 +327,20 @@ impl<T: Body> Signed<T> {
         key: &SecretScalar,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
-        let msg = Self::signing_bytes(session, &body);
+        let msg = body.digest(session);
         let signature = SchnorrSignature::sign(key, T::DOMAIN, &msg, rng);
         Signed { body, signature }
     }
 
-    /// The terms of the signature equation, for batching.
-    pub(crate) fn equation(&self, session: &[u8; 32], key: &Point) -> Equation {
-        let msg = Self::signing_bytes(session, &self.body);
-        self.signature.equation(key, T::DOMAIN, &msg)
+    /// The terms of the signature equation for a precomputed [`Body::digest`], for batching.
+    pub(crate) fn equation(&self, digest: &[u8; 32], key: &Point) -> Equation {
+        self.signature.equation(key, T::DOMAIN, digest)
     }
 
     /// Verify the signature under `key`.
     pub fn verify(&self, session: &[u8; 32], key: &Point) -> bool {
-        let msg = Self::signing_bytes(session, &self.body);
-        self.signature.verify(key, T::DOMAIN, &msg)
+        self.signature
+            .verify(key, T::DOMAIN, &self.body.digest(session))
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {

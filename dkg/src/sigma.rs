@@ -173,7 +173,13 @@ impl SecretScalar {
 
     /// `x·P` in constant time: the Diffie–Hellman operation.
     pub fn diffie_hellman(&self, p: &Point) -> Point {
-        Point::from_point(p.point * self.0)
+        Point::from_point(self.dh_point(p))
+    }
+
+    /// `x·P` in constant time, not yet encoded (for batches, see
+    /// [`crate::encryption::SharedSecret::batch`]).
+    pub fn dh_point(&self, p: &Point) -> RistrettoPoint {
+        p.point * self.0
     }
 }
 
