@@ -13,7 +13,10 @@
 //! * **t+1-of-n threshold signing**: [`Polynomial`], Feldman [`Commitment`]s, zeroizing
 //!   [`SecretShare`]s, [`PublicShare`]s derived in `O(n·t)` group additions, partial signatures and
 //!   their (batched) verification, and [`Combiner`]: cached Lagrange weights + one Pippenger MSM,
-//!   with a robust mode that names culprits.
+//!   with a robust mode that names culprits;
+//! * constant-time fixed-base multiplication of the G1 and G2 generators ([`FixedBase`], from a
+//!   precomputed table, ≥ 3x faster than the generic multiplication) for public keys, public
+//!   shares and Feldman commitments.
 //!
 //! Every decoder validates (canonical compressed encoding, on curve, in the prime-order subgroup;
 //! public keys must not be the identity) and returns a typed [`Error`]; secrets are zeroized on
@@ -43,6 +46,7 @@ mod batch;
 mod combine;
 mod encoding;
 mod error;
+mod fixed_base;
 mod keys;
 mod lagrange;
 mod poly;
@@ -56,6 +60,7 @@ pub use blstrs::Scalar;
 pub use combine::{Combined, Combiner, WEIGHT_CACHE_CAPACITY};
 pub use encoding::decode_hex;
 pub use error::Error;
+pub use fixed_base::FixedBase;
 pub use keys::{PublicKey, SecretKey, Signature};
 pub use lagrange::lagrange_coefficients;
 pub use poly::{Commitment, Polynomial, PublicShare};

@@ -13,6 +13,7 @@ use group::prime::{PrimeCurve, PrimeCurveAffine};
 use group::{Group, GroupEncoding};
 
 use crate::error::Error;
+use crate::fixed_base::FixedBase;
 
 mod private {
     pub trait Sealed {}
@@ -32,6 +33,7 @@ pub trait Variant:
     type PublicAffine: PrimeCurveAffine<Scalar = Scalar, Curve = Self::Public>
         + GroupEncoding
         + Msm
+        + FixedBase
         + Debug
         + Send
         + Sync
