@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::encoding::impl_byte_encoding;
 use crate::error::Error;
+use crate::fixed_base::FixedBase;
 use crate::scheme::{pop_dst, Ciphersuite, Scheme};
 use crate::variant::Variant;
 
@@ -91,9 +92,10 @@ impl SecretKey {
         &self.0
     }
 
-    /// The public key `sk · G` in the public-key group of `V`.
+    /// The public key `sk · G` in the public-key group of `V` (constant-time fixed-base
+    /// multiplication, [`FixedBase`](crate::FixedBase)).
     pub fn public_key<V: Variant>(&self) -> PublicKey<V> {
-        PublicKey((V::PublicAffine::generator() * self.0).to_affine())
+        PublicKey(V::PublicAffine::mul_generator(&self.0).to_affine())
     }
 
     /// IETF `Sign` (`CoreSign`, with the public key prepended for the AUG scheme).

@@ -12,6 +12,7 @@ use group::{Curve, Group, GroupEncoding};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::error::Error;
+use crate::fixed_base::FixedBase;
 use crate::keys::{wipe_scalar, PublicKey};
 
 use crate::variant::{Msm, Variant};
@@ -64,12 +65,11 @@ impl Polynomial {
         acc
     }
 
-    /// The Feldman commitment `[c_0·G, …, c_t·G]` in the public-key group of `V`.
+    /// The Feldman commitment `[c_0·G, …, c_t·G]` in the public-key group of `V`, computed with
+    /// the constant-time fixed-base multiplication ([`FixedBase`]) and one batched normalisation.
     pub fn commit<V: Variant>(&self) -> Commitment<V> {
-        let g = V::Public::generator();
-        let proj: Vec<V::Public> = self.coefficients.iter().map(|c| g * c).collect();
         Commitment {
-            points: V::PublicAffine::batch_from_curve(&proj),
+            points: V::PublicAffine::mul_generator_batch(&self.coefficients),
         }
     }
 }

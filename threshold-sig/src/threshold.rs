@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::fixed_base::FixedBase;
 use crate::keys::{scalar_from_be, wipe_scalar, Signature};
 use crate::poly::{Commitment, Polynomial, PublicShare};
 use crate::variant::{pairing_equation, Msm, Variant};
@@ -51,7 +52,7 @@ impl SecretShare {
     pub fn public_share<V: Variant>(&self) -> PublicShare<V> {
         PublicShare {
             index: self.index,
-            point: (V::PublicAffine::generator() * self.value).to_affine(),
+            point: V::PublicAffine::mul_generator(&self.value).to_affine(),
         }
     }
 
@@ -86,7 +87,7 @@ impl SecretShare {
 
     /// Check this share against a commitment: `f(i)·G == F(i)`.
     pub fn verify<V: Variant>(&self, commitment: &Commitment<V>) -> bool {
-        V::PublicAffine::generator() * self.value == commitment.evaluate(self.index)
+        V::PublicAffine::mul_generator(&self.value) == commitment.evaluate(self.index)
     }
 }
 
