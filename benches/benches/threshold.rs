@@ -10,6 +10,9 @@
 //!   `fast_aggregate_verify/<variant>/1000` and `aggregate_verify/<variant>/128` vs their blst `_raw`.
 //! * `batch_partial_verify/<variant>/<t+1>` (one message, public shares cached).
 //! * `public_shares/<variant>/1024` (all n = 1024 public shares of a degree-682 commitment).
+//! * `fixed_base/g1`, `fixed_base/g2`: constant-time `s·G` from the precomputed generator table
+//!   (`FixedBase::mul_generator`), against blst's generic multiplication `generator() * s` as
+//!   `fixed_base/g1_generic`, `fixed_base/g2_generic` (target: ≥ 3x).
 //!
 //! Run on one core, as the targets are stated: `taskset -c 0 cargo bench -p conclave-benches --bench threshold`.
 //! Quick check that everything runs: `cargo bench -p conclave-benches --bench threshold -- --test`.
@@ -19,8 +22,8 @@ use std::time::Duration;
 use blst::{blst_p1_affine, blst_p2_affine, MultiPoint};
 use conclave_threshold_sig::{
     aggregate_signatures, aggregate_verify, deal, fast_aggregate_verify, verify_partials_batch,
-    Ciphersuite, Combiner, MinPk, MinSig, Msm, PartialSignature, PublicKey, Scalar, Scheme,
-    SecretKey, Signature, Variant,
+    Ciphersuite, Combiner, FixedBase, MinPk, MinSig, Msm, PartialSignature, PublicKey, Scalar,
+    Scheme, SecretKey, Signature, Variant,
 };
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use ff::Field;
@@ -216,6 +219,43 @@ fn bench_public_shares<V: Variant>(c: &mut Criterion) {
     g.finish();
 }
 
+/// One group's `fixed_base/<group>` and `fixed_base/<group>_generic` (the table is built before
+/// timing; its one-off build time is printed).
+fn bench_fixed_base_group<A: FixedBase>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+) {
+    let start = std::time::Instant::now();
+    A::precompute_generator_table();
+    eprintln!(
+        "fixed_base/{name}: table {} bytes, first build (or reuse) {:?}",
+        A::GENERATOR_TABLE_BYTES,
+        start.elapsed()
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let scalars: Vec<Scalar> = (0..64).map(|_| Scalar::random(&mut rng)).collect();
+    let mut i = 0;
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            i = (i + 1) % scalars.len();
+            black_box(A::mul_generator(black_box(&scalars[i])))
+        })
+    });
+    g.bench_function(format!("{name}_generic"), |b| {
+        b.iter(|| {
+            i = (i + 1) % scalars.len();
+            black_box(A::generator() * black_box(scalars[i]))
+        })
+    });
+}
+
+fn bench_fixed_base(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fixed_base");
+    bench_fixed_base_group::<blstrs::G1Affine>(&mut g, "g1");
+    bench_fixed_base_group::<blstrs::G2Affine>(&mut g, "g2");
+    g.finish();
+}
+
 fn bench_verify<V: Variant, R>(
     c: &mut Criterion,
     prep: impl Fn(&[u8], &[u8]) -> R,
@@ -320,6 +360,7 @@ macro_rules! raw_floors {
 
 fn all(c: &mut Criterion) {
     let c = configure(c);
+    bench_fixed_base(c);
     raw_floors!(c, MinPk, min_pk, POP_G2);
     raw_floors!(c, MinSig, min_sig, POP_G1);
     bench_msm_floor(c);
