@@ -13,7 +13,7 @@
 //! if the batch fails are the pairs checked one by one.
 
 use blstrs::Scalar;
-use conclave_threshold_sig::{Commitment, Msm, Variant};
+use conclave_threshold_sig::{Commitment, FixedBase, Msm, Variant};
 use ff::Field;
 use group::prime::PrimeCurveAffine;
 use group::{Curve, Group, GroupEncoding};
@@ -32,7 +32,7 @@ pub(crate) fn check_share<V: Variant>(
     seat: u32,
     share: &Scalar,
 ) -> bool {
-    let lhs = (V::PublicAffine::generator() * share).to_affine();
+    let lhs = V::PublicAffine::mul_generator(share).to_affine();
     let rhs = evaluate(commitment, seat).to_affine();
     lhs.to_bytes().as_ref() == rhs.to_bytes().as_ref()
 }
@@ -197,7 +197,7 @@ fn batch_check_horner<V: Variant>(
     let mut affine = vec![V::PublicAffine::identity(); points.len()];
     V::Public::batch_normalize(&points, &mut affine);
     let rhs = V::PublicAffine::msm(&affine, &weights, SHARE_WEIGHT_BITS);
-    rhs == V::Public::generator() * lhs
+    rhs == V::PublicAffine::mul_generator(&lhs)
 }
 
 /// Resharing: the dealer seats whose commitment constant term is not their old public share
