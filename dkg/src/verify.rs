@@ -186,17 +186,32 @@ fn batch_check_horner<V: Variant>(
     let mut points = Vec::with_capacity(count);
     let mut weights = Vec::with_capacity(count);
     let mut lhs = Scalar::ZERO;
-    for item in items {
-        for (seat, share) in &item.shares {
+    // One batched (affine, shared-inversion) Horner run per distinct seat over every dealer
+    // that sent a share for it.
+    let mut seats: Vec<u32> = items
+        .iter()
+        .flat_map(|i| i.shares.iter().map(|(s, _)| *s))
+        .collect();
+    seats.sort_unstable();
+    seats.dedup();
+    for seat in seats {
+        let (commitments, shares): (Vec<&Commitment<V>>, Vec<&Scalar>) = items
+            .iter()
+            .flat_map(|i| {
+                i.shares
+                    .iter()
+                    .filter(move |(s, _)| *s == seat)
+                    .map(move |(_, share)| (i.commitment, share))
+            })
+            .unzip();
+        points.extend(Commitment::evaluate_many(&commitments, seat));
+        for share in shares {
             let rho = Scalar::from(rng.next_u64() | 1);
-            points.push(evaluate(item.commitment, *seat));
             weights.push(rho);
             lhs += rho * share;
         }
     }
-    let mut affine = vec![V::PublicAffine::identity(); points.len()];
-    V::Public::batch_normalize(&points, &mut affine);
-    let rhs = V::PublicAffine::msm(&affine, &weights, SHARE_WEIGHT_BITS);
+    let rhs = V::PublicAffine::msm(&points, &weights, SHARE_WEIGHT_BITS);
     rhs == V::PublicAffine::mul_generator(&lhs)
 }
 
