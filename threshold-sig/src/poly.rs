@@ -151,21 +151,6 @@ pub(crate) fn mul_small<G: Group>(p: &G, k: u64) -> G {
     acc
 }
 
-/// `k · p` for an affine `p` and `k ≥ 1`: double-and-add with mixed additions.
-fn mul_small_affine<A: PrimeCurveAffine>(p: &A, k: u64) -> A::Curve {
-    let mut acc = p.to_curve();
-    if k == 0 {
-        return A::Curve::identity();
-    }
-    for bit in (0..63 - k.leading_zeros()).rev() {
-        acc = acc.double();
-        if (k >> bit) & 1 == 1 {
-            acc += p;
-        }
-    }
-    acc
-}
-
 /// Signed binary digits (non-adjacent form) of `x`, most significant first.
 fn naf(mut x: u64) -> Vec<i8> {
     let mut digits = Vec::new();
@@ -219,6 +204,53 @@ pub(crate) fn evaluate_batch<A: Msm>(polys: &[&[A]], x: u64) -> Vec<A> {
         A::batch_add(&mut acc, &column);
     }
     acc
+}
+
+/// `points[i] ← ks[i]·points[i]` for small integers `ks[i]`, all at once in affine
+/// coordinates: the non-adjacent forms are aligned at their least significant digit, and each
+/// round doubles (then adds or subtracts the original point for) every point whose form is
+/// still running, with one shared inversion per round.
+pub(crate) fn batch_mul_small<A: Msm>(points: &mut [A], ks: &[u64]) {
+    let n = points.len().min(ks.len());
+    // Digits least significant first; the last one is the leading 1.
+    let digits: Vec<Vec<i8>> = ks[..n]
+        .iter()
+        .map(|&k| naf(k).into_iter().rev().collect())
+        .collect();
+    let bases: Vec<A> = points[..n].to_vec();
+    for (p, d) in points.iter_mut().zip(&digits) {
+        if d.is_empty() {
+            *p = A::identity();
+        }
+    }
+    let rounds = digits.iter().map(Vec::len).max().unwrap_or(0);
+    let (mut idx, mut acc, mut add) = (Vec::new(), Vec::new(), Vec::new());
+    for b in (0..rounds.saturating_sub(1)).rev() {
+        idx.clear();
+        idx.extend((0..n).filter(|&i| digits[i].len() >= b + 2));
+        acc.clear();
+        acc.extend(idx.iter().map(|&i| points[i]));
+        A::batch_double(&mut acc);
+        for (&i, p) in idx.iter().zip(&acc) {
+            points[i] = *p;
+        }
+        // Only the points with a nonzero digit here take part in the addition round.
+        idx.retain(|&i| digits[i][b] != 0);
+        acc.clear();
+        acc.extend(idx.iter().map(|&i| points[i]));
+        add.clear();
+        add.extend(idx.iter().map(|&i| {
+            if digits[i][b] == 1 {
+                bases[i]
+            } else {
+                -bases[i]
+            }
+        }));
+        A::batch_add(&mut acc, &add);
+        for (&i, p) in idx.iter().zip(&acc) {
+            points[i] = *p;
+        }
+    }
 }
 
 impl<V: Variant> Commitment<V> {
@@ -325,21 +357,22 @@ impl<V: Variant> Commitment<V> {
         //    maps its coefficients to b_k ← k·(b_k + b_{k−1}). Only small multiplications; each
         //    step normalises its sums once (one batched inversion) so the double-and-add
         //    multiplications use mixed (projective + affine) additions. Afterwards b_k = Δ^k F(0).
-        let mut a: Vec<V::Public> = vec![V::Public::identity(); t + 1];
+        let mut a: Vec<V::PublicAffine> = vec![V::PublicAffine::identity(); t + 1];
+        let ks: Vec<u64> = (1..=t as u64).collect();
         for (j, c) in self.points.iter().enumerate().rev() {
             let deg = t - j; // degree of the accumulated polynomial after this step
             if deg > 0 {
-                let sums: Vec<V::Public> = (1..=deg).map(|k| a[k] + a[k - 1]).collect();
-                let bases = V::PublicAffine::batch_from_curve(&sums);
-                for (k, base) in (1..=deg).zip(&bases) {
-                    a[k] = mul_small_affine(base, k as u64);
-                }
+                // b_k ← k·(b_k + b_{k−1}) for k = 1..=deg, from the old values.
+                let mut sums = a[1..=deg].to_vec();
+                V::PublicAffine::batch_add(&mut sums, &a[..deg]);
+                batch_mul_small(&mut sums, &ks[..deg]);
+                a[1..=deg].copy_from_slice(&sums);
             }
-            a[0] = c.to_curve();
+            a[0] = *c;
         }
         // 2. Walk x = 1..=n: D_k(x+1) = D_k(x) + D_{k+1}(x); D_0(x) = F(x). The table stays in
         //    affine coordinates: each step's t additions share one field inversion.
-        let mut table = V::PublicAffine::batch_from_curve(&a);
+        let mut table = a;
         let mut values = Vec::with_capacity(n as usize);
         for _ in 0..n {
             V::PublicAffine::difference_step(&mut table);
@@ -490,6 +523,26 @@ mod tests {
     fn evaluate_many_matches_horner() {
         batch_matches::<MinPk>();
         batch_matches::<MinSig>();
+    }
+
+    #[test]
+    fn batch_mul_small_matches() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(78);
+        let pts: Vec<blstrs::G2Affine> = (0..40)
+            .map(|i| {
+                if i == 7 {
+                    blstrs::G2Affine::identity()
+                } else {
+                    Polynomial::random(0, &mut rng).commit::<MinSig>().points()[0]
+                }
+            })
+            .collect();
+        let ks: Vec<u64> = (0..40u64).map(|i| i * i * 7 % 300).collect();
+        let mut out = pts.clone();
+        batch_mul_small(&mut out, &ks);
+        for ((p, k), o) in pts.iter().zip(&ks).zip(&out) {
+            assert_eq!((p * Scalar::from(*k)).to_affine(), *o, "k = {k}");
+        }
     }
 
     #[test]
