@@ -11,7 +11,7 @@ use blstrs::Scalar;
 use conclave_threshold_sig::{lagrange_coefficients, Commitment, Msm, SecretShare, Variant};
 use ff::Field;
 use group::prime::PrimeCurveAffine;
-use group::{Curve, Group};
+use group::Curve;
 
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind, SignedMessage};
@@ -119,7 +119,7 @@ impl<V: Variant> Participant<V> {
                 .map(|d| self.valid[d].body.commitment.points()[k])
                 .collect();
             let point = match &short {
-                None => pts.iter().fold(V::Public::identity(), |acc, p| acc + p),
+                None => V::PublicAffine::sum(&pts),
                 Some(w) => w.msm::<V>(&pts),
             };
             proj.push(point);

@@ -559,6 +559,14 @@ mod tests {
         assert_eq!(d[0], two);
         assert!(bool::from(d[1].is_identity()));
         assert_eq!(d[2], (two.to_curve().double()).to_affine());
+        let pts = vec![g, two, id, -g, two];
+        assert_eq!(
+            blstrs::G1Affine::sum(&pts),
+            pts.iter()
+                .fold(blstrs::G1Projective::identity(), |acc, p| acc + p)
+        );
+        assert!(bool::from(blstrs::G1Affine::sum(&[id]).is_identity()));
+        assert!(bool::from(blstrs::G2Affine::sum(&[]).is_identity()));
         assert_eq!(naf(0), Vec::<i8>::new());
         for x in [1u64, 3, 7, 85, 1000, u64::from(u32::MAX)] {
             let v = naf(x).iter().fold(0i128, |acc, d| 2 * acc + i128::from(*d));

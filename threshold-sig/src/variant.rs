@@ -117,6 +117,9 @@ pub trait Msm: PrimeCurveAffine<Scalar = Scalar> {
 
     /// `a[i] ← 2·a[i]` for every `i`, in affine coordinates with one batched inversion.
     fn batch_double(a: &mut [Self]);
+
+    /// `Σ points[i]` with blst's batched affine accumulation (identities are skipped).
+    fn sum(points: &[Self]) -> Self::Curve;
 }
 
 /// Bodies of [`Msm::batch_add`] and [`Msm::batch_double`] for one affine type (the coordinate
@@ -270,6 +273,19 @@ macro_rules! impl_msm {
                 use ff::Field as _;
                 use group::Curve as _;
                 batch_add_body!(a, b)
+            }
+
+            fn sum(points: &[Self]) -> $proj {
+                let raw: Vec<$raw_affine> = points
+                    .iter()
+                    .filter(|p| !bool::from(p.is_identity()))
+                    .map(|p| *p.as_ref())
+                    .collect();
+                let mut out = $proj::identity();
+                if !raw.is_empty() {
+                    *out.as_mut() = raw.add();
+                }
+                out
             }
 
             fn batch_double(a: &mut [Self]) {
