@@ -28,7 +28,9 @@
 //!   signing its log, and every player checking all 64 signed logs and finalizing its share.
 //!   commonware's `Player::finalize` checks and uses only the first quorum (43) of valid logs,
 //!   ours qualifies all 64 dealers. Both run once untimed first and are checked (all players
-//!   agree on the output, every share lies on the group polynomial).
+//!   agree on the output, every share lies on the group polynomial). The setup of both `dkg/…`
+//!   ids lives in `examples/dkg_peers.rs` (included below), a one-shot best-of-reps timing of the
+//!   same two operations for larger n and for min-sig.
 //! * With `--features peers-blsttc` only: `combine_portable/min-pk/<t+1>/{conclave,blsttc}` and
 //!   the floor `msm_portable/g2/<t+1>`. blsttc turns on blst's `portable` feature for the whole
 //!   binary (slower Fp2 kernels), so that build measures only these ids, never the ones above.
@@ -587,29 +589,28 @@ fn all(c: &mut Criterion) {
     bench_blsttc(c);
 }
 
+/// The DKG setup shared with the one-shot `dkg_peers` example (its `main` goes unused here).
+#[cfg(not(feature = "peers-blsttc"))]
+#[allow(dead_code)]
+#[path = "../examples/dkg_peers.rs"]
+mod dkg_peers;
+
 /// An n = 64, t = 42 (n = 3f+1, quorum 2f+1) DKG, min-pk: one player checking every dealing, and
 /// the whole run with every role in process.
 #[cfg(not(feature = "peers-blsttc"))]
 mod dkg {
-    use super::*;
-    use commonware_cryptography::bls12381::dkg::feldman_desmedt::{
-        Dealer, DealerPrivMsg, DealerPubMsg, Info, Logs, Output, Player, SignedDealerLog, Verdict,
+    use super::dkg_peers::{
+        check_conclave, check_cw, cw_full_run, cw_verify_all, degree, sim_config, CwVerify,
     };
-    use commonware_cryptography::bls12381::primitives::group::Share;
-    use commonware_cryptography::bls12381::primitives::sharing::Mode;
+    use super::*;
     use commonware_cryptography::bls12381::primitives::variant::MinPk as CwMinPk;
-    use commonware_cryptography::ed25519::{self, PrivateKey, PublicKey};
-    use commonware_cryptography::Signer;
-    use commonware_parallel::Sequential;
-    use commonware_utils::{ordered::Set, Faults, N3f1, TryCollect};
+    use commonware_utils::N3f1;
     use conclave_dkg::{sim, Input, Phase};
 
     const N: u32 = 64;
 
-    type Msgs = Vec<(PublicKey, DealerPubMsg<CwMinPk>, DealerPrivMsg)>;
-
     pub fn bench(c: &mut Criterion) {
-        let t = 2 * ((N - 1) / 3);
+        let t = degree(N);
         let mut g = group(c, "dkg");
         let name = format!("verify_all_dealings/{}/{N}", MinPk::NAME);
 
@@ -623,42 +624,11 @@ mod dkg {
         });
         drop(parties);
 
-        let keys: Vec<PrivateKey> = (0..N)
-            .map(|i| PrivateKey::from_seed(u64::from(i)))
-            .collect();
-        let set: Set<PublicKey> = keys.iter().map(|k| k.public_key()).try_collect().unwrap();
-        let info = info(set);
-        assert_eq!(N3f1::quorum(N), t + 1);
-        let me = keys[1].clone();
-        let mut rng = commonware_utils::test_rng();
-        let msgs: Msgs = keys
-            .iter()
-            .map(|k| {
-                let (_dealer, pub_msg, privs) =
-                    Dealer::start::<N3f1>(&mut rng, info.clone(), k.clone(), None).unwrap();
-                let mine = privs
-                    .into_iter()
-                    .find(|(p, _)| *p == me.public_key())
-                    .unwrap()
-                    .1;
-                (k.public_key(), pub_msg, mine)
-            })
-            .collect();
+        let setup = CwVerify::<CwMinPk>::new::<N3f1>(N);
         g.bench_function(BenchmarkId::new(&name, "commonware"), |b| {
             b.iter_batched(
-                || {
-                    (
-                        Player::<CwMinPk, PrivateKey>::new(info.clone(), me.clone()).unwrap(),
-                        msgs.clone(),
-                    )
-                },
-                |(mut player, msgs)| {
-                    for (dealer, pub_msg, priv_msg) in msgs {
-                        let v = player.dealer_message::<N3f1>(dealer, pub_msg, priv_msg);
-                        assert!(matches!(v, Verdict::Valid(_)));
-                    }
-                    player
-                },
+                || (setup.player(), setup.msgs.clone()),
+                |(player, msgs)| cw_verify_all::<CwMinPk, N3f1>(player, msgs),
                 criterion::BatchSize::LargeInput,
             )
         });
@@ -667,109 +637,14 @@ mod dkg {
         g.finish();
     }
 
-    /// The round's `Info`: every participant both deals and plays, n = 3f+1, quorum 2f+1.
-    fn info(set: Set<PublicKey>) -> Info<CwMinPk, PublicKey> {
-        Info::new::<N3f1>(
-            b"conclave-peer-bench",
-            0,
-            None,
-            Mode::NonZeroCounter,
-            set.clone(),
-            set,
-        )
-        .unwrap()
-    }
-
-    /// Each player's output and share.
-    type CwOutputs = Vec<(Output<CwMinPk, PublicKey>, Share)>;
-
-    /// commonware's whole Joint-Feldman run with all 64 participants in process, no faults: every
-    /// participant deals; every player checks every dealer's public and private message and acks
-    /// it; every dealer checks the acks it receives and signs its log; every player checks every
-    /// signed log, records it, and finalizes (which checks the acks of the quorum of logs it uses
-    /// and sums its shares). Messages are passed as values (no encoding), as in ours.
-    fn cw_full_run() -> CwOutputs {
-        let mut rng = commonware_utils::test_rng();
-        let mut keys: Vec<PrivateKey> = (0..N)
-            .map(|i| PrivateKey::from_seed(u64::from(i)))
-            .collect();
-        // In the order of the `Set`, which is also the order of each dealer's private messages.
-        keys.sort_by_key(|k| k.public_key());
-        let set: Set<PublicKey> = keys.iter().map(|k| k.public_key()).try_collect().unwrap();
-        let info = info(set);
-        let mut players: Vec<Player<CwMinPk, PrivateKey>> = keys
-            .iter()
-            .map(|k| Player::new(info.clone(), k.clone()).unwrap())
-            .collect();
-        let dealings: Vec<_> = keys
-            .iter()
-            .map(|k| Dealer::start::<N3f1>(&mut rng, info.clone(), k.clone(), None).unwrap())
-            .collect();
-        let logs: Vec<SignedDealerLog<CwMinPk, PrivateKey>> = dealings
-            .into_iter()
-            .zip(&keys)
-            .map(|((mut dealer, pub_msg, privs), dk)| {
-                let dk = dk.public_key();
-                // A misrouted private message would fail the player's check.
-                for ((pk, priv_msg), player) in privs.into_iter().zip(&mut players) {
-                    let v = player.dealer_message::<N3f1>(dk.clone(), pub_msg.clone(), priv_msg);
-                    let Verdict::Valid(ack) = v else {
-                        panic!("honest dealing rejected")
-                    };
-                    dealer.receive_player_ack(pk, ack).unwrap();
-                }
-                dealer.finalize::<N3f1>()
-            })
-            .collect();
-        let outputs: CwOutputs = players
-            .into_iter()
-            .map(|player| {
-                let mut mine = Logs::<CwMinPk, PublicKey, N3f1>::new(info.clone());
-                for log in &logs {
-                    let (dealer, log) = log.clone().check(&info).unwrap();
-                    mine.record(dealer, log);
-                }
-                player
-                    .finalize::<N3f1, ed25519::Batch>(&mut rng, mine, &Sequential)
-                    .unwrap()
-            })
-            .collect();
-        assert!(
-            outputs.iter().all(|(o, _)| *o == outputs[0].0),
-            "players agree"
-        );
-        outputs
-    }
-
     /// A whole fresh DKG, all roles in process: ours `sim::run_dkg`, commonware `cw_full_run`.
     fn bench_full(g: &mut BenchmarkGroup<'_, WallTime>) {
-        let t = 2 * ((N - 1) / 3);
         let name = format!("full/{}/{N}", MinPk::NAME);
-        let cfg = sim::SimConfig {
-            variant: MinPk::NAME.into(),
-            n: N,
-            t,
-            seed: [4u8; 32],
-            byzantine: vec![],
-        };
+        let cfg = sim_config::<MinPk>(N);
         // Checked once outside the timed part: everyone qualified, every share on the group's
-        // polynomial (ours checks the latter inside `run_dkg` too, commonware below).
-        let report = sim::run_dkg(&cfg).unwrap();
-        assert_eq!(report.qualified.len(), N as usize);
-        assert!(report.disqualified.is_empty() && report.evidence.is_empty());
-        assert_eq!(report.players.len(), N as usize);
-        let outputs = cw_full_run();
-        let public = outputs[0].0.public();
-        assert_eq!(public.required::<N3f1>(), t + 1);
-        for (output, share) in &outputs {
-            assert_eq!(output.dealers().len(), N3f1::quorum(N) as usize);
-            assert_eq!(
-                public.partial_public(share.index).unwrap(),
-                share.public::<CwMinPk>(),
-                "commonware share on the group polynomial"
-            );
-        }
-        drop(outputs);
+        // polynomial (ours checks the latter inside `run_dkg` too, commonware in `check_cw`).
+        check_conclave(&sim::run_dkg(&cfg).unwrap(), N);
+        check_cw::<CwMinPk, N3f1>(&cw_full_run::<CwMinPk, N3f1>(N), N);
 
         // Seconds per run: flat sampling, ten runs each.
         g.sampling_mode(SamplingMode::Flat);
@@ -777,7 +652,7 @@ mod dkg {
             b.iter(|| black_box(sim::run_dkg(&cfg).unwrap()))
         });
         g.bench_function(BenchmarkId::new(&name, "commonware"), |b| {
-            b.iter(|| black_box(cw_full_run()))
+            b.iter(|| black_box(cw_full_run::<CwMinPk, N3f1>(N)))
         });
     }
 }
