@@ -54,9 +54,11 @@
 //!   (signatures and proofs, 128-bit weights); the weights come from the participant's secret
 //!   seed, so a dealer cannot predict them.
 //! * Secret scalars (seeds, shares, polynomial coefficients, identity keys) are zeroized on drop
-//!   and redacted in `Debug`; variable-base multiplications by secret scalars use blst's
-//!   constant-time code. Small public integers (indices, Lagrange numerators) use
-//!   variable-time double-and-add.
+//!   and redacted in `Debug`; multiplications by secret scalars are constant time (Feldman
+//!   commitments: the fixed-base generator tables of
+//!   [`conclave_threshold_sig::FixedBase`]; Diffie–Hellman, signatures and proofs:
+//!   curve25519-dalek's constant-time scalar multiplication). Public data (indices, batch
+//!   checks of public values) use variable-time arithmetic.
 //! * Participants are deterministic given their seed: a seed reused in another session reuses
 //!   the same secret polynomials there. Use a fresh secret seed per session.
 //!
@@ -67,26 +69,29 @@
 //! `dkg/verify_all_dealings/<n>` is one player's whole end-of-deal processing: signatures,
 //! proofs, decryption of its n shares and their check; `dkg/full/<n>` and `dkg/reshare/<n>` run
 //! every participant in one process, single-threaded apart from blst's MSM thread pool).
-//! Criterion medians on the shared 2-core development VM, pinned to one core (`taskset -c 1`),
-//! load average 1–3; n ≥ 128 full and reshare and n = 256 verify: one run each (verify: best
-//! of 2) of `examples/profile_verify.rs`
-//! (reshare/128 measured before the last finalize change):
+//! Side by side with commonware-cryptography 2026.7.1's Joint-Feldman DKG (same n, t, variant;
+//! every party checking for itself): `cargo run --release -p conclave-benches --features peers
+//! --example dkg_peers -- <n> <variant> both <reps>` (best of 3; n = 128: one full run each),
+//! pinned to one core of the shared 2-core development VM (`taskset`, load average ≈ 1). The
+//! other columns: best of 3 of `examples/profile_verify.rs` (n = 128 reshare, n = 256: one run).
 //!
-//! | n (variant)   | verify_all_dealings | full    | reshare | commonware verify / full | ratio        |
-//! |---------------|---------------------|---------|---------|--------------------------|--------------|
-//! | 16 (min-pk)   | 4.6 ms              | 0.146 s | 0.25 s  |                          |              |
-//! | 64 (min-pk)   | 18.8 ms             | 2.81 s  | 5.01 s  | 84 ms / 10.3 s           | 4.5× / 3.7×  |
-//! | 128 (min-sig) | 67.2 ms             | 30.7 s  | 82.3 s  | 1.15 s / 182 s           | 17× / 5.9×   |
-//! | 256 (min-sig) | 207 ms              | 246 s   | —       |                          |              |
+//! | n (variant)   | verify_all_dealings | full     | reshare  | commonware verify / full | ratio         |
+//! |---------------|---------------------|----------|----------|--------------------------|---------------|
+//! | 16 (min-pk)   | 1.65 ms             | 0.055 s  | 0.128 s  |                          |               |
+//! | 64 (min-pk)   | 7.35 ms             | 1.53 s   | 3.39 s   | 52.3 ms / 9.63 s         | 7.1× / 6.3×   |
+//! | 128 (min-sig) | 33.3 ms             | 20.0 s   | 66.8 s   | 780 ms / 135 s           | 23× / 6.75×   |
+//! | 256 (min-sig) | 114 ms              |          |          |                          |               |
 //!
-//! (Before the Horner share check, batched resharing checks and
-//! short Lagrange weights, on the same machine under heavier load: 58.6 ms, 7.55 s and 24 s at
-//! n = 64.) What remains dominant is the hashed-ElGamal Diffie–Hellman: one constant-time G1
-//! multiplication per (dealer, player) pair on each side (`2n²` in a full run; about a third of
-//! `verify_all_dealings` at n = 64 and, with the dealers' commitments, ~40% of `full/64`);
-//! commonware delivers shares over private channels and does not decrypt. Next: Horner steps
-//! (~20% of `full/64`), the signature batch (~12%), public shares (~11%).
-//! `examples/profile_verify.rs` times the phases alone.
+//! Where the time goes (`full/64`, perf): Horner evaluation of every dealer's commitment at
+//! the player's own index, batched across dealers in affine coordinates (~35%: `n·t·log2 j`
+//! group doublings per player are inherent to checking one share per dealer); the public
+//! shares of all players (~15%); the `2n²` ristretto255 Diffie–Hellman operations (~13%);
+//! the batched signature/proof check (~7%) and the fixed-base commitments (~5%). Resharing adds
+//! the Lagrange combination of `t_old+1` commitments (`t+1` multi-scalar multiplications with
+//! short weights per player), which dominates `reshare/128`.
+//! Earlier figures on the same machine (end of the first session, G1 identity keys and hashed
+//! ElGamal on G1, projective Horner): 18.8 ms / 2.81 s / 5.01 s at n = 64 and 67.2 ms / 30.7 s /
+//! 82.3 s at n = 128.
 //!
 //! ```
 //! use conclave_dkg::sim::{parse_byzantine, run_dkg, SimConfig};

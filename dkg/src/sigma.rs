@@ -8,7 +8,7 @@
 //! most of its time on outside the Feldman checks (`2n²` Diffie–Hellman operations in a run).
 //!
 //! All protocol messages are signed with Schnorr signatures in `(A, z)` form, so many of them
-//! can be checked with one multi-scalar multiplication ([`batch_check`]): a signature on `m`
+//! can be checked with one multi-scalar multiplication (a batched check): a signature on `m`
 //! under `P = x·B` is `A = k·B`, `z = k + c·x` with `c = H(domain, P, A, m)`, and verifies when
 //! `z·B − A − c·P = 0`.
 

@@ -254,7 +254,8 @@ pub(crate) fn batch_mul_small<A: Msm>(points: &mut [A], ks: &[u64]) {
 }
 
 impl<V: Variant> Commitment<V> {
-    /// `F_i(x)` for many commitments at one small integer `x` ([`evaluate_batch`]): about 30%
+    /// `F_i(x)` for many commitments at one small integer `x` (Horner on all of them at once in
+    /// batched affine coordinates, see [`Msm::batch_add`]): 5–20%
     /// cheaper per commitment than [`Commitment::evaluate`] one at a time.
     pub fn evaluate_many(commitments: &[&Self], x: u32) -> Vec<V::PublicAffine> {
         let polys: Vec<&[V::PublicAffine]> = commitments.iter().map(|c| c.points()).collect();
