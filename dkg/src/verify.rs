@@ -8,9 +8,18 @@
 //!
 //! with secret random weights, so one bad dealer cannot cancel another's error. Two evaluation
 //! strategies (see [`batch_check_shares`]): every `C_d(j)` by Horner's rule with the small index
-//! `j` then one short-scalar MSM (one seat per player: ~2.5× faster at n = 64..128), or `t+1`
+//! `j`, all dealers at once in batched affine coordinates
+//! ([`Commitment::evaluate_many`](conclave_threshold_sig::Commitment::evaluate_many)), then one
+//! short-scalar MSM (one seat per player: ~2.5× faster at n = 64..128), or `t+1`
 //! short-scalar MSMs over all dealers' `k`-th commitment points (players with many seats). Only
 //! if the batch fails are the pairs checked one by one.
+//!
+//! Why weights rather than the plain sum `Σ_d s_{d,j}·G == (Σ_d C_d)(j)` (one evaluation): two
+//! colluding dealers can send errors that cancel in the sum; if one of them is disqualified
+//! later (for misbehaving towards somebody else), the honest player's final share is wrong and
+//! it can no longer complain. Independent secret weights make the errors of different dealers
+//! independent, so the check needs each `C_d(j)` — computed with small-integer doublings and
+//! additions only.
 
 use blstrs::Scalar;
 use conclave_threshold_sig::{Commitment, FixedBase, Msm, Variant};
@@ -33,7 +42,7 @@ pub(crate) fn check_share<V: Variant>(
     share: &Scalar,
 ) -> bool {
     let lhs = V::PublicAffine::mul_generator(share).to_affine();
-    let rhs = evaluate(commitment, seat).to_affine();
+    let rhs = commitment.evaluate(seat).to_affine();
     lhs.to_bytes().as_ref() == rhs.to_bytes().as_ref()
 }
 
@@ -129,49 +138,6 @@ fn horner_is_cheaper<V: Variant>(items: &[DealerShares<'_, V>], len: usize) -> b
     let window = u64::from(64 - dealers.max(2).leading_zeros()).max(1);
     let msm = t * dealers * (SHARE_WEIGHT_BITS as u64 / window + 2);
     horner <= msm
-}
-
-/// Signed binary digits (non-adjacent form) of `x`, most significant first.
-fn naf(mut x: u64) -> Vec<i8> {
-    let mut digits = Vec::new();
-    while x > 0 {
-        let d = if x & 1 == 1 { 2 - (x & 3) as i8 } else { 0 };
-        x = x.wrapping_sub(d as i64 as u64);
-        digits.push(d);
-        x >>= 1;
-    }
-    digits.reverse();
-    digits
-}
-
-/// `k·P` for a small public integer `k`, by its non-adjacent form (about a third fewer additions
-/// than plain double-and-add).
-pub(crate) fn mul_small<G: Group>(p: &G, k: u64) -> G {
-    let digits = naf(k);
-    let Some((_, rest)) = digits.split_first() else {
-        return G::identity();
-    };
-    // The leading digit is always 1.
-    let mut acc = *p;
-    for d in rest {
-        acc = acc.double();
-        match d {
-            1 => acc += p,
-            -1 => acc -= p,
-            _ => {}
-        }
-    }
-    acc
-}
-
-/// `C(x) = Σ_k x^k·C_k` by Horner's rule with [`mul_small`].
-pub(crate) fn evaluate<V: Variant>(commitment: &Commitment<V>, x: u32) -> V::Public {
-    let mut acc = V::Public::identity();
-    for c in commitment.points().iter().rev() {
-        acc = mul_small(&acc, u64::from(x));
-        acc += c;
-    }
-    acc
 }
 
 /// The batched check with every `C_d(j)` evaluated by Horner's rule with the small index `j`
@@ -314,25 +280,6 @@ mod tests {
     fn batch_detects_bad_shares() {
         run::<MinPk>();
         run::<MinSig>();
-    }
-
-    #[test]
-    fn naf_evaluation_matches() {
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(12);
-        for x in [1u64, 2, 3, 7, 11, 64, 85, 127, 255, 1000] {
-            let digits = naf(x);
-            let value = digits.iter().fold(0i64, |acc, d| 2 * acc + i64::from(*d));
-            assert_eq!(value as u64, x);
-            assert!(digits.windows(2).all(|w| w[0] == 0 || w[1] == 0));
-        }
-        for t in [0, 1, 4, 9] {
-            let c: Commitment<MinPk> = Polynomial::random(t, &mut rng).commit();
-            let d: Commitment<MinSig> = Polynomial::random(t, &mut rng).commit();
-            for x in [0, 1, 2, 3, 7, 64, 85, 127, 300] {
-                assert_eq!(evaluate(&c, x), c.evaluate(x));
-                assert_eq!(evaluate(&d, x), d.evaluate(x));
-            }
-        }
     }
 
     #[test]
