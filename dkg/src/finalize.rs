@@ -109,23 +109,31 @@ impl<V: Variant> Participant<V> {
                 (used, w)
             }
         };
-        // 4. Group commitment.
+        // 4. Group commitment: a sum, or (resharing) the Lagrange combination, all coefficients
+        //    at once (short weights: one batched-affine Straus run over every coefficient).
         let t = self.config.t as usize;
-        let short = (self.config.previous.is_some()).then(|| ShortWeights::new(&weights));
-        let mut proj = Vec::with_capacity(t + 1);
-        for k in 0..=t {
-            let pts: Vec<V::PublicAffine> = used
-                .iter()
-                .map(|d| self.valid[d].body.commitment.points()[k])
-                .collect();
-            let point = match &short {
-                None => V::PublicAffine::sum(&pts),
-                Some(w) => w.msm::<V>(&pts),
-            };
-            proj.push(point);
-        }
-        let mut affine = vec![V::PublicAffine::identity(); t + 1];
-        V::Public::batch_normalize(&proj, &mut affine);
+        let affine = match &self.config.previous {
+            None => {
+                let mut proj = Vec::with_capacity(t + 1);
+                for k in 0..=t {
+                    let pts: Vec<V::PublicAffine> = used
+                        .iter()
+                        .map(|d| self.valid[d].body.commitment.points()[k])
+                        .collect();
+                    proj.push(V::PublicAffine::sum(&pts));
+                }
+                let mut affine = vec![V::PublicAffine::identity(); t + 1];
+                V::Public::batch_normalize(&proj, &mut affine);
+                affine
+            }
+            Some(_) => {
+                let commitments: Vec<&Commitment<V>> = used
+                    .iter()
+                    .map(|d| &self.valid[d].body.commitment)
+                    .collect();
+                Commitment::combine_points(&commitments, &weights)
+            }
+        };
         let commitment = Commitment::<V>::from_points(affine)?;
         // 5. Own shares.
         let mut shares = Vec::new();
@@ -159,90 +167,5 @@ impl<V: Variant> Participant<V> {
             disqualified,
             evidence,
         })
-    }
-}
-
-/// Lagrange weights prepared for the resharing combination `Σ_d λ_d·C_{d,k}` (one MSM per `k`).
-///
-/// The coefficients of the set `{1, …, m}` are the small integers `±binom(m, d)` (below `2^m`),
-/// and other sets often give small values too; when every `λ_d` or its negation fits in fewer
-/// than 255 bits, the negative ones are applied by negating the point and the MSM runs with
-/// that many bits (3–6× fewer Pippenger windows at m = 43..85) instead of full-width scalars.
-/// The result is identical.
-struct ShortWeights {
-    /// `|λ_d|` (the representative below `r/2`, as a scalar).
-    magnitude: Vec<Scalar>,
-    /// Whether `λ_d` is the negation of `magnitude`.
-    negative: Vec<bool>,
-    /// Bits of the largest magnitude.
-    bits: usize,
-}
-
-impl ShortWeights {
-    fn new(weights: &[Scalar]) -> Self {
-        let bits_of = |s: &Scalar| {
-            let le = s.to_bytes_le();
-            le.iter()
-                .rposition(|b| *b != 0)
-                .map_or(0, |i| 8 * i + 8 - le[i].leading_zeros() as usize)
-        };
-        let mut magnitude = Vec::with_capacity(weights.len());
-        let mut negative = Vec::with_capacity(weights.len());
-        let mut bits = 1;
-        for w in weights {
-            let neg = -*w;
-            let (m, is_neg) = if bits_of(&neg) < bits_of(w) {
-                (neg, true)
-            } else {
-                (*w, false)
-            };
-            bits = bits.max(bits_of(&m));
-            magnitude.push(m);
-            negative.push(is_neg);
-        }
-        ShortWeights {
-            magnitude,
-            negative,
-            bits,
-        }
-    }
-
-    /// `Σ_d λ_d·points[d]`.
-    fn msm<V: Variant>(&self, points: &[V::PublicAffine]) -> V::Public {
-        let signed: Vec<V::PublicAffine> = points
-            .iter()
-            .zip(&self.negative)
-            .map(|(p, neg)| if *neg { -*p } else { *p })
-            .collect();
-        V::PublicAffine::msm(&signed, &self.magnitude, self.bits)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use conclave_threshold_sig::{MinPk, MinSig, Polynomial};
-    use rand_chacha::rand_core::SeedableRng;
-
-    fn check<V: Variant>(indices: &[u32], expect_bits_below: usize) {
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
-        let weights = lagrange_coefficients(indices).unwrap();
-        let short = ShortWeights::new(&weights);
-        assert!(short.bits < expect_bits_below, "{} bits", short.bits);
-        let points: Vec<V::PublicAffine> = (0..indices.len())
-            .map(|_| Polynomial::random(0, &mut rng).commit::<V>().points()[0])
-            .collect();
-        let full = V::PublicAffine::msm(&points, &weights, 255);
-        assert_eq!(short.msm::<V>(&points), full);
-    }
-
-    #[test]
-    fn short_lagrange_weights_give_the_same_combination() {
-        let first: Vec<u32> = (1..=43).collect();
-        check::<MinPk>(&first, 44);
-        check::<MinSig>(&first, 44);
-        let gaps = [2, 3, 5, 8, 13, 21, 34];
-        check::<MinPk>(&gaps, 256);
-        check::<MinSig>(&gaps, 256);
     }
 }

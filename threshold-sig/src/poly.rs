@@ -253,7 +253,123 @@ pub(crate) fn batch_mul_small<A: Msm>(points: &mut [A], ks: &[u64]) {
     }
 }
 
+/// Bit length of a scalar's canonical integer.
+fn bit_length(s: &Scalar) -> usize {
+    let le = s.to_bytes_le();
+    le.iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |i| 8 * i + 8 - le[i].leading_zeros() as usize)
+}
+
+/// Signed binary digits (non-adjacent form) of a scalar's canonical integer, least significant
+/// first.
+fn naf_scalar(s: &Scalar) -> Vec<i8> {
+    let le = s.to_bytes_le();
+    let mut limbs = [0u64; 5];
+    for (i, chunk) in le.chunks(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        limbs[i] = u64::from_le_bytes(b);
+    }
+    let mut digits = Vec::with_capacity(257);
+    while limbs.iter().any(|l| *l != 0) {
+        let d: i8 = if limbs[0] & 1 == 1 {
+            2 - (limbs[0] & 3) as i8
+        } else {
+            0
+        };
+        // limbs -= d (d = ±1), with borrow or carry.
+        if d == 1 {
+            for l in limbs.iter_mut() {
+                let (v, borrow) = l.overflowing_sub(1);
+                *l = v;
+                if !borrow {
+                    break;
+                }
+            }
+        } else if d == -1 {
+            for l in limbs.iter_mut() {
+                let (v, carry) = l.overflowing_add(1);
+                *l = v;
+                if !carry {
+                    break;
+                }
+            }
+        }
+        digits.push(d);
+        for i in 0..5 {
+            let next = if i + 1 < 5 { limbs[i + 1] << 63 } else { 0 };
+            limbs[i] = (limbs[i] >> 1) | next;
+        }
+    }
+    digits
+}
+
+/// `Σ_d weights[d]·vectors[d]` coordinate by coordinate (shorter vectors count as padded with
+/// the identity). Each weight is used as `±|w|` with the shorter of `w` and `−w`; when all
+/// magnitudes are short (≤ 128 bits: Lagrange coefficients of consecutive indices are
+/// `±binom(m, d)`), Straus's method runs on all coordinates at once in batched affine
+/// coordinates (one doubling chain, one vector addition per non-zero signed digit, one
+/// inversion per round); otherwise one Pippenger MSM per coordinate.
+pub(crate) fn combine_vectors<A: Msm>(vectors: &[&[A]], weights: &[Scalar]) -> Vec<A> {
+    let len = vectors.iter().map(|v| v.len()).max().unwrap_or(0);
+    let m = vectors.len().min(weights.len());
+    let signed: Vec<(Scalar, bool)> = weights[..m]
+        .iter()
+        .map(|w| {
+            let neg = -*w;
+            if bit_length(&neg) < bit_length(w) {
+                (neg, true)
+            } else {
+                (*w, false)
+            }
+        })
+        .collect();
+    let bits = signed.iter().map(|(s, _)| bit_length(s)).max().unwrap_or(0);
+    let coeff = |v: &[A], k: usize| v.get(k).copied().unwrap_or_else(A::identity);
+    if bits > 128 {
+        return (0..len)
+            .map(|k| {
+                let points: Vec<A> = vectors[..m].iter().map(|v| coeff(v, k)).collect();
+                A::msm(&points, &weights[..m], 255).to_affine()
+            })
+            .collect();
+    }
+    let digits: Vec<Vec<i8>> = signed.iter().map(|(s, _)| naf_scalar(s)).collect();
+    let rounds = digits.iter().map(Vec::len).max().unwrap_or(0);
+    let mut acc = vec![A::identity(); len];
+    let mut term = Vec::with_capacity(len);
+    for r in (0..rounds).rev() {
+        A::batch_double(&mut acc);
+        for (d, (v, (_, neg))) in vectors[..m].iter().zip(&signed).enumerate() {
+            let digit = digits[d].get(r).copied().unwrap_or(0);
+            if digit == 0 {
+                continue;
+            }
+            let minus = (digit == -1) != *neg;
+            term.clear();
+            term.extend((0..len).map(|k| {
+                let p = coeff(v, k);
+                if minus {
+                    -p
+                } else {
+                    p
+                }
+            }));
+            A::batch_add(&mut acc, &term);
+        }
+    }
+    acc
+}
+
 impl<V: Variant> Commitment<V> {
+    /// `Σ_d weights[d]·C_d` coefficient by coefficient (e.g. the Lagrange combination of
+    /// resharing dealings), as points; see `combine_vectors` for the strategy.
+    pub fn combine_points(commitments: &[&Self], weights: &[Scalar]) -> Vec<V::PublicAffine> {
+        let vectors: Vec<&[V::PublicAffine]> = commitments.iter().map(|c| c.points()).collect();
+        combine_vectors(&vectors, weights)
+    }
+
     /// `F_i(x)` for many commitments at one small integer `x` (Horner on all of them at once in
     /// batched affine coordinates, see [`Msm::batch_add`]): 5–20%
     /// cheaper per commitment than [`Commitment::evaluate`] one at a time.
@@ -524,6 +640,62 @@ mod tests {
     fn evaluate_many_matches_horner() {
         batch_matches::<MinPk>();
         batch_matches::<MinSig>();
+    }
+
+    fn combination_matches<V: Variant>(indices: &[u32], short: bool) {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(79);
+        let weights = crate::lagrange_coefficients(indices).unwrap();
+        let max_bits = weights
+            .iter()
+            .map(|w| bit_length(w).min(bit_length(&-*w)))
+            .max()
+            .unwrap();
+        assert_eq!(max_bits <= 128, short, "{max_bits} bits");
+        let mut commits: Vec<Commitment<V>> = indices
+            .iter()
+            .map(|_| Polynomial::random(4, &mut rng).commit())
+            .collect();
+        // A shorter commitment and an identity coefficient.
+        commits[1] = Polynomial::random(2, &mut rng).commit();
+        commits[2].points[3] = V::PublicAffine::identity();
+        let refs: Vec<&Commitment<V>> = commits.iter().collect();
+        let got = Commitment::combine_points(&refs, &weights);
+        assert_eq!(got.len(), 5);
+        for (k, g) in got.iter().enumerate() {
+            let expect = commits
+                .iter()
+                .zip(&weights)
+                .fold(V::Public::identity(), |acc, (c, w)| {
+                    acc + c.points().get(k).map_or(V::Public::identity(), |p| *p * w)
+                });
+            assert_eq!(*g, expect.to_affine(), "coefficient {k}");
+        }
+    }
+
+    #[test]
+    fn combine_points_matches_scalar_multiplication() {
+        let first: Vec<u32> = (1..=43).collect();
+        combination_matches::<MinPk>(&first, true);
+        combination_matches::<MinSig>(&first, true);
+        let gaps = [2, 3, 5, 8, 13, 21, 34];
+        combination_matches::<MinPk>(&gaps, false);
+        combination_matches::<MinSig>(&gaps, false);
+        for s in [0u64, 1, 3, 7, 0x5555, u64::MAX] {
+            let v = naf_scalar(&Scalar::from(s))
+                .iter()
+                .rev()
+                .fold(0i128, |acc, d| 2 * acc + i128::from(*d));
+            assert_eq!(v, i128::from(s));
+        }
+        let big = -Scalar::from(5u64);
+        let digits = naf_scalar(&big);
+        assert!(digits.len() <= 256 && digits.windows(2).all(|w| w[0] == 0 || w[1] == 0));
+        let back = digits.iter().rev().fold(Scalar::ZERO, |acc, d| {
+            acc.double()
+                + Scalar::from(d.unsigned_abs() as u64)
+                    * if *d < 0 { -Scalar::ONE } else { Scalar::ONE }
+        });
+        assert_eq!(back, big);
     }
 
     #[test]

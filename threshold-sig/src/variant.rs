@@ -168,6 +168,7 @@ macro_rules! batch_double_body {
         let zero = one - one;
         let mut dens = Vec::with_capacity(a.len());
         let mut special = vec![false; a.len()];
+        let mut any = false;
         for (i, p) in a.iter().enumerate() {
             // y = 0 only at points of order 2, which prime-order subgroups do not have.
             if bool::from(p.is_identity()) || p.y() == zero {
@@ -175,11 +176,17 @@ macro_rules! batch_double_body {
                 special[i] = true;
             } else {
                 dens.push(p.y().double());
+                any = true;
             }
         }
-        invert_all(&mut dens);
+        if any {
+            invert_all(&mut dens);
+        }
         for (i, p) in a.iter_mut().enumerate() {
             *p = if special[i] {
+                if bool::from(p.is_identity()) {
+                    continue;
+                }
                 p.to_curve().double().to_affine()
             } else {
                 let (x, y) = (p.x(), p.y());
