@@ -80,7 +80,7 @@
 //! | 16 (min-pk)   | 1.65 ms             | 0.055 s  | 0.128 s  |                          |               |
 //! | 64 (min-pk)   | 7.35 ms             | 1.53 s   | 3.35 s   | 52.3 ms / 9.63 s         | 7.1× / 6.3×   |
 //! | 128 (min-sig) | 33.3 ms             | 20.0 s   | 62.4 s   | 780 ms / 135 s           | 23× / 6.75×   |
-//! | 256 (min-sig) | 114 ms              |          |          |                          |               |
+//! | 256 (min-sig) | 114 ms              | 175 s    |          |                          |               |
 //!
 //! Where the time goes (`full/64`, perf): Horner evaluation of every dealer's commitment at
 //! the player's own index, batched across dealers in affine coordinates (~35%: `n·t·log2 j`
