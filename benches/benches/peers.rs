@@ -48,8 +48,8 @@ use std::time::Duration;
 
 use blst::{blst_p1_affine, blst_p2_affine, MultiPoint};
 use conclave_threshold_sig::{
-    deal, verify_partials_batch, Ciphersuite, Combiner, Commitment, Dealing, MinPk, MinSig,
-    PartialSignature, Scalar, Signature, Variant,
+    deal, verify_partials_batch, Combiner, Commitment, Dealing, MinPk, MinSig, PartialSignature,
+    Scalar, Variant,
 };
 use criterion::measurement::WallTime;
 use criterion::{
@@ -59,7 +59,6 @@ use criterion::{
 use ff::Field;
 use group::prime::PrimeCurveAffine;
 use group::{Curve, GroupEncoding};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -96,32 +95,13 @@ struct Inputs<V: Variant> {
 }
 
 fn inputs<V: Variant>(k: u32, rng: &mut ChaCha20Rng) -> Inputs<V> {
-    let n = (3 * k).div_ceil(2);
-    let dealing = deal::<V>(n, k - 1, rng).unwrap();
-    let dst = Ciphersuite::<V>::pop().dst().to_vec();
-    let hashed = V::hash_to_signature_group(MSG, &dst, &[]);
-    let all: Vec<PartialSignature<V>> = dealing
-        .shares
-        .iter()
-        .map(|s| PartialSignature {
-            index: s.index(),
-            signature: Signature::from_affine((hashed * s.value()).to_affine()),
-        })
-        .collect();
-    let subsets = (0..SUBSETS)
-        .map(|_| {
-            let mut s = all.clone();
-            s.shuffle(rng);
-            s.truncate(k as usize);
-            s
-        })
-        .collect();
+    let c = conclave_benches::combine_inputs::<V>(k, MSG, SUBSETS, rng);
     Inputs {
         k,
-        n,
-        combiner: Combiner::new(dealing.commitment.clone(), n, dst),
-        dealing,
-        subsets,
+        n: c.n,
+        combiner: Combiner::new(c.dealing.commitment.clone(), c.n, c.dst),
+        dealing: c.dealing,
+        subsets: c.subsets,
     }
 }
 

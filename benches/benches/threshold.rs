@@ -29,7 +29,6 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use ff::Field;
 use group::prime::PrimeCurveAffine;
 use group::Curve;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -93,30 +92,11 @@ struct Setup<V: Variant> {
 }
 
 fn setup<V: Variant>(k: u32, rng: &mut ChaCha20Rng) -> Setup<V> {
-    let n = (3 * k).div_ceil(2);
-    let dealing = deal::<V>(n, k - 1, rng).unwrap();
-    let dst = Ciphersuite::<V>::pop().dst().to_vec();
     let msg = b"benchmark message".to_vec();
-    let hashed = V::hash_to_signature_group(&msg, &dst, &[]);
-    let all: Vec<PartialSignature<V>> = dealing
-        .shares
-        .iter()
-        .map(|s| PartialSignature {
-            index: s.index(),
-            signature: Signature::from_affine((hashed * s.value()).to_affine()),
-        })
-        .collect();
-    let subsets = (0..SUBSETS)
-        .map(|_| {
-            let mut s = all.clone();
-            s.shuffle(rng);
-            s.truncate(k as usize);
-            s
-        })
-        .collect();
+    let c = conclave_benches::combine_inputs::<V>(k, &msg, SUBSETS, rng);
     Setup {
-        combiner: Combiner::new(dealing.commitment, n, dst),
-        subsets,
+        combiner: Combiner::new(c.dealing.commitment, c.n, c.dst),
+        subsets: c.subsets,
         msg,
     }
 }

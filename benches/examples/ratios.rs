@@ -5,12 +5,8 @@
 use std::time::{Duration, Instant};
 
 use blst::{blst_p1_affine, blst_p2_affine, MultiPoint};
-use conclave_threshold_sig::{
-    deal, Ciphersuite, Combiner, MinPk, MinSig, PartialSignature, Scalar, Signature, Variant,
-};
+use conclave_threshold_sig::{Combiner, MinPk, MinSig, Scalar, Variant};
 use ff::Field;
-use group::Curve;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -26,28 +22,9 @@ fn min_time(reps: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn run<V: Variant>(k: u32, reps: usize, rng: &mut ChaCha20Rng) {
-    let n = (3 * k).div_ceil(2);
-    let dealing = deal::<V>(n, k - 1, rng).unwrap();
-    let dst = Ciphersuite::<V>::pop().dst().to_vec();
-    let msg = b"ratio".to_vec();
-    let h = V::hash_to_signature_group(&msg, &dst, &[]);
-    let all: Vec<PartialSignature<V>> = dealing
-        .shares
-        .iter()
-        .map(|s| PartialSignature {
-            index: s.index(),
-            signature: Signature::from_affine((h * s.value()).to_affine()),
-        })
-        .collect();
-    let subsets: Vec<Vec<PartialSignature<V>>> = (0..8)
-        .map(|_| {
-            let mut s = all.clone();
-            s.shuffle(rng);
-            s.truncate(k as usize);
-            s
-        })
-        .collect();
-    let combiner = Combiner::new(dealing.commitment.clone(), n, dst.clone());
+    let c = conclave_benches::combine_inputs::<V>(k, b"ratio", 8, rng);
+    let subsets = c.subsets;
+    let combiner = Combiner::new(c.dealing.commitment, c.n, c.dst);
     let scalars: Vec<Scalar> = (0..k).map(|_| Scalar::random(&mut *rng)).collect();
     let bytes: Vec<u8> = scalars.iter().flat_map(|s| s.to_bytes_le()).collect();
     let pts: Vec<_> = subsets[0]

@@ -70,6 +70,10 @@ fn seed(s: &Option<String>) -> Result<[u8; 32], String> {
     }
 }
 
+fn byzantine(list: Option<&str>) -> Result<Vec<(u32, sim::Behaviour)>, String> {
+    sim::parse_byzantine(list.unwrap_or("")).map_err(|e| e.to_string())
+}
+
 fn execute(cmd: DkgCommand) -> Result<(DkgReport, bool), String> {
     match cmd {
         DkgCommand::Run {
@@ -85,8 +89,7 @@ fn execute(cmd: DkgCommand) -> Result<(DkgReport, bool), String> {
                 n,
                 t,
                 seed: seed(&s)?,
-                byzantine: sim::parse_byzantine(byzantine.as_deref().unwrap_or(""))
-                    .map_err(|e| e.to_string())?,
+                byzantine: self::byzantine(byzantine.as_deref())?,
             };
             if !json {
                 out!(
@@ -113,8 +116,7 @@ fn execute(cmd: DkgCommand) -> Result<(DkgReport, bool), String> {
                 new_n,
                 new_t,
                 seed: seed(&s)?,
-                byzantine: sim::parse_byzantine(byzantine.as_deref().unwrap_or(""))
-                    .map_err(|e| e.to_string())?,
+                byzantine: self::byzantine(byzantine.as_deref())?,
             };
             if !json {
                 out!(

@@ -27,6 +27,18 @@ pub struct Committee {
 }
 
 impl Committee {
+    /// The committee where the member with `keys[i]` has participant id `i + 1` and the single
+    /// seat `i + 1`.
+    pub fn one_seat_each(keys: &[IdentityKeys]) -> Self {
+        Committee {
+            members: keys
+                .iter()
+                .zip(1..)
+                .map(|(k, i)| k.member(i, vec![i]))
+                .collect(),
+        }
+    }
+
     /// The number of seats `n`.
     pub fn seats(&self) -> u32 {
         self.members.iter().map(|m| m.seats.len() as u32).sum()

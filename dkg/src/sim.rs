@@ -351,13 +351,7 @@ pub fn dkg_parties<V: Variant>(cfg: &SimConfig) -> Result<Vec<SimParty<V>>, Erro
     let ids: Vec<IdentityKeys> = (1..=cfg.n)
         .map(|i| keys(&cfg.seed, b"identity", i))
         .collect();
-    let committee = Committee {
-        members: ids
-            .iter()
-            .zip(1..)
-            .map(|(k, i)| k.member(i, vec![i]))
-            .collect(),
-    };
+    let committee = Committee::one_seat_each(&ids);
     let config = DkgConfig::<V> {
         session: session(&[
             &cfg.seed,
@@ -464,20 +458,8 @@ pub fn reshare_parties<V: Variant>(
             &cfg.new_n.to_be_bytes(),
             &cfg.new_t.to_be_bytes(),
         ]),
-        dealers: Committee {
-            members: old_keys
-                .iter()
-                .zip(1..)
-                .map(|(k, i)| k.member(i, vec![i]))
-                .collect(),
-        },
-        players: Committee {
-            members: new_keys
-                .iter()
-                .zip(1..)
-                .map(|(k, i)| k.member(i, vec![i]))
-                .collect(),
-        },
+        dealers: Committee::one_seat_each(&old_keys),
+        players: Committee::one_seat_each(&new_keys),
         t: cfg.new_t,
         previous: Some(previous_commitment),
     };

@@ -148,13 +148,7 @@ impl Handcrafted {
     fn new() -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
         let keys: Vec<IdentityKeys> = (0..4).map(|_| IdentityKeys::random(&mut rng)).collect();
-        let committee = Committee {
-            members: keys
-                .iter()
-                .zip(1..)
-                .map(|(k, i)| k.member(i, vec![i]))
-                .collect(),
-        };
+        let committee = Committee::one_seat_each(&keys);
         let config = DkgConfig {
             session: [42u8; 32],
             dealers: committee.clone(),

@@ -84,13 +84,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let mut rng = ChaCha20Rng::seed_from_u64(0xd6);
         let keys: Vec<IdentityKeys> = (0..N).map(|_| IdentityKeys::random(&mut rng)).collect();
-        let committee = Committee {
-            members: keys
-                .iter()
-                .zip(1..)
-                .map(|(k, i)| k.member(i, vec![i]))
-                .collect(),
-        };
+        let committee = Committee::one_seat_each(&keys);
         let config = DkgConfig::<MinPk> {
             session: [0x5e; 32],
             dealers: committee.clone(),

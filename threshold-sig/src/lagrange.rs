@@ -143,23 +143,6 @@ fn product_small(values: impl Iterator<Item = u32>) -> Scalar {
     values.fold(Scalar::ONE, |acc, v| acc * Scalar::from(u64::from(v)))
 }
 
-/// Batch inversion (Montgomery's trick): one field inversion for all elements. All inputs must be
-/// non-zero (true for products of non-zero small integers).
-fn batch_invert(values: &mut [Scalar]) {
-    let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = Scalar::ONE;
-    for v in values.iter() {
-        prefix.push(acc);
-        acc *= v;
-    }
-    let mut inv = Option::<Scalar>::from(acc.invert()).unwrap_or(Scalar::ZERO);
-    for (v, p) in values.iter_mut().zip(prefix).rev() {
-        let next = inv * *v;
-        *v = inv * p;
-        inv = next;
-    }
-}
-
 /// Validate indices (non-zero, distinct) and return them sorted.
 pub(crate) fn sorted_indices(indices: &[u32]) -> Result<Vec<u32>, Error> {
     let mut sorted = indices.to_vec();
@@ -226,7 +209,7 @@ fn direct_method(sorted: &[u32]) -> Vec<Scalar> {
             packing.product(&sorted[..rank], &sorted[rank + 1..], i) * Scalar::from(u64::from(i))
         })
         .collect();
-    batch_invert(&mut dens);
+    ff::BatchInvert::batch_invert(dens.iter_mut());
     dens.into_iter()
         .enumerate()
         .map(|(rank, inv)| sign(numerator * inv, rank % 2 == 1))

@@ -140,7 +140,7 @@ macro_rules! batch_add_body {
                 dens.push(q.x() - p.x());
             }
         }
-        invert_all(&mut dens);
+        ff::BatchInvert::batch_invert(dens.iter_mut());
         for i in 0..n {
             let (p, q) = (a[i], b[i]);
             a[i] = if !special[i] {
@@ -180,7 +180,7 @@ macro_rules! batch_double_body {
             }
         }
         if any {
-            invert_all(&mut dens);
+            ff::BatchInvert::batch_invert(dens.iter_mut());
         }
         for (i, p) in a.iter_mut().enumerate() {
             *p = if special[i] {
@@ -219,7 +219,7 @@ macro_rules! difference_step_body {
                     dens.push(q.x() - p.x());
                 }
             }
-            invert_all(&mut dens);
+            ff::BatchInvert::batch_invert(dens.iter_mut());
             for k in 0..len - 1 {
                 let (p, q) = (a[k], a[k + 1]); // q not yet updated: k increases
                 a[k] = if special[k] {
@@ -240,21 +240,6 @@ fn field_one<F: ff::Field>(_: &F) -> F {
     F::ONE
 }
 
-/// Montgomery's batch inversion; all inputs must be non-zero.
-fn invert_all<F: ff::Field>(values: &mut [F]) {
-    let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = F::ONE;
-    for v in values.iter() {
-        prefix.push(acc);
-        acc *= v;
-    }
-    let mut inv = Option::<F>::from(acc.invert()).unwrap_or(F::ZERO);
-    for (v, p) in values.iter_mut().zip(prefix).rev() {
-        let next = inv * *v;
-        *v = inv * p;
-        inv = next;
-    }
-}
 
 /// Scalars as little-endian bytes, `ceil(nbits/8)` bytes each, for blst's Pippenger.
 fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
