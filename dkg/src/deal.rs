@@ -86,11 +86,13 @@ impl<V: Variant> Participant<V> {
     pub(crate) fn process_dealings(&mut self) -> Result<Vec<Output<V>>, Error> {
         let session = self.config.session;
         let mut rng = self.rng(b"verify-dealings", 0);
+        // Taken, not copied: the valid dealings move into `self.valid` at the end.
+        let mut received = std::mem::take(&mut self.received_dealings);
         // 1. Signatures and proofs of knowledge of the ephemeral keys, batched.
         // The commitment is encoded once per dealing, for the transcript hash (also the
         // ciphertexts' associated data) and through it for the signed digest.
         let mut flat: Vec<Received<'_, V>> = Vec::new();
-        for (&seat, cands) in &self.received_dealings {
+        for (&seat, cands) in &received {
             let owner = self
                 .config
                 .dealers
@@ -208,7 +210,11 @@ impl<V: Variant> Participant<V> {
                     };
                     match fault {
                         None => {
-                            valid.insert(seat, (*d).clone());
+                            let position = received[&seat]
+                                .iter()
+                                .position(|c| std::ptr::eq(c, *d))
+                                .unwrap_or_default();
+                            valid.insert(seat, position);
                             transcripts.insert(seat, *transcript);
                             continue;
                         }
@@ -230,7 +236,13 @@ impl<V: Variant> Participant<V> {
                     .collect(),
             });
         }
-        self.valid = valid;
+        self.valid = valid
+            .into_iter()
+            .filter_map(|(seat, position)| {
+                let mut cands = received.remove(&seat)?;
+                (position < cands.len()).then(|| (seat, cands.swap_remove(position)))
+            })
+            .collect();
         self.decrypt_and_complain(&transcripts, &mut rng)
     }
 

@@ -214,16 +214,17 @@ fn sig_challenge(domain: &'static [u8], public: &Point, a: &Point, msg: &[u8]) -
     challenge(&mut t)
 }
 
-/// One linear equation `Σ scalar·point = 0` of a batched check. The basepoint `B` and the
-/// common `−1` coefficient of Schnorr commitments are kept apart so that a batch needs one
-/// multi-scalar multiplication with one basepoint term.
+/// The verification equation `z·B − A − c·P = 0` of one Schnorr signature, for
+/// [`batch_check`].
 pub(crate) struct Equation {
-    /// Coefficient of the basepoint.
-    pub(crate) base: Scalar,
-    /// Points with coefficient `−1`.
-    pub(crate) minus: Vec<RistrettoPoint>,
-    /// Other terms.
-    pub(crate) terms: Vec<(RistrettoPoint, Scalar)>,
+    /// The response `z` (coefficient of the basepoint).
+    z: Scalar,
+    /// The commitment `A`.
+    a: RistrettoPoint,
+    /// The public key `P`.
+    public: RistrettoPoint,
+    /// The challenge `c`.
+    c: Scalar,
 }
 
 impl SchnorrSignature {
@@ -258,9 +259,10 @@ impl SchnorrSignature {
     pub(crate) fn equation(&self, public: &Point, domain: &'static [u8], msg: &[u8]) -> Equation {
         let c = sig_challenge(domain, public, &self.a, msg);
         Equation {
-            base: self.z,
-            minus: vec![self.a.point],
-            terms: vec![(public.point, -c)],
+            z: self.z,
+            a: self.a.point,
+            public: public.point,
+            c,
         }
     }
 
@@ -284,29 +286,21 @@ impl SchnorrSignature {
     }
 }
 
-/// Check many linear equations at once: a random linear combination with
-/// [`BATCH_WEIGHT_BITS`]-bit weights, evaluated as ONE variable-time multi-scalar
-/// multiplication (all inputs are public). Returns `true` when all equations hold (up to the
-/// soundness error).
+/// Check many signature equations at once: a random linear combination with
+/// [`BATCH_WEIGHT_BITS`]-bit weights `ρ`, `(Σ ρ·z)·B − Σ ρ·A − Σ (ρ·c)·P = 0`, evaluated as ONE
+/// variable-time multi-scalar multiplication (all inputs are public). Returns `true` when all
+/// equations hold (up to the soundness error).
 pub(crate) fn batch_check(equations: &[Equation], rng: &mut (impl RngCore + CryptoRng)) -> bool {
-    let total: usize = equations
-        .iter()
-        .map(|e| e.minus.len() + e.terms.len())
-        .sum();
-    let mut points = Vec::with_capacity(total + 1);
-    let mut scalars = Vec::with_capacity(total + 1);
+    let mut points = Vec::with_capacity(2 * equations.len() + 1);
+    let mut scalars = Vec::with_capacity(2 * equations.len() + 1);
     let mut base = Scalar::ZERO;
     for eq in equations {
         let rho = random_weight(rng);
-        base += rho * eq.base;
-        for p in &eq.minus {
-            points.push(*p);
-            scalars.push(-rho);
-        }
-        for (p, s) in &eq.terms {
-            points.push(*p);
-            scalars.push(rho * s);
-        }
+        base += rho * eq.z;
+        points.push(eq.a);
+        scalars.push(-rho);
+        points.push(eq.public);
+        scalars.push(-(rho * eq.c));
     }
     points.push(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT);
     scalars.push(base);
