@@ -240,7 +240,6 @@ fn field_one<F: ff::Field>(_: &F) -> F {
     F::ONE
 }
 
-
 /// Scalars as little-endian bytes, `ceil(nbits/8)` bytes each, for blst's Pippenger.
 fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
     let nbytes = nbits.div_ceil(8).min(32);
