@@ -58,6 +58,16 @@ impl<'a> Reader<'a> {
         }
         Ok(n as usize)
     }
+    /// A list length, bounded by `max` (and [`MAX_LIST`]).
+    pub(crate) fn len_at_most(&mut self, max: u32) -> Result<usize, Error> {
+        let n = self.len()?;
+        if n > max as usize {
+            return Err(Error::Malformed(
+                "list longer than the configuration allows",
+            ));
+        }
+        Ok(n)
+    }
     pub(crate) fn bytes(&mut self) -> Result<&'a [u8], Error> {
         let n = self.u32()? as usize;
         self.take(n)
@@ -92,7 +102,8 @@ pub(crate) fn decode_scalar(b: &[u8]) -> Result<Scalar, Error> {
 
 fn ser_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {
-        s.serialize_str(&hex::encode(b))
+        // Secrets (keys, shares, seeds) pass through here: wipe the hex copy.
+        s.serialize_str(&zeroize::Zeroizing::new(hex::encode(b)))
     } else {
         s.serialize_bytes(b)
     }
@@ -101,7 +112,8 @@ fn ser_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
 fn de_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     use serde::de::Error as _;
     if d.is_human_readable() {
-        let s: String = serde::Deserialize::deserialize(d)?;
+        let s: zeroize::Zeroizing<String> =
+            zeroize::Zeroizing::new(serde::Deserialize::deserialize(d)?);
         conclave_threshold_sig::decode_hex(&s).map_err(D::Error::custom)
     } else {
         let v: serde_bytes_compat::Buf = serde::Deserialize::deserialize(d)?;

@@ -19,18 +19,30 @@ impl<V: Variant> Participant<V> {
     /// End of round 2: judge every complaint; accused dealers (this participant included)
     /// justify.
     pub(crate) fn evaluate_complaints(&mut self) -> Result<Vec<Output<V>>, Error> {
-        let session = self.config.session;
+        let context = self.context;
         let complaints = std::mem::take(&mut self.received_complaints);
         for (id, cands) in &complaints {
             let Some(member) = self.config.players.member(*id) else {
                 continue;
             };
-            // The first validly signed complaint of this complainer counts.
-            let Some(signed) = cands
-                .iter()
-                .find(|c| c.verify(&session, &member.signing_key))
-            else {
-                continue;
+            // Every stored complaint was authenticated on arrival. Two different ones from one
+            // complainer are equivocation: all of its complaints are ignored (whichever pair
+            // arrived, the outcome is the same), and the pair is the evidence.
+            let signed = match cands.as_slice() {
+                [] => continue,
+                [one] => one,
+                [a, b, ..] => {
+                    self.evidence.push(Evidence {
+                        culprit: *id,
+                        kind: FaultKind::EquivocatingComplaint,
+                        detail: "two different signed complaints".into(),
+                        messages: vec![
+                            SignedMessage::Complaint(a.clone()),
+                            SignedMessage::Complaint(b.clone()),
+                        ],
+                    });
+                    continue;
+                }
             };
             let mut false_details = Vec::new();
             let mut accused = Vec::new();
@@ -38,7 +50,10 @@ impl<V: Variant> Participant<V> {
                 let Some(dealing) = self.valid.get(&entry.dealer) else {
                     continue; // Already disqualified (or unknown): nothing to decide.
                 };
-                let (bad, false_detail) = match judge(&self.config, member, &dealing.body, entry) {
+                let (bad, false_detail) = match judge(&context, member, &dealing.body, entry) {
+                    // The entry disputes another dealing of this seat than the one everybody
+                    // holds: nothing can be decided, or proven, about it.
+                    Judgement::Unrelated => continue,
                     Judgement::False(why) => (Vec::new(), why),
                     Judgement::Upheld(bad) => (bad, ""),
                     Judgement::Mixed(bad) => (bad, "some disputed shares are correct"),
@@ -98,7 +113,7 @@ impl<V: Variant> Participant<V> {
                 shares,
             };
             out.push(Signed::sign(
-                &self.config.session,
+                &self.context,
                 body,
                 &self.keys.signing,
                 &mut rng,

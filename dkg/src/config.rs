@@ -2,9 +2,14 @@
 
 use conclave_threshold_sig::{Commitment, Variant};
 use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::sigma::{Point, SecretScalar};
+
+/// The largest number of seats a committee may have (bounds every allocation that depends on
+/// `n`; encodings cap lists at the same size).
+pub const MAX_SEATS: u32 = crate::codec::MAX_LIST;
 
 /// A member of a committee: a participant id, its public identity keys and the seats it holds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,20 +64,45 @@ impl Committee {
         self.members.iter().find(|m| &m.signing_key == key)
     }
 
-    /// Check that seats are exactly `1..=n`, each held once, and ids are unique.
+    /// Check that seats are exactly `1..=n` with `n ≤` [`MAX_SEATS`], each held once, and that
+    /// ids, signing keys and encryption keys are unique (two members sharing a key could
+    /// speak for each other).
     pub fn validate(&self) -> Result<(), Error> {
-        let n = self.seats();
-        if n == 0 {
+        let total: u64 = self.members.iter().map(|m| m.seats.len() as u64).sum();
+        if total == 0 {
             return Err(Error::InvalidConfig("committee has no seats".into()));
         }
+        if total > u64::from(MAX_SEATS) {
+            return Err(Error::InvalidConfig(format!(
+                "{total} seats; at most {MAX_SEATS} are supported"
+            )));
+        }
+        let n = total as u32;
         let mut seen = vec![false; n as usize];
         let mut ids = std::collections::BTreeSet::new();
+        let mut signing = std::collections::BTreeSet::new();
+        let mut encryption = std::collections::BTreeSet::new();
         for m in &self.members {
             if !ids.insert(m.id) {
                 return Err(Error::InvalidConfig(format!(
                     "duplicate member id {}",
                     m.id
                 )));
+            }
+            if !signing.insert(m.signing_key.to_bytes()) {
+                return Err(Error::InvalidConfig(format!(
+                    "member {} reuses another member's signing key",
+                    m.id
+                )));
+            }
+            if !encryption.insert(m.encryption_key.to_bytes()) {
+                return Err(Error::InvalidConfig(format!(
+                    "member {} reuses another member's encryption key",
+                    m.id
+                )));
+            }
+            if m.seats.is_empty() {
+                return Err(Error::InvalidConfig(format!("member {} has no seat", m.id)));
             }
             for &s in &m.seats {
                 if s == 0 || s > n || std::mem::replace(&mut seen[(s - 1) as usize], true) {
@@ -134,10 +164,83 @@ impl<V: Variant> DkgConfig<V> {
         Ok(())
     }
 
-    /// Dealers needed to finish: one for a fresh DKG, `t_old + 1` for a resharing.
+    /// Qualified dealers needed to finish: `t + 1` for a fresh DKG (so that at least one honest
+    /// dealer contributes whenever at most `t` seats are corrupt: fewer would let the
+    /// corrupt dealers know the group secret), `t_old + 1` for a resharing.
     pub fn dealers_needed(&self) -> usize {
-        self.previous.as_ref().map_or(1, |p| p.quorum())
+        self.previous
+            .as_ref()
+            .map_or(self.t as usize + 1, |p| p.quorum())
     }
+
+    /// The digest of the whole configuration: session id, variant, threshold, both committees
+    /// (ids, seats, signing and encryption keys) and, for a resharing, the previous
+    /// commitment. Every signature, proof, transcript and ciphertext of the session is bound
+    /// to it, so a message from another session *or another configuration with the same
+    /// session id* never verifies.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"conclave-dkg/v2/config");
+        h.update(self.session);
+        h.update((V::NAME.len() as u32).to_be_bytes());
+        h.update(V::NAME.as_bytes());
+        h.update(self.t.to_be_bytes());
+        for committee in [&self.dealers, &self.players] {
+            h.update((committee.members.len() as u32).to_be_bytes());
+            for m in &committee.members {
+                h.update(m.id.to_be_bytes());
+                h.update(m.signing_key.to_bytes());
+                h.update(m.encryption_key.to_bytes());
+                h.update((m.seats.len() as u32).to_be_bytes());
+                for s in &m.seats {
+                    h.update(s.to_be_bytes());
+                }
+            }
+        }
+        match &self.previous {
+            None => h.update([0u8]),
+            Some(prev) => {
+                h.update([1u8]);
+                let bytes = prev.to_bytes();
+                h.update((bytes.len() as u32).to_be_bytes());
+                h.update(bytes);
+            }
+        }
+        h.finalize().into()
+    }
+
+    /// The size limits of this session's messages, for [`crate::Message::from_bytes_limited`]
+    /// and the checks on arrival.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            dealer_seats: self.dealers.seats(),
+            player_seats: self.players.seats(),
+            commitment_points: self.t.saturating_add(2),
+        }
+    }
+}
+
+/// Size limits of decoded messages: every list a peer controls is bounded by the configuration
+/// before anything is allocated for it or any point is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Dealer seats: dealings per message, entries per complaint, justifications per message.
+    pub dealer_seats: u32,
+    /// Player seats: ciphertexts per dealing, seats per complaint entry, shares per
+    /// justification.
+    pub player_seats: u32,
+    /// Points per commitment (`t + 2`: one more than valid, so that a dealing of the wrong
+    /// degree can still be received and proven faulty).
+    pub commitment_points: u32,
+}
+
+impl Limits {
+    /// The limits without a configuration: every list up to [`MAX_SEATS`].
+    pub const MAX: Limits = Limits {
+        dealer_seats: MAX_SEATS,
+        player_seats: MAX_SEATS,
+        commitment_points: MAX_SEATS,
+    };
 }
 
 /// A participant's long-term secret keys: a Schnorr signing key and a static encryption key.

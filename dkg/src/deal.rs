@@ -13,18 +13,9 @@ use crate::participant::{Misbehaviour, Output, Participant, ReceivedShare};
 use crate::sigma::{batch_check, DleqProof, Point};
 use crate::verify::{find_bad_shares, mismatched_constants, DealerShares};
 
-/// Dealings per dealer seat with validly signed bodies, each with whether its proof checked
-/// out and its transcript hash.
+/// Dealings per dealer seat (all authenticated on arrival), each with whether its proof
+/// checked out and its transcript hash.
 type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool, [u8; 32])>>;
-
-/// A received dealing with its dealer's key, transcript hash and signed digest.
-struct Received<'a, V: Variant> {
-    seat: u32,
-    dealing: &'a Signed<Dealing<V>>,
-    key: Point,
-    transcript: [u8; 32],
-    digest: [u8; 32],
-}
 
 impl<V: Variant> Participant<V> {
     /// Round 1, step 1: for every dealer seat, sample `f` of degree `t` (resharing: with the old
@@ -59,19 +50,13 @@ impl<V: Variant> Participant<V> {
                 }
             }
             let mut rng = self.rng(b"dealing", seat);
-            let dealing = Dealing::create(
-                &self.config.session,
-                seat,
-                poly.commit(),
-                &shares,
-                &keys,
-                &mut rng,
-            );
+            let dealing =
+                Dealing::create(&self.context, seat, poly.commit(), &shares, &keys, &mut rng);
             for s in shares.iter_mut() {
                 *s = Scalar::from(0u64);
             }
             dealings.push(Signed::sign(
-                &self.config.session,
+                &self.context,
                 dealing,
                 &self.keys.signing,
                 &mut rng,
@@ -80,67 +65,40 @@ impl<V: Variant> Participant<V> {
         Ok(vec![Output::Broadcast(Message::Deal(dealings))])
     }
 
-    /// End of round 1: verify all dealings (signatures and ephemeral-key proofs in one batch,
-    /// structure, commitment degree, resharing constant terms), decrypt own shares and check them
-    /// in one batch; complain with evidence about every bad share.
+    /// End of round 1: verify all dealings (ephemeral-key proofs in one batch — signatures
+    /// were checked on arrival —, structure, commitment degree, resharing constant terms),
+    /// decrypt own shares and check them in one batch; complain with evidence about every bad
+    /// share.
     pub(crate) fn process_dealings(&mut self) -> Result<Vec<Output<V>>, Error> {
-        let session = self.config.session;
+        let context = self.context;
         let mut rng = self.rng(b"verify-dealings", 0);
         // Taken, not copied: the valid dealings move into `self.valid` at the end.
         let mut received = std::mem::take(&mut self.received_dealings);
-        // 1. Signatures and proofs of knowledge of the ephemeral keys, batched.
-        // The commitment is encoded once per dealing, for the transcript hash (also the
-        // ciphertexts' associated data) and through it for the signed digest.
-        let mut flat: Vec<Received<'_, V>> = Vec::new();
-        for (&seat, cands) in &received {
-            let owner = self
-                .config
-                .dealers
-                .owner_of(seat)
-                .ok_or(Error::UnknownSender(seat))?;
-            for c in cands {
-                let transcript = c.body.transcript_hash(&session);
-                flat.push(Received {
-                    seat,
-                    dealing: c,
-                    key: owner.signing_key,
-                    transcript,
-                    digest: c.body.signed_digest(&transcript),
-                });
-            }
-        }
-        let equations = |r: &Received<'_, V>| {
-            let sig = r.dealing.equation(&r.digest, &r.key);
-            let pok = r.dealing.body.ephemeral_proof.equation(
-                &r.dealing.body.ephemeral,
-                b"ephemeral",
-                &Dealing::<V>::ephemeral_context(&session, r.seat),
-            );
-            (sig, pok)
-        };
-        let all: Vec<_> = flat
+        // 1. Proofs of knowledge of the ephemeral keys, batched. Every stored dealing was
+        //    authenticated on arrival and has a body different from the others of its seat.
+        let flat: Vec<(u32, &Signed<Dealing<V>>)> = received
             .iter()
-            .flat_map(|f| {
-                let (a, b) = equations(f);
-                [a, b]
-            })
+            .flat_map(|(&seat, cands)| cands.iter().map(move |c| (seat, c)))
             .collect();
+        let pok = |seat: u32, d: &Signed<Dealing<V>>| {
+            d.body.ephemeral_proof.equation(
+                &d.body.ephemeral,
+                b"ephemeral",
+                &Dealing::<V>::ephemeral_context(&context, seat),
+            )
+        };
+        let all: Vec<_> = flat.iter().map(|(seat, d)| pok(*seat, d)).collect();
         let all_ok = batch_check(&all, &mut rng);
         let mut checked: CheckedDealings<'_, V> = BTreeMap::new();
-        for f in &flat {
-            let (sig_ok, pok_ok) = if all_ok {
-                (true, true)
-            } else {
-                let (a, b) = equations(f);
-                (batch_check(&[a], &mut rng), batch_check(&[b], &mut rng))
-            };
-            if sig_ok {
-                // The same body signed twice (signatures are randomized) is not equivocation.
-                let list = checked.entry(f.seat).or_default();
-                if !list.iter().any(|(d, _, _)| d.body == f.dealing.body) {
-                    list.push((f.dealing, pok_ok, f.transcript));
-                }
-            }
+        for (seat, d) in &flat {
+            let pok_ok = all_ok || batch_check(&[pok(*seat, d)], &mut rng);
+            // The commitment is encoded once per dealing, for the transcript hash (also the
+            // ciphertexts' associated data).
+            let transcript = d.body.transcript_hash(&context);
+            checked
+                .entry(*seat)
+                .or_default()
+                .push((*d, pok_ok, transcript));
         }
         // 2. Per dealer seat: silent, equivocating, malformed or valid.
         let n_players = self.config.players.seats() as usize;
@@ -255,23 +213,25 @@ impl<V: Variant> Participant<V> {
         let Some(me) = self.player.clone() else {
             return Ok(Vec::new());
         };
-        let session = self.config.session;
+        let context = self.context;
         let mut bad: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let mut received = Vec::new();
         let mut items = Vec::new();
         // One constant-time Diffie–Hellman per valid dealing, all encoded with one inversion.
-        let points: Vec<_> = self
-            .valid
-            .values()
-            .map(|signed| self.keys.encryption.dh_point(&signed.body.ephemeral))
-            .collect();
+        let points: zeroize::Zeroizing<Vec<_>> = zeroize::Zeroizing::new(
+            self.valid
+                .values()
+                .map(|signed| self.keys.encryption.dh_point(&signed.body.ephemeral))
+                .collect(),
+        );
         let secrets = SharedSecret::batch(&points);
+        drop(points);
         for ((&dealer, signed), secret) in self.valid.iter().zip(&secrets) {
             let d = &signed.body;
             let h = transcripts
                 .get(&dealer)
                 .copied()
-                .unwrap_or_else(|| d.transcript_hash(&session));
+                .unwrap_or_else(|| d.transcript_hash(&context));
             let mut shares = Vec::with_capacity(me.seats.len());
             for &j in &me.seats {
                 match secret.decrypt_share(&h, j, &d.ciphertexts[(j - 1) as usize].0) {
@@ -312,9 +272,12 @@ impl<V: Variant> Participant<V> {
             seats.sort_unstable();
             seats.dedup();
             let d = &self.valid[&dealer].body;
-            let h = d.transcript_hash(&session);
+            // The entry names the exact dealing (its signed digest, which covers every
+            // ciphertext), and the DLEQ proof is bound to that digest: evidence about this
+            // complaint must quote this very dealing.
+            let dealing = d.digest_for(&context);
             let (mut shared_point, proof) =
-                DleqProof::prove(&self.keys.encryption, &d.ephemeral, &h, rng);
+                DleqProof::prove(&self.keys.encryption, &d.ephemeral, &dealing, rng);
             if self.misbehaviour == Some(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
                 // A forged reveal: the DLEQ proof no longer matches.
                 shared_point = Point::from_point(
@@ -323,6 +286,7 @@ impl<V: Variant> Participant<V> {
             }
             entries.push(ComplaintEntry {
                 dealer,
+                dealing,
                 seats,
                 shared_point,
                 proof,
@@ -335,7 +299,7 @@ impl<V: Variant> Participant<V> {
             complainer: me.id,
             entries,
         };
-        let signed = Signed::sign(&session, complaint, &self.keys.signing, rng);
+        let signed = Signed::sign(&context, complaint, &self.keys.signing, rng);
         Ok(vec![Output::Broadcast(Message::Complaint(Box::new(
             signed,
         )))])

@@ -32,10 +32,24 @@ pub enum Error {
     /// A message is attributed to a seat or participant that does not exist.
     #[error("unknown sender: {0}")]
     UnknownSender(u32),
+    /// A message claims a sender (dealer seat or complainer id) whose identity key did not
+    /// sign it in this configuration; it was not stored.
+    #[error("invalid signature: the message does not come from sender {sender}")]
+    InvalidSignature {
+        /// The claimed sender.
+        sender: u32,
+    },
+    /// A player's final share does not match the group commitment (never expected: the
+    /// participant refuses to output it).
+    #[error("own share for seat {seat} is inconsistent with the group commitment")]
+    InconsistentShare {
+        /// Player seat.
+        seat: u32,
+    },
     /// Too few dealers qualified to produce a key.
     #[error("not enough qualified dealers: need {needed}, have {qualified}")]
     NotEnoughQualified {
-        /// Dealers needed (1 for a fresh DKG, t_old+1 for a resharing).
+        /// Dealers needed (t+1 for a fresh DKG, t_old+1 for a resharing).
         needed: usize,
         /// Dealers that qualified.
         qualified: usize,

@@ -26,7 +26,7 @@ pub enum FaultKind {
     BadCommitment,
     /// The dealing is malformed (ciphertext count or size) or its ephemeral-key proof is invalid.
     InvalidDealing,
-    /// The dealer signed two different dealings.
+    /// The dealer signed two different dealings, or two different justifications, for one seat.
     Equivocation,
     /// A complaint proved the dealer's ciphertext undecryptable or inconsistent with its
     /// commitment, and the dealer did not justify.
@@ -35,6 +35,8 @@ pub enum FaultKind {
     WrongJustification,
     /// A player complained with invalid evidence, or about a share that is in fact correct.
     FalseComplaint,
+    /// A player signed two different complaints (all of its complaints are then ignored).
+    EquivocatingComplaint,
 }
 
 impl FaultKind {
@@ -48,12 +50,16 @@ impl FaultKind {
             FaultKind::BadShare => "bad-share",
             FaultKind::WrongJustification => "wrong-justification",
             FaultKind::FalseComplaint => "false-complaint",
+            FaultKind::EquivocatingComplaint => "equivocating-complaint",
         }
     }
 
     /// Whether the culprit is a dealer (disqualified) or a player (evidence only).
     pub fn is_dealer_fault(&self) -> bool {
-        !matches!(self, FaultKind::FalseComplaint)
+        !matches!(
+            self,
+            FaultKind::FalseComplaint | FaultKind::EquivocatingComplaint
+        )
     }
 }
 
@@ -93,26 +99,34 @@ impl<V: Variant> Evidence<V> {
     ///   other than `config.t` or (resharing) a constant term other than its old public share;
     /// * [`FaultKind::InvalidDealing`]: its signed dealing has an invalid ephemeral-key proof or
     ///   malformed ciphertexts;
-    /// * [`FaultKind::Equivocation`]: two different dealings, both signed by the culprit;
+    /// * [`FaultKind::Equivocation`]: two different dealings, or two different justifications,
+    ///   of the culprit seat, both signed by its owner;
     /// * [`FaultKind::BadShare`]: its signed dealing and a signed complaint whose revealed
     ///   Diffie–Hellman point has a valid DLEQ proof and decrypts a disputed ciphertext to
     ///   nothing or to a share inconsistent with the commitment;
     /// * [`FaultKind::WrongJustification`]: the same, plus the culprit's signed justification that
     ///   omits such a disputed share or reveals one inconsistent with the commitment;
-    /// * [`FaultKind::FalseComplaint`]: the culprit's signed complaint and the accused signed
-    ///   dealing, where an entry names seats the culprit does not hold, has an invalid DLEQ
-    ///   proof, or disputes a share that decrypts correctly and matches the commitment.
+    /// * [`FaultKind::FalseComplaint`]: the culprit's signed complaint and, for the entry proven
+    ///   false, the signed dealing *that entry names* (its digest): an entry names seats the
+    ///   culprit does not hold, or has an invalid DLEQ proof for that dealing, or disputes a
+    ///   share of that dealing that decrypts correctly and matches the commitment. A dealing
+    ///   other than the one named proves nothing: its dealer could have made the proof fail
+    ///   or the share come out right;
+    /// * [`FaultKind::EquivocatingComplaint`]: two different complaints signed by the culprit.
+    ///
+    /// Every signature is checked in `config`'s digest ([`DkgConfig::digest`]), so messages
+    /// of another session or configuration prove nothing.
     ///
     /// [`FaultKind::Silent`] is always rejected: silence is attested by the synchronous
     /// broadcast, not by any message, so it cannot be proven to a third party.
     pub fn verify(&self, config: &DkgConfig<V>) -> Result<(), Error> {
-        let session = &config.session;
+        let context = &config.digest();
         match self.kind {
             FaultKind::Silent => Err(Error::InvalidEvidence(
                 "silence cannot be proven by messages",
             )),
             FaultKind::BadCommitment => {
-                let d = self.culprit_dealing(config)?;
+                let d = self.culprit_dealing(config, context)?;
                 let c = &d.body.commitment;
                 let wrong_constant = config
                     .previous
@@ -125,14 +139,14 @@ impl<V: Variant> Evidence<V> {
                 }
             }
             FaultKind::InvalidDealing => {
-                let d = &self.culprit_dealing(config)?.body;
+                let d = &self.culprit_dealing(config, context)?.body;
                 let n = config.players.seats() as usize;
                 let malformed = d.ciphertexts.len() != n
                     || d.ciphertexts.iter().any(|c| c.0.len() != CIPHERTEXT_SIZE);
                 let bad_proof = !d.ephemeral_proof.verify(
                     &d.ephemeral,
                     b"ephemeral",
-                    &Dealing::<V>::ephemeral_context(session, d.dealer),
+                    &Dealing::<V>::ephemeral_context(context, d.dealer),
                 );
                 if malformed || bad_proof {
                     Ok(())
@@ -142,36 +156,45 @@ impl<V: Variant> Evidence<V> {
             }
             FaultKind::Equivocation => {
                 let key = dealer_key(config, self.culprit)?;
-                let signed: Vec<&Signed<Dealing<V>>> = self
+                let dealings: Vec<&Signed<Dealing<V>>> = self
                     .dealings()
-                    .filter(|d| d.body.dealer == self.culprit && d.verify(session, &key))
+                    .filter(|d| d.body.dealer == self.culprit && d.verify(context, &key))
                     .collect();
-                if signed
+                let justifications: Vec<&Signed<Justification>> = self
+                    .messages
                     .iter()
-                    .any(|a| signed.iter().any(|b| a.body != b.body))
-                {
+                    .filter_map(|m| match m {
+                        SignedMessage::Justification(j)
+                            if j.body.dealer == self.culprit && j.verify(context, &key) =>
+                        {
+                            Some(j)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if two_different(&dealings) || two_different(&justifications) {
                     Ok(())
                 } else {
                     Err(Error::InvalidEvidence(
-                        "no two different dealings signed by the culprit",
+                        "no two different messages of one round signed by the culprit",
                     ))
                 }
             }
             FaultKind::BadShare => {
-                let d = self.culprit_dealing(config)?;
-                if self.upheld_seats(config, d).is_empty() {
+                let d = self.culprit_dealing(config, context)?;
+                if self.upheld_seats(config, context, d).is_empty() {
                     Err(Error::InvalidEvidence("no complaint proves a bad share"))
                 } else {
                     Ok(())
                 }
             }
             FaultKind::WrongJustification => {
-                let d = self.culprit_dealing(config)?;
+                let d = self.culprit_dealing(config, context)?;
                 let key = dealer_key(config, self.culprit)?;
-                let upheld = self.upheld_seats(config, d);
+                let upheld = self.upheld_seats(config, context, d);
                 let wrong = self.messages.iter().any(|m| match m {
                     SignedMessage::Justification(j)
-                        if j.body.dealer == self.culprit && j.verify(session, &key) =>
+                        if j.body.dealer == self.culprit && j.verify(context, &key) =>
                     {
                         upheld.iter().any(|&seat| {
                             match j.body.shares.iter().find(|s| s.seat == seat) {
@@ -190,7 +213,26 @@ impl<V: Variant> Evidence<V> {
                     ))
                 }
             }
-            FaultKind::FalseComplaint => self.verify_false_complaint(config),
+            FaultKind::FalseComplaint => self.verify_false_complaint(config, context),
+            FaultKind::EquivocatingComplaint => {
+                let member = config
+                    .players
+                    .member(self.culprit)
+                    .ok_or(Error::InvalidEvidence("the culprit is not a player"))?;
+                let signed: Vec<&Signed<Complaint>> = self
+                    .complaints()
+                    .filter(|c| {
+                        c.body.complainer == self.culprit && c.verify(context, &member.signing_key)
+                    })
+                    .collect();
+                if two_different(&signed) {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidEvidence(
+                        "no two different complaints signed by the culprit",
+                    ))
+                }
+            }
         }
     }
 
@@ -201,25 +243,38 @@ impl<V: Variant> Evidence<V> {
         })
     }
 
+    fn complaints(&self) -> impl Iterator<Item = &Signed<Complaint>> {
+        self.messages.iter().filter_map(|m| match m {
+            SignedMessage::Complaint(c) => Some(c),
+            _ => None,
+        })
+    }
+
     /// The first dealing of the culprit's seat with a valid signature of its owner.
-    fn culprit_dealing(&self, config: &DkgConfig<V>) -> Result<&Signed<Dealing<V>>, Error> {
+    fn culprit_dealing(
+        &self,
+        config: &DkgConfig<V>,
+        context: &[u8; 32],
+    ) -> Result<&Signed<Dealing<V>>, Error> {
         let key = dealer_key(config, self.culprit)?;
         self.dealings()
-            .find(|d| d.body.dealer == self.culprit && d.verify(&config.session, &key))
+            .find(|d| d.body.dealer == self.culprit && d.verify(context, &key))
             .ok_or(Error::InvalidEvidence("no dealing signed by the culprit"))
     }
 
-    /// Seats of `dealing` that a quoted, validly signed complaint proves bad.
-    fn upheld_seats(&self, config: &DkgConfig<V>, dealing: &Signed<Dealing<V>>) -> Vec<u32> {
+    /// Seats of `dealing` that a quoted, validly signed complaint naming it proves bad.
+    fn upheld_seats(
+        &self,
+        config: &DkgConfig<V>,
+        context: &[u8; 32],
+        dealing: &Signed<Dealing<V>>,
+    ) -> Vec<u32> {
         let mut seats = Vec::new();
-        for m in &self.messages {
-            let SignedMessage::Complaint(c) = m else {
-                continue;
-            };
+        for c in self.complaints() {
             let Some(member) = config.players.member(c.body.complainer) else {
                 continue;
             };
-            if !c.verify(&config.session, &member.signing_key) {
+            if !c.verify(context, &member.signing_key) {
                 continue;
             }
             for e in c
@@ -229,7 +284,7 @@ impl<V: Variant> Evidence<V> {
                 .filter(|e| e.dealer == dealing.body.dealer)
             {
                 if let Judgement::Upheld(s) | Judgement::Mixed(s) =
-                    judge(config, member, &dealing.body, e)
+                    judge(context, member, &dealing.body, e)
                 {
                     seats.extend(s);
                 }
@@ -240,7 +295,11 @@ impl<V: Variant> Evidence<V> {
         seats
     }
 
-    fn verify_false_complaint(&self, config: &DkgConfig<V>) -> Result<(), Error> {
+    fn verify_false_complaint(
+        &self,
+        config: &DkgConfig<V>,
+        context: &[u8; 32],
+    ) -> Result<(), Error> {
         let member = config
             .players
             .member(self.culprit)
@@ -251,7 +310,7 @@ impl<V: Variant> Evidence<V> {
             .find_map(|m| match m {
                 SignedMessage::Complaint(c)
                     if c.body.complainer == self.culprit
-                        && c.verify(&config.session, &member.signing_key) =>
+                        && c.verify(context, &member.signing_key) =>
                 {
                     Some(c)
                 }
@@ -265,12 +324,15 @@ impl<V: Variant> Evidence<V> {
             let Ok(key) = dealer_key(config, e.dealer) else {
                 continue;
             };
-            let accused = self
-                .dealings()
-                .find(|d| d.body.dealer == e.dealer && d.verify(&config.session, &key));
+            // Only the dealing the entry names (by digest) can prove it false.
+            let accused = self.dealings().find(|d| {
+                d.body.dealer == e.dealer
+                    && d.body.digest_for(context) == e.dealing
+                    && d.verify(context, &key)
+            });
             if let Some(d) = accused {
                 if matches!(
-                    judge(config, member, &d.body, e),
+                    judge(context, member, &d.body, e),
                     Judgement::False(_) | Judgement::Mixed(_)
                 ) {
                     return Ok(());
@@ -291,8 +353,15 @@ fn dealer_key<V: Variant>(config: &DkgConfig<V>, seat: u32) -> Result<crate::sig
         .ok_or(Error::InvalidEvidence("the culprit is not a dealer seat"))
 }
 
+/// Whether two of `items` differ in their bodies.
+fn two_different<T: PartialEq>(items: &[&Signed<T>]) -> bool {
+    items.iter().any(|a| items.iter().any(|b| a.body != b.body))
+}
+
 /// The outcome of checking one complaint entry against the accused dealing.
 pub(crate) enum Judgement {
+    /// The entry names another dealing (digest) than this one: nothing follows from it.
+    Unrelated,
     /// The evidence is invalid, or every disputed share is in fact correct (why).
     False(&'static str),
     /// Every disputed seat's ciphertext is undecryptable or inconsistent (the listed seats).
@@ -301,10 +370,13 @@ pub(crate) enum Judgement {
     Mixed(Vec<u32>),
 }
 
-/// Judge one complaint entry of `member` against `dealing` (the same rule every participant
-/// applies at the end of round 2).
+/// Judge one complaint entry of `member` against `dealing` in the configuration with digest
+/// `context` (the same rule every participant applies at the end of round 2). Claiming seats
+/// one does not hold is false whatever the dealing; everything else is judged only against
+/// the dealing the entry names, whose digest the DLEQ proof is bound to — so an invalid proof
+/// is the complainer's fault, never something the dealer could cause with another dealing.
 pub(crate) fn judge<V: Variant>(
-    config: &DkgConfig<V>,
+    context: &[u8; 32],
     member: &Member,
     dealing: &Dealing<V>,
     entry: &ComplaintEntry,
@@ -312,12 +384,15 @@ pub(crate) fn judge<V: Variant>(
     if entry.seats.is_empty() || entry.seats.iter().any(|s| !member.seats.contains(s)) {
         return Judgement::False("seats not held by the complainer");
     }
-    let h = dealing.transcript_hash(&config.session);
+    let h = dealing.transcript_hash(context);
+    if dealing.signed_digest(&h) != entry.dealing {
+        return Judgement::Unrelated;
+    }
     if !entry.proof.verify(
         &member.encryption_key,
         &dealing.ephemeral,
         &entry.shared_point,
-        &h,
+        &entry.dealing,
     ) {
         return Judgement::False("invalid DLEQ proof");
     }

@@ -20,21 +20,31 @@ use crate::verify::check_share;
 
 impl<V: Variant> Participant<V> {
     pub(crate) fn finalize(&mut self) -> Result<DkgOutput<V>, Error> {
-        let session = self.config.session;
-        // 1. Justifications for upheld complaints.
+        // 1. Justifications for upheld complaints (authenticated on arrival).
         let upheld = self.upheld.clone();
         for (dealer, seats) in &upheld {
             let Some(dealing) = self.valid.get(dealer).cloned() else {
                 continue;
             };
-            let Some(owner) = self.config.dealers.owner_of(*dealer) else {
-                continue;
+            let justification = match self.received_justifications.get(dealer).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => Some(one.clone()),
+                Some([a, b, ..]) => {
+                    // Two different signed justifications for one seat: equivocation,
+                    // whichever one arrived first.
+                    self.faults.insert(*dealer, FaultKind::Equivocation);
+                    self.evidence.push(Evidence {
+                        culprit: *dealer,
+                        kind: FaultKind::Equivocation,
+                        detail: "two different signed justifications".into(),
+                        messages: vec![
+                            SignedMessage::Justification(a.clone()),
+                            SignedMessage::Justification(b.clone()),
+                        ],
+                    });
+                    continue;
+                }
             };
-            let justification = self
-                .received_justifications
-                .get(dealer)
-                .and_then(|c| c.iter().find(|j| j.verify(&session, &owner.signing_key)))
-                .cloned();
             let mut failed = Vec::new();
             for &seat in seats {
                 let revealed = justification.as_ref().and_then(|j| {
@@ -151,6 +161,21 @@ impl<V: Variant> Participant<V> {
         }
         // O(n·t) additions (binomial-basis Horner, affine forward-difference walk).
         let public_shares = commitment.public_shares(self.config.players.seats());
+        // Never output a share that does not match the group commitment.
+        for share in &shares {
+            let ok = public_shares
+                .get((share.index() - 1) as usize)
+                .is_some_and(|p| p.to_bytes() == share.public_share::<V>().to_bytes());
+            if !ok {
+                return Err(Error::InconsistentShare {
+                    seat: share.index(),
+                });
+            }
+        }
+        // The received shares and old shares are not needed any more: wipe them now rather
+        // than when the participant is dropped.
+        self.shares.clear();
+        self.old_shares.clear();
         let disqualified = self
             .faults
             .iter()

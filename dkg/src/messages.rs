@@ -2,7 +2,11 @@
 //! commitment, ephemeral key with proof of knowledge, one ciphertext per player seat), round 2
 //! [`Complaint`] (broadcast, with verifiable evidence), round 3 [`Justification`] (broadcast, the
 //! disputed shares in the clear). Each is wrapped in [`Signed`] by its sender's Schnorr key over
-//! the session id and the canonical encoding, so signed messages serve as transferable evidence.
+//! the configuration digest ([`crate::DkgConfig::digest`]: session id, variant, threshold, both
+//! committees, previous commitment) and the canonical encoding, so signed messages serve as
+//! transferable evidence and never verify in another session or configuration.
+//!
+//! Every signing function here takes that digest as its `context`.
 //!
 //! Canonical encoding: big-endian integers, length-prefixed lists and byte strings, compressed
 //! points, 32-byte big-endian scalars. Decoders validate everything and never panic.
@@ -11,11 +15,13 @@ use blstrs::Scalar;
 use conclave_threshold_sig::{Commitment, Variant};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
+use crate::config::Limits;
 use crate::encryption::SharedSecret;
 use crate::error::Error;
-use crate::sigma::{DleqProof, Equation, Point, SchnorrSignature, SecretScalar};
+use crate::sigma::{DleqProof, Point, SchnorrSignature, SecretScalar};
 
 /// Round 1 (Deal): dealer seat `dealer` commits to its polynomial and encrypts `f(j)` to every
 /// player seat `j`.
@@ -34,24 +40,32 @@ pub struct Dealing<V: Variant> {
     pub ciphertexts: Vec<CipherText>,
 }
 
+/// The longest ciphertext a decoder accepts (a valid one is
+/// [`crate::encryption::CIPHERTEXT_SIZE`] bytes; a little more is kept so that a malformed
+/// dealing can still be received and proven faulty).
+pub const MAX_CIPHERTEXT_SIZE: usize = 2 * crate::encryption::CIPHERTEXT_SIZE;
+
 /// One encrypted share.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CipherText(#[serde(with = "crate::codec::hex_bytes")] pub Vec<u8>);
 
 impl<V: Variant> Dealing<V> {
-    /// Hash binding session, dealer, commitment and ephemeral key: the associated data of every
-    /// ciphertext of this dealing.
-    pub fn transcript_hash(&self, session: &[u8; 32]) -> [u8; 32] {
+    /// Hash binding the configuration digest `context`, dealer, commitment and ephemeral key:
+    /// the associated data of every ciphertext of this dealing.
+    pub fn transcript_hash(&self, context: &[u8; 32]) -> [u8; 32] {
         let mut h = Sha256::new();
-        h.update(b"conclave-dkg/v1/dealing");
-        h.update(session);
+        h.update(b"conclave-dkg/v2/dealing");
+        h.update(context);
         h.update(self.dealer.to_be_bytes());
         h.update(self.commitment.to_bytes());
         h.update(self.ephemeral.to_bytes());
         h.finalize().into()
     }
 
-    /// The digest the dealer signs: the transcript hash (session, dealer, commitment, `R`),
+    /// The digest the dealer signs and complaints name: [`Self::digest_for`] with the transcript
+    /// hash computed already.
+    ///
+    /// It covers the transcript hash (configuration, dealer, commitment, `R`),
     /// the ephemeral proof and every ciphertext. Taking `transcript` from
     /// [`Self::transcript_hash`] lets a verifier encode the commitment once for both uses.
     pub fn signed_digest(&self, transcript: &[u8; 32]) -> [u8; 32] {
@@ -64,22 +78,30 @@ impl<V: Variant> Dealing<V> {
             w.bytes(&c.0);
         }
         let mut h = Sha256::new();
-        h.update(b"conclave-dkg/v1/signed-dealing");
+        h.update(b"conclave-dkg/v2/signed-dealing");
         h.update(transcript);
         h.update(&w.0);
         h.finalize().into()
     }
 
+    /// The digest that identifies this exact dealing in configuration `context`: what its dealer
+    /// signs, what a complaint names and what the complaint's DLEQ proof is bound to. It covers
+    /// every ciphertext, so two dealings that differ anywhere have different digests.
+    pub fn digest_for(&self, context: &[u8; 32]) -> [u8; 32] {
+        self.signed_digest(&self.transcript_hash(context))
+    }
+
     /// The message the ephemeral proof of knowledge signs.
-    pub(crate) fn ephemeral_context(session: &[u8; 32], dealer: u32) -> Vec<u8> {
-        let mut v = session.to_vec();
+    pub(crate) fn ephemeral_context(context: &[u8; 32], dealer: u32) -> Vec<u8> {
+        let mut v = context.to_vec();
         v.extend_from_slice(&dealer.to_be_bytes());
         v
     }
 
-    /// Encrypt `shares[j-1]` to `keys[j-1]` (the encryption key of the owner of seat `j`).
+    /// Encrypt `shares[j-1]` to `keys[j-1]` (the encryption key of the owner of seat `j`), in
+    /// the configuration with digest `context`.
     pub fn create(
-        session: &[u8; 32],
+        context: &[u8; 32],
         dealer: u32,
         commitment: Commitment<V>,
         shares: &[Scalar],
@@ -91,7 +113,7 @@ impl<V: Variant> Dealing<V> {
         let ephemeral_proof = SchnorrSignature::sign(
             &r,
             b"ephemeral",
-            &Self::ephemeral_context(session, dealer),
+            &Self::ephemeral_context(context, dealer),
             rng,
         );
         let mut dealing = Dealing {
@@ -101,7 +123,7 @@ impl<V: Variant> Dealing<V> {
             ephemeral_proof,
             ciphertexts: Vec::new(),
         };
-        let h = dealing.transcript_hash(session);
+        let h = dealing.transcript_hash(context);
         // One Diffie–Hellman per distinct key (weighted players hold several seats), all
         // encoded with one inversion.
         let mut distinct: Vec<&Point> = Vec::new();
@@ -114,7 +136,8 @@ impl<V: Variant> Dealing<V> {
                 })
             })
             .collect();
-        let points: Vec<_> = distinct.iter().map(|key| r.dh_point(key)).collect();
+        let points: Zeroizing<Vec<_>> =
+            Zeroizing::new(distinct.iter().map(|key| r.dh_point(key)).collect());
         let secrets = SharedSecret::batch(&points);
         dealing.ciphertexts = shares
             .iter()
@@ -136,15 +159,26 @@ impl<V: Variant> Dealing<V> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let dealer = r.u32()?;
-        let commitment = Commitment::from_bytes(r.bytes()?)?;
+        let commitment = r.bytes()?;
+        if commitment.len() > limits.commitment_points as usize * V::PUBLIC_KEY_SIZE {
+            return Err(Error::Malformed(
+                "commitment longer than the configuration allows",
+            ));
+        }
+        let commitment = Commitment::from_bytes(commitment)?;
         let ephemeral = r.point()?;
         let ephemeral_proof = SchnorrSignature::decode(r)?;
-        let count = r.len()?;
-        let mut ciphertexts = Vec::with_capacity(count);
+        let count = r.len_at_most(limits.player_seats)?;
+        // Each ciphertext takes at least its 4-byte length prefix.
+        let mut ciphertexts = Vec::with_capacity(count.min(r.rest().len() / 4));
         for _ in 0..count {
-            ciphertexts.push(CipherText(r.bytes()?.to_vec()));
+            let c = r.bytes()?;
+            if c.len() > MAX_CIPHERTEXT_SIZE {
+                return Err(Error::Malformed("ciphertext too long"));
+            }
+            ciphertexts.push(CipherText(c.to_vec()));
         }
         Ok(Dealing {
             dealer,
@@ -162,11 +196,15 @@ impl<V: Variant> Dealing<V> {
 pub struct ComplaintEntry {
     /// The accused dealer seat.
     pub dealer: u32,
+    /// The exact dealing disputed: its [`Dealing::digest_for`], which covers every
+    /// ciphertext. The DLEQ proof is bound to it, and evidence about this entry must quote
+    /// the dealing with this digest.
+    pub dealing: [u8; 32],
     /// The complainer's seats whose shares are missing, undecryptable or inconsistent.
     pub seats: Vec<u32>,
     /// The revealed Diffie–Hellman point `x·R`.
     pub shared_point: Point,
-    /// Proof that `log_B X = log_R K`.
+    /// Proof that `log_B X = log_R K`, with the dealing digest as context.
     pub proof: DleqProof,
 }
 
@@ -185,6 +223,7 @@ impl Complaint {
         w.u32(self.entries.len() as u32);
         for e in &self.entries {
             w.u32(e.dealer);
+            w.0.extend_from_slice(&e.dealing);
             w.u32(e.seats.len() as u32);
             for s in &e.seats {
                 w.u32(*s);
@@ -193,28 +232,60 @@ impl Complaint {
             e.proof.encode(w);
         }
     }
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let complainer = r.u32()?;
-        let count = r.len()?;
-        let mut entries = Vec::with_capacity(count.min(1024));
+        let count = r.len_at_most(limits.dealer_seats)?;
+        let mut entries: Vec<ComplaintEntry> = Vec::with_capacity(count.min(r.rest().len() / 4));
         for _ in 0..count {
             let dealer = r.u32()?;
-            let ns = r.len()?;
-            let mut seats = Vec::with_capacity(ns.min(1024));
+            let dealing = r.array::<32>()?;
+            let ns = r.len_at_most(limits.player_seats)?;
+            let mut seats = Vec::with_capacity(ns.min(r.rest().len() / 4));
             for _ in 0..ns {
                 seats.push(r.u32()?);
             }
             entries.push(ComplaintEntry {
                 dealer,
+                dealing,
                 seats,
                 shared_point: r.point()?,
                 proof: DleqProof::decode(r)?,
             });
         }
-        Ok(Complaint {
+        let complaint = Complaint {
             complainer,
             entries,
-        })
+        };
+        complaint.check_shape(limits)?;
+        Ok(complaint)
+    }
+
+    /// Structural checks a complaint must pass before anything else is done with it: at most
+    /// one entry per dealer seat (so one complaint costs at most one DLEQ check and decryption
+    /// per dealer), every entry naming a dealer seat and at least one seat, no seat twice.
+    pub fn check_shape(&self, limits: &Limits) -> Result<(), Error> {
+        if self.entries.len() > limits.dealer_seats as usize {
+            return Err(Error::Malformed("more complaint entries than dealer seats"));
+        }
+        let mut dealers = std::collections::BTreeSet::new();
+        for e in &self.entries {
+            if e.dealer == 0 || e.dealer > limits.dealer_seats {
+                return Err(Error::Malformed("complaint names an unknown dealer seat"));
+            }
+            if !dealers.insert(e.dealer) {
+                return Err(Error::Malformed("complaint names a dealer twice"));
+            }
+            if e.seats.is_empty() || e.seats.len() > limits.player_seats as usize {
+                return Err(Error::Malformed(
+                    "complaint entry with no or too many seats",
+                ));
+            }
+            let mut seats = std::collections::BTreeSet::new();
+            if !e.seats.iter().all(|s| seats.insert(*s)) {
+                return Err(Error::Malformed("complaint entry names a seat twice"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -246,10 +317,10 @@ impl Justification {
             w.scalar(&s.value);
         }
     }
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let dealer = r.u32()?;
-        let count = r.len()?;
-        let mut shares = Vec::with_capacity(count.min(1024));
+        let count = r.len_at_most(limits.player_seats)?;
+        let mut shares = Vec::with_capacity(count.min(r.rest().len() / 36));
         for _ in 0..count {
             shares.push(RevealedShare {
                 seat: r.u32()?,
@@ -261,7 +332,7 @@ impl Justification {
 }
 
 /// A message body signed by its sender: Schnorr (ristretto255) over the body's domain and
-/// `SHA-256(session ‖ canonical body)`.
+/// `SHA-256(context ‖ canonical body)`, where `context` is the configuration digest.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(bound(
     serialize = "T: serde::Serialize",
@@ -280,13 +351,14 @@ pub trait Body: Sized {
     const DOMAIN: &'static [u8];
     /// Append the canonical encoding to `out`.
     fn encode_body(&self, out: &mut Vec<u8>);
-    /// Decode from the front of `input`, advancing it.
-    fn decode_body(input: &mut &[u8]) -> Result<Self, Error>;
-    /// The 32 bytes the sender signs: SHA-256 of a label, the session and the canonical body
-    /// (so the Fiat–Shamir transcript absorbs 32 bytes, not a dealing of many kilobytes).
-    fn digest(&self, session: &[u8; 32]) -> [u8; 32] {
-        let mut out = b"conclave-dkg/v1/signed".to_vec();
-        out.extend_from_slice(session);
+    /// Decode from the front of `input`, advancing it, within `limits`.
+    fn decode_body(input: &mut &[u8], limits: &Limits) -> Result<Self, Error>;
+    /// The 32 bytes the sender signs: SHA-256 of a label, the configuration digest and the
+    /// canonical body (so the Fiat–Shamir transcript absorbs 32 bytes, not a dealing of many
+    /// kilobytes).
+    fn digest(&self, context: &[u8; 32]) -> [u8; 32] {
+        let mut out = b"conclave-dkg/v2/signed".to_vec();
+        out.extend_from_slice(context);
         self.encode_body(&mut out);
         Sha256::digest(&out).into()
     }
@@ -306,9 +378,9 @@ macro_rules! body {
                 self.encode(&mut w);
                 *out = w.0;
             }
-            fn decode_body(input: &mut &[u8]) -> Result<Self, Error> {
+            fn decode_body(input: &mut &[u8], limits: &Limits) -> Result<Self, Error> {
                 let mut r = Reader::new(input);
-                let v = Self::decode(&mut r)?;
+                let v = Self::decode(&mut r, limits)?;
                 *input = r.rest();
                 Ok(v)
             }
@@ -320,36 +392,31 @@ body!(Complaint, b"complaint");
 body!(Justification, b"justification");
 
 impl<T: Body> Signed<T> {
-    /// Sign `body` with `key` for `session`.
+    /// Sign `body` with `key` in the configuration with digest `context`.
     pub fn sign(
-        session: &[u8; 32],
+        context: &[u8; 32],
         body: T,
         key: &SecretScalar,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
-        let msg = body.digest(session);
+        let msg = body.digest(context);
         let signature = SchnorrSignature::sign(key, T::DOMAIN, &msg, rng);
         Signed { body, signature }
     }
 
-    /// The terms of the signature equation for a precomputed [`Body::digest`], for batching.
-    pub(crate) fn equation(&self, digest: &[u8; 32], key: &Point) -> Equation {
-        self.signature.equation(key, T::DOMAIN, digest)
-    }
-
-    /// Verify the signature under `key`.
-    pub fn verify(&self, session: &[u8; 32], key: &Point) -> bool {
+    /// Verify the signature under `key` in the configuration with digest `context`.
+    pub fn verify(&self, context: &[u8; 32], key: &Point) -> bool {
         self.signature
-            .verify(key, T::DOMAIN, &self.body.digest(session))
+            .verify(key, T::DOMAIN, &self.body.digest(context))
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         self.body.encode_body(&mut w.0);
         self.signature.encode(w);
     }
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let mut rest = r.rest();
-        let body = T::decode_body(&mut rest)?;
+        let body = T::decode_body(&mut rest, limits)?;
         *r = Reader::new(rest);
         Ok(Signed {
             body,
@@ -393,24 +460,33 @@ impl<V: Variant> Message<V> {
         w.0
     }
 
-    /// Decode [`Message::to_bytes`]; rejects trailing bytes and invalid points or scalars.
+    /// Decode [`Message::to_bytes`] with no configuration at hand (every list up to
+    /// [`Limits::MAX`]); rejects trailing bytes and invalid points or scalars. A participant's
+    /// host should prefer [`Message::from_bytes_limited`] with [`crate::DkgConfig::limits`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        Self::from_bytes_limited(bytes, &Limits::MAX)
+    }
+
+    /// Decode [`Message::to_bytes`] within the size limits of a configuration: commitments,
+    /// ciphertext lists, complaint entries and justification lists longer than the session
+    /// allows are rejected before they are decoded.
+    pub fn from_bytes_limited(bytes: &[u8], limits: &Limits) -> Result<Self, Error> {
         let mut r = Reader::new(bytes);
         let msg = match r.u8()? {
             1 => {
-                let n = r.len()?;
+                let n = r.len_at_most(limits.dealer_seats)?;
                 let mut v = Vec::with_capacity(n.min(64));
                 for _ in 0..n {
-                    v.push(Signed::decode(&mut r)?);
+                    v.push(Signed::decode(&mut r, limits)?);
                 }
                 Message::Deal(v)
             }
-            2 => Message::Complaint(Box::new(Signed::decode(&mut r)?)),
+            2 => Message::Complaint(Box::new(Signed::decode(&mut r, limits)?)),
             3 => {
-                let n = r.len()?;
+                let n = r.len_at_most(limits.dealer_seats)?;
                 let mut v = Vec::with_capacity(n.min(64));
                 for _ in 0..n {
-                    v.push(Signed::decode(&mut r)?);
+                    v.push(Signed::decode(&mut r, limits)?);
                 }
                 Message::Justify(v)
             }

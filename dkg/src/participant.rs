@@ -23,10 +23,10 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
-use crate::config::{DkgConfig, IdentityKeys, Member};
+use crate::config::{DkgConfig, IdentityKeys, Limits, Member};
 use crate::error::Error;
 use crate::evidence::{Evidence, FaultKind};
-use crate::messages::{Complaint, Dealing, Justification, Message, Signed};
+use crate::messages::{Complaint, Dealing, Justification, Message, Signed, MAX_CIPHERTEXT_SIZE};
 
 /// Protocol phases, in order. Each ends when the caller reports its deadline.
 #[derive(
@@ -155,14 +155,18 @@ impl std::fmt::Debug for ReceivedShare {
     }
 }
 
-/// Candidates kept per sender (bounds memory against spam).
-const MAX_CANDIDATES: usize = 4;
+/// Distinct authenticated messages kept per sender and round: two different ones already
+/// prove equivocation, so a third is never needed (bounds memory against a Byzantine sender).
+const MAX_DISTINCT: usize = 2;
 
 /// One participant of a DKG or resharing session. Serializable at any point (crash/resume).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
 pub struct Participant<V: Variant> {
     pub(crate) config: DkgConfig<V>,
+    /// [`DkgConfig::digest`]: what every message, proof and ciphertext is bound to.
+    #[serde(with = "crate::codec::hex32")]
+    pub(crate) context: [u8; 32],
     pub(crate) keys: IdentityKeys,
     seed: Seed,
     pub(crate) dealer: Option<Member>,
@@ -222,6 +226,7 @@ impl<V: Variant> Participant<V> {
             }
         }
         Ok(Participant {
+            context: config.digest(),
             config,
             keys,
             seed: Seed(seed),
@@ -262,11 +267,18 @@ impl<V: Variant> Participant<V> {
         self.player.as_ref().map_or(&[], |m| &m.seats)
     }
 
-    /// A deterministic RNG for one purpose, derived from the secret seed.
+    /// The configuration digest every message of this session is bound to.
+    pub fn context(&self) -> &[u8; 32] {
+        &self.context
+    }
+
+    /// A deterministic RNG for one purpose, derived from the secret seed and the configuration
+    /// digest (a seed reused in another session or configuration gives other polynomials).
     pub(crate) fn rng(&self, label: &[u8], index: u32) -> ChaCha20Rng {
         let mut h = Sha256::new();
-        h.update(b"conclave-dkg/v1/rng");
+        h.update(b"conclave-dkg/v2/rng");
         h.update(self.seed.0);
+        h.update(self.context);
         h.update((label.len() as u32).to_be_bytes());
         h.update(label);
         h.update(index.to_be_bytes());
@@ -337,50 +349,133 @@ impl<V: Variant> Participant<V> {
         }
     }
 
+    /// Take in one broadcast message. Nothing is stored unless its signature verifies under
+    /// the identity key of the sender it claims (the owner of the dealer seat, or the
+    /// complainer), in this configuration: a message can take no slot, and crowd out no
+    /// honest message, before it is authenticated. Size limits of the configuration are
+    /// checked before any hashing. Per sender and round at most [`MAX_DISTINCT`] different
+    /// bodies are kept (two already prove equivocation); repeats are ignored. A message with
+    /// several dealings or justifications is taken in item by item: the valid ones are kept
+    /// and the first rejected one is reported.
     fn receive(&mut self, message: Message<V>) -> Result<(), Error> {
+        let limits = self.config.limits();
         match message {
             Message::Deal(dealings) => {
                 if self.phase > Phase::Deal {
                     return Err(self.wrong_phase("dealing after the deal deadline"));
                 }
-                for d in dealings {
-                    let seat = d.body.dealer;
-                    if self.config.dealers.owner_of(seat).is_none() {
-                        return Err(Error::UnknownSender(seat));
-                    }
-                    push_candidate(self.received_dealings.entry(seat).or_default(), d);
+                if dealings.len() > limits.dealer_seats as usize {
+                    return Err(Error::Malformed("more dealings than dealer seats"));
                 }
+                let mut first = Ok(());
+                for d in dealings {
+                    let r = self.receive_dealing(d, &limits);
+                    if first.is_ok() {
+                        first = r;
+                    }
+                }
+                first
             }
             Message::Complaint(c) => {
                 if self.phase > Phase::Complain {
                     return Err(self.wrong_phase("complaint after the complaint deadline"));
                 }
                 let id = c.body.complainer;
-                if self.config.players.member(id).is_none() {
-                    return Err(Error::UnknownSender(id));
+                let key = self
+                    .config
+                    .players
+                    .member(id)
+                    .ok_or(Error::UnknownSender(id))?
+                    .signing_key;
+                c.body.check_shape(&limits)?;
+                let list = self.received_complaints.entry(id).or_default();
+                if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == c.body) {
+                    return Ok(());
                 }
-                push_candidate(self.received_complaints.entry(id).or_default(), *c);
+                if !c.verify(&self.context, &key) {
+                    return Err(Error::InvalidSignature { sender: id });
+                }
+                list.push(*c);
+                Ok(())
             }
             Message::Justify(js) => {
                 if self.phase > Phase::Justify {
                     return Err(self.wrong_phase("justification after the deadline"));
                 }
-                for j in js {
-                    let seat = j.body.dealer;
-                    if self.config.dealers.owner_of(seat).is_none() {
-                        return Err(Error::UnknownSender(seat));
-                    }
-                    push_candidate(self.received_justifications.entry(seat).or_default(), j);
+                if js.len() > limits.dealer_seats as usize {
+                    return Err(Error::Malformed("more justifications than dealer seats"));
                 }
+                let mut first = Ok(());
+                for j in js {
+                    let r = self.receive_justification(j, &limits);
+                    if first.is_ok() {
+                        first = r;
+                    }
+                }
+                first
             }
         }
+    }
+
+    fn receive_dealing(&mut self, d: Signed<Dealing<V>>, limits: &Limits) -> Result<(), Error> {
+        let seat = d.body.dealer;
+        let key = self
+            .config
+            .dealers
+            .owner_of(seat)
+            .ok_or(Error::UnknownSender(seat))?
+            .signing_key;
+        if d.body.commitment.points().len() > limits.commitment_points as usize
+            || d.body.ciphertexts.len() > limits.player_seats as usize
+            || d.body
+                .ciphertexts
+                .iter()
+                .any(|c| c.0.len() > MAX_CIPHERTEXT_SIZE)
+        {
+            return Err(Error::Malformed(
+                "dealing larger than the configuration allows",
+            ));
+        }
+        let list = self.received_dealings.entry(seat).or_default();
+        if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == d.body) {
+            return Ok(());
+        }
+        if !d.verify(&self.context, &key) {
+            return Err(Error::InvalidSignature { sender: seat });
+        }
+        list.push(d);
         Ok(())
     }
-}
 
-fn push_candidate<T: PartialEq>(list: &mut Vec<T>, item: T) {
-    if list.len() < MAX_CANDIDATES && !list.contains(&item) {
-        list.push(item);
+    fn receive_justification(
+        &mut self,
+        j: Signed<Justification>,
+        limits: &Limits,
+    ) -> Result<(), Error> {
+        let seat = j.body.dealer;
+        let key = self
+            .config
+            .dealers
+            .owner_of(seat)
+            .ok_or(Error::UnknownSender(seat))?
+            .signing_key;
+        let mut seen = BTreeSet::new();
+        if j.body.shares.len() > limits.player_seats as usize
+            || !j.body.shares.iter().all(|s| seen.insert(s.seat))
+        {
+            return Err(Error::Malformed(
+                "justification with too many or repeated seats",
+            ));
+        }
+        let list = self.received_justifications.entry(seat).or_default();
+        if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == j.body) {
+            return Ok(());
+        }
+        if !j.verify(&self.context, &key) {
+            return Err(Error::InvalidSignature { sender: seat });
+        }
+        list.push(j);
+        Ok(())
     }
 }
 
@@ -391,6 +486,7 @@ impl<V: Variant> Participant<V> {
     pub fn clone_for_bench(&self) -> Self {
         Participant {
             config: self.config.clone(),
+            context: self.context,
             keys: self.keys.clone(),
             seed: self.seed.clone(),
             dealer: self.dealer.clone(),

@@ -239,8 +239,12 @@ impl SchnorrSignature {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
         let public = key.public();
-        // Nonce bound to the key and the message as well as to fresh randomness.
-        let mut t = Transcript::new(b"conclave-dkg/v1/nonce");
+        // Nonce bound to the witness (the key), the whole statement (domain, public key,
+        // message) and the caller's randomness: a repeated RNG stream with another statement
+        // still gives an unrelated nonce.
+        let mut t = Transcript::new(b"conclave-dkg/v2/schnorr-nonce");
+        t.append_message(b"domain", domain);
+        t.append_message(b"public", &public.bytes);
         t.append_message(b"message", msg);
         let mut nonce_rng = t
             .build_rng()
@@ -362,7 +366,20 @@ impl DleqProof {
     ) -> (Point, Self) {
         let big_x = x.public();
         let k_point = x.diffie_hellman(r);
-        let w = SecretScalar::random(rng);
+        // The nonce is bound to the witness, the whole statement (X, R, K, context) and the
+        // caller's randomness (merlin's witness-rekeyed RNG): before, it came from the RNG
+        // alone, so one RNG position reused for another statement (a seed reused across
+        // sessions, a resume from an old snapshot) gave `x = (z₁ − z₂)/(c₁ − c₂)`.
+        let mut t = Transcript::new(b"conclave-dkg/v2/dleq-nonce");
+        t.append_message(b"context", context);
+        t.append_message(b"X", &big_x.bytes);
+        t.append_message(b"R", &r.bytes);
+        t.append_message(b"K", &k_point.bytes);
+        let mut nonce_rng = t
+            .build_rng()
+            .rekey_with_witness_bytes(b"x", x.0.as_bytes())
+            .finalize(rng);
+        let w = SecretScalar::random(&mut nonce_rng);
         let a1 = w.public();
         let a2 = w.diffie_hellman(r);
         let c = dleq_challenge(context, &big_x, r, &k_point, &a1.bytes, &a2.bytes);

@@ -166,7 +166,7 @@ impl Handcrafted {
         let shares: Vec<_> = (1..=4).map(|j| poly.evaluate(j)).collect();
         let enc: Vec<_> = self.keys.iter().map(|k| k.encryption.public()).collect();
         let mut d = Dealing::create(
-            &self.config.session,
+            &self.config.digest(),
             4,
             poly.commit(),
             &shares,
@@ -174,7 +174,7 @@ impl Handcrafted {
             &mut rng,
         );
         tweak(&mut d);
-        Signed::sign(&self.config.session, d, &self.keys[3].signing, &mut rng)
+        Signed::sign(&self.config.digest(), d, &self.keys[3].signing, &mut rng)
     }
 
     /// Run seats 1–3 honestly with seat 4's dealings; participant 1's output.

@@ -69,14 +69,14 @@ fn sign_dealing(
     let mut shares: Vec<Scalar> = (1..=N).map(|j| poly.evaluate(j)).collect();
     tweak(&mut shares);
     let dealing = Dealing::create(
-        &f_config.session,
+        &f_config.digest(),
         BYZANTINE,
         poly.commit::<MinPk>(),
         &shares,
         &players,
         rng,
     );
-    Signed::sign(&f_config.session, dealing, &keys.signing, rng)
+    Signed::sign(&f_config.digest(), dealing, &keys.signing, rng)
 }
 
 fn fixture() -> &'static Fixture {
@@ -106,7 +106,7 @@ fn fixture() -> &'static Fixture {
 
         let me = &keys[(BYZANTINE - 1) as usize];
         let poly = Polynomial::random(T, &mut rng);
-        let session = config.session;
+        let session = config.digest();
         let mut attacks = Vec::new();
         // 0: an honest-looking dealing; 1: another one (equivocation).
         attacks.push(Message::Deal(vec![sign_dealing(
@@ -170,10 +170,11 @@ fn fixture() -> &'static Fixture {
         for m in &honest_deals {
             let Message::Deal(ds) = m else { continue };
             for d in ds {
-                let h = d.body.transcript_hash(&session);
+                let h = d.body.digest_for(&session);
                 let (k, proof) = DleqProof::prove(&me.encryption, &d.body.ephemeral, &h, &mut rng);
                 let entry = |shared_point: Point, dealer: u32| ComplaintEntry {
                     dealer,
+                    dealing: h,
                     seats: vec![BYZANTINE],
                     shared_point,
                     proof,
