@@ -94,9 +94,10 @@ impl<V: Variant> Participant<V> {
         let mut out = Vec::new();
         let mut rng = self.rng(b"justify", 0);
         for &seat in self.dealer_seats() {
-            let Some(accused) = self.upheld.get(&seat) else {
+            let (Some(accused), Some(own)) = (self.upheld.get(&seat), self.valid.get(&seat)) else {
                 continue;
             };
+            let dealing = own.body.digest_for(&self.context);
             let poly = self.polynomial(seat)?;
             let shares = accused
                 .iter()
@@ -110,6 +111,7 @@ impl<V: Variant> Participant<V> {
                 .collect();
             let body = Justification {
                 dealer: seat,
+                dealing,
                 shares,
             };
             out.push(Signed::sign(

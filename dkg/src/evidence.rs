@@ -104,8 +104,9 @@ impl<V: Variant> Evidence<V> {
     /// * [`FaultKind::BadShare`]: its signed dealing and a signed complaint whose revealed
     ///   Diffie–Hellman point has a valid DLEQ proof and decrypts a disputed ciphertext to
     ///   nothing or to a share inconsistent with the commitment;
-    /// * [`FaultKind::WrongJustification`]: the same, plus the culprit's signed justification that
-    ///   omits such a disputed share or reveals one inconsistent with the commitment;
+    /// * [`FaultKind::WrongJustification`]: the same, plus the culprit's signed justification of
+    ///   that dealing (by digest) that omits such a disputed share or reveals one inconsistent
+    ///   with the commitment;
     /// * [`FaultKind::FalseComplaint`]: the culprit's signed complaint and, for the entry proven
     ///   false, the signed dealing *that entry names* (its digest): an entry names seats the
     ///   culprit does not hold, or has an invalid DLEQ proof for that dealing, or disputes a
@@ -194,7 +195,9 @@ impl<V: Variant> Evidence<V> {
                 let upheld = self.upheld_seats(config, context, d);
                 let wrong = self.messages.iter().any(|m| match m {
                     SignedMessage::Justification(j)
-                        if j.body.dealer == self.culprit && j.verify(context, &key) =>
+                        if j.body.dealer == self.culprit
+                            && j.body.dealing == d.body.digest_for(context)
+                            && j.verify(context, &key) =>
                     {
                         upheld.iter().any(|&seat| {
                             match j.body.shares.iter().find(|s| s.seat == seat) {

@@ -28,7 +28,9 @@ impl<V: Variant> Participant<V> {
             };
             let justification = match self.received_justifications.get(dealer).map(Vec::as_slice) {
                 None | Some([]) => None,
-                Some([one]) => Some(one.clone()),
+                // A justification of another dealing of this seat justifies nothing.
+                Some([one]) => (one.body.dealing == dealing.body.digest_for(&self.context))
+                    .then(|| one.clone()),
                 Some([a, b, ..]) => {
                     // Two different signed justifications for one seat: equivocation,
                     // whichever one arrived first.
@@ -192,5 +194,59 @@ impl<V: Variant> Participant<V> {
             disqualified,
             evidence,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::participant::{Input, Output, Phase};
+    use crate::sim::{dkg_parties, SimConfig};
+    use crate::Error;
+    use conclave_threshold_sig::MinPk;
+
+    /// A player whose received share is wrong (however it got there) refuses to output a
+    /// share inconsistent with the group commitment; an untouched one wipes what it received.
+    #[test]
+    fn inconsistent_own_share_is_an_error() {
+        let cfg = SimConfig {
+            variant: "min-pk".into(),
+            n: 4,
+            t: 1,
+            seed: [3; 32],
+            byzantine: Vec::new(),
+        };
+        let mut parties = dkg_parties::<MinPk>(&cfg).unwrap();
+        for input in [
+            Input::Start,
+            Input::DeadlinePassed(Phase::Deal),
+            Input::DeadlinePassed(Phase::Complain),
+        ] {
+            let mut outbox = Vec::new();
+            for p in parties.iter_mut() {
+                for o in p.participant.handle(input.clone()).unwrap() {
+                    if let Output::Broadcast(m) = o {
+                        outbox.push(m);
+                    }
+                }
+            }
+            for m in outbox {
+                for p in parties.iter_mut() {
+                    p.participant.handle(Input::Message(m.clone())).unwrap();
+                }
+            }
+        }
+        parties[0].participant.shares[1].value += blstrs::Scalar::from(1u64);
+        assert_eq!(
+            parties[0]
+                .participant
+                .handle(Input::DeadlinePassed(Phase::Justify))
+                .unwrap_err(),
+            Error::InconsistentShare { seat: 1 }
+        );
+        let p = &mut parties[1].participant;
+        assert!(!p.shares.is_empty());
+        let out = p.handle(Input::DeadlinePassed(Phase::Justify)).unwrap();
+        assert!(matches!(&out[..], [Output::Finished(_)]));
+        assert!(p.shares.is_empty(), "received shares kept after finalize");
     }
 }

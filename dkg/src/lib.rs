@@ -11,12 +11,12 @@
 //!
 //! * Round 1 (Deal, `deal.rs`): every dealer seat samples `f` of degree `t` (resharing: constant
 //!   term = its old share), broadcasts the Feldman commitment, an ephemeral key `R` with a
-//!   Schnorr proof of knowledge, and one ciphertext per player seat, signed. Identity keys,
+//!   Schnorr proof of knowledge, and one ciphertext per player seat, signed. Every received
+//!   message's signature is checked on arrival (one ristretto255 double-base multiplication). Identity keys,
 //!   signatures, proofs and encryption use ristretto255 ([`sigma`]): no pairing is needed there,
 //!   and its scalar multiplications are ~3× faster than in BLS12-381 G1. Only the Feldman
 //!   commitments and shares live in the BLS12-381 group of the chosen variant.
-//! * End of round 1 (`deal.rs`, `verify.rs`): all dealer signatures and ephemeral-key proofs in
-//!   one batched MSM; one Diffie–Hellman `x·R` per dealing to decrypt own shares; all received
+//! * End of round 1 (`deal.rs`, `verify.rs`): all ephemeral-key proofs in one batched MSM; one Diffie–Hellman `x·R` per dealing to decrypt own shares; all received
 //!   shares checked in one batch (`Σ ρ_{d,j}·C_d(j) == (Σ ρ_{d,j}·s_{d,j})·G` with secret 64-bit
 //!   weights, each `C_d(j)` by Horner with the small index `j`); only on failure are shares
 //!   checked one by one. Bad shares become complaints that reveal `x·R` with a DLEQ proof.
@@ -37,9 +37,30 @@
 //!
 //! ## Security assumptions and caveats
 //!
-//! * An authenticated, synchronous broadcast (phase deadlines): every honest participant sees
-//!   the same messages before each deadline. Without it, honest participants may disagree on
-//!   QUAL; this crate does not implement the broadcast.
+//! * A reliable, synchronous broadcast (phase deadlines): every honest participant sees the
+//!   same messages before each deadline. Without it, honest participants may disagree on
+//!   QUAL; this crate does not implement the broadcast. It need *not* be authenticated:
+//!   every message is verified on arrival against the identity key of the sender it claims
+//!   and stored only then (at most two different bodies per sender and round; two prove
+//!   equivocation), so junk sent first, before `Start` or in any volume takes no slot of an
+//!   honest message. Decisions depend on the set of authenticated messages, not their order.
+//! * Everything is bound to the configuration digest ([`DkgConfig::digest`]: session id,
+//!   variant, `t`, both committees with their keys and seats, the previous commitment), not
+//!   only to the session id: signatures, ephemeral-key proofs, transcripts and ciphertexts of
+//!   one configuration are void in any other. Committees with repeated identity keys are
+//!   rejected.
+//! * A fresh DKG needs at least `t+1` qualified dealers (a resharing `t_old+1`): fewer is
+//!   [`Error::NotEnoughQualified`], never a key that `t` colluding dealers could know. A
+//!   player checks its final share against the group commitment and returns
+//!   [`Error::InconsistentShare`] rather than output an inconsistent one.
+//! * A complaint names the exact dealing it disputes (its signed digest, which covers every
+//!   ciphertext) and its DLEQ proof is bound to that digest; a justification names it too.
+//!   Evidence about a complaint must quote that very dealing, so a dealer that signs a second
+//!   dealing cannot frame an honest complainer with it (the two dealings are themselves
+//!   equivocation evidence against the dealer).
+//! * Nonces of Schnorr signatures and DLEQ proofs are derived from the witness, the whole
+//!   statement and the participant's randomness (merlin's witness-rekeyed transcript RNG):
+//!   a repeated randomness stream with another statement never repeats a nonce.
 //! * Secrecy against at most `t` corrupted seats; robustness (every honest player gets a share)
 //!   with `n ≥ 2t+1`. The consensus engine uses `t = 2f`, `n = 3f+1` (quorum `2f+1`): a fresh DKG
 //!   still completes there because every honest dealer qualifies. Any `t < n` is accepted.
@@ -59,8 +80,10 @@
 //!   [`conclave_threshold_sig::FixedBase`]; Diffie–Hellman, signatures and proofs:
 //!   curve25519-dalek's constant-time scalar multiplication). Public data (indices, batch
 //!   checks of public values) use variable-time arithmetic.
-//! * Participants are deterministic given their seed: a seed reused in another session reuses
-//!   the same secret polynomials there. Use a fresh secret seed per session.
+//! * Participants are deterministic given their seed and configuration (a resumed participant
+//!   re-sends identical bodies, so a restart is never equivocation). The configuration digest
+//!   enters every derivation, so a seed reused in another session or configuration gives other
+//!   polynomials; still, use a fresh secret seed per session.
 //!
 //! ## Performance
 //!

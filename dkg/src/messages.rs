@@ -294,6 +294,9 @@ impl Complaint {
 pub struct Justification {
     /// The accused dealer seat.
     pub dealer: u32,
+    /// The dealing justified ([`Dealing::digest_for`]): revealed shares are checked against
+    /// its commitment only.
+    pub dealing: [u8; 32],
     /// `(player seat, f(seat))` for every upheld complaint.
     pub shares: Vec<RevealedShare>,
 }
@@ -311,6 +314,7 @@ pub struct RevealedShare {
 impl Justification {
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.u32(self.dealer);
+        w.0.extend_from_slice(&self.dealing);
         w.u32(self.shares.len() as u32);
         for s in &self.shares {
             w.u32(s.seat);
@@ -319,6 +323,7 @@ impl Justification {
     }
     pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let dealer = r.u32()?;
+        let dealing = r.array::<32>()?;
         let count = r.len_at_most(limits.player_seats)?;
         let mut shares = Vec::with_capacity(count.min(r.rest().len() / 36));
         for _ in 0..count {
@@ -327,7 +332,11 @@ impl Justification {
                 value: r.scalar()?,
             });
         }
-        Ok(Justification { dealer, shares })
+        Ok(Justification {
+            dealer,
+            dealing,
+            shares,
+        })
     }
 }
 

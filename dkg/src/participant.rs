@@ -8,10 +8,18 @@
 //! RNG is used: randomness is derived from the seed given to [`Participant::new`], so a
 //! participant persisted with serde resumes to exactly the same result.
 //!
-//! Assumptions: an authenticated broadcast channel (every honest participant receives the same
-//! messages, in the same order, before the phase deadline: synchrony), at most `t` corrupted
-//! player seats for secrecy, and `n ≥ 2t+1` for robustness. Shares travel encrypted inside the
-//! broadcast dealing, so no private channel is needed.
+//! Assumptions: a reliable broadcast (every honest participant receives the same set of
+//! messages before the phase deadline: synchrony), at most `t` corrupted seats for secrecy,
+//! and `n ≥ 2t+1` for robustness. Shares travel encrypted inside the broadcast dealing, so no
+//! private channel is needed.
+//!
+//! The participant does **not** trust the transport for authenticity: every message is
+//! checked on arrival against the identity key of the sender it claims, in this session's
+//! configuration digest ([`DkgConfig::digest`]), and stored only if it verifies, so a
+//! message that arrives first, before [`Input::Start`], or in any number, cannot displace an
+//! honest one. Per sender and round at most two different bodies are kept; two are proof of
+//! equivocation, and the outcome does not depend on which ones arrived first. Every decision
+//! (QUAL, upheld complaints, evidence) is a function of the *set* of authenticated messages.
 
 use std::collections::{BTreeMap, BTreeSet};
 

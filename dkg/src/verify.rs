@@ -119,7 +119,14 @@ fn batch_check_msm<V: Variant>(
     }
     a_affine.push(V::PublicAffine::generator());
     weights.push(-lhs);
-    bool::from(V::PublicAffine::msm(&a_affine, &weights, 255).is_identity())
+    lhs = Scalar::ZERO; // a combination of secret shares: wipe it
+    std::hint::black_box(&mut lhs);
+    let ok = bool::from(V::PublicAffine::msm(&a_affine, &weights, 255).is_identity());
+    if let Some(w) = weights.last_mut() {
+        *w = Scalar::ZERO;
+        std::hint::black_box(w);
+    }
+    ok
 }
 
 /// Whether evaluating every `C_d(j)` by Horner's rule (about `t·(bits(j)+1)` group operations per
@@ -178,7 +185,10 @@ fn batch_check_horner<V: Variant>(
         }
     }
     let rhs = V::PublicAffine::msm(&points, &weights, SHARE_WEIGHT_BITS);
-    rhs == V::PublicAffine::mul_generator(&lhs)
+    let ok = rhs == V::PublicAffine::mul_generator(&lhs);
+    lhs = Scalar::ZERO; // a combination of secret shares: wipe it
+    std::hint::black_box(&mut lhs);
+    ok
 }
 
 /// Resharing: the dealer seats whose commitment constant term is not their old public share

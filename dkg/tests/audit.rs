@@ -411,3 +411,95 @@ fn complaint_with_repeated_dealers_is_rejected() {
     let bytes = Message::<MinPk>::Complaint(Box::new(signed)).to_bytes();
     assert!(Message::<MinPk>::from_bytes_limited(&bytes, &cfg.limits()).is_err());
 }
+
+/// Two different complaints signed by one player: equivocation evidence against it, and none
+/// of its complaints moves anybody (whichever arrived first).
+#[test]
+fn equivocating_complainer_is_reported_and_ignored() {
+    let keys = keys();
+    let cfg = config(&keys, T);
+    let own = Polynomial::random(T, &mut rng(10));
+    let mut dealing_1 = None;
+    let outputs = run_with_adversary(&cfg, &keys, |phase, honest| match phase {
+        Phase::Deal => {
+            dealing_1 = honest.iter().find_map(|m| match m {
+                Message::Deal(ds) => ds.iter().find(|d| d.body.dealer == 1).cloned(),
+                _ => None,
+            });
+            vec![Message::Deal(vec![crafted_dealing(
+                &cfg,
+                4,
+                &own,
+                &[],
+                &keys[3].signing,
+                6,
+            )])]
+        }
+        Phase::Complain => {
+            // Complaints against honest dealer 1's dealing (which everybody holds).
+            let d = &dealing_1.as_ref().expect("dealer 1 dealt").body;
+            let digest = d.digest_for(&ctx(&cfg));
+            let (k, proof) =
+                DleqProof::prove(&keys[3].encryption, &d.ephemeral, &digest, &mut rng(3));
+            [vec![4], vec![4]]
+                .into_iter()
+                .enumerate()
+                .map(|(i, seats)| {
+                    let entry = conclave_dkg::ComplaintEntry {
+                        dealer: 1,
+                        dealing: digest,
+                        seats,
+                        // The second complaint reveals a point the proof does not match.
+                        shared_point: if i == 0 { k } else { d.ephemeral },
+                        proof,
+                    };
+                    let body = Complaint {
+                        complainer: 4,
+                        entries: vec![entry],
+                    };
+                    Message::Complaint(Box::new(Signed::sign(
+                        &ctx(&cfg),
+                        body,
+                        &keys[3].signing,
+                        &mut rng(40 + i as u64),
+                    )))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    });
+    for out in &outputs {
+        let out = out.as_ref().expect("honest participants finish");
+        assert_eq!(out.qualified, vec![1, 2, 3, 4]);
+        let e = out
+            .evidence
+            .iter()
+            .find(|e| e.kind == FaultKind::EquivocatingComplaint)
+            .expect("equivocation evidence");
+        assert_eq!(e.culprit, 4);
+        assert_eq!(e.verify(&cfg), Ok(()));
+        assert!(out.evidence.iter().all(|e| e.culprit == 4));
+        assert_consistent(out);
+    }
+}
+
+/// A dealing signed for the honest dealer's seat with the honest dealer's key but arriving
+/// after a junk one is still taken, and a replay of the same body is not equivocation.
+#[test]
+fn replayed_honest_dealing_is_not_equivocation() {
+    let keys = keys();
+    let cfg = config(&keys, T);
+    let outputs = run_with_adversary(&cfg, &keys, |phase, honest| match phase {
+        Phase::Deal => honest.to_vec(), // every honest dealing twice, the replay first
+        _ => Vec::new(),
+    });
+    for out in &outputs {
+        let out = out.as_ref().expect("honest participants finish");
+        assert_eq!(out.qualified, vec![1, 2, 3]);
+        assert!(out
+            .disqualified
+            .iter()
+            .all(|d| d.index == 4 && d.reason == FaultKind::Silent));
+        assert_consistent(out);
+    }
+}

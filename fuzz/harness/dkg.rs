@@ -206,6 +206,7 @@ fn fixture() -> &'static Fixture {
         ] {
             let j = Justification {
                 dealer: BYZANTINE,
+                dealing: [0u8; 32],
                 shares: vec![RevealedShare { seat, value }],
             };
             attacks.push(Message::Justify(vec![Signed::sign(
