@@ -103,7 +103,8 @@ pub struct RealProvider {
     pub variant: VariantChoice,
     /// Threshold-mode key generation.
     pub key_setup: KeySetup,
-    /// Give the simulation's faulty seats the DKG's `bad-share` behaviour (default true).
+    /// Give the simulation's faulty seats the DKG's `bad-share` behaviour (default true; at most
+    /// `n − t − 1` of them, the most a DKG with `t+1` qualified dealers tolerates).
     pub byzantine_dkg: Option<bool>,
     /// Sampled mode: expected committee weight per step (default: min(n, 2000), Algorand's τ_step).
     pub tau_step: Option<u64>,
@@ -227,8 +228,15 @@ impl RealProvider {
             let dealing = deal::<V>(n, t, &mut rng).map_err(|e| e.to_string())?;
             return Ok((dealing.commitment, dealing.shares));
         }
+        // A DKG needs t+1 qualified dealers, so at most n−t−1 dealers can misbehave before it
+        // refuses to produce a key. Runs with more faulty seats than that (e.g. f+1 to show that
+        // consensus safety then breaks) give the DKG behaviour to the first n−t−1 of them only.
         let byzantine: Vec<u32> = if self.byzantine_dkg.unwrap_or(true) {
-            faulty_seats(config).into_iter().map(|s| s.0).collect()
+            faulty_seats(config)
+                .into_iter()
+                .map(|s| s.0)
+                .take(n.saturating_sub(t + 1) as usize)
+                .collect()
         } else {
             Vec::new()
         };
