@@ -1,5 +1,7 @@
-//! DKG benchmarks: `dkg/deal/<n>`, `dkg/verify_all_dealings/<n>` (one player processing all n
-//! dealings), `dkg/finalize/<n>`, `dkg/full/<n>` (whole run, all players in process) with
+//! DKG benchmarks: `dkg/deal/<n>`, `dkg/receive_dealings/<n>` (one player taking in all n
+//! dealings as they arrive: the signature check of each), `dkg/verify_all_dealings/<n>` (one
+//! player processing all n dealings: arrival plus the end-of-deal checks and decryption),
+//! `dkg/finalize/<n>`, `dkg/full/<n>` (whole run, all players in process) with
 //! t = 2f, n = 3f+1 (min-pk up to 64, min-sig from 128 on, as the commonware reference figures),
 //! and `dkg/reshare/<n>`. Sizes: `DKG_BENCH_SIZES=16,64,128` (default 16,64,128,256); `full` and
 //! `reshare` run for n ≤ `DKG_BENCH_FULL_MAX` (default 128; `DKG_BENCH_FULL_256` also enables
@@ -48,6 +50,7 @@ fn run<V: Variant>(c: &mut Criterion, n: u32) {
         byzantine: vec![],
     };
     let init = sim::dkg_parties::<V>(&cfg).unwrap();
+    let (fresh, dealings) = sim::parties_and_dealings::<V>(n, t).unwrap();
     let parties = sim::parties_after_dealing::<V>(n, t).unwrap();
     let mut g = c.benchmark_group("dkg");
     g.sample_size(10);
@@ -56,13 +59,31 @@ fn run<V: Variant>(c: &mut Criterion, n: u32) {
         b.iter(|| p.clone_for_bench().handle(Input::Start).unwrap())
     });
     drop(init);
-    g.bench_with_input(BenchmarkId::new("verify_all_dealings", n), &n, |b, _| {
+    g.bench_with_input(BenchmarkId::new("receive_dealings", n), &n, |b, _| {
         b.iter_batched(
-            || parties[1].participant.clone_for_bench(),
-            |mut p| p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap(),
+            || (fresh[1].participant.clone_for_bench(), dealings.clone()),
+            |(mut p, msgs)| {
+                for m in msgs {
+                    p.handle(Input::Message(m)).unwrap();
+                }
+                p
+            },
             criterion::BatchSize::LargeInput,
         )
     });
+    g.bench_with_input(BenchmarkId::new("verify_all_dealings", n), &n, |b, _| {
+        b.iter_batched(
+            || (fresh[1].participant.clone_for_bench(), dealings.clone()),
+            |(mut p, msgs)| {
+                for m in msgs {
+                    p.handle(Input::Message(m)).unwrap();
+                }
+                p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap()
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    drop(fresh);
     let mut done = parties[1].participant.clone_for_bench();
     done.handle(Input::DeadlinePassed(Phase::Deal)).unwrap();
     done.handle(Input::DeadlinePassed(Phase::Complain)).unwrap();

@@ -14,8 +14,8 @@
 //! Prints the best-of-reps wall time of each side and commonware/conclave:
 //!
 //! * `verify_all_dealings`: one player processing all n dealings. Ours: seat 2's participant
-//!   after every dealing was broadcast (`sim::parties_after_dealing`), cloned, then
-//!   `DeadlinePassed(Phase::Deal)`; commonware: a fresh `Player` taking every dealer's public and
+//!   after every dealer started (`sim::parties_and_dealings`), cloned, taking in every dealing
+//!   (each signature checked on arrival), then `DeadlinePassed(Phase::Deal)`; commonware: a fresh `Player` taking every dealer's public and
 //!   private message (`Player::dealer_message`, each must be `Valid`).
 //! * `full`: a whole fresh DKG with every role in process: ours `sim::run_dkg` (seed `[4; 32]`, no
 //!   faults), commonware `cw_full_run`. Both outputs are checked after the clock stops.
@@ -283,11 +283,16 @@ fn run<V: Variant, C: CwVariant, M: Faults>(n: u32, what: &str, reps: usize, mod
         N3f1::quorum(n),
     );
     if what == "verify" || what == "both" {
-        let parties = sim::parties_after_dealing::<V>(n, t).unwrap();
+        let (parties, dealings) = sim::parties_and_dealings::<V>(n, t).unwrap();
         let ours = best(
             reps,
-            || parties[1].participant.clone_for_bench(),
-            |mut p| p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap(),
+            || (parties[1].participant.clone_for_bench(), dealings.clone()),
+            |(mut p, msgs)| {
+                for m in msgs {
+                    p.handle(Input::Message(m)).unwrap();
+                }
+                p.handle(Input::DeadlinePassed(Phase::Deal)).unwrap()
+            },
             |_| {},
         );
         drop(parties);

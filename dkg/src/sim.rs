@@ -544,6 +544,21 @@ fn run_reshare_generic<V: Variant>(
 /// so one party's [`Participant::handle`] of the deal deadline can be timed alone.
 #[doc(hidden)]
 pub fn parties_after_dealing<V: Variant>(n: u32, t: u32) -> Result<Vec<SimParty<V>>, Error> {
+    let (mut parties, outbox) = parties_and_dealings::<V>(n, t)?;
+    for m in outbox {
+        for p in parties.iter_mut() {
+            p.participant.handle(Input::Message(m.clone()))?;
+        }
+    }
+    Ok(parties)
+}
+
+/// Honest parties of a fresh DKG (n seats, degree t, seed `[3; 32]`) that have started, and the
+/// dealings they broadcast, not yet delivered (benchmarks time the arrival checks with this).
+pub fn parties_and_dealings<V: Variant>(
+    n: u32,
+    t: u32,
+) -> Result<(Vec<SimParty<V>>, Vec<crate::Message<V>>), Error> {
     let cfg = SimConfig {
         variant: V::NAME.into(),
         n,
@@ -560,10 +575,5 @@ pub fn parties_after_dealing<V: Variant>(n: u32, t: u32) -> Result<Vec<SimParty<
             }
         }
     }
-    for m in outbox {
-        for p in parties.iter_mut() {
-            p.participant.handle(Input::Message(m.clone()))?;
-        }
-    }
-    Ok(parties)
+    Ok((parties, outbox))
 }
