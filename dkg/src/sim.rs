@@ -553,12 +553,12 @@ pub fn parties_after_dealing<V: Variant>(n: u32, t: u32) -> Result<Vec<SimParty<
     Ok(parties)
 }
 
+/// Started parties and the dealings they broadcast, not yet delivered.
+pub type StartedParties<V> = (Vec<SimParty<V>>, Vec<crate::Message<V>>);
+
 /// Honest parties of a fresh DKG (n seats, degree t, seed `[3; 32]`) that have started, and the
 /// dealings they broadcast, not yet delivered (benchmarks time the arrival checks with this).
-pub fn parties_and_dealings<V: Variant>(
-    n: u32,
-    t: u32,
-) -> Result<(Vec<SimParty<V>>, Vec<crate::Message<V>>), Error> {
+pub fn parties_and_dealings<V: Variant>(n: u32, t: u32) -> Result<StartedParties<V>, Error> {
     let cfg = SimConfig {
         variant: V::NAME.into(),
         n,
