@@ -16,7 +16,8 @@ pub fn decode_hex(s: &str) -> Result<Vec<u8>, Error> {
 /// Serialize bytes as lowercase hex (human-readable) or raw bytes.
 pub(crate) fn serialize_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {
-        s.serialize_str(&hex::encode(bytes))
+        // Secret keys and shares pass through here: wipe the hex copy.
+        s.serialize_str(&zeroize::Zeroizing::new(hex::encode(bytes)))
     } else {
         s.serialize_bytes(bytes)
     }
@@ -28,7 +29,9 @@ pub(crate) fn deserialize_bytes<'de, D: serde::Deserializer<'de>>(
 ) -> Result<Vec<u8>, D::Error> {
     use serde::de::Error as _;
     if d.is_human_readable() {
-        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        // An owned copy that is wiped (the hex of a secret is as secret as its bytes).
+        let s: zeroize::Zeroizing<String> =
+            zeroize::Zeroizing::new(serde::Deserialize::deserialize(d)?);
         decode_hex(&s).map_err(D::Error::custom)
     } else {
         struct V;
