@@ -76,9 +76,9 @@ impl<V: Variant> Participant<V> {
         let mut received = std::mem::take(&mut self.received_dealings);
         // 1. Proofs of knowledge of the ephemeral keys, batched. Every stored dealing was
         //    authenticated on arrival and has a body different from the others of its seat.
-        let flat: Vec<(u32, &Signed<Dealing<V>>)> = received
+        let flat: Vec<(u32, &Signed<Dealing<V>>, [u8; 32])> = received
             .iter()
-            .flat_map(|(&seat, cands)| cands.iter().map(move |c| (seat, c)))
+            .flat_map(|(&seat, cands)| cands.iter().map(move |(c, tr)| (seat, c, *tr)))
             .collect();
         let pok = |seat: u32, d: &Signed<Dealing<V>>| {
             d.body.ephemeral_proof.equation(
@@ -87,18 +87,15 @@ impl<V: Variant> Participant<V> {
                 &Dealing::<V>::ephemeral_context(&context, seat),
             )
         };
-        let all: Vec<_> = flat.iter().map(|(seat, d)| pok(*seat, d)).collect();
+        let all: Vec<_> = flat.iter().map(|(seat, d, _)| pok(*seat, d)).collect();
         let all_ok = batch_check(&all, &mut rng);
         let mut checked: CheckedDealings<'_, V> = BTreeMap::new();
-        for (seat, d) in &flat {
+        for (seat, d, transcript) in &flat {
             let pok_ok = all_ok || batch_check(&[pok(*seat, d)], &mut rng);
-            // The commitment is encoded once per dealing, for the transcript hash (also the
-            // ciphertexts' associated data).
-            let transcript = d.body.transcript_hash(&context);
             checked
                 .entry(*seat)
                 .or_default()
-                .push((*d, pok_ok, transcript));
+                .push((*d, pok_ok, *transcript));
         }
         // 2. Per dealer seat: silent, equivocating, malformed or valid.
         let n_players = self.config.players.seats() as usize;
@@ -170,7 +167,7 @@ impl<V: Variant> Participant<V> {
                         None => {
                             let position = received[&seat]
                                 .iter()
-                                .position(|c| std::ptr::eq(c, *d))
+                                .position(|(c, _)| std::ptr::eq(c, *d))
                                 .unwrap_or_default();
                             valid.insert(seat, position);
                             transcripts.insert(seat, *transcript);
@@ -198,7 +195,7 @@ impl<V: Variant> Participant<V> {
             .into_iter()
             .filter_map(|(seat, position)| {
                 let mut cands = received.remove(&seat)?;
-                (position < cands.len()).then(|| (seat, cands.swap_remove(position)))
+                (position < cands.len()).then(|| (seat, cands.swap_remove(position).0))
             })
             .collect();
         self.decrypt_and_complain(&transcripts, &mut rng)

@@ -181,7 +181,9 @@ pub struct Participant<V: Variant> {
     pub(crate) player: Option<Member>,
     pub(crate) old_shares: Vec<SecretShare>,
     pub(crate) phase: Phase,
-    pub(crate) received_dealings: BTreeMap<u32, Vec<Signed<Dealing<V>>>>,
+    /// Authenticated dealings per dealer seat, each with its transcript hash (computed once,
+    /// on arrival, for the signature check; reused as the ciphertexts' associated data).
+    pub(crate) received_dealings: BTreeMap<u32, Vec<(Signed<Dealing<V>>, [u8; 32])>>,
     pub(crate) received_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
     pub(crate) received_justifications: BTreeMap<u32, Vec<Signed<Justification>>>,
     pub(crate) valid: BTreeMap<u32, Signed<Dealing<V>>>,
@@ -445,13 +447,18 @@ impl<V: Variant> Participant<V> {
             ));
         }
         let list = self.received_dealings.entry(seat).or_default();
-        if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == d.body) {
+        if list.len() >= MAX_DISTINCT || list.iter().any(|(x, _)| x.body == d.body) {
             return Ok(());
         }
-        if !d.verify(&self.context, &key) {
+        let transcript = d.body.transcript_hash(&self.context);
+        let digest = d.body.signed_digest(&transcript);
+        if !d
+            .signature
+            .verify(&key, <Dealing<V> as crate::messages::Body>::DOMAIN, &digest)
+        {
             return Err(Error::InvalidSignature { sender: seat });
         }
-        list.push(d);
+        list.push((d, transcript));
         Ok(())
     }
 
