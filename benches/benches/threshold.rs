@@ -95,7 +95,7 @@ fn setup<V: Variant>(k: u32, rng: &mut ChaCha20Rng) -> Setup<V> {
     let msg = b"benchmark message".to_vec();
     let c = conclave_benches::combine_inputs::<V>(k, &msg, SUBSETS, rng);
     Setup {
-        combiner: Combiner::new(c.dealing.commitment, c.n, c.dst),
+        combiner: Combiner::new(c.dealing.commitment, c.n, c.dst).expect("valid parameters"),
         subsets: c.subsets,
         msg,
     }
@@ -194,7 +194,7 @@ fn bench_public_shares<V: Variant>(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
     g.bench_function(BenchmarkId::new(V::NAME, 1024), |b| {
-        b.iter(|| black_box(dealing.commitment.public_shares(1024)))
+        b.iter(|| black_box(dealing.commitment.public_shares(1024).unwrap()))
     });
     g.finish();
 }
