@@ -99,7 +99,8 @@ fn inputs<V: Variant>(k: u32, rng: &mut ChaCha20Rng) -> Inputs<V> {
     Inputs {
         k,
         n: c.n,
-        combiner: Combiner::new(c.dealing.commitment.clone(), c.n, c.dst),
+        combiner: Combiner::new(c.dealing.commitment.clone(), c.n, c.dst)
+            .expect("valid parameters"),
         dealing: c.dealing,
         subsets: c.subsets,
     }
@@ -491,7 +492,7 @@ fn bench_public_shares(c: &mut Criterion) {
     // commonware evaluates each share with its own MSM: seconds per run, so flat sampling.
     g.sampling_mode(SamplingMode::Flat);
     g.bench_function(BenchmarkId::new("min-pk/1024", "conclave"), |b| {
-        b.iter(|| black_box(dealing.commitment.public_shares(1024)))
+        b.iter(|| black_box(dealing.commitment.public_shares(1024).unwrap()))
     });
     cw::public_shares(&mut g, &dealing.commitment, 1024);
     g.finish();

@@ -4,8 +4,12 @@
 //! * `combine/<variant>/<t+1>`: cold combine (weights computed, cache cleared) of t+1 partials drawn
 //!   at random from 1..=n, n = ⌈1.5·(t+1)⌉; `combine_cached/…` reuses the weights of the index set;
 //!   `msm/<group>/<t+1>`: blst Pippenger on the same number of affine points (the floor).
-//! * `robust_combine_all_valid/<variant>/<t+1>`: optimistic combine + one verification (cold weights);
-//!   floor `msm_plus_verify/<variant>/<t+1>`.
+//! * `robust_combine_all_valid/<variant>/<t+1>`: `Combiner::combine`, optimistic: one MSM + one
+//!   verification of the result (one pairing check; cold weights); floor
+//!   `msm_plus_verify/<variant>/<t+1>`. Every robust combine verifies what it returns.
+//! * `robust_combine_verified_all_valid/<variant>/<t+1>`: `Combiner::combine_verified`: one batch
+//!   check of all partials (two 64-bit MSMs + one pairing check, as `batch_partial_verify`), then
+//!   one MSM + the final verification of the result (one more pairing check; cold weights).
 //! * `verify/<variant>` vs `verify_raw/<variant>` (blst `Signature::verify`),
 //!   `fast_aggregate_verify/<variant>/1000` and `aggregate_verify/<variant>/128` vs their blst `_raw`.
 //! * `batch_partial_verify/<variant>/<t+1>` (one message, public shares cached).
@@ -95,7 +99,7 @@ fn setup<V: Variant>(k: u32, rng: &mut ChaCha20Rng) -> Setup<V> {
     let msg = b"benchmark message".to_vec();
     let c = conclave_benches::combine_inputs::<V>(k, &msg, SUBSETS, rng);
     Setup {
-        combiner: Combiner::new(c.dealing.commitment, c.n, c.dst),
+        combiner: Combiner::new(c.dealing.commitment, c.n, c.dst).expect("valid parameters"),
         subsets: c.subsets,
         msg,
     }
@@ -135,6 +139,23 @@ fn bench_combine_variant<V: Variant>(c: &mut Criterion) {
                 s.combiner.clear_cache();
                 i = (i + 1) % SUBSETS;
                 let out = s.combiner.combine(&s.msg, &s.subsets[i], &mut rng).unwrap();
+                assert!(out.culprits.is_empty());
+                black_box(out)
+            })
+        });
+        g.finish();
+        let mut g = c.benchmark_group("robust_combine_verified_all_valid");
+        g.sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        g.bench_with_input(BenchmarkId::new(V::NAME, k), &k, |b, _| {
+            b.iter(|| {
+                s.combiner.clear_cache();
+                i = (i + 1) % SUBSETS;
+                let out = s
+                    .combiner
+                    .combine_verified(&s.msg, &s.subsets[i], &mut rng)
+                    .unwrap();
                 assert!(out.culprits.is_empty());
                 black_box(out)
             })
@@ -194,7 +215,7 @@ fn bench_public_shares<V: Variant>(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
     g.bench_function(BenchmarkId::new(V::NAME, 1024), |b| {
-        b.iter(|| black_box(dealing.commitment.public_shares(1024)))
+        b.iter(|| black_box(dealing.commitment.public_shares(1024).unwrap()))
     });
     g.finish();
 }

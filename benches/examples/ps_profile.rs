@@ -14,5 +14,5 @@ fn main() {
         .unwrap_or(256);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
     let dealing = deal::<MinPk>(n, t, &mut rng).unwrap();
-    std::hint::black_box(dealing.commitment.public_shares(n));
+    std::hint::black_box(dealing.commitment.public_shares(n).unwrap());
 }

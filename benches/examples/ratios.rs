@@ -24,7 +24,7 @@ fn min_time(reps: usize, mut f: impl FnMut()) -> Duration {
 fn run<V: Variant>(k: u32, reps: usize, rng: &mut ChaCha20Rng) {
     let c = conclave_benches::combine_inputs::<V>(k, b"ratio", 8, rng);
     let subsets = c.subsets;
-    let combiner = Combiner::new(c.dealing.commitment, c.n, c.dst);
+    let combiner = Combiner::new(c.dealing.commitment, c.n, c.dst).expect("valid parameters");
     let scalars: Vec<Scalar> = (0..k).map(|_| Scalar::random(&mut *rng)).collect();
     let bytes: Vec<u8> = scalars.iter().flat_map(|s| s.to_bytes_le()).collect();
     let pts: Vec<_> = subsets[0]

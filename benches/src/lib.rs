@@ -37,7 +37,8 @@ pub fn combine_inputs<V: Variant>(
         .iter()
         .map(|s| PartialSignature {
             index: s.index(),
-            signature: Signature::from_affine((hashed * s.value()).to_affine()),
+            signature: Signature::from_affine((hashed * s.value()).to_affine())
+                .expect("a multiple of a hashed point is in the subgroup"),
         })
         .collect();
     let subsets = (0..count)

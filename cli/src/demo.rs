@@ -63,8 +63,11 @@ fn run_with<V: Variant>(args: DemoArgs) -> Outcome {
             partials.len()
         );
     }
-    let combiner = Combiner::new(dealing.commitment.clone(), n, suite.dst());
-    let out = combiner.combine_verified(msg, &partials, &mut rng)?;
+    let combiner = Combiner::for_suite(dealing.commitment.clone(), n, &suite)?;
+    // Batch weights from the OS (signers must not predict them); the output does not depend on
+    // them, so the demo stays deterministic for a given --seed.
+    let mut weights = rng_from_seed(None)?;
+    let out = combiner.combine_verified(msg, &partials, &mut weights)?;
     println!(
         "combined from shares {:?}; culprits {:?}",
         out.used, out.culprits

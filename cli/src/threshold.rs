@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use conclave_threshold_sig::{
     deal, standard_dst, Combiner, Commitment, MinPk, MinSig, PartialSignature, Scheme, SecretShare,
-    Signature, Variant,
+    Signature, Variant, MAX_SHARES,
 };
 
 use crate::common::{
@@ -79,7 +79,7 @@ fn run_with<V: Variant>(cmd: ThresholdCommand, variant: VariantArg) -> Outcome {
         ThresholdCommand::Deal { n, t, seed, .. } => {
             let mut rng = rng_from_seed(seed.as_deref())?;
             let dealing = deal::<V>(n, t, &mut rng)?;
-            let publics = dealing.commitment.public_shares(n);
+            let publics = dealing.commitment.public_shares(n)?;
             let shares: Vec<serde_json::Value> = dealing
                 .shares
                 .iter()
@@ -127,13 +127,22 @@ fn run_with<V: Variant>(cmd: ThresholdCommand, variant: VariantArg) -> Outcome {
                 .map_err(|e| Invalid(format!("--commitment: {e}")))?;
             let msg = hex_arg(&msg, "--msg")?;
             let (decoded, mut culprits) = parse_partials::<V>(&partials)?;
-            let n = decoded.iter().map(|p| p.index).max().unwrap_or(1);
-            let combiner = Combiner::new(commitment, n, dst_or_default::<V>(&dst));
+            // The commitment does not say n: derive the public shares up to the largest index
+            // given (at least t+1; parse_partials bounded it by MAX_SHARES).
+            let n = decoded
+                .iter()
+                .map(|p| p.index)
+                .max()
+                .unwrap_or(1)
+                .max(commitment.quorum() as u32);
+            let combiner = Combiner::new(commitment, n, dst_or_default::<V>(&dst))
+                .map_err(|e| Invalid(format!("--commitment/--dst: {e}")))?;
             let mut rng = rng_from_seed(None)?;
             match combiner.combine_verified(&msg, &decoded, &mut rng) {
                 Ok(out) => {
                     culprits.extend(out.culprits);
                     culprits.sort_unstable();
+                    culprits.dedup();
                     print_json(&serde_json::json!({
                         "signature": out.signature.to_string(),
                         "used": out.used,
@@ -147,6 +156,7 @@ fn run_with<V: Variant>(cmd: ThresholdCommand, variant: VariantArg) -> Outcome {
                 }) => {
                     culprits.extend(bad);
                     culprits.sort_unstable();
+                    culprits.dedup();
                     return Err(Invalid(format!(
                         "not enough valid partial signatures: need {needed}, have {valid}; culprits {culprits:?}"
                     )));
@@ -179,6 +189,11 @@ fn parse_partials<V: Variant>(s: &str) -> Result<(Vec<PartialSignature<V>>, Vec<
         if index == 0 {
             return Err(Invalid(format!(
                 "--partials[{k}]: share indices start at 1"
+            )));
+        }
+        if index > MAX_SHARES {
+            return Err(Invalid(format!(
+                "--partials[{k}]: share index {index} exceeds the maximum {MAX_SHARES}"
             )));
         }
         match Signature::<V>::from_bytes(&hex_arg(h, "--partials")?) {

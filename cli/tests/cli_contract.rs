@@ -351,3 +351,162 @@ fn demo_runs() {
     let out = ok(&["demo", "--seed", "07", "--n", "5", "--t", "2"]);
     assert!(out.contains("verifies: true"), "{out}");
 }
+
+/// Security issue #10: share counts and indices from the command line are bounded
+/// (`MAX_SHARES`), so a huge `--n` or partial index is a one-line exit 1, not an allocation
+/// failure that aborts the process.
+#[test]
+fn threshold_huge_n_or_index_exits_1_instead_of_aborting() {
+    for variant in ["min-pk", "min-sig"] {
+        let o = conclave(&[
+            "threshold",
+            "deal",
+            "--n",
+            "4294967295",
+            "--t",
+            "1",
+            "--variant",
+            variant,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err:?}");
+        assert!(
+            err.starts_with("conclave: ") && err.contains("65536"),
+            "{err:?}"
+        );
+
+        let deal: Value = serde_json::from_str(&ok(&[
+            "threshold",
+            "deal",
+            "--n",
+            "4",
+            "--t",
+            "1",
+            "--variant",
+            variant,
+            "--seed",
+            "07",
+        ]))
+        .unwrap();
+        let commitment: Vec<&str> = deal["commitment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let share = &deal["shares"][0];
+        let p1 = ok(&[
+            "threshold",
+            "partial-sign",
+            "--variant",
+            variant,
+            "--index",
+            "1",
+            "--secret",
+            share["secret"].as_str().unwrap(),
+            "--msg",
+            "00",
+        ]);
+        // The same point claimed by index 2^32 - 1: the old CLI derived 4 billion public shares.
+        let partials = format!("1:{p1},4294967295:{p1}");
+        let o = conclave(&[
+            "threshold",
+            "combine",
+            "--variant",
+            variant,
+            "--commitment",
+            &commitment.join(","),
+            "--msg",
+            "00",
+            "--partials",
+            &partials,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err:?}");
+        assert!(
+            err.starts_with("conclave: ") && err.contains("4294967295"),
+            "{err:?}"
+        );
+    }
+}
+
+/// Security issue #10: a conflicting duplicate index no longer aborts the robust combine; the
+/// index is named as a culprit and its valid partial, if any, may still be used.
+#[test]
+fn threshold_combine_names_conflicting_duplicate_and_carries_on() {
+    for variant in ["min-pk", "min-sig"] {
+        let deal: Value = serde_json::from_str(&ok(&[
+            "threshold",
+            "deal",
+            "--n",
+            "5",
+            "--t",
+            "1",
+            "--variant",
+            variant,
+            "--seed",
+            "08",
+        ]))
+        .unwrap();
+        let commitment: Vec<&str> = deal["commitment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let sign = |i: usize, msg: &str| {
+            ok(&[
+                "threshold",
+                "partial-sign",
+                "--variant",
+                variant,
+                "--index",
+                &i.to_string(),
+                "--secret",
+                deal["shares"][i - 1]["secret"].as_str().unwrap(),
+                "--msg",
+                msg,
+            ])
+        };
+        // Index 2 sends a valid partial and one on another message; index 3 is valid.
+        let partials = format!(
+            "2:{},2:{},3:{}",
+            sign(2, "aa"),
+            sign(2, "bb"),
+            sign(3, "aa")
+        );
+        let out: Value = serde_json::from_str(&ok(&[
+            "threshold",
+            "combine",
+            "--variant",
+            variant,
+            "--commitment",
+            &commitment.join(","),
+            "--msg",
+            "aa",
+            "--partials",
+            &partials,
+        ]))
+        .unwrap();
+        assert_eq!(out["culprits"], serde_json::json!([2]));
+        assert_eq!(out["used"], serde_json::json!([2, 3]));
+        let sig = out["signature"].as_str().unwrap();
+        assert_eq!(
+            code(&[
+                "bls",
+                "verify",
+                "--variant",
+                variant,
+                "--pk",
+                commitment[0],
+                "--msg",
+                "aa",
+                "--sig",
+                sig,
+            ]),
+            0
+        );
+    }
+}

@@ -146,7 +146,9 @@ impl<V: Variant> Participant<V> {
                 Commitment::combine_points(&commitments, &weights)
             }
         };
-        let commitment = Commitment::<V>::from_points(affine)?;
+        // Sums / Lagrange combinations of the points of validated commitments: in the subgroup,
+        // so the t+1 subgroup checks of `from_points` would be wasted work.
+        let commitment = Commitment::<V>::from_points_unchecked(affine)?;
         // 5. Own shares.
         let mut shares = Vec::new();
         for &seat in self.player_seats() {
@@ -162,7 +164,7 @@ impl<V: Variant> Participant<V> {
             shares.push(SecretShare::new(seat, value)?);
         }
         // O(n·t) additions (binomial-basis Horner, affine forward-difference walk).
-        let public_shares = commitment.public_shares(self.config.players.seats());
+        let public_shares = commitment.public_shares(self.config.players.seats())?;
         // Never output a share that does not match the group commitment.
         for share in &shares {
             let ok = public_shares

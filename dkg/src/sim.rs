@@ -264,12 +264,12 @@ fn report<V: Variant>(
     for o in &honest {
         for s in &o.shares {
             let public = &first.public_shares[(s.index() - 1) as usize];
-            if s.public_share::<V>().point != public.point {
+            if s.public_share::<V>().point() != public.point() {
                 return Err(Error::Disagreement("share inconsistent with commitment"));
             }
             players.push(ReportPlayer {
                 index: s.index(),
-                public_share: hex_point(&public.point),
+                public_share: hex_point(public.point()),
                 secret_share: hex::encode(s.value().to_bytes_be()),
             });
         }

@@ -133,9 +133,14 @@ fn check<V: Variant>(n: u32, t: u32, byzantine: &[(u32, Behaviour)], seed: [u8; 
     for o in &honest {
         for s in &o.shares {
             let expected = first.commitment.evaluate(s.index()).to_affine();
-            assert_eq!(s.public_share::<V>().point, expected, "share {}", s.index());
             assert_eq!(
-                first.public_shares[(s.index() - 1) as usize].point,
+                *s.public_share::<V>().point(),
+                expected,
+                "share {}",
+                s.index()
+            );
+            assert_eq!(
+                *first.public_shares[(s.index() - 1) as usize].point(),
                 expected
             );
             shares.push(s.clone());

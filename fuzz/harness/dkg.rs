@@ -400,7 +400,7 @@ fn check_outputs(results: &[Option<DkgOutput<MinPk>>]) {
         assert_eq!(o.shares.len(), 1);
         for s in &o.shares {
             let public = &first.public_shares[(s.index() - 1) as usize];
-            assert_eq!(s.public_share::<MinPk>().point, public.point);
+            assert_eq!(s.public_share::<MinPk>().point(), public.point());
             assert!(s.verify(&first.commitment));
             shares.push(s.clone());
         }

@@ -1,5 +1,6 @@
-//! Batch verification of independent `(public key, message, signature)` triples with random
-//! 128-bit weights (soundness error 2^-128 per batch), and bisection that names the invalid entries.
+//! Batch verification of independent `(public key, message, signature)` triples with random odd
+//! 128-bit weights (2^127 values: soundness error 2^-127 per batch check, against an RNG the
+//! signers cannot predict), and bisection that names the invalid entries.
 //!
 //! The batch equation is `Π e(r_i·pk_i, H(m_i)) == e(g, Σ r_i·σ_i)`; an adversary who does not know
 //! the weights `r_i` cannot make invalid entries cancel. On failure the batch is split in halves

@@ -5,7 +5,30 @@
 //! Robust combine (the default, [`Combiner::combine`]) is optimistic: it interpolates the first
 //! `t+1` partials (by index), verifies the result once under the group key, and only if that fails
 //! batch-verifies the partials with bisection to the culprits, drops them and interpolates `t+1`
-//! valid ones. With all partials valid it costs one MSM plus one verification.
+//! valid ones.
+//!
+//! **Every signature a robust method returns has been verified** under the group key (one
+//! two-pair pairing check), whatever path produced it: a passing batch check is never trusted on
+//! its own. The batch weights are 64-bit (soundness error 2^-63 per check) and come from the
+//! caller's RNG; signers who can predict them (a seeded RNG) can make two invalid partials
+//! cancel in the batch. When the interpolated signature then fails its check, the combiner
+//! verifies the remaining partials one by one (no randomness involved), names and drops the
+//! invalid ones, interpolates again and verifies again. Use an unpredictable RNG
+//! (`rand::rngs::OsRng`, `rand::thread_rng()`) all the same: with a predictable one, culprits
+//! outside the interpolated set can go unnamed (the signature is still valid).
+//!
+//! Costs, with all partials valid: [`Combiner::combine`] is one MSM plus one pairing check;
+//! [`Combiner::combine_verified`] is one batch check (two 64-bit MSMs and one pairing check)
+//! plus one MSM plus one pairing check (the final verification). Invalid partials add the
+//! bisection (`O(k log n)` batch checks for `k` culprits), and a fooled batch adds one pairing
+//! check per remaining partial.
+//!
+//! Input hygiene: partials are sorted by index and exact duplicates merged. An index outside
+//! `1..=n` is a culprit and is dropped. Several *different* partials under one index (at most one
+//! of them can be valid: BLS signatures are unique) are verified one by one; the valid one, if
+//! any, is kept and may be used, and the index is reported as a culprit all the same, since an
+//! invalid partial arrived under it. Culprits name the index a partial claimed; they are blame
+//! only if the caller authenticated who sent each partial.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +41,8 @@ use crate::error::Error;
 use crate::keys::{PublicKey, Signature};
 use crate::lagrange::coefficients_sorted;
 use crate::poly::{Commitment, PublicShare};
-use crate::threshold::{verify_partials_batch, PartialSignature};
+use crate::scheme::{Ciphersuite, Scheme};
+use crate::threshold::{check_share_count, verify_partials_batch_hashed, PartialSignature};
 use crate::variant::{pairing_equation, Msm, Variant};
 
 /// Index sets whose weights a [`Combiner`] keeps (the cache is cleared when full).
@@ -29,16 +53,45 @@ pub const WEIGHT_CACHE_CAPACITY: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
 pub struct Combined<V: Variant> {
-    /// The recovered signature: an ordinary BLS signature under the group public key.
+    /// The recovered signature: an ordinary BLS signature under the group public key (verified,
+    /// except from [`Combiner::combine_unchecked`]).
     pub signature: Signature<V>,
     /// The `t+1` share indices that were interpolated, ascending.
     pub used: Vec<u32>,
-    /// Share indices whose partial signatures did not verify, ascending.
+    /// Share indices under which an invalid partial signature was received, ascending: invalid
+    /// signatures, indices outside `1..=n`, and indices with conflicting partials (whose one valid
+    /// partial, if any, may also appear in `used`).
     pub culprits: Vec<u32>,
+}
+
+/// `Err(EmptyDst)` for an empty DST, `Err(AugmentationUnsupported)` for a DST whose scheme tag
+/// (the IETF naming: `…_AUG_`) says message augmentation.
+fn check_dst(dst: &[u8]) -> Result<(), Error> {
+    if dst.is_empty() {
+        return Err(Error::EmptyDst);
+    }
+    if dst.ends_with(b"_AUG_") {
+        return Err(Error::AugmentationUnsupported);
+    }
+    Ok(())
+}
+
+/// Merge two ascending index lists into one ascending list without repeats.
+fn merge(mut a: Vec<u32>, b: &[u32]) -> Vec<u32> {
+    a.extend_from_slice(b);
+    a.sort_unstable();
+    a.dedup();
+    a
 }
 
 /// Combines partial signatures for one group key: holds the public shares and a cache of
 /// Lagrange weights per index set, reused across messages.
+///
+/// Threshold signatures are plain `H(msg)` signatures: the basic (`NUL`) and proof-of-possession
+/// (`POP`) ciphersuites, or a custom DST used the same way. The message-augmentation (`AUG`)
+/// scheme is rejected ([`Error::AugmentationUnsupported`]): its verification hashes the public key
+/// with the message, which partial signatures do not. Prefer [`Combiner::for_suite`], which checks
+/// the scheme; [`Combiner::new`] can only recognise the standard `…_AUG_` DSTs.
 #[derive(Debug)]
 pub struct Combiner<V: Variant> {
     commitment: Commitment<V>,
@@ -49,22 +102,67 @@ pub struct Combiner<V: Variant> {
 
 impl<V: Variant> Combiner<V> {
     /// A combiner for shares `1..=n` of `commitment`, signing with `dst`. Public shares are derived
-    /// once, with `O(n·t)` group additions.
-    pub fn new(commitment: Commitment<V>, n: u32, dst: impl Into<Vec<u8>>) -> Self {
-        let public_shares = commitment.public_shares(n);
-        Self::with_public_shares(commitment, public_shares, dst)
+    /// once, with `O(n·t)` group additions. Fails when `n` exceeds
+    /// [`MAX_SHARES`](crate::MAX_SHARES) ([`Error::TooManyShares`]) or is below the quorum `t+1`
+    /// ([`Error::InvalidThreshold`]), for an empty DST ([`Error::EmptyDst`]) and for a
+    /// standard `AUG` DST ([`Error::AugmentationUnsupported`]).
+    pub fn new(commitment: Commitment<V>, n: u32, dst: impl Into<Vec<u8>>) -> Result<Self, Error> {
+        let dst = dst.into();
+        check_dst(&dst)?;
+        check_share_count(u64::from(n))?;
+        Self::check_quorum(&commitment, n as usize)?;
+        let public_shares = commitment.public_shares(n)?;
+        Ok(Self::build(commitment, public_shares, dst))
     }
 
-    /// A combiner with already-known public shares (`public_shares[i-1]` has index `i`).
+    /// [`Combiner::new`] with the ciphersuite's DST; rejects the `AUG` scheme whatever its DST.
+    pub fn for_suite(
+        commitment: Commitment<V>,
+        n: u32,
+        suite: &Ciphersuite<V>,
+    ) -> Result<Self, Error> {
+        if suite.scheme() == Scheme::MessageAugmentation {
+            return Err(Error::AugmentationUnsupported);
+        }
+        Self::new(commitment, n, suite.dst())
+    }
+
+    /// A combiner with already-known public shares (`public_shares[i-1]` must have index `i`,
+    /// else [`Error::InvalidIndex`]); the same checks as [`Combiner::new`]. Public shares that do
+    /// not match the commitment cannot produce an invalid signature (every returned signature is
+    /// verified under the group key); they make combining fail.
     pub fn with_public_shares(
         commitment: Commitment<V>,
         public_shares: Vec<PublicShare<V>>,
         dst: impl Into<Vec<u8>>,
-    ) -> Self {
+    ) -> Result<Self, Error> {
+        let dst = dst.into();
+        check_dst(&dst)?;
+        check_share_count(public_shares.len() as u64)?;
+        Self::check_quorum(&commitment, public_shares.len())?;
+        for (k, s) in public_shares.iter().enumerate() {
+            if s.index() as usize != k + 1 {
+                return Err(Error::InvalidIndex(s.index()));
+            }
+        }
+        Ok(Self::build(commitment, public_shares, dst))
+    }
+
+    fn check_quorum(commitment: &Commitment<V>, n: usize) -> Result<(), Error> {
+        if n < commitment.quorum() {
+            return Err(Error::InvalidThreshold {
+                t: commitment.degree(),
+                n: n as u32,
+            });
+        }
+        Ok(())
+    }
+
+    fn build(commitment: Commitment<V>, public_shares: Vec<PublicShare<V>>, dst: Vec<u8>) -> Self {
         Combiner {
             commitment,
             public_shares,
-            dst: dst.into(),
+            dst,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -121,6 +219,42 @@ impl<V: Variant> Combiner<V> {
         }
     }
 
+    /// The message hashed to the signature group with this combiner's DST.
+    fn hash(&self, msg: &[u8]) -> V::SignatureAffine {
+        V::hash_to_signature_group(msg, &self.dst, &[]).to_affine()
+    }
+
+    /// Sort by index (stable: among conflicting partials the first given comes first) and merge
+    /// exact duplicates; indices outside `1..=n` and conflicting duplicates become culprits (see
+    /// the module docs). Returns the candidates (ascending, distinct, in range) and the culprits
+    /// (ascending).
+    fn screen(
+        &self,
+        partials: &[PartialSignature<V>],
+        hashed: &V::SignatureAffine,
+    ) -> (Vec<PartialSignature<V>>, Vec<u32>) {
+        let mut sorted = partials.to_vec();
+        sorted.sort_by_key(|p| p.index);
+        let mut candidates = Vec::with_capacity(sorted.len());
+        let mut culprits = Vec::new();
+        for group in sorted.chunk_by(|a, b| a.index == b.index) {
+            let first = group[0];
+            let Some(public) = self.public_share(first.index) else {
+                culprits.push(first.index);
+                continue;
+            };
+            if group.iter().all(|p| *p == first) {
+                candidates.push(first);
+                continue;
+            }
+            culprits.push(first.index);
+            if let Some(valid) = group.iter().find(|p| p.verify_hashed(&public, hashed)) {
+                candidates.push(*valid);
+            }
+        }
+        (candidates, culprits)
+    }
+
     /// Sort by index, drop exact duplicates, reject conflicting duplicates and unknown indices.
     fn normalise(
         &self,
@@ -140,39 +274,43 @@ impl<V: Variant> Combiner<V> {
         Ok(sorted)
     }
 
-    /// [`Combiner::normalise`], failing when fewer than `t+1` partials remain.
-    fn normalise_quorum(
-        &self,
-        partials: &[PartialSignature<V>],
-    ) -> Result<Vec<PartialSignature<V>>, Error> {
-        let sorted = self.normalise(partials)?;
-        if sorted.len() < self.quorum() {
-            return Err(Error::NotEnoughPartials {
-                needed: self.quorum(),
-                valid: sorted.len(),
-                culprits: vec![],
-            });
-        }
-        Ok(sorted)
-    }
-
     /// Interpolate exactly the given partials (sorted, distinct indices) without verifying.
     fn interpolate(&self, chosen: &[PartialSignature<V>]) -> Signature<V> {
         let indices: Vec<u32> = chosen.iter().map(|p| p.index).collect();
         let weights = self.weights(&indices);
         let points: Vec<V::SignatureAffine> =
             chosen.iter().map(|p| *p.signature.as_affine()).collect();
+        // A combination of subgroup points is in the subgroup.
         Signature(V::SignatureAffine::msm(&points, &weights, 255).to_affine())
     }
 
-    /// Interpolate the `t+1` lowest-index partials without verifying anything. Fails on fewer
-    /// than `t+1` distinct partials, duplicate indices or indices outside `1..=n`.
+    /// One pairing check of a group signature on an already hashed message.
+    fn verify_hashed(&self, hashed: &V::SignatureAffine, signature: &Signature<V>) -> bool {
+        pairing_equation::<V>(
+            self.commitment.group_public_key().as_affine(),
+            hashed,
+            signature.as_affine(),
+        )
+    }
+
+    /// Interpolate the `t+1` lowest-index partials **without verifying anything**: the result is
+    /// invalid if any of them is, and nothing names the culprits. Only for partials the caller
+    /// has already verified (or for measuring the raw interpolation); every other method
+    /// verifies what it returns. Fails on fewer than `t+1` distinct partials, conflicting
+    /// duplicate indices or indices outside `1..=n`.
     pub fn combine_unchecked(
         &self,
         partials: &[PartialSignature<V>],
     ) -> Result<Combined<V>, Error> {
-        let sorted = self.normalise_quorum(partials)?;
+        let sorted = self.normalise(partials)?;
         let q = self.quorum();
+        if sorted.len() < q {
+            return Err(Error::NotEnoughPartials {
+                needed: q,
+                valid: sorted.len(),
+                culprits: vec![],
+            });
+        }
         let chosen = &sorted[..q];
         Ok(Combined {
             signature: self.interpolate(chosen),
@@ -181,73 +319,120 @@ impl<V: Variant> Combiner<V> {
         })
     }
 
-    /// Robust, optimistic combine (see the module docs). Invalid partials beyond the first `t+1`
-    /// are only detected when the optimistic attempt fails; use [`Combiner::combine_verified`] to
-    /// check every partial.
+    /// Robust, optimistic combine (see the module docs): the returned signature is verified
+    /// under the group key. With all partials valid it costs one MSM and one pairing check.
+    /// Invalid partials beyond the first `t+1` are only detected when the optimistic attempt
+    /// fails; use [`Combiner::combine_verified`] to check every partial. `rng` draws the batch
+    /// weights of the fallback: use an unpredictable one (`OsRng`, `thread_rng()`).
     pub fn combine(
         &self,
         msg: &[u8],
         partials: &[PartialSignature<V>],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Combined<V>, Error> {
-        let sorted = self.normalise_quorum(partials)?;
+        let hashed = self.hash(msg);
+        let (candidates, culprits) = self.screen(partials, &hashed);
         let q = self.quorum();
-        let hashed = V::hash_to_signature_group(msg, &self.dst, &[]).to_affine();
-        let signature = self.interpolate(&sorted[..q]);
-        let gpk = self.group_public_key();
-        if pairing_equation::<V>(gpk.as_affine(), &hashed, signature.as_affine()) {
-            return Ok(Combined {
-                signature,
-                used: sorted[..q].iter().map(|p| p.index).collect(),
-                culprits: vec![],
+        if candidates.len() < q {
+            return Err(Error::NotEnoughPartials {
+                needed: q,
+                valid: candidates.len(),
+                culprits,
             });
         }
-        self.combine_after_check(msg, sorted, rng)
+        let signature = self.interpolate(&candidates[..q]);
+        if self.verify_hashed(&hashed, &signature) {
+            return Ok(Combined {
+                signature,
+                used: candidates[..q].iter().map(|p| p.index).collect(),
+                culprits,
+            });
+        }
+        self.combine_after_check(&hashed, candidates, culprits, rng)
     }
 
-    /// Batch-verify every partial (bisecting to the culprits), then interpolate `t+1` valid ones.
+    /// Batch-verify every partial (bisecting to the culprits), interpolate `t+1` valid ones and
+    /// verify the result under the group key (one batch check, one MSM and one pairing check
+    /// when all are valid). `rng` draws the batch weights: use an unpredictable one (`OsRng`,
+    /// `thread_rng()`).
     pub fn combine_verified(
         &self,
         msg: &[u8],
         partials: &[PartialSignature<V>],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Combined<V>, Error> {
-        let sorted = self.normalise(partials)?;
-        self.combine_after_check(msg, sorted, rng)
+        let hashed = self.hash(msg);
+        let (candidates, culprits) = self.screen(partials, &hashed);
+        self.combine_after_check(&hashed, candidates, culprits, rng)
     }
 
+    /// Batch-verify the candidates, drop the culprits, then [`Combiner::finish`].
     fn combine_after_check(
         &self,
-        msg: &[u8],
-        sorted: Vec<PartialSignature<V>>,
+        hashed: &V::SignatureAffine,
+        candidates: Vec<PartialSignature<V>>,
+        culprits: Vec<u32>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Combined<V>, Error> {
         let lookup = |i: u32| self.public_share(i);
-        let culprits = match verify_partials_batch(&lookup, &self.dst, msg, &sorted, rng) {
-            Ok(()) => vec![],
-            Err(bad) => bad,
-        };
-        let valid: Vec<PartialSignature<V>> = sorted
+        let bad = verify_partials_batch_hashed(&lookup, hashed, &candidates, rng)
+            .err()
+            .unwrap_or_default();
+        let valid: Vec<PartialSignature<V>> = candidates
             .into_iter()
-            .filter(|p| culprits.binary_search(&p.index).is_err())
+            .filter(|p| bad.binary_search(&p.index).is_err())
             .collect();
+        self.finish(hashed, valid, merge(culprits, &bad))
+    }
+
+    /// Interpolate `t+1` of the batch-verified partials and verify the result. If that fails,
+    /// the batch check was fooled (a predictable RNG, or 2^-63 bad luck): verify the partials
+    /// one by one, drop the invalid ones, interpolate and verify again.
+    fn finish(
+        &self,
+        hashed: &V::SignatureAffine,
+        mut valid: Vec<PartialSignature<V>>,
+        mut culprits: Vec<u32>,
+    ) -> Result<Combined<V>, Error> {
         let q = self.quorum();
-        if valid.len() < q {
-            return Err(Error::NotEnoughPartials {
-                needed: q,
-                valid: valid.len(),
-                culprits,
+        let mut checked_one_by_one = false;
+        while valid.len() >= q {
+            let chosen = &valid[..q];
+            let signature = self.interpolate(chosen);
+            if self.verify_hashed(hashed, &signature) {
+                return Ok(Combined {
+                    signature,
+                    used: chosen.iter().map(|p| p.index).collect(),
+                    culprits,
+                });
+            }
+            if checked_one_by_one {
+                // t+1 individually valid partials interpolate to the group signature unless the
+                // public shares do not match the commitment (`with_public_shares`).
+                return Err(Error::VerificationFailed);
+            }
+            let mut bad = Vec::new();
+            valid.retain(|p| {
+                let ok = self
+                    .public_share(p.index)
+                    .is_some_and(|public| p.verify_hashed(&public, hashed));
+                if !ok {
+                    bad.push(p.index);
+                }
+                ok
             });
+            culprits = merge(culprits, &bad);
+            checked_one_by_one = true;
         }
-        let chosen = &valid[..q];
-        Ok(Combined {
-            signature: self.interpolate(chosen),
-            used: chosen.iter().map(|p| p.index).collect(),
+        Err(Error::NotEnoughPartials {
+            needed: q,
+            valid: valid.len(),
             culprits,
         })
     }
 
-    /// Robust combine for many messages; weights of a repeated index set are computed once.
+    /// Robust combine ([`Combiner::combine`]) for many messages; weights of a repeated index
+    /// set are computed once. Every returned signature is verified.
     pub fn combine_many(
         &self,
         batches: &[(&[u8], &[PartialSignature<V>])],
@@ -261,11 +446,6 @@ impl<V: Variant> Combiner<V> {
 
     /// Verify a group signature on `msg` (with this combiner's DST).
     pub fn verify(&self, msg: &[u8], signature: &Signature<V>) -> bool {
-        let hashed = V::hash_to_signature_group(msg, &self.dst, &[]).to_affine();
-        pairing_equation::<V>(
-            self.commitment.group_public_key().as_affine(),
-            &hashed,
-            signature.as_affine(),
-        )
+        self.verify_hashed(&self.hash(msg), signature)
     }
 }

@@ -76,4 +76,19 @@ pub enum Error {
     /// A signature did not verify.
     #[error("signature verification failed")]
     VerificationFailed,
+    /// More shares (or a larger share index) than [`MAX_SHARES`](crate::MAX_SHARES) allows.
+    #[error("too many shares: {n} (at most {max})")]
+    TooManyShares {
+        /// The number of shares (or the index) asked for.
+        n: u64,
+        /// [`MAX_SHARES`](crate::MAX_SHARES).
+        max: u32,
+    },
+    /// An empty domain separation tag (RFC 9380 requires a non-empty DST).
+    #[error("empty domain separation tag")]
+    EmptyDst,
+    /// Threshold signing does not support the message-augmentation (`AUG`) scheme: partial
+    /// signatures would have to hash the group key with the message, and they do not.
+    #[error("the message-augmentation (AUG) scheme is not supported for threshold signatures")]
+    AugmentationUnsupported,
 }

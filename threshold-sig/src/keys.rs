@@ -154,18 +154,33 @@ impl<'de> serde::Deserialize<'de> for SecretKey {
     }
 }
 
-/// A validated public key: in the prime-order subgroup and not the identity (IETF KeyValidate).
+/// A validated public key: on the curve, in the prime-order subgroup and not the identity (IETF
+/// KeyValidate), by construction: every public constructor checks, and the crate's internal
+/// unchecked path is used only for points computed from checked ones. Verification relies on this
+/// invariant: blst is called with its group checks off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicKey<V: Variant>(pub(crate) V::PublicAffine);
 
 impl<V: Variant> PublicKey<V> {
     /// Decode a compressed public key and run KeyValidate.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        Self::from_affine(V::decode_public(bytes)?)
+        // The decoder has checked the curve and the subgroup.
+        Self::from_affine_unchecked(V::decode_public(bytes)?)
     }
 
-    /// Wrap a point; rejects the identity (points of `V::PublicAffine` are always in the subgroup).
+    /// Wrap a point after IETF KeyValidate: rejects the identity, points off the curve and
+    /// points outside the prime-order subgroup. (A blstrs affine point is *not* necessarily in
+    /// the subgroup: `from_compressed_unchecked`, `from_uncompressed_unchecked` and
+    /// `from_raw_unchecked` build points that are not.)
     pub fn from_affine(p: V::PublicAffine) -> Result<Self, Error> {
+        V::validate_public(&p)?;
+        Self::from_affine_unchecked(p)
+    }
+
+    /// Wrap a point known to be in the subgroup (decoded and checked, or computed from checked
+    /// points); rejects only the identity. Verification relies on the subgroup membership
+    /// (blst is called with its group checks off), so only call this on such points.
+    pub(crate) fn from_affine_unchecked(p: V::PublicAffine) -> Result<Self, Error> {
         if bool::from(p.is_identity()) {
             return Err(Error::IdentityPublicKey);
         }
@@ -199,8 +214,10 @@ impl<V: Variant> PublicKey<V> {
 
 impl_byte_encoding!(PublicKey<V: Variant>);
 
-/// A signature: a point of the signature group, subgroup-checked when decoded (the identity is a
-/// valid encoding; it never verifies under a valid key).
+/// A signature: a point of the prime-order subgroup of the signature group, checked whenever one
+/// is built from outside the crate (decoded or wrapped); the identity is allowed (it is a valid
+/// encoding and never verifies under a valid key). Verification relies on this invariant: blst
+/// is called with its group checks off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Signature<V: Variant>(pub(crate) V::SignatureAffine);
 
@@ -210,9 +227,11 @@ impl<V: Variant> Signature<V> {
         Ok(Signature(V::decode_signature(bytes)?))
     }
 
-    /// Wrap a point of the signature group.
-    pub fn from_affine(p: V::SignatureAffine) -> Self {
-        Signature(p)
+    /// Wrap a point of the signature group after checking that it is on the curve and in the
+    /// prime-order subgroup (the identity is accepted).
+    pub fn from_affine(p: V::SignatureAffine) -> Result<Self, Error> {
+        V::validate_signature(&p)?;
+        Ok(Signature(p))
     }
 
     /// The compressed encoding.

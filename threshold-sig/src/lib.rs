@@ -13,27 +13,31 @@
 //! * **t+1-of-n threshold signing**: [`Polynomial`], Feldman [`Commitment`]s, zeroizing
 //!   [`SecretShare`]s, [`PublicShare`]s derived in `O(n·t)` group additions, partial signatures and
 //!   their (batched) verification, and [`Combiner`]: cached Lagrange weights + one Pippenger MSM,
-//!   with a robust mode that names culprits;
+//!   with a robust mode that names culprits and verifies every signature it returns (one
+//!   pairing check); share counts are bounded by [`MAX_SHARES`];
 //! * constant-time fixed-base multiplication of the G1 and G2 generators ([`FixedBase`], from a
 //!   precomputed table, ≥ 3x faster than the generic multiplication) for public keys, public
 //!   shares and Feldman commitments.
 //!
-//! Every decoder validates (canonical compressed encoding, on curve, in the prime-order subgroup;
-//! public keys must not be the identity) and returns a typed [`Error`]; secrets are zeroized on
-//! drop and their `Debug` output is redacted.
+//! Every decoder and every constructor from points validates (canonical compressed encoding, on
+//! curve, in the prime-order subgroup; public keys must not be the identity) and returns a typed
+//! [`Error`], so a [`PublicKey`], [`Signature`], [`Commitment`] or [`PublicShare`] always holds
+//! subgroup points and verification skips blst's group checks; secrets are zeroized on drop and
+//! their `Debug` output is redacted.
 //!
 //! ## Example: 3-of-5 threshold signature
 //! ```
 //! use conclave_threshold_sig::{deal, Ciphersuite, Combiner, MinPk, Scheme};
-//! use rand::SeedableRng;
 //!
-//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+//! // Keys and batch-verification weights need an RNG the signers cannot predict.
+//! let mut rng = rand::rngs::OsRng;
 //! let dealing = deal::<MinPk>(5, 2, &mut rng).unwrap(); // degree t = 2: any 3 shares sign
 //! let suite = Ciphersuite::<MinPk>::new(Scheme::ProofOfPossession);
 //! let msg = b"block 42";
 //! let partials: Vec<_> = dealing.shares[1..4].iter().map(|s| s.sign::<MinPk>(suite.dst(), msg)).collect();
 //!
-//! let combiner = Combiner::new(dealing.commitment.clone(), 5, suite.dst());
+//! let combiner = Combiner::for_suite(dealing.commitment.clone(), 5, &suite).unwrap();
+//! // Verified before it is returned (one pairing check on top of the MSM).
 //! let out = combiner.combine(msg, &partials, &mut rng).unwrap();
 //! assert!(out.culprits.is_empty());
 //! // An ordinary BLS signature under the group public key.
@@ -70,7 +74,7 @@ pub use sign::{
 };
 pub use threshold::{
     deal, deal_polynomial, interpolate_secret, verify_partials_batch, Dealing, PartialSignature,
-    SecretShare, PARTIAL_BATCH_WEIGHT_BITS,
+    SecretShare, MAX_SHARES, PARTIAL_BATCH_WEIGHT_BITS,
 };
 pub use variant::{MinPk, MinSig, Msm, Variant};
 

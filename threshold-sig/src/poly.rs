@@ -129,8 +129,9 @@ impl fmt::Debug for Polynomial {
 }
 
 /// A Feldman commitment to a polynomial of degree `t`: `t+1` points of the public-key group,
-/// `commitment[0]` being the group public key. Every point is subgroup-checked when decoded and
-/// the constant term is never the identity.
+/// `commitment[0]` being the group public key. By construction every point is on the curve and
+/// in the prime-order subgroup (checked when decoded or built from points), the constant term is
+/// never the identity, and there are at most [`MAX_SHARES`](crate::MAX_SHARES) points.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Commitment<V: Variant> {
     points: Vec<V::PublicAffine>,
@@ -378,12 +379,35 @@ impl<V: Variant> Commitment<V> {
         evaluate_batch(&polys, u64::from(x))
     }
 
-    /// Build from points (lowest degree first). Fails on an empty list or an identity constant term.
+    /// Build from points (lowest degree first). Every point must be on the curve and in the
+    /// prime-order subgroup (higher coefficients may be the identity); fails on an empty list,
+    /// an identity constant term, or more than [`MAX_SHARES`](crate::MAX_SHARES) points.
     pub fn from_points(points: Vec<V::PublicAffine>) -> Result<Self, Error> {
+        Self::check_shape(&points)?;
+        for p in &points {
+            V::validate_public(p)?;
+        }
+        Ok(Commitment { points })
+    }
+
+    /// [`Commitment::from_points`] without the curve and subgroup checks (the length and the
+    /// identity constant term are still checked). Only for points *computed* from checked points
+    /// — sums and scalar multiples of the points of validated commitments, as the DKG's group
+    /// commitment is — where the `t+1` subgroup checks would be wasted work. Never call it on
+    /// points from input: verification relies on the subgroup membership.
+    #[doc(hidden)]
+    pub fn from_points_unchecked(points: Vec<V::PublicAffine>) -> Result<Self, Error> {
+        Self::check_shape(&points)?;
+        Ok(Commitment { points })
+    }
+
+    /// Non-empty, at most `MAX_SHARES` points, constant term not the identity.
+    fn check_shape(points: &[V::PublicAffine]) -> Result<(), Error> {
+        crate::threshold::check_share_count(points.len() as u64)?;
         match points.first() {
             None => Err(Error::Empty),
             Some(c0) if bool::from(c0.is_identity()) => Err(Error::IdentityPublicKey),
-            Some(_) => Ok(Commitment { points }),
+            Some(_) => Ok(()),
         }
     }
 
@@ -396,11 +420,13 @@ impl<V: Variant> Commitment<V> {
                 actual: bytes.len(),
             });
         }
+        crate::threshold::check_share_count((bytes.len() / size) as u64)?;
         let points = bytes
             .chunks(size)
             .map(V::decode_public)
             .collect::<Result<Vec<_>, _>>()?;
-        Self::from_points(points)
+        // Decoding checked the curve and the subgroup.
+        Self::from_points_unchecked(points)
     }
 
     /// The concatenation of the compressed points.
@@ -442,7 +468,8 @@ impl<V: Variant> Commitment<V> {
         acc
     }
 
-    /// The public share of index `i` (`i ≥ 1`): `F(i)`.
+    /// The public share of index `i` (`i ≥ 1`; any `u32`: this costs `O(t)` and allocates
+    /// nothing): `F(i)`.
     pub fn public_share(&self, index: u32) -> Result<PublicShare<V>, Error> {
         if index == 0 {
             return Err(Error::InvalidIndex(0));
@@ -455,19 +482,21 @@ impl<V: Variant> Commitment<V> {
 
     /// The public shares of indices `1..=n`, with `O(t²)` small-integer multiplications to build a
     /// forward-difference table (binomial-basis Horner) and then `n·t` group additions (instead of
-    /// `n` multi-scalar multiplications).
-    pub fn public_shares(&self, n: u32) -> Vec<PublicShare<V>> {
+    /// `n` multi-scalar multiplications). Fails with [`Error::TooManyShares`] when
+    /// `n > MAX_SHARES` (`n` often comes from input).
+    pub fn public_shares(&self, n: u32) -> Result<Vec<PublicShare<V>>, Error> {
+        crate::threshold::check_share_count(u64::from(n))?;
         let t = self.points.len() - 1;
         if n == 0 {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         if t == 0 {
-            return (1..=n)
+            return Ok((1..=n)
                 .map(|index| PublicShare {
                     index,
                     point: self.points[0],
                 })
-                .collect();
+                .collect());
         }
         // 1. Horner's rule in the binomial basis F(x) = Σ_k b_k·binom(x, k), using
         //    x·binom(x, k) = (k+1)·binom(x, k+1) + k·binom(x, k): multiplying the accumulator by x
@@ -495,11 +524,11 @@ impl<V: Variant> Commitment<V> {
             V::PublicAffine::difference_step(&mut table);
             values.push(table[0]);
         }
-        values
+        Ok(values
             .into_iter()
             .zip(1..=n)
             .map(|(point, index)| PublicShare { index, point })
-            .collect()
+            .collect())
     }
 
     /// The sum of two commitments of possibly different degrees (Joint-Feldman aggregation).
@@ -516,7 +545,8 @@ impl<V: Variant> Commitment<V> {
             }
             proj.push(acc);
         }
-        Self::from_points(V::PublicAffine::batch_from_curve(&proj))
+        // Sums of subgroup points.
+        Self::from_points_unchecked(V::PublicAffine::batch_from_curve(&proj))
     }
 }
 
@@ -549,25 +579,60 @@ impl<'de, V: Variant> serde::Deserialize<'de> for Commitment<V> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let raw: Vec<PointBytes> = serde::Deserialize::deserialize(d)?;
+        crate::threshold::check_share_count(raw.len() as u64).map_err(D::Error::custom)?;
         let points = raw
             .iter()
             .map(|b| V::decode_public(&b.0))
             .collect::<Result<Vec<_>, _>>()
             .map_err(D::Error::custom)?;
-        Self::from_points(points).map_err(D::Error::custom)
+        // Decoding checked the curve and the subgroup.
+        Self::from_points_unchecked(points).map_err(D::Error::custom)
     }
 }
 
-/// The public share of index `i`: `F(i)`, the public key matching secret share `i`.
+/// The public share of index `i`: `F(i)`, the public key matching secret share `i`. The index is
+/// `≥ 1` and the point is in the prime-order subgroup, by construction (the fields are private;
+/// every constructor checks or computes from checked points). The point may be the identity (a
+/// share value can be zero); such a share verifies nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicShare<V: Variant> {
-    /// The share index (`≥ 1`).
-    pub index: u32,
-    /// `F(index)`.
-    pub point: V::PublicAffine,
+    pub(crate) index: u32,
+    pub(crate) point: V::PublicAffine,
 }
 
 impl<V: Variant> PublicShare<V> {
+    /// A public share from an index (`≥ 1`) and a point, which must be on the curve and in the
+    /// prime-order subgroup (the identity is accepted).
+    pub fn new(index: u32, point: V::PublicAffine) -> Result<Self, Error> {
+        if index == 0 {
+            return Err(Error::InvalidIndex(0));
+        }
+        V::validate_public(&point)?;
+        Ok(PublicShare { index, point })
+    }
+
+    /// A public share from an index (`≥ 1`) and an already validated public key (no point
+    /// checks needed).
+    pub fn from_public_key(index: u32, key: &PublicKey<V>) -> Result<Self, Error> {
+        if index == 0 {
+            return Err(Error::InvalidIndex(0));
+        }
+        Ok(PublicShare {
+            index,
+            point: *key.as_affine(),
+        })
+    }
+
+    /// The share index (`≥ 1`).
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// `F(index)`.
+    pub fn point(&self) -> &V::PublicAffine {
+        &self.point
+    }
+
     /// Encoding: index (4 bytes, big-endian) ‖ compressed point.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.index.to_be_bytes().to_vec();

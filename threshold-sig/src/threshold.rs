@@ -167,11 +167,20 @@ impl<V: Variant> PartialSignature<V> {
 
     /// Verify against the signer's public share (which must carry the same index).
     pub fn verify(&self, public: &PublicShare<V>, dst: &[u8], msg: &[u8]) -> bool {
+        let hashed = V::hash_to_signature_group(msg, dst, &[]).to_affine();
+        self.verify_hashed(public, &hashed)
+    }
+
+    /// [`PartialSignature::verify`] with the message already hashed to the signature group.
+    pub(crate) fn verify_hashed(
+        &self,
+        public: &PublicShare<V>,
+        hashed: &V::SignatureAffine,
+    ) -> bool {
         if public.index != self.index || bool::from(public.point.is_identity()) {
             return false;
         }
-        let hashed = V::hash_to_signature_group(msg, dst, &[]).to_affine();
-        pairing_equation::<V>(&public.point, &hashed, self.signature.as_affine())
+        pairing_equation::<V>(&public.point, hashed, self.signature.as_affine())
     }
 }
 
@@ -187,43 +196,67 @@ pub struct Dealing<V: Variant> {
     pub shares: Vec<SecretShare>,
 }
 
+/// The largest number of shares `n` (and so the largest share index) that [`deal`],
+/// [`deal_polynomial`], [`Commitment::public_shares`] and [`Combiner`](crate::Combiner) accept:
+/// 65 536. They allocate `O(n)` and compute `O(n·t)`, and `n` often comes from input (a
+/// command line, a partial signature's index), so it is bounded; larger values fail with
+/// [`Error::TooManyShares`] instead of exhausting memory. A commitment has at most this many
+/// points.
+pub const MAX_SHARES: u32 = 1 << 16;
+
+/// `Err(TooManyShares)` when `n > MAX_SHARES`.
+pub(crate) fn check_share_count(n: u64) -> Result<(), Error> {
+    if n > u64::from(MAX_SHARES) {
+        return Err(Error::TooManyShares { n, max: MAX_SHARES });
+    }
+    Ok(())
+}
+
 /// Trusted-dealer key generation: a random polynomial of degree `t`, shares for `1..=n`.
-/// Requires `t < n`. For a dealer-free setup use the `conclave-dkg` crate.
+/// Requires `t < n ≤ MAX_SHARES`. For a dealer-free setup use the `conclave-dkg` crate.
 pub fn deal<V: Variant>(
     n: u32,
     t: u32,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Dealing<V>, Error> {
+    check_share_count(u64::from(n))?;
     if n == 0 || t >= n {
         return Err(Error::InvalidThreshold { t, n });
     }
     let poly = Polynomial::random(t, rng);
-    Ok(deal_polynomial(&poly, n))
+    deal_polynomial(&poly, n)
 }
 
-/// Shares of a given polynomial for indices `1..=n` and its commitment.
-pub fn deal_polynomial<V: Variant>(poly: &Polynomial, n: u32) -> Dealing<V> {
+/// Shares of a given polynomial for indices `1..=n` and its commitment. Fails when
+/// `n > MAX_SHARES`.
+pub fn deal_polynomial<V: Variant>(poly: &Polynomial, n: u32) -> Result<Dealing<V>, Error> {
+    check_share_count(u64::from(n))?;
     let shares = (1..=n)
         .map(|i| SecretShare {
             index: i,
             value: poly.evaluate(i),
         })
         .collect();
-    Dealing {
+    Ok(Dealing {
         commitment: poly.commit(),
         shares,
-    }
+    })
 }
 
-/// Bits of the random weights in [`verify_partials_batch`]: 64, for a soundness error of at most
-/// 2^-64 per batch (a forged partial passes a batch with probability ≤ 2^-64; it is still caught
-/// when the combined signature is verified).
+/// Bits of the random weights in [`verify_partials_batch`]: 64. The weights are odd (never
+/// zero), so 2^63 values: a forged partial passes a batch with probability at most 2^-63 —
+/// against an RNG the adversary cannot predict. A passing batch is not trusted on its own:
+/// [`Combiner`](crate::Combiner) verifies every signature it returns.
 pub const PARTIAL_BATCH_WEIGHT_BITS: usize = 64;
 
 /// Verify partial signatures on one message in one batch:
-/// `e(Σ r_i·PK_i, H(m)) == e(G, Σ r_i·σ_i)` with random 64-bit `r_i`, two MSMs and one two-pair
-/// pairing check. On failure, bisects and returns the indices of exactly the invalid partials
-/// (including those with no matching public share).
+/// `e(Σ r_i·PK_i, H(m)) == e(G, Σ r_i·σ_i)` with random odd 64-bit `r_i` (soundness error
+/// 2^-63 per batch check), two MSMs and one two-pair pairing check. On failure, bisects and
+/// returns the indices of the invalid partials (including those with no matching public
+/// share).
+///
+/// The soundness holds only if `rng` is unpredictable to the signers (use `OsRng` or
+/// `thread_rng()`): signers who know the weights can make two invalid partials cancel.
 ///
 /// `public` maps a share index to its public share (e.g. a slice indexed by `index − 1`).
 pub fn verify_partials_batch<V: Variant>(
@@ -234,6 +267,16 @@ pub fn verify_partials_batch<V: Variant>(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(), Vec<u32>> {
     let hashed = V::hash_to_signature_group(msg, dst, &[]).to_affine();
+    verify_partials_batch_hashed(public, &hashed, partials, rng)
+}
+
+/// [`verify_partials_batch`] with the message already hashed to the signature group.
+pub(crate) fn verify_partials_batch_hashed<V: Variant>(
+    public: &dyn Fn(u32) -> Option<PublicShare<V>>,
+    hashed: &V::SignatureAffine,
+    partials: &[PartialSignature<V>],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(), Vec<u32>> {
     let mut bad = Vec::new();
     let mut items = Vec::with_capacity(partials.len());
     for p in partials {
@@ -245,7 +288,7 @@ pub fn verify_partials_batch<V: Variant>(
         }
     }
     let all: Vec<usize> = (0..items.len()).collect();
-    bisect_partials::<V>(&hashed, &items, &all, false, rng, &mut bad);
+    bisect_partials::<V>(hashed, &items, &all, false, rng, &mut bad);
     if bad.is_empty() {
         Ok(())
     } else {

@@ -84,6 +84,15 @@ pub trait Variant:
     /// Decode a compressed signature-group point (identity allowed), subgroup-checked.
     #[doc(hidden)]
     fn decode_signature(bytes: &[u8]) -> Result<Self::SignatureAffine, Error>;
+
+    /// Check that a public-key-group point is on the curve and in the prime-order subgroup
+    /// (the identity passes; key types reject it separately). Points built with blstrs's
+    /// `from_raw_unchecked` / `from_*_unchecked` can fail this.
+    #[doc(hidden)]
+    fn validate_public(p: &Self::PublicAffine) -> Result<(), Error>;
+    /// [`Variant::validate_public`] for the signature group.
+    #[doc(hidden)]
+    fn validate_signature(p: &Self::SignatureAffine) -> Result<(), Error>;
 }
 
 /// Public keys in G1 (48 bytes), signatures in G2 (96 bytes).
@@ -350,6 +359,28 @@ macro_rules! decoder {
 decoder!(decode_g1, G1Affine, 48);
 decoder!(decode_g2, G2Affine, 96);
 
+/// A validator for one group's affine points: on the curve and in the prime-order subgroup (the
+/// identity passes).
+macro_rules! validator {
+    ($name:ident, $affine:ident) => {
+        fn $name(p: &$affine) -> Result<(), Error> {
+            if bool::from(p.is_identity()) {
+                return Ok(());
+            }
+            if !bool::from(p.is_on_curve()) {
+                return Err(Error::InvalidPoint);
+            }
+            if !bool::from(p.is_torsion_free()) {
+                return Err(Error::NotInSubgroup);
+            }
+            Ok(())
+        }
+    };
+}
+
+validator!(validate_g1, G1Affine);
+validator!(validate_g2, G2Affine);
+
 impl Variant for MinPk {
     type Public = G1Projective;
     type PublicAffine = G1Affine;
@@ -379,6 +410,12 @@ impl Variant for MinPk {
     }
     fn decode_signature(bytes: &[u8]) -> Result<G2Affine, Error> {
         decode_g2(bytes)
+    }
+    fn validate_public(p: &G1Affine) -> Result<(), Error> {
+        validate_g1(p)
+    }
+    fn validate_signature(p: &G2Affine) -> Result<(), Error> {
+        validate_g2(p)
     }
 }
 
@@ -411,6 +448,12 @@ impl Variant for MinSig {
     }
     fn decode_signature(bytes: &[u8]) -> Result<G1Affine, Error> {
         decode_g1(bytes)
+    }
+    fn validate_public(p: &G2Affine) -> Result<(), Error> {
+        validate_g2(p)
+    }
+    fn validate_signature(p: &G1Affine) -> Result<(), Error> {
+        validate_g1(p)
     }
 }
 

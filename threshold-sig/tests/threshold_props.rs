@@ -26,7 +26,7 @@ fn subset(n: u32, size: usize, seed: u64) -> Vec<u32> {
 fn laws<V: Variant>(n: u32, t: u32, seed: u64, perm: u64) -> Result<(), TestCaseError> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let dealing = deal::<V>(n, t, &mut rng).unwrap();
-    let combiner = Combiner::new(dealing.commitment.clone(), n, DST);
+    let combiner = Combiner::new(dealing.commitment.clone(), n, DST).unwrap();
     let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, DST);
     let gpk = dealing.commitment.group_public_key();
     let msg = seed.to_be_bytes();
@@ -109,10 +109,10 @@ fn laws<V: Variant>(n: u32, t: u32, seed: u64, perm: u64) -> Result<(), TestCase
     }
 
     // Public shares from forward differences equal Horner evaluation and the secret shares.
-    let shares = dealing.commitment.public_shares(n);
+    let shares = dealing.commitment.public_shares(n).unwrap();
     for (k, ps) in shares.iter().enumerate() {
-        prop_assert_eq!(ps.index, k as u32 + 1);
-        prop_assert_eq!(*ps, dealing.commitment.public_share(ps.index).unwrap());
+        prop_assert_eq!(ps.index(), k as u32 + 1);
+        prop_assert_eq!(*ps, dealing.commitment.public_share(ps.index()).unwrap());
         prop_assert_eq!(*ps, dealing.shares[k].public_share::<V>());
         prop_assert!(dealing.shares[k].verify(&dealing.commitment));
     }
@@ -230,7 +230,7 @@ fn serde_of_dealing_polynomial_and_ciphersuite() {
 }
 
 fn shares_match_horner<V: Variant>(c: &Commitment<V>, n: u32) {
-    let all = c.public_shares(n);
+    let all = c.public_shares(n).unwrap();
     assert_eq!(all.len(), n as usize);
     for (k, ps) in all.iter().enumerate() {
         assert_eq!(

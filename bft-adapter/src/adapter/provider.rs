@@ -305,12 +305,10 @@ impl RealProvider {
         };
         let (commitment, shares) = self.threshold_keys::<V>(config, &master, t, &mut info)?;
         let group_public_key = commitment.group_public_key().to_bytes();
-        let verifier = Arc::new(ThresholdVerifier::new(
-            commitment,
-            n,
-            &dst,
-            derive(&master, b"batch-salt"),
-        ));
+        let verifier = Arc::new(
+            ThresholdVerifier::new(commitment, n, &dst, derive(&master, b"batch-salt"))
+                .map_err(|e| e.to_string())?,
+        );
         self.keep_counters(&verifier.counters);
         let (vrf, roster) = self.vrf(&master, n, None)?;
         let mut adapters = Vec::with_capacity(n as usize);

@@ -108,10 +108,7 @@ impl<V: Variant> SampledVerifier<V> {
 
     fn public(&self, index: u32) -> Option<PublicShare<V>> {
         let key = self.keys.get(index.checked_sub(1)? as usize)?;
-        Some(PublicShare {
-            index,
-            point: *key.as_affine(),
-        })
+        PublicShare::from_public_key(index, key).ok()
     }
 
     /// Checks the header against `message` and returns (height, period, step).

@@ -16,8 +16,9 @@
 //!
 //! Batch weights are 64-bit and derived from a hash of a verifier secret and the batch's inputs,
 //! so runs are reproducible; an adversary who cannot predict the verifier secret cannot choose
-//! cancelling forgeries (soundness error 2^-64 per batch, and a forged share still fails the
-//! combined signature's check).
+//! cancelling forgeries (the weights are odd: soundness error 2^-63 per batch check). A combined
+//! signature is never trusted because a batch passed: `Combiner::combine` verifies every
+//! signature it returns and falls back to one-by-one verification of the shares when that fails.
 
 use super::{seeded_rng, CryptoCounters};
 use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
@@ -59,17 +60,23 @@ pub struct ThresholdVerifier<V: Variant> {
 
 impl<V: Variant> ThresholdVerifier<V> {
     /// A verifier for seats `0..n` (share indices `1..=n`) of `commitment`, signing under `dst`.
-    /// `salt` keys the batch-verification weights (keep it unpredictable to peers).
-    pub fn new(commitment: Commitment<V>, n: u32, dst: &[u8], salt: [u8; 32]) -> Self {
+    /// `salt` keys the batch-verification weights (keep it unpredictable to peers). Fails as
+    /// `Combiner::new` does: `n` above `MAX_SHARES` or below `t+1`, an empty or `AUG` DST.
+    pub fn new(
+        commitment: Commitment<V>,
+        n: u32,
+        dst: &[u8],
+        salt: [u8; 32],
+    ) -> Result<Self, TsError> {
         let group_public_key = commitment.group_public_key();
-        ThresholdVerifier {
+        Ok(ThresholdVerifier {
             n,
-            combiner: Combiner::new(commitment, n, dst.to_vec()),
+            combiner: Combiner::new(commitment, n, dst.to_vec())?,
             suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
             group_public_key,
             salt,
             counters: Arc::default(),
-        }
+        })
     }
 
     /// The group public key certificates verify under.
