@@ -15,6 +15,11 @@ use crate::verify::{find_bad_shares, mismatched_constants, DealerShares};
 
 /// Dealings per dealer seat (all authenticated on arrival), each with whether its proof
 /// checked out and its transcript hash.
+/// A dealer seat, one of its dealings and that dealing's transcript hash.
+type Flat<'a, V> = (u32, &'a Signed<Dealing<V>>, [u8; 32]);
+
+/// Per dealer seat: its dealings (all authenticated on arrival), each with whether its proof
+/// checked out and its transcript hash.
 type CheckedDealings<'a, V> = BTreeMap<u32, Vec<(&'a Signed<Dealing<V>>, bool, [u8; 32])>>;
 
 impl<V: Variant> Participant<V> {
@@ -76,7 +81,7 @@ impl<V: Variant> Participant<V> {
         let mut received = std::mem::take(&mut self.received_dealings);
         // 1. Proofs of knowledge of the ephemeral keys, batched. Every stored dealing was
         //    authenticated on arrival and has a body different from the others of its seat.
-        let flat: Vec<(u32, &Signed<Dealing<V>>, [u8; 32])> = received
+        let flat: Vec<Flat<'_, V>> = received
             .iter()
             .flat_map(|(&seat, cands)| cands.iter().map(move |(c, tr)| (seat, c, *tr)))
             .collect();

@@ -163,6 +163,9 @@ impl std::fmt::Debug for ReceivedShare {
     }
 }
 
+/// An authenticated dealing and its transcript hash.
+pub(crate) type ReceivedDealing<V> = (Signed<Dealing<V>>, [u8; 32]);
+
 /// Distinct authenticated messages kept per sender and round: two different ones already
 /// prove equivocation, so a third is never needed (bounds memory against a Byzantine sender).
 const MAX_DISTINCT: usize = 2;
@@ -183,7 +186,7 @@ pub struct Participant<V: Variant> {
     pub(crate) phase: Phase,
     /// Authenticated dealings per dealer seat, each with its transcript hash (computed once,
     /// on arrival, for the signature check; reused as the ciphertexts' associated data).
-    pub(crate) received_dealings: BTreeMap<u32, Vec<(Signed<Dealing<V>>, [u8; 32])>>,
+    pub(crate) received_dealings: BTreeMap<u32, Vec<ReceivedDealing<V>>>,
     pub(crate) received_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
     pub(crate) received_justifications: BTreeMap<u32, Vec<Signed<Justification>>>,
     pub(crate) valid: BTreeMap<u32, Signed<Dealing<V>>>,
