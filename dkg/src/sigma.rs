@@ -25,7 +25,8 @@ use zeroize::Zeroize;
 use crate::codec::{Reader, Writer};
 use crate::error::Error;
 
-/// Bits of the random weights of a batched check: a forged item passes with probability ≤ 2^-128.
+/// Bits of the random weights of a batched check (odd, so 127 random bits): a forged item passes
+/// with probability ≤ 2^-127.
 pub const BATCH_WEIGHT_BITS: usize = 128;
 
 fn challenge(t: &mut Transcript) -> Scalar {
