@@ -1,15 +1,22 @@
 //! Fuzz harness for `conclave-dkg`: the message decoder (both variants) and the sans-IO
-//! participant state machine driven by a Byzantine seat.
+//! participant state machine driven by a Byzantine seat that controls delivery.
 //!
 //! State-machine model: four participants with one seat each and degree `t = 1`; seats 1–3 are
-//! honest participants under test, seat 4 is the adversary whose messages the fuzzer chooses
-//! (validly signed bad dealings, equivocations, false or forged complaints, bogus
-//! justifications, replays, arbitrary bytes). Per the protocol's assumptions the broadcast is
-//! authenticated and synchronous: every honest participant sees the same messages in the same
-//! order, and honest messages arrive before the phase deadline. Properties: no panic; deadlines
-//! never fail; every honest participant finishes with the same commitment, QUAL and
-//! disqualified set; all honest dealers qualify; only the adversary is ever blamed; each honest
-//! share matches the commitment and any two honest shares interpolate to the group secret.
+//! honest participants under test, seat 4 is the adversary. The fuzzer chooses, step by step:
+//! when each honest participant starts, when each pending honest broadcast is delivered, and
+//! what the adversary injects in between — before any `Start`, interleaved, in any number:
+//! forged dealings (real dealings re-labelled to any seat, re-signed with the adversary's key,
+//! with flipped ciphertext bits, other commitments or ephemeral keys, truncated or extended
+//! lists, signed for another configuration), forged complaints (claiming any complainer, about
+//! any seen dealing or a random digest, repeated dealers, up to 256 entries), forged
+//! justifications, replays, raw bytes of any length decoded with the configuration's limits,
+//! and validly signed misbehaviour of seat 4. The one assumption kept is the protocol's: every
+//! honest message reaches every honest participant, in the same order, before the next
+//! deadline. Properties: no panic; deadlines never fail; every honest participant finishes
+//! with the same commitment, QUAL and disqualified set; all honest dealers qualify; only the
+//! adversary is ever blamed; each honest share matches the commitment and any two honest
+//! shares interpolate to the group secret; and no evidence of any kind assembled from every
+//! signed message seen verifies against an honest member.
 //!
 //! Shared by `fuzz/fuzz_targets/dkg_*.rs` and `dkg/tests/fuzz_corpus.rs`. Expects a sibling
 //! module `input` (`fuzz/harness/input.rs`) at the crate root.
@@ -20,8 +27,8 @@ use blstrs::Scalar;
 use conclave_dkg::messages::RevealedShare;
 use conclave_dkg::sigma::{DleqProof, Point, SecretScalar};
 use conclave_dkg::{
-    Committee, Complaint, ComplaintEntry, Dealing, DkgConfig, DkgOutput, IdentityKeys, Input,
-    Justification, Message, Output, Participant, Phase, Signed,
+    Committee, Complaint, ComplaintEntry, Dealing, DkgConfig, DkgOutput, Evidence, FaultKind,
+    IdentityKeys, Input, Justification, Message, Output, Participant, Phase, Signed, SignedMessage,
 };
 use conclave_threshold_sig::{interpolate_secret, MinPk, MinSig, Polynomial, Variant};
 use group::prime::PrimeCurveAffine;
@@ -198,7 +205,12 @@ fn fixture() -> &'static Fixture {
                 }
             }
         }
-        // Justifications by seat 4: true values, wrong values, for seats it was not asked about.
+        // Justifications by seat 4 of its first dealing: true values, wrong values, for seats
+        // it was not asked about.
+        let first = match &attacks[0] {
+            Message::Deal(ds) => ds[0].body.digest_for(&session),
+            _ => unreachable!("attack 0 is a dealing"),
+        };
         for (seat, value) in [
             (1, poly.evaluate(1)),
             (2, poly.evaluate(2) + Scalar::from(1u64)),
@@ -206,7 +218,7 @@ fn fixture() -> &'static Fixture {
         ] {
             let j = Justification {
                 dealer: BYZANTINE,
-                dealing: [0u8; 32],
+                dealing: first,
                 shares: vec![RevealedShare { seat, value }],
             };
             attacks.push(Message::Justify(vec![Signed::sign(
@@ -255,8 +267,13 @@ pub fn message(data: &[u8]) {
 
 struct Honest {
     parties: Vec<Participant<MinPk>>,
+    /// Whether each honest participant has handled `Start`.
+    started: Vec<bool>,
     results: Vec<Option<DkgOutput<MinPk>>>,
-    /// Every message delivered so far (the adversary may replay any of them).
+    /// Honest broadcasts not yet delivered (the adversary decides when, but every one is
+    /// delivered, to everybody in the same order, before the next deadline).
+    pending: std::collections::VecDeque<Message<MinPk>>,
+    /// Every message delivered so far (the adversary may replay or mutate any of them).
     seen: Vec<Message<MinPk>>,
 }
 
@@ -264,33 +281,215 @@ impl Honest {
     /// Deliver one broadcast to every honest participant, in the same order.
     fn deliver(&mut self, m: &Message<MinPk>) {
         for p in &mut self.parties {
-            // Late or malformed adversarial messages are rejected with an error: fine.
+            // Forged, late or malformed adversarial messages are rejected with an error: fine.
             let _ = p.handle(Input::Message(m.clone()));
         }
-        self.seen.push(m.clone());
+        if self.seen.len() < 64 {
+            self.seen.push(m.clone());
+        }
     }
 
-    /// Every honest participant handles `input`; their broadcasts go to everybody at once.
-    fn step(&mut self, input: Input<MinPk>) {
-        let mut outbox = Vec::new();
-        for (i, p) in self.parties.iter_mut().enumerate() {
-            let outputs = p.handle(input.clone()).unwrap_or_else(|e| {
-                panic!("honest participant {} failed on {input:?}: {e}", i + 1)
-            });
-            for o in outputs {
-                match o {
-                    Output::Broadcast(m) => outbox.push(m),
-                    Output::Finished(r) => self.results[i] = Some(*r),
-                }
+    fn collect(&mut self, i: usize, outputs: Vec<Output<MinPk>>) {
+        for o in outputs {
+            match o {
+                Output::Broadcast(m) => self.pending.push_back(m),
+                Output::Finished(r) => self.results[i] = Some(*r),
             }
         }
-        for m in &outbox {
-            self.deliver(m);
+    }
+
+    /// Honest participant `i` starts (its dealings become pending).
+    fn start(&mut self, i: usize) {
+        if self.started[i] {
+            return;
         }
+        self.started[i] = true;
+        let out = self.parties[i]
+            .handle(Input::Start)
+            .unwrap_or_else(|e| panic!("honest participant {} failed to start: {e}", i + 1));
+        self.collect(i, out);
+    }
+
+    fn flush_one(&mut self) {
+        if let Some(m) = self.pending.pop_front() {
+            self.deliver(&m);
+        }
+    }
+
+    /// The deadline of `phase`: everybody has started and every honest message was delivered
+    /// before it (the synchrony assumption); then every honest participant handles it.
+    fn deadline(&mut self, phase: Phase) {
+        for i in 0..self.parties.len() {
+            self.start(i);
+        }
+        while !self.pending.is_empty() {
+            self.flush_one();
+        }
+        for i in 0..self.parties.len() {
+            let out = self.parties[i]
+                .handle(Input::DeadlinePassed(phase))
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "honest participant {} failed at the {phase:?} deadline: {e}",
+                        i + 1
+                    )
+                });
+            self.collect(i, out);
+        }
+    }
+
+    /// Every dealing seen so far.
+    fn dealings(&self) -> Vec<&Signed<Dealing<MinPk>>> {
+        let f = fixture();
+        f.honest_deals
+            .iter()
+            .chain(&self.seen)
+            .filter_map(|m| match m {
+                Message::Deal(ds) => Some(ds.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
     }
 }
 
-/// The participant state machine under an adversarial seat (see the module docs).
+/// A forged dealing: a real one (honest or the adversary's), mutated, and signed by the
+/// adversary (whatever seat it claims), or signed for another configuration.
+fn forge_dealing(honest: &Honest, input: &mut Bytes) -> Message<MinPk> {
+    let f = fixture();
+    let me = &f.keys[(BYZANTINE - 1) as usize];
+    let all = honest.dealings();
+    let mut body = all[input.below(all.len())].body.clone();
+    let mut rng = ChaCha20Rng::seed_from_u64(input.u64());
+    let mut context = f.config.digest();
+    for _ in 0..=input.below(3) {
+        match input.below(9) {
+            0 => body.dealer = 1 + input.below(N as usize + 1) as u32, // re-labelled (0 and 5 invalid)
+            1 => {
+                let c = input.below(body.ciphertexts.len().max(1));
+                if let Some(ct) = body.ciphertexts.get_mut(c) {
+                    let b = input.below(ct.0.len().max(1));
+                    if let Some(x) = ct.0.get_mut(b) {
+                        *x ^= 1 << input.below(8);
+                    }
+                }
+            }
+            2 => body.commitment = Polynomial::random(input.below(3) as u32, &mut rng).commit(),
+            3 => body.ephemeral = SecretScalar::random(&mut rng).public(),
+            4 => {
+                body.ciphertexts.truncate(input.below(N as usize + 1));
+            }
+            5 => {
+                let extra = input.below(300);
+                for _ in 0..extra {
+                    body.ciphertexts
+                        .push(conclave_dkg::messages::CipherText(vec![0x5a; 48]));
+                }
+            }
+            6 => {
+                let len = input.below(200);
+                if let Some(ct) = body.ciphertexts.first_mut() {
+                    ct.0.resize(len, 7);
+                }
+            }
+            7 => {
+                // Signed for another configuration (same session id, other threshold).
+                let mut other = f.config.clone();
+                other.t = T + 1;
+                context = other.digest();
+            }
+            _ => {} // the body unchanged: re-signed by the adversary
+        }
+    }
+    let signed = Signed::sign(&context, body, &me.signing, &mut rng);
+    Message::Deal(vec![signed])
+}
+
+/// A forged complaint: it claims any complainer (honest ones included, signed by the
+/// adversary's key), with entries about seen dealings: valid or invalid DLEQ reveals by the
+/// adversary's key, repeated dealers, huge entry lists.
+fn forge_complaint(honest: &Honest, input: &mut Bytes) -> Message<MinPk> {
+    let f = fixture();
+    let me = &f.keys[(BYZANTINE - 1) as usize];
+    let all = honest.dealings();
+    let context = f.config.digest();
+    let mut rng = ChaCha20Rng::seed_from_u64(input.u64());
+    let complainer = 1 + input.below(N as usize) as u32;
+    let count = match input.below(4) {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        _ => input.below(256) + 1,
+    };
+    let mut entries = Vec::with_capacity(count);
+    for _ in 0..count {
+        let d = &all[input.below(all.len())].body;
+        let digest = if input.bool() {
+            d.digest_for(&context)
+        } else {
+            input.array::<32>()
+        };
+        let (k, proof) = DleqProof::prove(&me.encryption, &d.ephemeral, &digest, &mut rng);
+        let shared_point = if input.bool() {
+            k
+        } else {
+            SecretScalar::random(&mut rng).public()
+        };
+        let seats = match input.below(3) {
+            0 => vec![complainer],
+            1 => vec![1 + input.below(N as usize) as u32],
+            _ => vec![complainer, complainer],
+        };
+        entries.push(ComplaintEntry {
+            dealer: if input.bool() {
+                d.dealer
+            } else {
+                input.below(6) as u32
+            },
+            dealing: digest,
+            seats,
+            shared_point,
+            proof,
+        });
+    }
+    let body = Complaint {
+        complainer,
+        entries,
+    };
+    Message::Complaint(Box::new(Signed::sign(
+        &context,
+        body,
+        &me.signing,
+        &mut rng,
+    )))
+}
+
+/// A forged justification: for any seat (the adversary's own, validly signed, or an honest
+/// one's, signed by the adversary), of any seen dealing, with true or wrong values.
+fn forge_justification(honest: &Honest, input: &mut Bytes) -> Message<MinPk> {
+    let f = fixture();
+    let me = &f.keys[(BYZANTINE - 1) as usize];
+    let all = honest.dealings();
+    let context = f.config.digest();
+    let mut rng = ChaCha20Rng::seed_from_u64(input.u64());
+    let d = &all[input.below(all.len())].body;
+    let count = input.below(4);
+    let shares = (0..count)
+        .map(|_| RevealedShare {
+            seat: input.below(N as usize + 2) as u32,
+            value: Scalar::from(input.u64()),
+        })
+        .collect();
+    let body = Justification {
+        dealer: 1 + input.below(N as usize) as u32,
+        dealing: d.digest_for(&context),
+        shares,
+    };
+    Message::Justify(vec![Signed::sign(&context, body, &me.signing, &mut rng)])
+}
+
+/// The participant state machine under an adversarial seat that controls delivery (see the
+/// module docs).
 pub fn participant(data: &[u8]) {
     let f = fixture();
     let mut input = Bytes::new(data);
@@ -306,32 +505,42 @@ pub fn participant(data: &[u8]) {
         .collect();
     let mut honest = Honest {
         parties,
+        started: vec![false; (N - 1) as usize],
         results: vec![None, None, None],
+        pending: Default::default(),
         seen: Vec::new(),
     };
-    honest.step(Input::Start);
     let deadlines = [Phase::Deal, Phase::Complain, Phase::Justify];
     let mut next_deadline = 0;
-    while !input.is_empty() && next_deadline < deadlines.len() {
-        match input.below(8) {
+    let mut steps = 0;
+    while !input.is_empty() && next_deadline < deadlines.len() && steps < 64 {
+        steps += 1;
+        match input.below(12) {
             0 => {
-                honest.step(Input::DeadlinePassed(deadlines[next_deadline]));
+                honest.deadline(deadlines[next_deadline]);
                 next_deadline += 1;
             }
             1 => {
+                let i = input.below(honest.parties.len());
+                honest.start(i);
+            }
+            2 => honest.flush_one(),
+            3 => {
                 // A replay of anything seen so far (including the adversary's own messages).
                 if !honest.seen.is_empty() {
                     let m = honest.seen[input.below(honest.seen.len())].clone();
                     honest.deliver(&m);
                 }
             }
-            2 => {
-                let raw = input.short_bytes(255);
-                if let Ok(m) = Message::<MinPk>::from_bytes(raw) {
+            4 => {
+                // Raw bytes of any length, decoded as a host would (with the config's limits).
+                let len = (input.u32() % 4096) as usize;
+                let raw = input.bytes(len);
+                if let Ok(m) = Message::<MinPk>::from_bytes_limited(raw, &f.config.limits()) {
                     honest.deliver(&m);
                 }
             }
-            3 => {
+            5 => {
                 // A stale or future deadline: must be ignored.
                 let p = [
                     Phase::Init,
@@ -340,9 +549,26 @@ pub fn participant(data: &[u8]) {
                     Phase::Justify,
                     Phase::Done,
                 ][input.below(5)];
-                if next_deadline < deadlines.len() && p != deadlines[next_deadline] {
-                    honest.step(Input::DeadlinePassed(p));
+                if p != deadlines[next_deadline] {
+                    for i in 0..honest.parties.len() {
+                        let out = honest.parties[i]
+                            .handle(Input::DeadlinePassed(p))
+                            .expect("a stale deadline is ignored");
+                        honest.collect(i, out);
+                    }
                 }
+            }
+            6 | 7 => {
+                let m = forge_dealing(&honest, &mut input);
+                honest.deliver(&m);
+            }
+            8 => {
+                let m = forge_complaint(&honest, &mut input);
+                honest.deliver(&m);
+            }
+            9 => {
+                let m = forge_justification(&honest, &mut input);
+                honest.deliver(&m);
             }
             _ => {
                 let m = f.attacks[input.below(f.attacks.len())].clone();
@@ -351,12 +577,55 @@ pub fn participant(data: &[u8]) {
         }
     }
     for &phase in &deadlines[next_deadline..] {
-        honest.step(Input::DeadlinePassed(phase));
+        honest.deadline(phase);
     }
     check_outputs(&honest.results);
+    check_no_frame(&honest.seen);
     // Re-delivering the honest dealings after the end changes nothing and never panics.
     for m in &f.honest_deals {
         honest.deliver(m);
+    }
+}
+
+/// No evidence the adversary can assemble from everything it saw proves a fault of an honest
+/// member: every kind, against every honest seat / player, quoting every signed message seen.
+fn check_no_frame(seen: &[Message<MinPk>]) {
+    let f = fixture();
+    let mut messages: Vec<SignedMessage<MinPk>> = Vec::new();
+    for m in f.honest_deals.iter().chain(seen) {
+        match m {
+            Message::Deal(ds) => messages.extend(
+                ds.iter()
+                    .map(|d| SignedMessage::Dealing(Box::new(d.clone()))),
+            ),
+            Message::Complaint(c) => messages.push(SignedMessage::Complaint((**c).clone())),
+            Message::Justify(js) => {
+                messages.extend(js.iter().map(|j| SignedMessage::Justification(j.clone())))
+            }
+        }
+    }
+    for culprit in 1..N {
+        for kind in [
+            FaultKind::Silent,
+            FaultKind::BadCommitment,
+            FaultKind::InvalidDealing,
+            FaultKind::Equivocation,
+            FaultKind::BadShare,
+            FaultKind::WrongJustification,
+            FaultKind::FalseComplaint,
+            FaultKind::EquivocatingComplaint,
+        ] {
+            let e = Evidence {
+                culprit,
+                kind,
+                detail: String::new(),
+                messages: messages.clone(),
+            };
+            assert!(
+                e.verify(&f.config).is_err(),
+                "verifiable {kind:?} evidence against honest member {culprit}"
+            );
+        }
     }
 }
 
@@ -430,19 +699,42 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         }
         "dkg_participant" => {
             let attacks = f.attacks.len() as u8;
+            let prem = 10u8; // op: a ready-made attack
             let mut v = vec![
                 vec![],        // honest run
                 vec![0, 0, 0], // deadlines only
             ];
-            // Each attack before the Deal deadline, then the deadlines.
+            // Each ready-made attack before the Deal deadline, then the deadlines.
             for a in 0..attacks {
-                v.push(vec![4, a, 0, 0, 0]);
+                v.push(vec![prem, a, 0, 0, 0]);
             }
+            // The audit's junk-first attack: before anybody starts, four differently signed
+            // copies of each honest seat's dealing re-signed by the adversary (op 6, dealing
+            // index, RNG seed, one mutation, "unchanged"), then the honest run.
+            let mut junk = Vec::new();
+            for seat in 0..3u8 {
+                for k in 0..4u8 {
+                    junk.extend([6, seat, 0, 0, 0, 0, 0, 0, seat, k, 0, 8]);
+                }
+            }
+            junk.extend([0, 0, 0]);
+            v.push(junk);
+            // Junk complaints claiming to come from player 1 (op 8), re-labelled dealings
+            // (mutation 0) and a dealing signed for another configuration (mutation 7).
+            v.push(vec![
+                8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0,
+            ]);
+            v.push(vec![6, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, 1, 0, 0, 0]);
+            v.push(vec![6, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 7, 1, 0, 2, 0, 0]);
+            // Interleaved starts and deliveries, forged justifications, raw bytes.
+            v.push(vec![
+                1, 2, 2, prem, 1, 1, 0, 2, 0, 9, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0, 9, 1, 0, 0,
+                0, 0, 0,
+            ]);
             // Complaint-phase attacks after the Deal deadline, replays, late dealings.
-            v.push(vec![4, 2, 0, 4, 9, 4, 10, 0, 4, 0, 0]);
-            v.push(vec![4, 0, 4, 1, 0, 4, 12, 1, 3, 0, 1, 5, 0]);
-            v.push(vec![0, 4, 0, 4, 3, 0, 0, 1, 0]);
-            v.push(vec![4, 5, 0, 4, attacks - 1, 4, attacks - 2, 0, 0]);
+            v.push(vec![prem, 2, 0, prem, 9, prem, 10, 0, prem, 0, 0]);
+            v.push(vec![prem, 0, prem, 1, 0, prem, 12, 3, 3, 0, 3, 5, 0]);
+            v.push(vec![prem, 5, 0, prem, attacks - 1, prem, attacks - 2, 0, 0]);
             v
         }
         _ => Vec::new(),
