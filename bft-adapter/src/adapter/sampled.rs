@@ -14,6 +14,11 @@
 //!   count u16 ‖ count × (voter u32 ‖ credential 120 B)`. [`Verifier::verify_certificate`]
 //!   checks that the header matches the message, re-verifies every credential against the
 //!   height's seed, sums the weights against the quorum and runs one `FastAggregateVerify`.
+//!   The period is always the one of the voters' credentials, read from a vote message or, for
+//!   a beacon (whose message names no period), supplied by the engine through
+//!   [`Verifier::combine_beacon`]; [`Verifier::verify_beacon`] checks that it is the
+//!   decision's period. (Before #17 a beacon recorded period 0 and verification searched
+//!   periods 1..=64, so decisions from period 65 on never verified at other nodes.)
 //!
 //! **Seeds (security caveat).** A multisignature depends on which voters it aggregates, so it
 //! cannot serve as an unbiased beacon that every node derives alike. Sampled mode therefore uses
@@ -106,6 +111,91 @@ impl<V: Variant> SampledVerifier<V> {
         )
     }
 
+    /// [`Verifier::combine`] and [`Verifier::combine_beacon`]: the header's period is parsed
+    /// from a vote message, and must be supplied for a beacon message (which names none).
+    fn combine_for(
+        &self,
+        message: &[u8],
+        beacon_period: Option<Period>,
+        shares: &[Share<'_>],
+    ) -> Result<Vec<u8>, CombineError> {
+        self.counters.combines.fetch_add(1, Ordering::Relaxed);
+        let mut seen = BTreeSet::new();
+        let mut sigs = Vec::new();
+        let mut invalid = Vec::new();
+        let mut body = Vec::new();
+        let (mut height, mut period, mut step) = (None, None, None);
+        let mut weight = 0u64;
+        for s in shares {
+            if !seen.insert(s.signer) {
+                continue;
+            }
+            let Ok(sig) = Signature::<V>::from_bytes(s.signature) else {
+                invalid.push(s.signer);
+                continue;
+            };
+            if s.credential.len() != CREDENTIAL_LEN {
+                invalid.push(s.signer);
+                continue;
+            }
+            weight += u64::from_be_bytes(
+                s.credential[CREDENTIAL_LEN - 8..]
+                    .try_into()
+                    .unwrap_or([0; 8]),
+            );
+            sigs.push(sig);
+            body.extend_from_slice(&s.signer.0.to_be_bytes());
+            body.extend_from_slice(s.credential);
+        }
+        if !invalid.is_empty() {
+            return Err(CombineError::InvalidShares(invalid));
+        }
+        if weight < self.quorum || sigs.len() > usize::from(u16::MAX) {
+            return Err(CombineError::NotEnoughShares {
+                have: weight,
+                need: self.quorum,
+            });
+        }
+        // The header names the (height, period, step) of the voters' credentials, parsed from
+        // the message. Beacon messages carry no period: the caller names the cert quorum's.
+        let vote = vote_message(
+            Epoch(0),
+            Height(0),
+            Period(0),
+            VoteStep::Soft,
+            VoteValue::Bottom,
+        );
+        let vote_prefix = vote.len() - 1 - 8 - 8 - 4 - 1;
+        let beacon = beacon_message(Epoch(0), Height(0));
+        let beacon_prefix = beacon.len() - 16;
+        if message.starts_with(&vote[..vote_prefix]) && message.len() > vote_prefix + 21 {
+            let m = &message[vote_prefix..];
+            height = m[8..16].try_into().ok().map(u64::from_be_bytes);
+            period = m[16..20].try_into().ok().map(u32::from_be_bytes);
+            step = Some(m[20]);
+        } else if message.starts_with(&beacon[..beacon_prefix]) && message.len() == beacon.len() {
+            height = message[beacon_prefix + 8..]
+                .try_into()
+                .ok()
+                .map(u64::from_be_bytes);
+            step = Some(VoteStep::Cert.code());
+            period = Some(beacon_period.ok_or(CombineError::PeriodRequired)?.0);
+        }
+        let (Some(height), Some(period), Some(step)) = (height, period, step) else {
+            return Err(CombineError::InvalidShares(seen.into_iter().collect()));
+        };
+        let aggregate = aggregate_signatures(&sigs)
+            .map_err(|_| CombineError::InvalidShares(seen.iter().copied().collect()))?;
+        let mut out = aggregate.to_bytes();
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&period.to_be_bytes());
+        out.push(step);
+        out.extend_from_slice(&(sigs.len() as u16).to_be_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
     fn public(&self, index: u32) -> Option<PublicShare<V>> {
         let key = self.keys.get(index.checked_sub(1)? as usize)?;
         Some(PublicShare {
@@ -120,7 +210,7 @@ impl<V: Variant> SampledVerifier<V> {
         let height = Height(u64::from_be_bytes(header[8..16].try_into().ok()?));
         let period = Period(u32::from_be_bytes(header[16..20].try_into().ok()?));
         let step = VoteStep::from_code(header[20])?;
-        if epoch != self.epoch {
+        if epoch != self.epoch || period.0 == 0 {
             return None;
         }
         let bottom = vote_message(Epoch(epoch), height, period, step, VoteValue::Bottom);
@@ -195,81 +285,7 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
     }
 
     fn combine(&self, message: &[u8], shares: &[Share<'_>]) -> Result<Vec<u8>, CombineError> {
-        self.counters.combines.fetch_add(1, Ordering::Relaxed);
-        let mut seen = BTreeSet::new();
-        let mut sigs = Vec::new();
-        let mut invalid = Vec::new();
-        let mut body = Vec::new();
-        let (mut height, mut period, mut step) = (None, None, None);
-        let mut weight = 0u64;
-        for s in shares {
-            if !seen.insert(s.signer) {
-                continue;
-            }
-            let Ok(sig) = Signature::<V>::from_bytes(s.signature) else {
-                invalid.push(s.signer);
-                continue;
-            };
-            if s.credential.len() != CREDENTIAL_LEN {
-                invalid.push(s.signer);
-                continue;
-            }
-            weight += u64::from_be_bytes(
-                s.credential[CREDENTIAL_LEN - 8..]
-                    .try_into()
-                    .unwrap_or([0; 8]),
-            );
-            sigs.push(sig);
-            body.extend_from_slice(&s.signer.0.to_be_bytes());
-            body.extend_from_slice(s.credential);
-        }
-        if !invalid.is_empty() {
-            return Err(CombineError::InvalidShares(invalid));
-        }
-        if weight < self.quorum || sigs.len() > usize::from(u16::MAX) {
-            return Err(CombineError::NotEnoughShares {
-                have: weight,
-                need: self.quorum,
-            });
-        }
-        // The header names the (height, period, step) of the voters' credentials, parsed from
-        // the message. Beacon messages carry no period: the header records period 0 and
-        // verification finds the cert step's period from the first credential.
-        let vote = vote_message(
-            Epoch(0),
-            Height(0),
-            Period(0),
-            VoteStep::Soft,
-            VoteValue::Bottom,
-        );
-        let vote_prefix = vote.len() - 1 - 8 - 8 - 4 - 1;
-        let beacon = beacon_message(Epoch(0), Height(0));
-        let beacon_prefix = beacon.len() - 16;
-        if message.starts_with(&vote[..vote_prefix]) && message.len() > vote_prefix + 21 {
-            let m = &message[vote_prefix..];
-            height = m[8..16].try_into().ok().map(u64::from_be_bytes);
-            period = m[16..20].try_into().ok().map(u32::from_be_bytes);
-            step = Some(m[20]);
-        } else if message.starts_with(&beacon[..beacon_prefix]) && message.len() == beacon.len() {
-            height = message[beacon_prefix + 8..]
-                .try_into()
-                .ok()
-                .map(u64::from_be_bytes);
-            step = Some(VoteStep::Cert.code());
-        }
-        let (Some(height), Some(step)) = (height, step) else {
-            return Err(CombineError::InvalidShares(seen.into_iter().collect()));
-        };
-        let aggregate = aggregate_signatures(&sigs)
-            .map_err(|_| CombineError::InvalidShares(seen.iter().copied().collect()))?;
-        let mut out = aggregate.to_bytes();
-        out.extend_from_slice(&self.epoch.to_be_bytes());
-        out.extend_from_slice(&height.to_be_bytes());
-        out.extend_from_slice(&period.unwrap_or(0).to_be_bytes());
-        out.push(step);
-        out.extend_from_slice(&(sigs.len() as u16).to_be_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
+        self.combine_for(message, None, shares)
     }
 
     fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool {
@@ -282,7 +298,7 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         }
         let (sig, rest) = certificate.split_at(sig_len);
         let (header, body) = rest.split_at(HEADER_LEN);
-        let Some((height, mut period, step)) = self.header_matches(message, header) else {
+        let Some((height, period, step)) = self.header_matches(message, header) else {
             return false;
         };
         let count = usize::from(u16::from_be_bytes([header[21], header[22]]));
@@ -301,18 +317,6 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
             let Some(pk) = self.keys.get(voter.0 as usize) else {
                 return false;
             };
-            if period.0 == 0 {
-                // A beacon certificate: its voters cast cert votes in one period, found from
-                // the first credential (periods beyond the engine's window are not searched).
-                period = (1..=MAX_BEACON_PERIOD)
-                    .map(Period)
-                    .find(|p| {
-                        self.roster
-                            .verify_voter(voter, &seed, height, *p, step, &entry[4..])
-                            .is_some()
-                    })
-                    .unwrap_or(Period(0));
-            }
             let w = self
                 .roster
                 .verify_voter(voter, &seed, height, period, step, &entry[4..]);
@@ -327,6 +331,21 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         }
         Signature::<V>::from_bytes(sig)
             .is_ok_and(|s| fast_aggregate_verify(&self.suite, &pks, message, &s))
+    }
+
+    fn combine_beacon(
+        &self,
+        message: &[u8],
+        period: Period,
+        shares: &[Share<'_>],
+    ) -> Result<Vec<u8>, CombineError> {
+        self.combine_for(message, Some(period), shares)
+    }
+
+    fn verify_beacon(&self, message: &[u8], period: Period, certificate: &[u8]) -> bool {
+        let at = V::SIGNATURE_SIZE + 16;
+        certificate.get(at..at + 4) == Some(&period.0.to_be_bytes()[..])
+            && self.verify_certificate(message, certificate)
     }
 
     fn value_id(&self, value: &[u8]) -> ValueId {
@@ -344,9 +363,6 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         }
     }
 }
-
-/// Periods searched for the cert step of a beacon certificate's voters.
-const MAX_BEACON_PERIOD: u32 = 64;
 
 /// One seat's individual BLS key (implements [`Signer`]).
 pub struct SampledSigner<V: Variant> {

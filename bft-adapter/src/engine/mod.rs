@@ -258,6 +258,8 @@ struct Round {
     next_expired: bool,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
+    /// A verified `Decided` whose value the application has not yet judged, with its sender.
+    pending_decision: Option<(NodeId, Decided, Vec<u8>)>,
 }
 
 /// One node's BA* state machine.

@@ -145,10 +145,7 @@ pub(crate) fn check(o: &Outcome<'_>) -> Vec<String> {
             }
             let c = &d.certificate;
             if o.verifier.value_id(&d.value) != c.value_id
-                || !o.verifier.verify_certificate(&c.message(), &c.signature)
-                || !o
-                    .verifier
-                    .verify_certificate(&c.beacon_message(), &c.beacon)
+                || !crate::traits::verify_decision_certificate(o.verifier, c)
             {
                 violations.push(format!(
                     "certificate: node {}'s certificate for height {h} does not verify",

@@ -1,0 +1,358 @@
+//! Attacks on sampled mode (issue #17), replayed with real engines and the real sampled adapter
+//! (BLS multisignatures, VRF sortition). Each test is named after the attack it replays.
+
+use conclave_bft::adapter::RealProvider;
+use conclave_bft::codec::{decode, encode};
+use conclave_bft::evidence::{Evidence, EvidenceKind};
+use conclave_bft::sim::{CryptoProvider, CryptoSetup, Mode, SimConfig};
+use conclave_bft::traits::{verify_decision_certificate, Share};
+use conclave_bft::types::{
+    beacon_message, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId, Period,
+    Time, VoteStep, VoteValue,
+};
+use conclave_bft::{Action, Config, Engine, Input, TimerId};
+use std::collections::{BTreeMap, VecDeque};
+
+const EPOCH: Epoch = Epoch(0);
+
+/// The application of these tests: a value is valid iff it starts with `ok`.
+fn valid(value: &[u8]) -> bool {
+    value.starts_with(b"ok")
+}
+
+fn setup(nodes: u32, tau: u64, seed: u64) -> CryptoSetup {
+    let mut config = SimConfig::new(nodes);
+    config.mode = Mode::Sampled;
+    config.seed = seed;
+    RealProvider::new()
+        .with_tau_step(tau)
+        .setup(&config)
+        .expect("sampled setup")
+}
+
+/// Which messages the network delivers: `(from, to, message)`.
+type Filter = Box<dyn Fn(NodeId, NodeId, &Message) -> bool>;
+
+/// A minimal deterministic network of real engines: instant delivery in FIFO order, timers in
+/// virtual time (fired only when no message is in flight).
+struct Net {
+    engines: BTreeMap<NodeId, Engine>,
+    all: Vec<NodeId>,
+    queue: VecDeque<(NodeId, NodeId, Vec<u8>)>,
+    timers: BTreeMap<(u64, u64), (NodeId, TimerId)>,
+    armed: BTreeMap<(NodeId, TimerId), u64>,
+    seq: u64,
+    now: u64,
+    decided: BTreeMap<NodeId, Vec<Decided>>,
+    evidence: Vec<(NodeId, Evidence)>,
+    filter: Filter,
+}
+
+impl Net {
+    /// Engines for `honest` seats; the other seats of `setup` exist but stay silent.
+    fn new(setup: &CryptoSetup, honest: &[NodeId], filter: Filter) -> Net {
+        let engines = honest
+            .iter()
+            .map(|&id| {
+                let adapters = setup.adapters[id.0 as usize].clone();
+                (
+                    id,
+                    Engine::new(Config::new(id, EPOCH), adapters, setup.genesis_seed),
+                )
+            })
+            .collect();
+        Net {
+            engines,
+            all: (0..setup.adapters.len() as u32).map(NodeId).collect(),
+            queue: VecDeque::new(),
+            timers: BTreeMap::new(),
+            armed: BTreeMap::new(),
+            seq: 0,
+            now: 0,
+            decided: BTreeMap::new(),
+            evidence: Vec::new(),
+            filter,
+        }
+    }
+
+    fn start(&mut self) {
+        let ids: Vec<NodeId> = self.engines.keys().copied().collect();
+        for id in ids {
+            self.input(id, Input::Start);
+        }
+    }
+
+    fn input(&mut self, node: NodeId, input: Input) {
+        let mut work = VecDeque::from([input]);
+        while let Some(input) = work.pop_front() {
+            let Some(engine) = self.engines.get_mut(&node) else {
+                return;
+            };
+            for action in engine.handle(Time(self.now), input).actions {
+                match action {
+                    Action::Broadcast { bytes } => {
+                        for &to in &self.all {
+                            if to != node {
+                                self.queue.push_back((node, to, bytes.clone()));
+                            }
+                        }
+                    }
+                    Action::Send { to, bytes } => self.queue.push_back((node, to, bytes)),
+                    Action::SetTimer { id, at } => {
+                        self.seq += 1;
+                        self.armed.insert((node, id), self.seq);
+                        self.timers
+                            .insert((at.0.max(self.now), self.seq), (node, id));
+                    }
+                    Action::CancelTimer { id } => {
+                        self.armed.remove(&(node, id));
+                    }
+                    Action::RequestValue { height } => work.push_back(Input::ProposedValue {
+                        height,
+                        value: format!("ok-{}-{}", height.0, node.0).into_bytes(),
+                    }),
+                    Action::ValidateValue {
+                        height,
+                        value_id,
+                        value,
+                    } => work.push_back(Input::ValueValidated {
+                        height,
+                        value_id,
+                        valid: valid(&value),
+                    }),
+                    Action::Persist(_) => {}
+                    Action::Decide { decided } => {
+                        self.decided.entry(node).or_default().push(decided)
+                    }
+                    Action::Evidence(e) => self.evidence.push((node, e)),
+                }
+            }
+        }
+    }
+
+    /// Delivers `bytes` from `from` to `to` now (bypassing the filter).
+    fn inject(&mut self, from: NodeId, to: NodeId, bytes: Vec<u8>) {
+        self.input(to, Input::Message { from, bytes });
+    }
+
+    /// Runs until `done` holds, nothing is left to do, or `max_ms` of virtual time passed.
+    fn run(&mut self, max_ms: u64, done: &dyn Fn(&Net) -> bool) {
+        while !done(self) {
+            if let Some((from, to, bytes)) = self.queue.pop_front() {
+                let deliver = self.engines.contains_key(&to)
+                    && decode(&bytes).is_ok_and(|m| (self.filter)(from, to, &m));
+                if deliver {
+                    self.input(to, Input::Message { from, bytes });
+                }
+                continue;
+            }
+            let Some(((at, seq), (node, id))) = self.timers.pop_first() else {
+                return;
+            };
+            if at > max_ms {
+                return;
+            }
+            if self.armed.get(&(node, id)) != Some(&seq) {
+                continue;
+            }
+            self.armed.remove(&(node, id));
+            self.now = at;
+            self.input(node, Input::Timer(id));
+        }
+    }
+
+    fn decisions_at(&self, node: NodeId, height: u64) -> Option<&Decided> {
+        self.decided
+            .get(&node)?
+            .iter()
+            .find(|d| d.certificate.height.0 == height)
+    }
+}
+
+/// The cert quorum weight `seats` reach in `period` of height 1 (at the genesis seed).
+fn coalition_weight(setup: &CryptoSetup, seats: &[NodeId], period: Period) -> u64 {
+    seats
+        .iter()
+        .filter_map(|s| {
+            let sortition = &setup.adapters[s.0 as usize].sortition;
+            let credential = sortition.voter_credential(
+                &setup.genesis_seed,
+                Height(1),
+                period,
+                VoteStep::Cert,
+            )?;
+            sortition.verify_voter(
+                *s,
+                &setup.genesis_seed,
+                Height(1),
+                period,
+                VoteStep::Cert,
+                &credential,
+            )
+        })
+        .sum()
+}
+
+/// What a coalition computes offline: a `Decided` for `value` at height 1, certified in `period`
+/// by its own cert votes (credentials, vote signatures and beacon shares of its seats).
+fn forge_decision(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    period: Period,
+    value: &[u8],
+) -> Option<Decided> {
+    let value_id = setup.verifier.value_id(value);
+    let message = vote_message(
+        EPOCH,
+        Height(1),
+        period,
+        VoteStep::Cert,
+        VoteValue::Value(value_id),
+    );
+    let beacon = beacon_message(EPOCH, Height(1));
+    let mut votes = Vec::new();
+    for s in seats {
+        let a = &setup.adapters[s.0 as usize];
+        if let Some(credential) =
+            a.sortition
+                .voter_credential(&setup.genesis_seed, Height(1), period, VoteStep::Cert)
+        {
+            votes.push((
+                *s,
+                credential,
+                a.signer.sign(&message),
+                a.signer.sign(&beacon),
+            ));
+        }
+    }
+    let shares = |beacon: bool| -> Vec<Share<'_>> {
+        votes
+            .iter()
+            .map(|(s, c, sig, b)| Share {
+                signer: *s,
+                credential: c,
+                signature: if beacon { b } else { sig },
+            })
+            .collect()
+    };
+    let certificate = Certificate {
+        epoch: EPOCH,
+        height: Height(1),
+        period,
+        value_id,
+        signature: setup.verifier.combine(&message, &shares(false)).ok()?,
+        beacon: setup
+            .verifier
+            .combine_beacon(&beacon, period, &shares(true))
+            .ok()?,
+    };
+    Some(Decided {
+        certificate,
+        value: value.to_vec(),
+    })
+}
+
+/// Item 4 of #17: `combine` wrote period 0 into a beacon certificate and verification searched
+/// only periods 1..=64, so a node that missed the cert votes of a decision in period ≥ 65
+/// rejected every honest `Decided` (reporting the honest senders) and was stuck for good.
+#[test]
+fn decision_in_period_65_or_later_verifies_at_a_node_that_missed_the_cert_votes() {
+    const DECISION_PERIOD: u32 = 66;
+    // Plain multisignature committee (τ = n): every seat votes in every step.
+    let setup = setup(7, 7, 11);
+    let seats: Vec<NodeId> = (0..7).map(NodeId).collect();
+    let lagging = NodeId(6);
+    // No proposal arrives before period 66, so periods end with ⊥ next-quorums; the lagging
+    // node follows every period but never sees a cert vote.
+    let filter: Filter = Box::new(move |_, to, m| match m {
+        Message::Proposal(p) => p.period.0 >= DECISION_PERIOD,
+        Message::Vote(v) => !(to == lagging && v.step == VoteStep::Cert),
+        _ => true,
+    });
+    let mut net = Net::new(&setup, &seats, filter);
+    net.start();
+    net.run(600_000, &|n| n.decisions_at(lagging, 1).is_some());
+    let reference = net.decisions_at(NodeId(0), 1).expect("node 0 decided");
+    assert_eq!(reference.certificate.period, Period(DECISION_PERIOD));
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &reference.certificate
+    ));
+    let late = net
+        .decisions_at(lagging, 1)
+        .expect("the lagging node accepts the honest decision from period 66");
+    assert_eq!(late.certificate.value_id, reference.certificate.value_id);
+    assert!(
+        net.evidence.is_empty(),
+        "honest senders reported: {:?}",
+        net.evidence
+    );
+}
+
+/// Item 3 of #17: a coalition searches offline for a far-off period of height 1 in which its
+/// own seats reach the cert quorum, and sends every honest node a certificate from that period
+/// while they are all in period 1 (n = 40, τ = 14, quorum 10, 13 faulty seats).
+#[test]
+fn coalition_forges_a_decision_from_a_far_off_period() {
+    let setup = setup(40, 14, 5);
+    let faulty: Vec<NodeId> = (27..40).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..27).map(NodeId).collect();
+    // The engine accepts bundles and votes up to 16 periods ahead; search beyond that.
+    let period = (18..20_000)
+        .map(Period)
+        .find(|p| coalition_weight(&setup, &faulty, *p) >= 10)
+        .expect("a period where the coalition alone reaches the quorum");
+    // Even a value the application accepts: the period alone must be refused.
+    for value in [&b"ok-forged"[..], &b"evil"[..]] {
+        let forged = forge_decision(&setup, &faulty, period, value).expect("quorum");
+        assert!(
+            verify_decision_certificate(setup.verifier.as_ref(), &forged.certificate),
+            "the forged certificate is valid crypto"
+        );
+        let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
+        net.start();
+        net.run(20, &|_| false);
+        let bytes = encode(&Message::Decided(forged));
+        for &h in &honest {
+            net.inject(faulty[0], h, bytes.clone());
+        }
+        assert!(
+            net.decided.is_empty(),
+            "honest nodes decided a certificate from period {} while in period 1",
+            period.0
+        );
+    }
+}
+
+/// Item 3 of #17, second defence: a coalition that does reach a cert quorum within the window
+/// (here: a coalition far beyond any honest-stake assumption, 14 of 20 seats with τ = 8) gets a
+/// valid certificate for a value the application rejects. No honest node may decide it.
+#[test]
+fn coalition_certifies_a_value_the_application_rejects() {
+    let setup = setup(20, 8, 9);
+    let faulty: Vec<NodeId> = (6..20).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..6).map(NodeId).collect();
+    let period = (1..=16)
+        .map(Period)
+        .find(|p| coalition_weight(&setup, &faulty, *p) >= 6)
+        .expect("a period where the coalition alone reaches the quorum");
+    let forged = forge_decision(&setup, &faulty, period, b"evil").expect("quorum");
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &forged.certificate
+    ));
+    let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
+    net.start();
+    net.run(20, &|_| false);
+    let bytes = encode(&Message::Decided(forged));
+    for &h in &honest {
+        net.inject(faulty[0], h, bytes.clone());
+    }
+    assert!(net.decided.is_empty(), "an invalid value was decided");
+    // Every honest node names the sender.
+    for &h in &honest {
+        assert!(net.evidence.iter().any(|(by, e)| *by == h
+            && e.culprit == faulty[0]
+            && e.kind == EvidenceKind::InvalidValue));
+    }
+}
