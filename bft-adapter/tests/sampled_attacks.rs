@@ -8,9 +8,10 @@ use conclave_bft::sim::{CryptoProvider, CryptoSetup, Mode, SimConfig};
 use conclave_bft::traits::{verify_decision_certificate, Share};
 use conclave_bft::types::{
     beacon_message, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId, Period,
-    Time, VoteStep, VoteValue,
+    Seed, Time, VoteStep, VoteValue,
 };
 use conclave_bft::{Action, Config, Engine, Input, TimerId};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, VecDeque};
 
 const EPOCH: Epoch = Epoch(0);
@@ -171,24 +172,23 @@ impl Net {
 
 /// The cert quorum weight `seats` reach in `period` of height 1 (at the genesis seed).
 fn coalition_weight(setup: &CryptoSetup, seats: &[NodeId], period: Period) -> u64 {
+    coalition_weight_at(setup, seats, &setup.genesis_seed, Height(1), period)
+}
+
+/// The cert quorum weight `seats` reach in `period` of `height` under sortition seed `seed`.
+fn coalition_weight_at(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    seed: &Seed,
+    height: Height,
+    period: Period,
+) -> u64 {
     seats
         .iter()
         .filter_map(|s| {
             let sortition = &setup.adapters[s.0 as usize].sortition;
-            let credential = sortition.voter_credential(
-                &setup.genesis_seed,
-                Height(1),
-                period,
-                VoteStep::Cert,
-            )?;
-            sortition.verify_voter(
-                *s,
-                &setup.genesis_seed,
-                Height(1),
-                period,
-                VoteStep::Cert,
-                &credential,
-            )
+            let credential = sortition.voter_credential(seed, height, period, VoteStep::Cert)?;
+            sortition.verify_voter(*s, seed, height, period, VoteStep::Cert, &credential)
         })
         .sum()
 }
@@ -201,21 +201,33 @@ fn forge_decision(
     period: Period,
     value: &[u8],
 ) -> Option<Decided> {
+    forge_decision_at(setup, seats, &setup.genesis_seed, Height(1), period, value)
+}
+
+/// [`forge_decision`] at `height`, with credentials computed under `seed`.
+fn forge_decision_at(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    seed: &Seed,
+    height: Height,
+    period: Period,
+    value: &[u8],
+) -> Option<Decided> {
     let value_id = setup.verifier.value_id(value);
     let message = vote_message(
         EPOCH,
-        Height(1),
+        height,
         period,
         VoteStep::Cert,
         VoteValue::Value(value_id),
     );
-    let beacon = beacon_message(EPOCH, Height(1));
+    let beacon = beacon_message(EPOCH, height);
     let mut votes = Vec::new();
     for s in seats {
         let a = &setup.adapters[s.0 as usize];
-        if let Some(credential) =
-            a.sortition
-                .voter_credential(&setup.genesis_seed, Height(1), period, VoteStep::Cert)
+        if let Some(credential) = a
+            .sortition
+            .voter_credential(seed, height, period, VoteStep::Cert)
         {
             votes.push((
                 *s,
@@ -237,7 +249,7 @@ fn forge_decision(
     };
     let certificate = Certificate {
         epoch: EPOCH,
-        height: Height(1),
+        height,
         period,
         value_id,
         signature: setup.verifier.combine(&message, &shares(false)).ok()?,
@@ -276,6 +288,7 @@ fn decision_in_period_65_or_later_verifies_at_a_node_that_missed_the_cert_votes(
     assert_eq!(reference.certificate.period, Period(DECISION_PERIOD));
     assert!(verify_decision_certificate(
         setup.verifier.as_ref(),
+        &setup.genesis_seed,
         &reference.certificate
     ));
     let late = net
@@ -306,7 +319,11 @@ fn coalition_forges_a_decision_from_a_far_off_period() {
     for value in [&b"ok-forged"[..], &b"evil"[..]] {
         let forged = forge_decision(&setup, &faulty, period, value).expect("quorum");
         assert!(
-            verify_decision_certificate(setup.verifier.as_ref(), &forged.certificate),
+            verify_decision_certificate(
+                setup.verifier.as_ref(),
+                &setup.genesis_seed,
+                &forged.certificate
+            ),
             "the forged certificate is valid crypto"
         );
         let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
@@ -339,6 +356,7 @@ fn coalition_certifies_a_value_the_application_rejects() {
     let forged = forge_decision(&setup, &faulty, period, b"evil").expect("quorum");
     assert!(verify_decision_certificate(
         setup.verifier.as_ref(),
+        &setup.genesis_seed,
         &forged.certificate
     ));
     let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
@@ -355,4 +373,90 @@ fn coalition_certifies_a_value_the_application_rejects() {
             && e.culprit == faulty[0]
             && e.kind == EvidenceKind::InvalidValue));
     }
+}
+
+/// The sampled seed chain before #17: `SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch
+/// ‖ h)`, fixed at setup. (The simulator derives `genesis` from its public seed.)
+fn fixed_chain_seed(sim_seed: u64, height: u64) -> Seed {
+    let master: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/simulation-keys/v1")
+        .chain_update("min-pk")
+        .chain_update(sim_seed.to_be_bytes())
+        .finalize()
+        .into();
+    let genesis: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/real-provider/v1")
+        .chain_update(master)
+        .chain_update(7u64.to_be_bytes())
+        .chain_update(b"genesis")
+        .finalize()
+        .into();
+    Seed(
+        Sha256::new()
+            .chain_update(b"conclave-bft/sampled-seed/v1")
+            .chain_update(genesis)
+            .chain_update(0u64.to_be_bytes())
+            .chain_update(height.to_be_bytes())
+            .finalize()
+            .into(),
+    )
+}
+
+/// Item 3 of #17, seeds: with the fixed seed chain a coalition computed, at setup, its own
+/// credentials for height 2 and a period where it alone reaches the cert quorum, and had a
+/// certificate ready for a value the application accepts before height 1 was even decided.
+/// Seeds now chain through each decision, and certificates verify against the height's seed.
+#[test]
+fn coalition_precomputes_a_decision_for_a_future_height() {
+    const SIM_SEED: u64 = 21;
+    let setup = setup(20, 8, SIM_SEED);
+    assert_eq!(
+        fixed_chain_seed(SIM_SEED, 1),
+        setup.genesis_seed,
+        "the fixed chain is reproduced"
+    );
+    let predicted = fixed_chain_seed(SIM_SEED, 2);
+    let faulty: Vec<NodeId> = (6..20).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..6).map(NodeId).collect();
+    let period = (1..=16)
+        .map(Period)
+        .find(|p| coalition_weight_at(&setup, &faulty, &predicted, Height(2), *p) >= 6)
+        .expect("a period where the coalition alone reaches the quorum");
+    let forged = forge_decision_at(
+        &setup,
+        &faulty,
+        &predicted,
+        Height(2),
+        period,
+        b"ok-precomputed",
+    )
+    .expect("quorum");
+    // Every seat runs the protocol for height 1 (the coalition too: it only forges).
+    let everyone: Vec<NodeId> = (0..20).map(NodeId).collect();
+    let mut net = Net::new(&setup, &everyone, Box::new(|_, _, _| true));
+    net.start();
+    let honest_at_2 = honest.clone();
+    net.run(600_000, &move |n| {
+        honest_at_2.iter().all(|h| n.decisions_at(*h, 1).is_some())
+    });
+    for &h in &honest {
+        assert!(
+            net.decisions_at(h, 1).is_some(),
+            "node {h} decided height 1"
+        );
+        assert!(net.decisions_at(h, 2).is_none(), "still at height 2");
+    }
+    let bytes = encode(&Message::Decided(forged.clone()));
+    for &h in &honest {
+        net.inject(faulty[0], h, bytes.clone());
+    }
+    for &h in &honest {
+        assert!(
+            net.decisions_at(h, 2).is_none(),
+            "node {h} decided a certificate precomputed at setup"
+        );
+    }
+    assert!(net.evidence.iter().any(|(_, e)| e.culprit == faulty[0]
+        && e.kind == EvidenceKind::InvalidCertificate
+        && e.height == Height(2)));
 }

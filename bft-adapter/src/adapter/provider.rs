@@ -379,7 +379,7 @@ impl RealProvider {
             variant: V::NAME.into(),
             dst: String::from_utf8_lossy(&dst).into_owned(),
             group_public_key: Vec::new(),
-            genesis_seed: verifier.seed(crate::types::Height(1)),
+            genesis_seed: verifier.genesis_seed(),
             adapters,
             verifier,
         })

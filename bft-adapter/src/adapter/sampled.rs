@@ -20,18 +20,38 @@
 //!   decision's period. (Before #17 a beacon recorded period 0 and verification searched
 //!   periods 1..=64, so decisions from period 65 on never verified at other nodes.)
 //!
-//! **Seeds (security caveat).** A multisignature depends on which voters it aggregates, so it
-//! cannot serve as an unbiased beacon that every node derives alike. Sampled mode therefore uses
-//! the fixed seed chain `seed(h) = SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch ‖ h)`:
-//! nobody can bias it, but everyone can predict every future committee, so an *adaptive*
-//! adversary could corrupt selected voters in advance. Deployments need Algorand's VRF seed
-//! chain (or a threshold beacon); the simulator's adversary is static.
+//! **Seeds.** A multisignature depends on which voters it aggregates, so the sampled "beacon"
+//! certificate differs between nodes and cannot seed sortition; [`Verifier::next_seed`] does not
+//! read it. (The beacon certificate is still formed and checked, like the decision certificate,
+//! because the engine is mode-agnostic; it only costs one aggregate and one pairing.) Seeds chain
+//! through what every deciding node agrees on:
+//!
+//! - `seed(1) = SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch ‖ 1)` ([`SampledVerifier::genesis_seed`]);
+//! - `seed(h+1) = SHA-256("conclave-bft/sampled-seed/v2" ‖ genesis ‖ epoch ‖ h ‖ seed(h) ‖
+//!   period ‖ value id)` of height `h`'s decision.
+//!
+//! Certificates are verified against the seed of their height (the engine passes its own), so a
+//! certificate precomputed before that seed existed does not verify.
+//!
+//! *What an adversary can precompute.* The committees of every period of height 1 (its seed is
+//! fixed at setup); at height `h ≥ 2`, nothing before height `h − 1` is decided, unless it can
+//! predict the decided value. It can *choose* among values when its own proposal wins height `h`
+//! (grinding `seed(h+1)`, a stronger bias than Algorand's publish-or-withhold), and once
+//! `seed(h)` is known it can search the periods of height `h` for one where it alone reaches a
+//! quorum. The engine therefore accepts a decision only within `period_window` periods of the
+//! node's own (see `Engine` docs), so the search is worth at most (periods reached + window) ×
+//! the per-step failure probability of the committee parameters. Algorand's VRF seed chain
+//! (`conclave_committee::seed::prove_chain_seed`, the winning proposer's VRF output on
+//! `seed(h)`) removes the grinding but needs the proposer's proof carried with the decision; a
+//! threshold key (threshold mode) removes both.
 
 use super::sortition::VrfRoster;
 use super::threshold::value_id;
 use super::{seeded_rng, CryptoCounters};
 use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
-use crate::types::{beacon_message, vote_message, Epoch, Height, NodeId, Period, Seed, ValueId};
+use crate::types::{
+    beacon_message, vote_message, Certificate, Epoch, Height, NodeId, Period, Seed, ValueId,
+};
 use crate::types::{VoteStep, VoteValue};
 use conclave_committee::sortition::CREDENTIAL_LEN;
 use conclave_threshold_sig::{
@@ -47,6 +67,7 @@ use std::sync::Arc;
 pub const THRESHOLD_PER_MILLE: u64 = 685;
 
 const SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v1";
+const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v2";
 const HEADER_LEN: usize = 8 + 8 + 4 + 1 + 2;
 
 /// The public side of a sampled population: [`Committee`] and [`Verifier`].
@@ -98,14 +119,14 @@ impl<V: Variant> SampledVerifier<V> {
         })
     }
 
-    /// The sortition seed of `height` (see the module docs).
-    pub fn seed(&self, height: Height) -> Seed {
+    /// The sortition seed of height 1 (see the module docs).
+    pub fn genesis_seed(&self) -> Seed {
         Seed(
             Sha256::new()
                 .chain_update(SEED_DOMAIN)
                 .chain_update(self.genesis)
                 .chain_update(self.epoch.to_be_bytes())
-                .chain_update(height.0.to_be_bytes())
+                .chain_update(1u64.to_be_bytes())
                 .finalize()
                 .into(),
         )
@@ -288,7 +309,7 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         self.combine_for(message, None, shares)
     }
 
-    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool {
+    fn verify_certificate(&self, seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
         self.counters
             .certificate_verifications
             .fetch_add(1, Ordering::Relaxed);
@@ -305,7 +326,6 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         if count > self.keys.len() || body.len() != count * (4 + CREDENTIAL_LEN) {
             return false;
         }
-        let seed = self.seed(height);
         let mut voters = BTreeSet::new();
         let mut pks = Vec::with_capacity(count);
         let mut weight = 0u64;
@@ -319,7 +339,7 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
             };
             let w = self
                 .roster
-                .verify_voter(voter, &seed, height, period, step, &entry[4..]);
+                .verify_voter(voter, seed, height, period, step, &entry[4..]);
             let Some(w) = w else {
                 return false;
             };
@@ -342,25 +362,35 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         self.combine_for(message, Some(period), shares)
     }
 
-    fn verify_beacon(&self, message: &[u8], period: Period, certificate: &[u8]) -> bool {
+    fn verify_beacon(
+        &self,
+        seed: &Seed,
+        message: &[u8],
+        period: Period,
+        certificate: &[u8],
+    ) -> bool {
         let at = V::SIGNATURE_SIZE + 16;
         certificate.get(at..at + 4) == Some(&period.0.to_be_bytes()[..])
-            && self.verify_certificate(message, certificate)
+            && self.verify_certificate(seed, message, certificate)
     }
 
     fn value_id(&self, value: &[u8]) -> ValueId {
         value_id(value)
     }
 
-    fn beacon_seed(&self, beacon: &[u8]) -> Seed {
-        let sig_len = V::SIGNATURE_SIZE;
-        match beacon.get(sig_len + 8..sig_len + 16) {
-            Some(h) => {
-                let height = u64::from_be_bytes(h.try_into().unwrap_or([0; 8]));
-                self.seed(Height(height.saturating_add(1)))
-            }
-            None => self.seed(Height(u64::MAX)),
-        }
+    fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed {
+        Seed(
+            Sha256::new()
+                .chain_update(NEXT_SEED_DOMAIN)
+                .chain_update(self.genesis)
+                .chain_update(self.epoch.to_be_bytes())
+                .chain_update(certificate.height.0.to_be_bytes())
+                .chain_update(previous.0)
+                .chain_update(certificate.period.0.to_be_bytes())
+                .chain_update(certificate.value_id.0)
+                .finalize()
+                .into(),
+        )
     }
 }
 

@@ -454,7 +454,7 @@ impl Engine {
         self.seed = self
             .adapters
             .verifier
-            .beacon_seed(&decided.certificate.beacon);
+            .next_seed(&self.seed, &decided.certificate);
         self.recent.insert(height, decided.clone());
         while self.recent.len() > self.config.retained_decisions.max(1) {
             self.recent.pop_first();

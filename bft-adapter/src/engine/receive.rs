@@ -107,7 +107,7 @@ impl Engine {
         }
         let verifier = self.adapters.verifier.clone();
         let ok = verifier.value_id(&decided.value) == cert.value_id
-            && crate::traits::verify_decision_certificate(verifier.as_ref(), cert);
+            && crate::traits::verify_decision_certificate(verifier.as_ref(), &self.seed, cert);
         if !ok {
             return self.report(
                 from,
@@ -299,11 +299,11 @@ impl Engine {
         if known {
             return;
         }
-        if !self
-            .adapters
-            .verifier
-            .verify_certificate(&bundle.message(), &bundle.signature)
-        {
+        if !self.adapters.verifier.verify_certificate(
+            &self.seed,
+            &bundle.message(),
+            &bundle.signature,
+        ) {
             return self.report(
                 from,
                 EvidenceKind::InvalidCertificate,

@@ -168,10 +168,17 @@ fn honest_run_decides_in_one_period_with_verifying_certificates() {
         );
         for d in ds {
             assert_eq!(d.certificate.period, Period(1));
-            assert!(verifier.verify_certificate(&d.certificate.message(), &d.certificate.signature));
-            assert!(
-                verifier.verify_certificate(&d.certificate.beacon_message(), &d.certificate.beacon)
-            );
+            let seed = crypto.genesis_seed(); // mock certificates do not depend on it
+            assert!(verifier.verify_certificate(
+                &seed,
+                &d.certificate.message(),
+                &d.certificate.signature
+            ));
+            assert!(verifier.verify_certificate(
+                &seed,
+                &d.certificate.beacon_message(),
+                &d.certificate.beacon
+            ));
         }
         // No next-votes in the common case: propose, soft, cert only.
         assert!(votes_sent(node).iter().all(|v| v.step != VoteStep::Next));
