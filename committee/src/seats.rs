@@ -113,11 +113,35 @@ pub fn draw_seats(
     Ok(SeatAssignment { holders })
 }
 
-/// A failure probability computed exactly up to a relative error below `2^-100`.
+/// A failure probability computed exactly up to a relative error below `2^-100`. Ordered by
+/// value (exactly, on the integer representation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FailureProbability(SoftFloat);
 
+impl PartialOrd for FailureProbability {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FailureProbability {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp_value(&other.0)
+    }
+}
+
 impl FailureProbability {
+    pub(crate) fn from_soft(value: SoftFloat) -> Self {
+        FailureProbability(value)
+    }
+
+    /// `numerator / denominator` (one truncation), e.g. a failure target of `1 / 10⁹`; `None`
+    /// unless `numerator ≤ denominator` and `denominator > 0`.
+    pub fn from_ratio(numerator: u64, denominator: u64) -> Option<Self> {
+        (denominator > 0 && numerator <= denominator)
+            .then(|| FailureProbability(SoftFloat::ratio(numerator, denominator)))
+    }
+
     /// The nearest `f64` (for display; underflows to 0 below about `1e-308`).
     pub fn to_f64(self) -> f64 {
         self.0.to_f64_for_display()
