@@ -1,7 +1,7 @@
 //! Attacks on sampled mode (issue #17), replayed with real engines and the real sampled adapter
 //! (BLS multisignatures, VRF sortition). Each test is named after the attack it replays.
 
-use conclave_bft::adapter::RealProvider;
+use conclave_bft::adapter::{Ratio, RealProvider, SampledParams};
 use conclave_bft::codec::{decode, encode};
 use conclave_bft::evidence::{Evidence, EvidenceKind};
 use conclave_bft::sim::{CryptoProvider, CryptoSetup, Mode, SimConfig};
@@ -25,8 +25,11 @@ fn setup(nodes: u32, tau: u64, seed: u64) -> CryptoSetup {
     let mut config = SimConfig::new(nodes);
     config.mode = Mode::Sampled;
     config.seed = seed;
+    // These committees are deliberately unsafe (that is what the attacks exploit): accept any
+    // per-step failure probability.
     RealProvider::new()
         .with_tau_step(tau)
+        .with_failure_target(Ratio::new(1, 1))
         .setup(&config)
         .expect("sampled setup")
 }
@@ -459,4 +462,38 @@ fn coalition_precomputes_a_decision_for_a_future_height() {
     assert!(net.evidence.iter().any(|(_, e)| e.culprit == faulty[0]
         && e.kind == EvidenceKind::InvalidCertificate
         && e.height == Height(2)));
+}
+
+/// Item 1 of #17: with n = 40, τ = 30, quorum 21 and the 13 faulty seats that f = ⌊(n−1)/3⌋
+/// allows, the faulty best proposer and voters split the honest seats and both halves reach a
+/// quorum in a few periods in a thousand. Such parameters are now refused: the model states the
+/// honest stake and computes the per-step failure probability.
+#[test]
+fn a_third_of_the_seats_split_the_honest_votes_of_a_sampled_committee() {
+    let mut config = SimConfig::new(40);
+    config.mode = Mode::Sampled;
+    assert_eq!(config.faulty, 13);
+    // The issue's parameters at the default 80% honest stake and 1e-9 target: refused.
+    let refused = RealProvider::new().with_tau_step(30).setup(&config);
+    let Err(message) = refused else {
+        panic!("n = 40, τ = 30 accepted at the default target");
+    };
+    assert!(
+        message.contains("safety") && message.contains("quorum 21"),
+        "{message}"
+    );
+    // Stating the third explicitly shows what the attack exploits.
+    let third = SampledParams::new(
+        40,
+        Ratio::new(27, 40),
+        30,
+        SampledParams::DEFAULT_THRESHOLD,
+        Ratio::new(1, 1),
+    )
+    .unwrap();
+    assert_eq!((third.faulty(), third.quorum()), (13, 21));
+    let safety = third.safety_failure().to_f64();
+    assert!(safety > 1e-3, "computed safety failure per step {safety:e}");
+    // And the honest seats alone often cannot finish a period either.
+    assert!(third.liveness_failure().to_f64() > 1e-2);
 }

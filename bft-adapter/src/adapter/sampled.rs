@@ -3,9 +3,13 @@
 //! BLS multisignature plus the voters' credentials.
 //!
 //! - A seat votes in a step when its credential (see [`super::sortition`]) has weight > 0 for
-//!   expected committee weight `τ_step`; the quorum is `⌈T·τ_step⌉` with Algorand's
-//!   `T = 0.685`, or the BFT quorum `⌊(n+f)/2⌋+1` when `τ_step` covers every seat (then each
-//!   seat weighs exactly 1 and the scheme is a plain multisignature).
+//!   expected committee weight `τ_step`; the quorum is `⌈T·τ_step⌉` (Algorand's `T = 0.685`
+//!   by default), taken from a [`SampledParams`] that states the honest-stake fraction and was
+//!   refused if its per-step failure probability exceeds the target (see [`super::params`]).
+//!   When `τ_step` covers every seat, each seat weighs exactly 1 (a plain multisignature).
+//! - Registration: [`SampledVerifier::new`] takes each seat's BLS key with its proof of
+//!   possession and rejects the set if any proof fails (aggregating unproven keys would allow
+//!   rogue-key forgeries of `FastAggregateVerify`).
 //! - [`Verifier::verify_batch`]: one random linear combination over all shares on the message
 //!   (`verify_partials_batch`, individual keys standing in for public shares), bisection on
 //!   failure. [`Verifier::combine`]: the aggregate signature of the shares (one G-sum) and their
@@ -45,6 +49,7 @@
 //! `seed(h)`) removes the grinding but needs the proposer's proof carried with the decision; a
 //! threshold key (threshold mode) removes both.
 
+use super::params::SampledParams;
 use super::sortition::VrfRoster;
 use super::threshold::value_id;
 use super::{seeded_rng, CryptoCounters};
@@ -62,9 +67,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// Algorand's step threshold `T = 0.685`, in thousandths.
-pub const THRESHOLD_PER_MILLE: u64 = 685;
 
 const SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v1";
 const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v2";
@@ -84,29 +86,36 @@ pub struct SampledVerifier<V: Variant> {
 }
 
 impl<V: Variant> SampledVerifier<V> {
-    /// A verifier for seats with BLS keys `keys` (their proofs of possession already checked)
-    /// and the VRF `roster` (which must be in sampled mode), signing under `dst`.
+    /// A verifier for seats registered with BLS keys and their proofs of possession
+    /// (`registrations[i]` for seat `i`; every proof is checked here), the VRF `roster` (in
+    /// sampled mode, with `params`' τ) and the committee `params`, signing under `dst`.
     pub fn new(
         epoch: u64,
         genesis: [u8; 32],
-        keys: Vec<PublicKey<V>>,
+        registrations: Vec<(PublicKey<V>, Signature<V>)>,
         roster: Arc<VrfRoster>,
+        params: &SampledParams,
         dst: &[u8],
         salt: [u8; 32],
     ) -> Result<Self, String> {
-        let n = keys.len() as u64;
-        if roster.len() as u64 != n {
-            return Err("BLS keys and VRF roster differ in size".into());
+        let n = registrations.len() as u64;
+        if roster.len() as u64 != n || u64::from(params.seats()) != n {
+            return Err("BLS keys, VRF roster and parameters differ in size".into());
         }
         let tau = roster
             .tau_step()
             .ok_or("the VRF roster is not in sampled mode")?;
-        let quorum = if tau >= n {
-            let f = n.saturating_sub(1) / 3;
-            (n + f) / 2 + 1
-        } else {
-            (THRESHOLD_PER_MILLE * tau).div_ceil(1000)
-        };
+        if tau != params.tau_per_step() {
+            return Err("the VRF roster and the parameters differ in τ".into());
+        }
+        let mut keys = Vec::with_capacity(registrations.len());
+        for (seat, (key, proof)) in registrations.into_iter().enumerate() {
+            if !key.pop_verify(&proof) {
+                return Err(format!("seat {seat}: proof of possession rejected"));
+            }
+            keys.push(key);
+        }
+        let quorum = params.quorum();
         Ok(SampledVerifier {
             epoch,
             genesis,
