@@ -225,13 +225,22 @@ fn forge_decision_at(
         VoteValue::Value(value_id),
     );
     let beacon = beacon_message(EPOCH, height);
+    let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
     let mut votes = Vec::new();
+    let mut weight = 0;
     for s in seats {
+        if weight >= quorum {
+            break; // as `combine` does: no more voters than the quorum needs
+        }
         let a = &setup.adapters[s.0 as usize];
         if let Some(credential) = a
             .sortition
             .voter_credential(seed, height, period, VoteStep::Cert)
         {
+            weight += a
+                .sortition
+                .verify_voter(*s, seed, height, period, VoteStep::Cert, &credential)
+                .unwrap_or(0);
             votes.push((
                 *s,
                 credential,
@@ -496,4 +505,80 @@ fn a_third_of_the_seats_split_the_honest_votes_of_a_sampled_committee() {
     assert!(safety > 1e-3, "computed safety failure per step {safety:e}");
     // And the honest seats alone often cannot finish a period either.
     assert!(third.liveness_failure().to_f64() > 1e-2);
+}
+
+/// "Also" of #17: `verify_certificate` ran one VRF verification per listed voter before the
+/// pairing, so junk `Decided`s or bundles replaying honest credentials cost every receiver
+/// `count` VRF checks each, without limit. Now the aggregate signature is checked first, a
+/// certificate may list no more voters than the quorum needs, and a sender of one invalid
+/// certificate has its further certificates at that height ignored.
+#[test]
+fn junk_certificates_replaying_honest_credentials_cost_no_vrf_checks() {
+    let mut config = SimConfig::new(7);
+    config.mode = Mode::Sampled;
+    config.seed = 3;
+    let provider = RealProvider::new();
+    let setup = provider.setup(&config).expect("sampled setup");
+    let seats: Vec<NodeId> = (0..7).map(NodeId).collect();
+    let vrf_checks = || provider.last_counters().unwrap().credential_verifications;
+    let honest = forge_decision(&setup, &seats, Period(1), b"ok-honest").expect("quorum");
+    let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
+    let before = vrf_checks();
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &honest.certificate
+    ));
+    assert_eq!(
+        vrf_checks() - before,
+        2 * quorum,
+        "one check per voter per certificate"
+    );
+    let sig_len =
+        honest.certificate.signature.len() - (8 + 8 + 4 + 1 + 2) - quorum as usize * (4 + 120);
+    // Junk: the honest credentials under another (valid) aggregate signature.
+    let mut junk = honest.clone();
+    junk.certificate.signature[..sig_len].copy_from_slice(&honest.certificate.beacon[..sig_len]);
+    let before = vrf_checks();
+    assert!(!verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &junk.certificate
+    ));
+    assert_eq!(vrf_checks(), before, "junk costs no VRF verification");
+    // Padded: one more (valid) voter than the quorum needs.
+    let extra = NodeId(quorum as u32);
+    let credential = setup.adapters[extra.0 as usize]
+        .sortition
+        .voter_credential(&setup.genesis_seed, Height(1), Period(1), VoteStep::Cert)
+        .unwrap();
+    let mut padded = honest.certificate.signature.clone();
+    let count_at = sig_len + 8 + 8 + 4 + 1;
+    padded[count_at..count_at + 2].copy_from_slice(&(quorum as u16 + 1).to_be_bytes());
+    padded.extend_from_slice(&extra.0.to_be_bytes());
+    padded.extend_from_slice(&credential);
+    let before = vrf_checks();
+    assert!(!setup.verifier.verify_certificate(
+        &setup.genesis_seed,
+        &honest.certificate.message(),
+        &padded
+    ));
+    assert_eq!(vrf_checks(), before, "padding costs no VRF verification");
+    // The engine charges the sender: after one invalid certificate, its next ones at that
+    // height are not even checked.
+    let certificate_checks = || provider.last_counters().unwrap().certificate_verifications;
+    let mut net = Net::new(&setup, &[NodeId(0)], Box::new(|_, _, _| true));
+    net.start();
+    let bytes = encode(&Message::Decided(junk));
+    net.inject(NodeId(6), NodeId(0), bytes.clone());
+    assert!(net
+        .evidence
+        .iter()
+        .any(|(_, e)| e.culprit == NodeId(6) && e.kind == EvidenceKind::InvalidCertificate));
+    let before = certificate_checks();
+    for _ in 0..100 {
+        net.inject(NodeId(6), NodeId(0), bytes.clone());
+    }
+    assert_eq!(certificate_checks(), before);
+    assert!(net.decided.is_empty());
 }

@@ -45,6 +45,8 @@ pub struct CryptoCounters {
     pub combines: AtomicU64,
     /// Calls to `verify_certificate` (bundles, catch-up, oracles).
     pub certificate_verifications: AtomicU64,
+    /// VRF credential verifications inside `verify_certificate` (sampled mode).
+    pub credential_verifications: AtomicU64,
 }
 
 /// A plain copy of [`CryptoCounters`].
@@ -62,6 +64,8 @@ pub struct CounterSnapshot {
     pub combines: u64,
     /// Calls to `verify_certificate`.
     pub certificate_verifications: u64,
+    /// VRF credential verifications inside `verify_certificate`.
+    pub credential_verifications: u64,
 }
 
 impl CryptoCounters {
@@ -82,6 +86,7 @@ impl CryptoCounters {
             single_verifications: get(&self.single_verifications),
             combines: get(&self.combines),
             certificate_verifications: get(&self.certificate_verifications),
+            credential_verifications: get(&self.credential_verifications),
         }
     }
 }

@@ -335,31 +335,49 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         if count > self.keys.len() || body.len() != count * (4 + CREDENTIAL_LEN) {
             return false;
         }
+        // Cheap checks first (a certificate costs its sender's peers at most one pairing and
+        // `quorum` VRF verifications): distinct known voters whose *claimed* weights reach the
+        // quorum only with the last entry (what `combine` produces: no padding with replayed
+        // credentials), then the aggregate signature, and only then the credentials.
         let mut voters = BTreeSet::new();
         let mut pks = Vec::with_capacity(count);
-        let mut weight = 0u64;
+        let mut claimed = 0u64;
         for entry in body.chunks_exact(4 + CREDENTIAL_LEN) {
             let voter = NodeId(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]));
-            if !voters.insert(voter) {
+            if claimed >= self.quorum || !voters.insert(voter) {
                 return false;
             }
             let Some(pk) = self.keys.get(voter.0 as usize) else {
                 return false;
             };
-            let w = self
+            let w =
+                u64::from_be_bytes(entry[4 + CREDENTIAL_LEN - 8..].try_into().unwrap_or([0; 8]));
+            claimed = claimed.saturating_add(w);
+            pks.push(*pk);
+        }
+        if claimed < self.quorum {
+            return false;
+        }
+        let signed = Signature::<V>::from_bytes(sig)
+            .is_ok_and(|s| fast_aggregate_verify(&self.suite, &pks, message, &s));
+        if !signed {
+            return false;
+        }
+        let mut weight = 0u64;
+        for entry in body.chunks_exact(4 + CREDENTIAL_LEN) {
+            let voter = NodeId(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]));
+            self.counters
+                .credential_verifications
+                .fetch_add(1, Ordering::Relaxed);
+            let Some(w) = self
                 .roster
-                .verify_voter(voter, seed, height, period, step, &entry[4..]);
-            let Some(w) = w else {
+                .verify_voter(voter, seed, height, period, step, &entry[4..])
+            else {
                 return false;
             };
             weight += w;
-            pks.push(*pk);
         }
-        if weight < self.quorum {
-            return false;
-        }
-        Signature::<V>::from_bytes(sig)
-            .is_ok_and(|s| fast_aggregate_verify(&self.suite, &pks, message, &s))
+        weight >= self.quorum
     }
 
     fn combine_beacon(

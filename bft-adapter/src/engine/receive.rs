@@ -105,6 +105,9 @@ impl Engine {
         if cert.period.0 == 0 || cert.period.0 > reachable {
             return; // not (yet) justified by anything this node has seen
         }
+        if self.certificate_muted(from, cert.height) {
+            return;
+        }
         let verifier = self.adapters.verifier.clone();
         let ok = verifier.value_id(&decided.value) == cert.value_id
             && crate::traits::verify_decision_certificate(verifier.as_ref(), &self.seed, cert);
@@ -136,6 +139,14 @@ impl Engine {
                 self.round.pending_decision = Some((from, decided, bytes));
             }
         }
+    }
+
+    /// Certificate checks are the expensive input (one pairing plus, in sampled mode, a VRF
+    /// verification per listed voter): a peer that sent one invalid certificate at a height is
+    /// charged for it by having its further certificates and bundles at that height ignored.
+    fn certificate_muted(&self, from: NodeId, height: Height) -> bool {
+        self.reported
+            .contains(&(from, EvidenceKind::InvalidCertificate, height))
     }
 
     fn window_ok(&self, period: crate::types::Period, step: Option<VoteStep>) -> bool {
@@ -296,7 +307,7 @@ impl Engine {
                 .is_some_and(|s| s.contains(&v)),
             _ => return self.report(from, EvidenceKind::Malformed, bundle.height, vec![bytes]),
         };
-        if known {
+        if known || self.certificate_muted(from, bundle.height) {
             return;
         }
         if !self.adapters.verifier.verify_certificate(
