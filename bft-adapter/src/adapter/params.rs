@@ -358,6 +358,16 @@ mod tests {
     }
 
     #[test]
+    fn the_simulator_derives_the_faulty_seats_from_the_honest_fraction() {
+        let p = SampledParams::defaults(40).unwrap();
+        let c = crate::sim::SimConfig::sampled(&p);
+        assert_eq!(
+            (c.nodes, c.faulty, c.mode),
+            (40, 8, crate::sim::Mode::Sampled)
+        );
+    }
+
+    #[test]
     fn bad_fractions_are_typed_errors() {
         let t = SampledParams::DEFAULT_THRESHOLD;
         let g = SampledParams::DEFAULT_FAILURE_TARGET;
