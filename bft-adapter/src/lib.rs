@@ -17,6 +17,18 @@
 //! - [`sim`]: the simulator (network model, adversaries, oracles) and [`sim::run_simulation`],
 //!   which the CLI's `conclave simulate` calls.
 //!
+//! **Modes.** Threshold mode (the default) holds one DKG'd key per epoch committee and is safe
+//! with at most f = ⌊(n−1)/3⌋ faulty seats. Sampled mode (per-step VRF committees,
+//! [`adapter::sampled`]) is safe only under a stated honest-*stake* fraction: its parameters are
+//! an [`adapter::SampledParams`], whose constructor computes the exact per-step safety and
+//! liveness failure probabilities and refuses them above a target (10⁻⁹ by default). At
+//! n ≤ 1000 seats and 80% honest stake no committee smaller than about two thirds of the seats
+//! meets 10⁻⁹ (table in `conclave_committee::safety`), which is why threshold mode is the
+//! default and sampled mode is for large populations. A decision is accepted only within
+//! `Config::period_window` periods of the node's own and only after the application validated
+//! its value; sampled seeds chain through each decision (see [`adapter::sampled`] for what an
+//! adversary can still precompute).
+//!
 //! Certificate size: epoch, height, period, value id and two signatures (decision and beacon).
 //! With BLS MinPk threshold signatures (96-byte G2 signatures) a [`types::Certificate`] is
 //! 8 + 8 + 4 + 32 + 2 × 96 = 244 bytes (252 encoded with length prefixes, plus the message tag

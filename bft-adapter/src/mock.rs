@@ -18,7 +18,7 @@
 
 use crate::engine::Adapters;
 use crate::traits::{bisect_culprits, CombineError, Committee, Share, Signer, Sortition, Verifier};
-use crate::types::{Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
+use crate::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -208,7 +208,7 @@ impl Verifier for MockVerifier {
         Ok(hash(&[b"mock/cert", &self.group_secret, message]).to_vec())
     }
 
-    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool {
+    fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
         hash(&[b"mock/cert", &self.group_secret, message]).as_slice() == certificate
     }
 
@@ -216,8 +216,8 @@ impl Verifier for MockVerifier {
         ValueId(hash(&[b"mock/value", value]))
     }
 
-    fn beacon_seed(&self, beacon: &[u8]) -> Seed {
-        Seed(hash(&[b"mock/seed", beacon]))
+    fn next_seed(&self, _previous: &Seed, certificate: &Certificate) -> Seed {
+        Seed(hash(&[b"mock/seed", &certificate.beacon]))
     }
 }
 

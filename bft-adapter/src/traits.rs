@@ -15,7 +15,7 @@
 //!   credential, whose verified weight counts towards Algorand-style thresholds, and `combine`
 //!   produces a BLS multisignature plus the voters' credentials.
 
-use crate::types::{Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
+use crate::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
 
 /// One voter's contribution to a certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +42,10 @@ pub enum CombineError {
     /// Some shares are invalid; the caller should drop them.
     #[error("invalid shares from {0:?}")]
     InvalidShares(Vec<NodeId>),
+    /// The scheme needs the cert step's period to combine a beacon
+    /// (use [`Verifier::combine_beacon`]).
+    #[error("combining a beacon needs the period of its cert quorum")]
+    PeriodRequired,
 }
 
 /// The voting population of one epoch.
@@ -107,12 +111,58 @@ pub trait Verifier: Send + Sync {
     fn verify_batch(&self, message: &[u8], shares: &[Share<'_>]) -> Result<(), Vec<NodeId>>;
     /// Combines verified shares reaching a quorum into certificate bytes.
     fn combine(&self, message: &[u8], shares: &[Share<'_>]) -> Result<Vec<u8>, CombineError>;
-    /// Verifies combined certificate bytes over `message` (self-contained: no votes needed).
-    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool;
+    /// Verifies combined certificate bytes over `message` (self-contained: no votes needed)
+    /// formed at a height whose sortition seed is `seed` (sampled mode re-verifies the voters'
+    /// credentials against it; threshold signatures do not depend on it).
+    fn verify_certificate(&self, seed: &Seed, message: &[u8], certificate: &[u8]) -> bool;
+    /// Combines the beacon shares of the cert quorum of `period` into beacon certificate bytes.
+    /// The beacon message names no period; schemes whose certificates carry the voters'
+    /// credentials (sampled mode) must record it. Default: [`Verifier::combine`].
+    fn combine_beacon(
+        &self,
+        message: &[u8],
+        period: Period,
+        shares: &[Share<'_>],
+    ) -> Result<Vec<u8>, CombineError> {
+        let _ = period;
+        self.combine(message, shares)
+    }
+    /// Verifies beacon certificate bytes formed by the cert quorum of `period` (sampled mode
+    /// also checks that the certificate names that period). Default:
+    /// [`Verifier::verify_certificate`].
+    fn verify_beacon(
+        &self,
+        seed: &Seed,
+        message: &[u8],
+        period: Period,
+        certificate: &[u8],
+    ) -> bool {
+        let _ = period;
+        self.verify_certificate(seed, message, certificate)
+    }
     /// The id of a value (a collision-resistant hash).
     fn value_id(&self, value: &[u8]) -> ValueId;
-    /// The next height's sortition seed from this height's combined beacon signature.
-    fn beacon_seed(&self, beacon: &[u8]) -> Seed;
+    /// The next height's sortition seed, from this height's seed `previous` and its decision
+    /// `certificate` (threshold mode: a hash of the unique beacon signature). Every node that
+    /// decides the same value must derive the same seed, whichever quorum it combined.
+    fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed;
+}
+
+/// Checks a decision certificate completely: its signature over [`Certificate::message`] and its
+/// beacon over [`Certificate::beacon_message`], formed in the certificate's period at a height
+/// whose sortition seed is `seed`.
+pub fn verify_decision_certificate(
+    verifier: &dyn Verifier,
+    seed: &Seed,
+    certificate: &Certificate,
+) -> bool {
+    verifier.verify_certificate(seed, &certificate.message(), &certificate.signature)
+        && verifier.verify_beacon(
+            seed,
+            &certificate.beacon_message(),
+            certificate.period,
+            &certificate.beacon,
+        )
 }
 
 /// The application: supplies values to propose and judges proposed values.

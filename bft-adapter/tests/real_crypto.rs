@@ -1,7 +1,7 @@
 //! The simulator over the real adapter: BLS12-381 threshold keys from the DKG among the seats,
 //! VRF sortition, and (sampled mode) multisignature certificates.
 
-use conclave_bft::adapter::{RealProvider, VariantChoice};
+use conclave_bft::adapter::{Ratio, RealProvider, VariantChoice};
 use conclave_bft::sim::{run_simulation, AdversaryKind, Mode, SimConfig, SimReport};
 use conclave_threshold_sig::{Ciphersuite, MinPk, MinSig, PublicKey, Scheme, Signature, Variant};
 
@@ -148,7 +148,11 @@ fn certificate_size_is_constant_in_the_committee_size() {
 #[test]
 fn sampled_mode_end_to_end() {
     // 40 seats, 4 faulty, expected committee weight 30 per step, quorum ⌈0.685·30⌉ = 21.
-    let provider = RealProvider::new().with_tau_step(30);
+    // (Far from 1e-9 per step at 80% honest stake — see `SampledParams` — so the target is
+    // lifted explicitly: this test checks the mechanics, not the parameters.)
+    let provider = RealProvider::new()
+        .with_tau_step(30)
+        .with_failure_target(Ratio::new(1, 1));
     for kind in [AdversaryKind::Equivocate, AdversaryKind::Mixed] {
         let mut c = config(40, kind, 3, 2);
         c.mode = Mode::Sampled;

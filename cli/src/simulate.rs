@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use conclave_bft::adapter::{KeySetup, RealProvider, VariantChoice};
+use conclave_bft::adapter::{KeySetup, Ratio, RealProvider, VariantChoice};
 use conclave_bft::sim::{
     run_simulation_with_progress, AdversaryKind, CryptoProvider, MockProvider, Mode, SimConfig,
     SimReport,
@@ -50,9 +50,18 @@ pub struct SimulateArgs {
     /// Committee size N.
     #[arg(long, default_value_t = 16)]
     pub nodes: u32,
-    /// Faulty nodes F (default ⌊(N−1)/3⌋).
+    /// Faulty nodes F (default ⌊(N−1)/3⌋; in sampled mode ⌊(1−h)·N⌋ from --honest-fraction).
     #[arg(long)]
     pub faulty: Option<u32>,
+    /// Sampled mode: the stated honest fraction of stake h (e.g. 0.8 or 4/5).
+    #[arg(long, default_value = "0.8")]
+    pub honest_fraction: String,
+    /// Sampled mode: expected committee weight per step τ (default min(N, 2000)).
+    #[arg(long)]
+    pub tau: Option<u64>,
+    /// Sampled mode: the largest acceptable per-step failure probability (safety or liveness).
+    #[arg(long, default_value = "1e-9")]
+    pub failure_target: String,
     /// What the faulty nodes do: mixed, silent, equivocate, conflicting-proposals,
     /// invalid-sig, invalid-credential, withhold, late-next-votes, replay, twins.
     #[arg(long, default_value = "mixed")]
@@ -97,11 +106,38 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn build_config(args: &SimulateArgs) -> Result<SimConfig, String> {
+/// The sampled-mode provider settings from the flags (validated when the setup runs).
+fn sampled_provider(args: &SimulateArgs, real: RealProvider) -> Result<RealProvider, String> {
+    let honest: Ratio = args
+        .honest_fraction
+        .parse()
+        .map_err(|e| format!("--honest-fraction: {e}"))?;
+    let target: Ratio = args
+        .failure_target
+        .parse()
+        .map_err(|e| format!("--failure-target: {e}"))?;
+    let mut real = real
+        .with_honest_fraction(honest)
+        .with_failure_target(target);
+    if let Some(tau) = args.tau {
+        if tau == 0 || tau > u64::from(args.nodes) {
+            return Err(format!("--tau must be in 1..=--nodes, got {tau}"));
+        }
+        real = real.with_tau_step(tau);
+    }
+    Ok(real)
+}
+
+fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, String> {
     if args.nodes == 0 || args.nodes > 4096 {
         return Err(format!("--nodes must be in 1..=4096, got {}", args.nodes));
     }
     let mut config = SimConfig::new(args.nodes);
+    if args.mode == ModeArg::Sampled && args.crypto == CryptoArg::Real {
+        // Sampled committees are safe only under an honest-stake assumption: the faulty
+        // seats follow from the stated fraction (refused if its failure probability is too high).
+        config.faulty = real.sampled_params(args.nodes)?.faulty();
+    }
     if let Some(f) = args.faulty {
         if f >= args.nodes {
             return Err(format!(
@@ -175,10 +211,6 @@ impl Progress {
 
 /// Runs `conclave simulate`.
 pub fn run(args: SimulateArgs) -> ExitCode {
-    let config = match build_config(&args) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
     let real = RealProvider::new()
         .with_variant(match args.variant {
             VariantArg::MinPk => VariantChoice::MinPk,
@@ -188,6 +220,14 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             KeySetupArg::Dkg => KeySetup::Dkg,
             KeySetupArg::TrustedDealer => KeySetup::TrustedDealer,
         });
+    let real = match sampled_provider(&args, real) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let config = match build_config(&args, &real) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
     let provider: &dyn CryptoProvider = match args.crypto {
         CryptoArg::Real => &real,
         CryptoArg::Mock => &MockProvider,
@@ -342,6 +382,30 @@ fn print_summary(
             },
         ),
     ];
+    let mut rows = rows;
+    if let Some(s) = info.and_then(|i| i.sampled.as_ref()) {
+        rows.insert(
+            2,
+            (
+                "sampled model",
+                format!(
+                    "h = {} (F ≤ {} assumed), τ = {}, T = {}, quorum {}; per step: safety {:.3e}, \
+                     liveness {:.3e} (target {:.0e}); with F = {}: safety {:.3e}, liveness {:.3e}",
+                    s.honest_fraction,
+                    s.faulty_assumed,
+                    info.and_then(|i| i.tau_step).unwrap_or(0),
+                    s.threshold_per_step,
+                    s.quorum,
+                    s.safety_failure,
+                    s.liveness_failure,
+                    s.failure_target,
+                    s.faulty_actual,
+                    s.actual_safety_failure,
+                    s.actual_liveness_failure
+                ),
+            ),
+        );
+    }
     for (k, v) in rows {
         println!("{k:<20} {v}");
     }

@@ -156,6 +156,15 @@ fn invalid_arguments_exit_1_usage_errors_exit_2() {
         &["simulate", "--drop", "1.5"],
         &["simulate", "--heights", "0"],
         &["simulate", "--mode", "sampled", "--crypto", "mock"],
+        // #17: n = 40, τ = 30 is far above 1e-9 per step at 80% honest stake.
+        &[
+            "simulate", "--mode", "sampled", "--nodes", "40", "--tau", "30",
+        ],
+        &["simulate", "--mode", "sampled", "--honest-fraction", "1.5"],
+        &["simulate", "--mode", "sampled", "--failure-target", "often"],
+        &[
+            "simulate", "--mode", "sampled", "--nodes", "7", "--tau", "8",
+        ],
     ] {
         let o = conclave(args);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
@@ -195,4 +204,43 @@ fn human_summary_table() {
     ] {
         assert!(text.contains(row), "{row:?} missing in\n{text}");
     }
+}
+
+#[test]
+fn sampled_mode_derives_the_faulty_seats_and_prints_the_failure_probabilities() {
+    // 10 seats at 80% honest stake: F = 2 assumed, τ = 10 (everyone), quorum ⌈6.85⌉ = 7.
+    let o = conclave(&[
+        "simulate",
+        "--mode",
+        "sampled",
+        "--nodes",
+        "10",
+        "--heights",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["config"]["faulty"], 2);
+    let s = &v["setup"]["sampled"];
+    assert_eq!(s["faulty_assumed"], 2);
+    assert_eq!(s["quorum"], 7);
+    assert_eq!(s["safety_failure"], 0.0);
+    assert_eq!(s["liveness_failure"], 0.0);
+    let o = conclave(&[
+        "simulate",
+        "--mode",
+        "sampled",
+        "--nodes",
+        "10",
+        "--heights",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("sampled model"));
 }

@@ -79,6 +79,14 @@ pub enum Error {
     /// The sum of the population's stakes overflows or exceeds [`crate::MAX_TOTAL_STAKE`].
     #[error("the population's total stake exceeds 2^63")]
     PopulationTooLarge,
+    /// A seat draw asked for more than [`crate::seats::MAX_SEATS`] seats.
+    #[error("{requested} seats requested, at most {max} can be drawn")]
+    TooManySeats {
+        /// The number of seats asked for.
+        requested: u32,
+        /// The limit.
+        max: u32,
+    },
     /// A honest-fraction or seat-count argument is out of range.
     #[error("invalid seat parameters: {0}")]
     InvalidSeatParameters(&'static str),

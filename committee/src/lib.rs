@@ -11,6 +11,8 @@
 //! * [`sortition`]: credentials `(pk, π, weight)`, verification, proposer priority.
 //! * [`seed`]: round seeds from a threshold-BLS beacon signature or Algorand's VRF seed chain.
 //! * [`seats`]: drawing `c` DKG seats for an epoch, with the failure probability table.
+//! * [`safety`]: exact per-step safety and liveness failure probabilities of sampled voting
+//!   committees under an honest-stake assumption.
 //! * [`encoding`]: hex and byte encodings; every public type has serde support.
 //!
 //! # The sortition mapping
@@ -64,6 +66,7 @@
 pub mod binomial;
 pub mod encoding;
 mod error;
+pub mod safety;
 pub mod seats;
 pub mod seed;
 mod softfloat;

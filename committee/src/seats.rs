@@ -4,7 +4,9 @@
 //!
 //! Seat `k` (for `k = 0..c`) goes to the participant whose cumulative-stake interval contains
 //! `x_k`, where `x_k` is uniform in `[0, W)`: a merlin transcript `"conclave-committee/v1/seats"`
-//! with `seed`, `epoch`, `k` and a counter yields 16 bytes `r` (big-endian `u128`), accepted when
+//! with the chain `domain` (a chain id or genesis hash, so two chains that share a seed draw
+//! unrelated seats), `seed`, `epoch`, `k` and a counter yields 16 bytes `r` (big-endian `u128`),
+//! accepted when
 //! `r < ⌊2^128 / W⌋ · W` (rejection sampling, so exactly uniform; a retry has probability below
 //! `2^-65`), and `x_k = r mod W`. Seats are drawn independently with replacement, so one participant
 //! may hold several seats (the DKG's weighted mode). The draw is public and deterministic: its
@@ -53,13 +55,26 @@ impl SeatAssignment {
     }
 }
 
-/// Draws `seats` seats from the population `stakes` for `epoch` (see the module docs).
+/// The most seats one draw may ask for (the range of [`failure_probability`]). The count often
+/// comes from configuration or the wire; larger requests are [`Error::TooManySeats`] instead of
+/// an unbounded allocation.
+pub const MAX_SEATS: u32 = 1_000_000;
+
+/// Draws `seats` seats (at most [`MAX_SEATS`]) from the population `stakes` for `epoch` of the
+/// chain `domain` (see the module docs).
 pub fn draw_seats(
+    domain: &str,
     seed: &Seed,
     epoch: u64,
     stakes: &[u64],
     seats: u32,
 ) -> Result<SeatAssignment, Error> {
+    if seats > MAX_SEATS {
+        return Err(Error::TooManySeats {
+            requested: seats,
+            max: MAX_SEATS,
+        });
+    }
     let mut cumulative = Vec::with_capacity(stakes.len());
     let mut total: u64 = 0;
     for &stake in stakes {
@@ -79,6 +94,7 @@ pub fn draw_seats(
         let mut counter = 0u64;
         let x = loop {
             let mut transcript = Transcript::new(b"conclave-committee/v1/seats");
+            transcript.append_message(b"domain", domain.as_bytes());
             transcript.append_message(b"seed", seed.as_bytes());
             transcript.append_u64(b"epoch", epoch);
             transcript.append_u64(b"seat", k as u64);
@@ -97,11 +113,35 @@ pub fn draw_seats(
     Ok(SeatAssignment { holders })
 }
 
-/// A failure probability computed exactly up to a relative error below `2^-100`.
+/// A failure probability computed exactly up to a relative error below `2^-100`. Ordered by
+/// value (exactly, on the integer representation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FailureProbability(SoftFloat);
 
+impl PartialOrd for FailureProbability {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FailureProbability {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp_value(&other.0)
+    }
+}
+
 impl FailureProbability {
+    pub(crate) fn from_soft(value: SoftFloat) -> Self {
+        FailureProbability(value)
+    }
+
+    /// `numerator / denominator` (one truncation), e.g. a failure target of `1 / 10⁹`; `None`
+    /// unless `numerator ≤ denominator` and `denominator > 0`.
+    pub fn from_ratio(numerator: u64, denominator: u64) -> Option<Self> {
+        (denominator > 0 && numerator <= denominator)
+            .then(|| FailureProbability(SoftFloat::ratio(numerator, denominator)))
+    }
+
     /// The nearest `f64` (for display; underflows to 0 below about `1e-308`).
     pub fn to_f64(self) -> f64 {
         self.0.to_f64_for_display()
@@ -190,9 +230,15 @@ mod tests {
     fn seats_follow_stake() {
         let seed = Seed::from_bytes([3; 32]);
         let stakes = [1u64, 0, 3, 6];
-        let draw = draw_seats(&seed, 1, &stakes, 10_000).unwrap();
-        assert_eq!(draw, draw_seats(&seed, 1, &stakes, 10_000).unwrap());
-        assert_ne!(draw, draw_seats(&seed, 2, &stakes, 10_000).unwrap());
+        let draw = draw_seats("chain-a", &seed, 1, &stakes, 10_000).unwrap();
+        assert_eq!(
+            draw,
+            draw_seats("chain-a", &seed, 1, &stakes, 10_000).unwrap()
+        );
+        assert_ne!(
+            draw,
+            draw_seats("chain-a", &seed, 2, &stakes, 10_000).unwrap()
+        );
         assert_eq!(draw.seats_of(1), 0);
         for (i, &s) in stakes.iter().enumerate() {
             let expected = 10_000.0 * s as f64 / 10.0;
@@ -204,12 +250,46 @@ mod tests {
             );
         }
         assert_eq!(
-            draw_seats(&seed, 1, &[0, 0], 3),
+            draw_seats("chain-a", &seed, 1, &[0, 0], 3),
             Err(Error::EmptyPopulation)
         );
         assert_eq!(
-            draw_seats(&seed, 1, &[u64::MAX, 1], 3),
+            draw_seats("chain-a", &seed, 1, &[u64::MAX, 1], 3),
             Err(Error::PopulationTooLarge)
         );
+    }
+
+    #[test]
+    fn seat_draw_binds_the_chain() {
+        let seed = Seed::from_bytes([3; 32]);
+        let stakes = [5u64; 64];
+        assert_ne!(
+            draw_seats("chain-a", &seed, 1, &stakes, 32).unwrap(),
+            draw_seats("chain-b", &seed, 1, &stakes, 32).unwrap()
+        );
+    }
+
+    #[test]
+    fn absurd_seat_counts_are_a_typed_error_not_an_allocation() {
+        let seed = Seed::from_bytes([3; 32]);
+        // u32::MAX seats would reserve 32 GiB before drawing the first one.
+        assert_eq!(
+            draw_seats("chain-a", &seed, 1, &[1, 2], u32::MAX),
+            Err(Error::TooManySeats {
+                requested: u32::MAX,
+                max: MAX_SEATS
+            })
+        );
+        assert_eq!(
+            draw_seats("chain-a", &seed, 1, &[1, 2], MAX_SEATS + 1),
+            Err(Error::TooManySeats {
+                requested: MAX_SEATS + 1,
+                max: MAX_SEATS
+            })
+        );
+        assert!(draw_seats("chain-a", &seed, 1, &[1, 2], 0)
+            .unwrap()
+            .holders
+            .is_empty());
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! # Beacon seeds (preferred)
 //!
-//! `seed_{r+1} = seed_from_beacon(r, σ_r)` where `σ_r` is the canonical encoding of the threshold
+//! `seed_{r+1} = seed_from_beacon(domain, r, σ_r)` where `σ_r` is the canonical encoding of the threshold
 //! BLS signature on round `r` under the epoch's group key. A BLS signature is unique for a given key
 //! and message, and it needs `t+1` shares to exist, so no coalition below the threshold can predict
 //! it and nobody can grind it. **The caller (the consensus layer) must verify `σ_r` under the group
 //! key before deriving the seed**: this crate takes only its bytes and does not depend on the BLS
 //! crate. Derivation: merlin transcript `"conclave-committee/v1/beacon-seed"` with
-//! `append_u64("round", r)` and `append_message("signature", σ_r)`, then 32 challenge bytes.
+//! `append_message("domain", domain)`, `append_u64("round", r)` and
+//! `append_message("signature", σ_r)`, then 32 challenge bytes. `domain` names the chain (a
+//! chain id or genesis hash): two chains that share a group key, or reuse one after a
+//! reset, still derive unrelated seeds.
 //!
 //! # VRF seed chain (fallback, Algorand §5.2)
 //!
@@ -59,10 +62,12 @@ fn challenge(transcript: &mut Transcript) -> Seed {
     Seed(out)
 }
 
-/// `seed_{round+1}` from the canonical bytes of the beacon (threshold BLS) signature on `round`.
-/// The caller must have verified the signature under the group key (see the module docs).
-pub fn seed_from_beacon(round: u64, signature: &[u8]) -> Seed {
+/// `seed_{round+1}` of the chain `domain` from the canonical bytes of the beacon (threshold BLS)
+/// signature on `round`. The caller must have verified the signature under the group key (see
+/// the module docs).
+pub fn seed_from_beacon(domain: &str, round: u64, signature: &[u8]) -> Seed {
     let mut transcript = Transcript::new(b"conclave-committee/v1/beacon-seed");
+    transcript.append_message(b"domain", domain.as_bytes());
     transcript.append_u64(b"round", round);
     transcript.append_message(b"signature", signature);
     challenge(&mut transcript)
@@ -123,10 +128,25 @@ mod tests {
 
     #[test]
     fn beacon_seed_depends_on_round_and_signature() {
-        let a = seed_from_beacon(1, b"sig");
-        assert_eq!(a, seed_from_beacon(1, b"sig"));
-        assert_ne!(a, seed_from_beacon(2, b"sig"));
-        assert_ne!(a, seed_from_beacon(1, b"sig2"));
+        let a = seed_from_beacon("chain-a", 1, b"sig");
+        assert_eq!(a, seed_from_beacon("chain-a", 1, b"sig"));
+        assert_ne!(a, seed_from_beacon("chain-a", 2, b"sig"));
+        assert_ne!(a, seed_from_beacon("chain-a", 1, b"sig2"));
+    }
+
+    #[test]
+    fn beacon_seed_binds_the_chain() {
+        // Two chains under one group key (or one key reused after a reset) see the same beacon
+        // signature on the same round; their seeds must still differ.
+        assert_ne!(
+            seed_from_beacon("chain-a", 1, b"sig"),
+            seed_from_beacon("chain-b", 1, b"sig")
+        );
+        // Length-prefixed: moving bytes between the domain and the signature changes the seed.
+        assert_ne!(
+            seed_from_beacon("ab", 1, b"c"),
+            seed_from_beacon("a", 1, b"bc")
+        );
     }
 
     #[test]

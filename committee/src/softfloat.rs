@@ -210,6 +210,17 @@ impl SoftFloat {
         }
     }
 
+    /// Orders two non-negative values (normalised significands: exponent first, then
+    /// significand; zero is the smallest).
+    pub(crate) fn cmp_value(&self, other: &SoftFloat) -> std::cmp::Ordering {
+        match (self.m == 0, other.m == 0) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            (false, false) => (self.e, self.m).cmp(&(other.e, other.m)),
+        }
+    }
+
     /// The binary exponent of the leading bit (value in `[2^k, 2^(k+1))`), or `None` for zero.
     pub(crate) fn log2_floor(self) -> Option<i64> {
         (self.m != 0).then_some(self.e + 127)

@@ -252,11 +252,11 @@ fn golden_known_answers() {
     // Seeds.
     eprintln!(
         "seeds: {} {}",
-        seed_from_beacon(5, b"beacon"),
+        seed_from_beacon("conclave-test", 5, b"beacon"),
         fallback_seed(&Seed::from_bytes([0; 32]), 1)
     );
     assert_eq!(
-        seed_from_beacon(5, b"beacon").to_string(),
+        seed_from_beacon("conclave-test", 5, b"beacon").to_string(),
         GOLDEN_BEACON_SEED
     );
     assert_eq!(

@@ -124,12 +124,16 @@ impl World {
                 let verifier = self.crypto.verifier();
                 assert_eq!(c.epoch, EPOCH);
                 assert_eq!(verifier.value_id(&decided.value), c.value_id);
-                assert!(verifier.verify_certificate(&c.message(), &c.signature));
-                assert!(verifier.verify_certificate(&c.beacon_message(), &c.beacon));
+                let seed = self.seeds.get(&c.height).copied().unwrap_or(Seed([0; 32]));
+                assert!(conclave_bft::traits::verify_decision_certificate(
+                    verifier.as_ref(),
+                    &seed,
+                    c
+                ));
                 let first = *self.decided.entry(c.height).or_insert(c.value_id);
                 assert_eq!(first, c.value_id, "two values decided at {:?}", c.height);
                 self.seeds
-                    .insert(Height(c.height.0 + 1), verifier.beacon_seed(&c.beacon));
+                    .insert(Height(c.height.0 + 1), verifier.next_seed(&seed, c));
             }
             Action::Evidence(e) => assert_ne!(e.culprit, ME, "evidence against itself"),
         }

@@ -4,7 +4,9 @@
 //! - [`threshold`] (default): one DKG'd key of degree t = ⌊(n+f)/2⌋ (2f for n = 3f+1) per epoch;
 //!   votes are partial signatures, certificates and beacons one BLS signature each.
 //! - [`sampled`]: per-step VRF committees, individual BLS keys, multisignature certificates
-//!   with the voters' credentials (for populations too large for one threshold key).
+//!   with the voters' credentials (for populations too large for one threshold key), with
+//!   parameters from [`params::SampledParams`] (a stated honest-stake fraction, refused when
+//!   the per-step failure probability exceeds a target).
 //! - [`sortition`]: VRF credentials for proposers (both modes) and sampled voters.
 //! - [`RealProvider`]: builds all of it for the simulator, running the DKG among the seats.
 //!
@@ -12,11 +14,13 @@
 //! batch verification per quorum (two for cert votes: vote and beacon shares) and one combine
 //! per certificate or bundle, never one pairing per vote.
 
+pub mod params;
 mod provider;
 pub mod sampled;
 pub mod sortition;
 pub mod threshold;
 
+pub use params::{Ratio, SampledParams, SampledParamsError};
 pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
@@ -41,6 +45,8 @@ pub struct CryptoCounters {
     pub combines: AtomicU64,
     /// Calls to `verify_certificate` (bundles, catch-up, oracles).
     pub certificate_verifications: AtomicU64,
+    /// VRF credential verifications inside `verify_certificate` (sampled mode).
+    pub credential_verifications: AtomicU64,
 }
 
 /// A plain copy of [`CryptoCounters`].
@@ -58,6 +64,8 @@ pub struct CounterSnapshot {
     pub combines: u64,
     /// Calls to `verify_certificate`.
     pub certificate_verifications: u64,
+    /// VRF credential verifications inside `verify_certificate`.
+    pub credential_verifications: u64,
 }
 
 impl CryptoCounters {
@@ -78,6 +86,7 @@ impl CryptoCounters {
             single_verifications: get(&self.single_verifications),
             combines: get(&self.combines),
             certificate_verifications: get(&self.certificate_verifications),
+            credential_verifications: get(&self.credential_verifications),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! `conclave-bft/...` domain prefixes. All key material derives from the simulation seed, so
 //! runs are reproducible.
 
+use super::params::{Ratio, SampledParams};
 use super::sampled::{SampledSigner, SampledVerifier};
 use super::sortition::{VrfRoster, VrfSortition};
 use super::threshold::{ThresholdSigner, ThresholdVerifier};
@@ -74,7 +75,7 @@ impl KeySetup {
 }
 
 /// What the last [`RealProvider::setup`] did (for reports).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SetupInfo {
     /// `"dkg"`, `"trusted-dealer"` or, in sampled mode, `"individual-keys"`.
     pub key_setup: String,
@@ -82,6 +83,8 @@ pub struct SetupInfo {
     pub threshold: Option<u32>,
     /// Sampled mode: expected committee weight per step.
     pub tau_step: Option<u64>,
+    /// Sampled mode: the honest-stake model and its computed failure probabilities.
+    pub sampled: Option<SampledSetup>,
     /// DKG: seats (0-based) that misbehaved in the DKG.
     pub dkg_byzantine: Vec<u32>,
     /// DKG: qualified dealers (0-based seats).
@@ -96,6 +99,49 @@ pub struct SetupInfo {
     pub setup_wall_ms: u64,
 }
 
+/// The sampled-mode model of a setup, for reports (probabilities as display values).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampledSetup {
+    /// The stated honest fraction of stake.
+    pub honest_fraction: String,
+    /// Faulty seats the stated fraction allows.
+    pub faulty_assumed: u32,
+    /// Faulty seats in the run.
+    pub faulty_actual: u32,
+    /// Quorum weight ⌈T·τ⌉.
+    pub quorum: u64,
+    /// Step threshold T.
+    pub threshold_per_step: String,
+    /// Per-step failure target.
+    pub failure_target: f64,
+    /// Per-step probability of two conflicting quorums at the stated fraction.
+    pub safety_failure: f64,
+    /// Per-step probability that honest voters miss the quorum at the stated fraction.
+    pub liveness_failure: f64,
+    /// The same two with the run's actual faulty seats.
+    pub actual_safety_failure: f64,
+    /// See `actual_safety_failure`.
+    pub actual_liveness_failure: f64,
+}
+
+impl SampledSetup {
+    fn new(params: &SampledParams, faulty: u32) -> Self {
+        let actual = params.failure_with_faulty(faulty.min(params.seats())).ok();
+        SampledSetup {
+            honest_fraction: params.honest_fraction().to_string(),
+            faulty_assumed: params.faulty(),
+            faulty_actual: faulty,
+            quorum: params.quorum(),
+            threshold_per_step: params.threshold_per_step().to_string(),
+            failure_target: params.failure_target().to_f64(),
+            safety_failure: params.safety_failure().to_f64(),
+            liveness_failure: params.liveness_failure().to_f64(),
+            actual_safety_failure: actual.map_or(f64::NAN, |f| f.safety.to_f64()),
+            actual_liveness_failure: actual.map_or(f64::NAN, |f| f.liveness.to_f64()),
+        }
+    }
+}
+
 /// The real crypto backend of the simulator (`conclave simulate --crypto real`).
 #[derive(Debug, Default)]
 pub struct RealProvider {
@@ -108,6 +154,12 @@ pub struct RealProvider {
     pub byzantine_dkg: Option<bool>,
     /// Sampled mode: expected committee weight per step (default: min(n, 2000), Algorand's τ_step).
     pub tau_step: Option<u64>,
+    /// Sampled mode: the stated honest fraction of stake (default 4/5).
+    pub honest_fraction: Option<Ratio>,
+    /// Sampled mode: the step threshold T (default 0.685).
+    pub threshold_per_step: Option<Ratio>,
+    /// Sampled mode: the largest acceptable per-step failure probability (default 1e-9).
+    pub failure_target: Option<Ratio>,
     last: Mutex<Option<SetupInfo>>,
     counters: Mutex<Option<Arc<CryptoCounters>>>,
 }
@@ -148,6 +200,36 @@ impl RealProvider {
     pub fn with_tau_step(mut self, tau: u64) -> Self {
         self.tau_step = Some(tau);
         self
+    }
+
+    /// Sets the stated honest fraction of stake of sampled mode.
+    pub fn with_honest_fraction(mut self, honest: Ratio) -> Self {
+        self.honest_fraction = Some(honest);
+        self
+    }
+
+    /// Sets the per-step failure target of sampled mode (`Ratio::new(1, 1)` accepts any
+    /// parameters: for tests that attack deliberately unsafe committees).
+    pub fn with_failure_target(mut self, target: Ratio) -> Self {
+        self.failure_target = Some(target);
+        self
+    }
+
+    /// The sampled-mode parameters this provider uses for `n` seats (refused above the target).
+    pub fn sampled_params(&self, n: u32) -> Result<SampledParams, String> {
+        SampledParams::new(
+            n,
+            self.honest_fraction
+                .unwrap_or(SampledParams::DEFAULT_HONEST_FRACTION),
+            self.tau_step
+                .unwrap_or(SampledParams::DEFAULT_TAU)
+                .clamp(1, u64::from(n.max(1))),
+            self.threshold_per_step
+                .unwrap_or(SampledParams::DEFAULT_THRESHOLD),
+            self.failure_target
+                .unwrap_or(SampledParams::DEFAULT_FAILURE_TARGET),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The information of the last successful setup.
@@ -338,25 +420,23 @@ impl RealProvider {
         let n = config.nodes;
         let master = self.master(config);
         let dst = standard_dst::<V>(Scheme::ProofOfPossession);
-        let tau = self.tau_step.unwrap_or(2000).clamp(1, u64::from(n.max(1)));
+        let params = self.sampled_params(n)?;
+        let tau = params.tau_per_step();
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(&master, b"bls-keys"));
         let secrets: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();
-        let mut keys = Vec::with_capacity(n as usize);
-        for (i, sk) in secrets.iter().enumerate() {
-            // Registration: a key counts only with a valid proof of possession (no rogue keys).
-            let pk = sk.public_key::<V>();
-            if !pk.pop_verify(&sk.pop_prove::<V>()) {
-                return Err(format!("seat {i}: proof of possession rejected"));
-            }
-            keys.push(pk);
-        }
+        // Registration: each key with its proof of possession (checked by the verifier).
+        let registrations = secrets
+            .iter()
+            .map(|sk| (sk.public_key::<V>(), sk.pop_prove::<V>()))
+            .collect();
         let (vrf, roster) = self.vrf(&master, n, Some(tau))?;
         let genesis = derive(&master, b"genesis");
         let verifier = Arc::new(SampledVerifier::new(
             0,
             genesis,
-            keys,
+            registrations,
             roster.clone(),
+            &params,
             &dst,
             derive(&master, b"batch-salt"),
         )?);
@@ -378,6 +458,7 @@ impl RealProvider {
         self.record(SetupInfo {
             key_setup: "individual-keys".into(),
             tau_step: Some(tau),
+            sampled: Some(SampledSetup::new(&params, config.faulty)),
             setup_wall_ms: start.elapsed().as_millis() as u64,
             ..SetupInfo::default()
         });
@@ -385,7 +466,7 @@ impl RealProvider {
             variant: V::NAME.into(),
             dst: String::from_utf8_lossy(&dst).into_owned(),
             group_public_key: Vec::new(),
-            genesis_seed: verifier.seed(crate::types::Height(1)),
+            genesis_seed: verifier.genesis_seed(),
             adapters,
             verifier,
         })

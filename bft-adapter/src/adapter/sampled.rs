@@ -3,9 +3,13 @@
 //! BLS multisignature plus the voters' credentials.
 //!
 //! - A seat votes in a step when its credential (see [`super::sortition`]) has weight > 0 for
-//!   expected committee weight `τ_step`; the quorum is `⌈T·τ_step⌉` with Algorand's
-//!   `T = 0.685`, or the BFT quorum `⌊(n+f)/2⌋+1` when `τ_step` covers every seat (then each
-//!   seat weighs exactly 1 and the scheme is a plain multisignature).
+//!   expected committee weight `τ_step`; the quorum is `⌈T·τ_step⌉` (Algorand's `T = 0.685`
+//!   by default), taken from a [`SampledParams`] that states the honest-stake fraction and was
+//!   refused if its per-step failure probability exceeds the target (see [`super::params`]).
+//!   When `τ_step` covers every seat, each seat weighs exactly 1 (a plain multisignature).
+//! - Registration: [`SampledVerifier::new`] takes each seat's BLS key with its proof of
+//!   possession and rejects the set if any proof fails (aggregating unproven keys would allow
+//!   rogue-key forgeries of `FastAggregateVerify`).
 //! - [`Verifier::verify_batch`]: one random linear combination over all shares on the message
 //!   (`verify_partials_batch`, individual keys standing in for public shares), bisection on
 //!   failure. [`Verifier::combine`]: the aggregate signature of the shares (one G-sum) and their
@@ -14,19 +18,45 @@
 //!   count u16 ‖ count × (voter u32 ‖ credential 120 B)`. [`Verifier::verify_certificate`]
 //!   checks that the header matches the message, re-verifies every credential against the
 //!   height's seed, sums the weights against the quorum and runs one `FastAggregateVerify`.
+//!   The period is always the one of the voters' credentials, read from a vote message or, for
+//!   a beacon (whose message names no period), supplied by the engine through
+//!   [`Verifier::combine_beacon`]; [`Verifier::verify_beacon`] checks that it is the
+//!   decision's period. (Before #17 a beacon recorded period 0 and verification searched
+//!   periods 1..=64, so decisions from period 65 on never verified at other nodes.)
 //!
-//! **Seeds (security caveat).** A multisignature depends on which voters it aggregates, so it
-//! cannot serve as an unbiased beacon that every node derives alike. Sampled mode therefore uses
-//! the fixed seed chain `seed(h) = SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch ‖ h)`:
-//! nobody can bias it, but everyone can predict every future committee, so an *adaptive*
-//! adversary could corrupt selected voters in advance. Deployments need Algorand's VRF seed
-//! chain (or a threshold beacon); the simulator's adversary is static.
+//! **Seeds.** A multisignature depends on which voters it aggregates, so the sampled "beacon"
+//! certificate differs between nodes and cannot seed sortition; [`Verifier::next_seed`] does not
+//! read it. (The beacon certificate is still formed and checked, like the decision certificate,
+//! because the engine is mode-agnostic; it only costs one aggregate and one pairing.) Seeds chain
+//! through what every deciding node agrees on:
+//!
+//! - `seed(1) = SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch ‖ 1)` ([`SampledVerifier::genesis_seed`]);
+//! - `seed(h+1) = SHA-256("conclave-bft/sampled-seed/v2" ‖ genesis ‖ epoch ‖ h ‖ seed(h) ‖
+//!   period ‖ value id)` of height `h`'s decision.
+//!
+//! Certificates are verified against the seed of their height (the engine passes its own), so a
+//! certificate precomputed before that seed existed does not verify.
+//!
+//! *What an adversary can precompute.* The committees of every period of height 1 (its seed is
+//! fixed at setup); at height `h ≥ 2`, nothing before height `h − 1` is decided, unless it can
+//! predict the decided value. It can *choose* among values when its own proposal wins height `h`
+//! (grinding `seed(h+1)`, a stronger bias than Algorand's publish-or-withhold), and once
+//! `seed(h)` is known it can search the periods of height `h` for one where it alone reaches a
+//! quorum. The engine therefore accepts a decision only within `period_window` periods of the
+//! node's own (see `Engine` docs), so the search is worth at most (periods reached + window) ×
+//! the per-step failure probability of the committee parameters. Algorand's VRF seed chain
+//! (`conclave_committee::seed::prove_chain_seed`, the winning proposer's VRF output on
+//! `seed(h)`) removes the grinding but needs the proposer's proof carried with the decision; a
+//! threshold key (threshold mode) removes both.
 
+use super::params::SampledParams;
 use super::sortition::VrfRoster;
 use super::threshold::value_id;
 use super::{seeded_rng, CryptoCounters};
 use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
-use crate::types::{beacon_message, vote_message, Epoch, Height, NodeId, Period, Seed, ValueId};
+use crate::types::{
+    beacon_message, vote_message, Certificate, Epoch, Height, NodeId, Period, Seed, ValueId,
+};
 use crate::types::{VoteStep, VoteValue};
 use conclave_committee::sortition::CREDENTIAL_LEN;
 use conclave_threshold_sig::{
@@ -38,10 +68,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// Algorand's step threshold `T = 0.685`, in thousandths.
-pub const THRESHOLD_PER_MILLE: u64 = 685;
-
 const SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v1";
+const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v2";
 const HEADER_LEN: usize = 8 + 8 + 4 + 1 + 2;
 
 /// The public side of a sampled population: [`Committee`] and [`Verifier`].
@@ -58,29 +86,36 @@ pub struct SampledVerifier<V: Variant> {
 }
 
 impl<V: Variant> SampledVerifier<V> {
-    /// A verifier for seats with BLS keys `keys` (their proofs of possession already checked)
-    /// and the VRF `roster` (which must be in sampled mode), signing under `dst`.
+    /// A verifier for seats registered with BLS keys and their proofs of possession
+    /// (`registrations[i]` for seat `i`; every proof is checked here), the VRF `roster` (in
+    /// sampled mode, with `params`' τ) and the committee `params`, signing under `dst`.
     pub fn new(
         epoch: u64,
         genesis: [u8; 32],
-        keys: Vec<PublicKey<V>>,
+        registrations: Vec<(PublicKey<V>, Signature<V>)>,
         roster: Arc<VrfRoster>,
+        params: &SampledParams,
         dst: &[u8],
         salt: [u8; 32],
     ) -> Result<Self, String> {
-        let n = keys.len() as u64;
-        if roster.len() as u64 != n {
-            return Err("BLS keys and VRF roster differ in size".into());
+        let n = registrations.len() as u64;
+        if roster.len() as u64 != n || u64::from(params.seats()) != n {
+            return Err("BLS keys, VRF roster and parameters differ in size".into());
         }
         let tau = roster
             .tau_step()
             .ok_or("the VRF roster is not in sampled mode")?;
-        let quorum = if tau >= n {
-            let f = n.saturating_sub(1) / 3;
-            (n + f) / 2 + 1
-        } else {
-            (THRESHOLD_PER_MILLE * tau).div_ceil(1000)
-        };
+        if tau != params.tau_per_step() {
+            return Err("the VRF roster and the parameters differ in τ".into());
+        }
+        let mut keys = Vec::with_capacity(registrations.len());
+        for (seat, (key, proof)) in registrations.into_iter().enumerate() {
+            if !key.pop_verify(&proof) {
+                return Err(format!("seat {seat}: proof of possession rejected"));
+            }
+            keys.push(key);
+        }
+        let quorum = params.quorum();
         Ok(SampledVerifier {
             epoch,
             genesis,
@@ -93,17 +128,102 @@ impl<V: Variant> SampledVerifier<V> {
         })
     }
 
-    /// The sortition seed of `height` (see the module docs).
-    pub fn seed(&self, height: Height) -> Seed {
+    /// The sortition seed of height 1 (see the module docs).
+    pub fn genesis_seed(&self) -> Seed {
         Seed(
             Sha256::new()
                 .chain_update(SEED_DOMAIN)
                 .chain_update(self.genesis)
                 .chain_update(self.epoch.to_be_bytes())
-                .chain_update(height.0.to_be_bytes())
+                .chain_update(1u64.to_be_bytes())
                 .finalize()
                 .into(),
         )
+    }
+
+    /// [`Verifier::combine`] and [`Verifier::combine_beacon`]: the header's period is parsed
+    /// from a vote message, and must be supplied for a beacon message (which names none).
+    fn combine_for(
+        &self,
+        message: &[u8],
+        beacon_period: Option<Period>,
+        shares: &[Share<'_>],
+    ) -> Result<Vec<u8>, CombineError> {
+        self.counters.combines.fetch_add(1, Ordering::Relaxed);
+        let mut seen = BTreeSet::new();
+        let mut sigs = Vec::new();
+        let mut invalid = Vec::new();
+        let mut body = Vec::new();
+        let (mut height, mut period, mut step) = (None, None, None);
+        let mut weight = 0u64;
+        for s in shares {
+            if !seen.insert(s.signer) {
+                continue;
+            }
+            let Ok(sig) = Signature::<V>::from_bytes(s.signature) else {
+                invalid.push(s.signer);
+                continue;
+            };
+            if s.credential.len() != CREDENTIAL_LEN {
+                invalid.push(s.signer);
+                continue;
+            }
+            weight += u64::from_be_bytes(
+                s.credential[CREDENTIAL_LEN - 8..]
+                    .try_into()
+                    .unwrap_or([0; 8]),
+            );
+            sigs.push(sig);
+            body.extend_from_slice(&s.signer.0.to_be_bytes());
+            body.extend_from_slice(s.credential);
+        }
+        if !invalid.is_empty() {
+            return Err(CombineError::InvalidShares(invalid));
+        }
+        if weight < self.quorum || sigs.len() > usize::from(u16::MAX) {
+            return Err(CombineError::NotEnoughShares {
+                have: weight,
+                need: self.quorum,
+            });
+        }
+        // The header names the (height, period, step) of the voters' credentials, parsed from
+        // the message. Beacon messages carry no period: the caller names the cert quorum's.
+        let vote = vote_message(
+            Epoch(0),
+            Height(0),
+            Period(0),
+            VoteStep::Soft,
+            VoteValue::Bottom,
+        );
+        let vote_prefix = vote.len() - 1 - 8 - 8 - 4 - 1;
+        let beacon = beacon_message(Epoch(0), Height(0));
+        let beacon_prefix = beacon.len() - 16;
+        if message.starts_with(&vote[..vote_prefix]) && message.len() > vote_prefix + 21 {
+            let m = &message[vote_prefix..];
+            height = m[8..16].try_into().ok().map(u64::from_be_bytes);
+            period = m[16..20].try_into().ok().map(u32::from_be_bytes);
+            step = Some(m[20]);
+        } else if message.starts_with(&beacon[..beacon_prefix]) && message.len() == beacon.len() {
+            height = message[beacon_prefix + 8..]
+                .try_into()
+                .ok()
+                .map(u64::from_be_bytes);
+            step = Some(VoteStep::Cert.code());
+            period = Some(beacon_period.ok_or(CombineError::PeriodRequired)?.0);
+        }
+        let (Some(height), Some(period), Some(step)) = (height, period, step) else {
+            return Err(CombineError::InvalidShares(seen.into_iter().collect()));
+        };
+        let aggregate = aggregate_signatures(&sigs)
+            .map_err(|_| CombineError::InvalidShares(seen.iter().copied().collect()))?;
+        let mut out = aggregate.to_bytes();
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&period.to_be_bytes());
+        out.push(step);
+        out.extend_from_slice(&(sigs.len() as u16).to_be_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
     }
 
     fn public(&self, index: u32) -> Option<PublicShare<V>> {
@@ -117,7 +237,7 @@ impl<V: Variant> SampledVerifier<V> {
         let height = Height(u64::from_be_bytes(header[8..16].try_into().ok()?));
         let period = Period(u32::from_be_bytes(header[16..20].try_into().ok()?));
         let step = VoteStep::from_code(header[20])?;
-        if epoch != self.epoch {
+        if epoch != self.epoch || period.0 == 0 {
             return None;
         }
         let bottom = vote_message(Epoch(epoch), height, period, step, VoteValue::Bottom);
@@ -192,84 +312,10 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
     }
 
     fn combine(&self, message: &[u8], shares: &[Share<'_>]) -> Result<Vec<u8>, CombineError> {
-        self.counters.combines.fetch_add(1, Ordering::Relaxed);
-        let mut seen = BTreeSet::new();
-        let mut sigs = Vec::new();
-        let mut invalid = Vec::new();
-        let mut body = Vec::new();
-        let (mut height, mut period, mut step) = (None, None, None);
-        let mut weight = 0u64;
-        for s in shares {
-            if !seen.insert(s.signer) {
-                continue;
-            }
-            let Ok(sig) = Signature::<V>::from_bytes(s.signature) else {
-                invalid.push(s.signer);
-                continue;
-            };
-            if s.credential.len() != CREDENTIAL_LEN {
-                invalid.push(s.signer);
-                continue;
-            }
-            weight += u64::from_be_bytes(
-                s.credential[CREDENTIAL_LEN - 8..]
-                    .try_into()
-                    .unwrap_or([0; 8]),
-            );
-            sigs.push(sig);
-            body.extend_from_slice(&s.signer.0.to_be_bytes());
-            body.extend_from_slice(s.credential);
-        }
-        if !invalid.is_empty() {
-            return Err(CombineError::InvalidShares(invalid));
-        }
-        if weight < self.quorum || sigs.len() > usize::from(u16::MAX) {
-            return Err(CombineError::NotEnoughShares {
-                have: weight,
-                need: self.quorum,
-            });
-        }
-        // The header names the (height, period, step) of the voters' credentials, parsed from
-        // the message. Beacon messages carry no period: the header records period 0 and
-        // verification finds the cert step's period from the first credential.
-        let vote = vote_message(
-            Epoch(0),
-            Height(0),
-            Period(0),
-            VoteStep::Soft,
-            VoteValue::Bottom,
-        );
-        let vote_prefix = vote.len() - 1 - 8 - 8 - 4 - 1;
-        let beacon = beacon_message(Epoch(0), Height(0));
-        let beacon_prefix = beacon.len() - 16;
-        if message.starts_with(&vote[..vote_prefix]) && message.len() > vote_prefix + 21 {
-            let m = &message[vote_prefix..];
-            height = m[8..16].try_into().ok().map(u64::from_be_bytes);
-            period = m[16..20].try_into().ok().map(u32::from_be_bytes);
-            step = Some(m[20]);
-        } else if message.starts_with(&beacon[..beacon_prefix]) && message.len() == beacon.len() {
-            height = message[beacon_prefix + 8..]
-                .try_into()
-                .ok()
-                .map(u64::from_be_bytes);
-            step = Some(VoteStep::Cert.code());
-        }
-        let (Some(height), Some(step)) = (height, step) else {
-            return Err(CombineError::InvalidShares(seen.into_iter().collect()));
-        };
-        let aggregate = aggregate_signatures(&sigs)
-            .map_err(|_| CombineError::InvalidShares(seen.iter().copied().collect()))?;
-        let mut out = aggregate.to_bytes();
-        out.extend_from_slice(&self.epoch.to_be_bytes());
-        out.extend_from_slice(&height.to_be_bytes());
-        out.extend_from_slice(&period.unwrap_or(0).to_be_bytes());
-        out.push(step);
-        out.extend_from_slice(&(sigs.len() as u16).to_be_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
+        self.combine_for(message, None, shares)
     }
 
-    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool {
+    fn verify_certificate(&self, seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
         self.counters
             .certificate_verifications
             .fetch_add(1, Ordering::Relaxed);
@@ -279,71 +325,98 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         }
         let (sig, rest) = certificate.split_at(sig_len);
         let (header, body) = rest.split_at(HEADER_LEN);
-        let Some((height, mut period, step)) = self.header_matches(message, header) else {
+        let Some((height, period, step)) = self.header_matches(message, header) else {
             return false;
         };
         let count = usize::from(u16::from_be_bytes([header[21], header[22]]));
         if count > self.keys.len() || body.len() != count * (4 + CREDENTIAL_LEN) {
             return false;
         }
-        let seed = self.seed(height);
+        // Cheap checks first (a certificate costs its sender's peers at most one pairing and
+        // `quorum` VRF verifications): distinct known voters whose *claimed* weights reach the
+        // quorum only with the last entry (what `combine` produces: no padding with replayed
+        // credentials), then the aggregate signature, and only then the credentials.
         let mut voters = BTreeSet::new();
         let mut pks = Vec::with_capacity(count);
-        let mut weight = 0u64;
+        let mut claimed = 0u64;
         for entry in body.chunks_exact(4 + CREDENTIAL_LEN) {
             let voter = NodeId(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]));
-            if !voters.insert(voter) {
+            if claimed >= self.quorum || !voters.insert(voter) {
                 return false;
             }
             let Some(pk) = self.keys.get(voter.0 as usize) else {
                 return false;
             };
-            if period.0 == 0 {
-                // A beacon certificate: its voters cast cert votes in one period, found from
-                // the first credential (periods beyond the engine's window are not searched).
-                period = (1..=MAX_BEACON_PERIOD)
-                    .map(Period)
-                    .find(|p| {
-                        self.roster
-                            .verify_voter(voter, &seed, height, *p, step, &entry[4..])
-                            .is_some()
-                    })
-                    .unwrap_or(Period(0));
-            }
-            let w = self
+            let w =
+                u64::from_be_bytes(entry[4 + CREDENTIAL_LEN - 8..].try_into().unwrap_or([0; 8]));
+            claimed = claimed.saturating_add(w);
+            pks.push(*pk);
+        }
+        if claimed < self.quorum {
+            return false;
+        }
+        let signed = Signature::<V>::from_bytes(sig)
+            .is_ok_and(|s| fast_aggregate_verify(&self.suite, &pks, message, &s));
+        if !signed {
+            return false;
+        }
+        let mut weight = 0u64;
+        for entry in body.chunks_exact(4 + CREDENTIAL_LEN) {
+            let voter = NodeId(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]));
+            self.counters
+                .credential_verifications
+                .fetch_add(1, Ordering::Relaxed);
+            let Some(w) = self
                 .roster
-                .verify_voter(voter, &seed, height, period, step, &entry[4..]);
-            let Some(w) = w else {
+                .verify_voter(voter, seed, height, period, step, &entry[4..])
+            else {
                 return false;
             };
             weight += w;
-            pks.push(*pk);
         }
-        if weight < self.quorum {
-            return false;
-        }
-        Signature::<V>::from_bytes(sig)
-            .is_ok_and(|s| fast_aggregate_verify(&self.suite, &pks, message, &s))
+        weight >= self.quorum
+    }
+
+    fn combine_beacon(
+        &self,
+        message: &[u8],
+        period: Period,
+        shares: &[Share<'_>],
+    ) -> Result<Vec<u8>, CombineError> {
+        self.combine_for(message, Some(period), shares)
+    }
+
+    fn verify_beacon(
+        &self,
+        seed: &Seed,
+        message: &[u8],
+        period: Period,
+        certificate: &[u8],
+    ) -> bool {
+        let at = V::SIGNATURE_SIZE + 16;
+        certificate.get(at..at + 4) == Some(&period.0.to_be_bytes()[..])
+            && self.verify_certificate(seed, message, certificate)
     }
 
     fn value_id(&self, value: &[u8]) -> ValueId {
         value_id(value)
     }
 
-    fn beacon_seed(&self, beacon: &[u8]) -> Seed {
-        let sig_len = V::SIGNATURE_SIZE;
-        match beacon.get(sig_len + 8..sig_len + 16) {
-            Some(h) => {
-                let height = u64::from_be_bytes(h.try_into().unwrap_or([0; 8]));
-                self.seed(Height(height.saturating_add(1)))
-            }
-            None => self.seed(Height(u64::MAX)),
-        }
+    fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed {
+        Seed(
+            Sha256::new()
+                .chain_update(NEXT_SEED_DOMAIN)
+                .chain_update(self.genesis)
+                .chain_update(self.epoch.to_be_bytes())
+                .chain_update(certificate.height.0.to_be_bytes())
+                .chain_update(previous.0)
+                .chain_update(certificate.period.0.to_be_bytes())
+                .chain_update(certificate.value_id.0)
+                .finalize()
+                .into(),
+        )
     }
 }
-
-/// Periods searched for the cert step of a beacon certificate's voters.
-const MAX_BEACON_PERIOD: u32 = 64;
 
 /// One seat's individual BLS key (implements [`Signer`]).
 pub struct SampledSigner<V: Variant> {

@@ -22,7 +22,7 @@
 
 use super::{seeded_rng, CryptoCounters};
 use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
-use crate::types::{NodeId, Seed, ValueId, VoteStep};
+use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
 use conclave_threshold_sig::{
     verify_partials_batch, Ciphersuite, Combiner, Commitment, Error as TsError, PartialSignature,
     PublicKey, Scheme, SecretShare, Signature, Variant,
@@ -210,7 +210,7 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         }
     }
 
-    fn verify_certificate(&self, message: &[u8], certificate: &[u8]) -> bool {
+    fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
         self.counters
             .certificate_verifications
             .fetch_add(1, Ordering::Relaxed);
@@ -222,11 +222,11 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         value_id(value)
     }
 
-    fn beacon_seed(&self, beacon: &[u8]) -> Seed {
+    fn next_seed(&self, _previous: &Seed, certificate: &Certificate) -> Seed {
         Seed(
             Sha256::new()
                 .chain_update(BEACON_SEED_DOMAIN)
-                .chain_update(beacon)
+                .chain_update(&certificate.beacon)
                 .finalize()
                 .into(),
         )

@@ -19,6 +19,14 @@
 //! votes; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
+//! Catch-up by certificate ([`Decided`]) is bounded: a decision is accepted only if its period
+//! is at most `Config::period_window` periods beyond the node's own (the distance one
+//! next-bundle can move it; farther ones are ignored until the node gets there), its
+//! certificate and beacon verify against the height's seed, and the application accepted the
+//! value (the engine emits [`Action::ValidateValue`] and waits). A cert quorum formed from
+//! votes likewise decides only a value known to be valid. A peer that sent one invalid
+//! certificate at a height has its further certificates and bundles at that height ignored.
+//!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
 //! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
 //! reads no clock, randomness, network or disk; its caller must carry out [`Action::Persist`]
@@ -258,6 +266,8 @@ struct Round {
     next_expired: bool,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
+    /// A verified `Decided` whose value the application has not yet judged, with its sender.
+    pending_decision: Option<(NodeId, Decided, Vec<u8>)>,
 }
 
 /// One node's BA* state machine.
@@ -452,7 +462,7 @@ impl Engine {
         self.seed = self
             .adapters
             .verifier
-            .beacon_seed(&decided.certificate.beacon);
+            .next_seed(&self.seed, &decided.certificate);
         self.recent.insert(height, decided.clone());
         while self.recent.len() > self.config.retained_decisions.max(1) {
             self.recent.pop_first();

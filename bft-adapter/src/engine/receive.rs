@@ -86,6 +86,13 @@ impl Engine {
     }
 
     /// A self-verifying decision for the current height lets a lagging node skip its votes.
+    ///
+    /// Accepted only if (1) its period is at most `period_window` periods beyond the node's
+    /// current one (a node can be moved that far by one next-bundle, so an honest decision is
+    /// never further ahead of a node that follows the traffic; this bounds how many periods an
+    /// adversary may search offline for a committee it alone controls), (2) the certificate
+    /// and its beacon verify for that period, and (3) the application accepts the value (asked
+    /// through [`Action::ValidateValue`] unless already known valid).
     fn on_decided(&mut self, from: NodeId, decided: Decided, bytes: Vec<u8>) {
         let cert = &decided.certificate;
         if cert.height != self.height || cert.epoch != self.config.epoch {
@@ -94,10 +101,16 @@ impl Engine {
             }
             return;
         }
+        let reachable = self.period.0.saturating_add(self.config.period_window);
+        if cert.period.0 == 0 || cert.period.0 > reachable {
+            return; // not (yet) justified by anything this node has seen
+        }
+        if self.certificate_muted(from, cert.height) {
+            return;
+        }
         let verifier = self.adapters.verifier.clone();
         let ok = verifier.value_id(&decided.value) == cert.value_id
-            && verifier.verify_certificate(&cert.message(), &cert.signature)
-            && verifier.verify_certificate(&cert.beacon_message(), &cert.beacon);
+            && crate::traits::verify_decision_certificate(verifier.as_ref(), &self.seed, cert);
         if !ok {
             return self.report(
                 from,
@@ -106,7 +119,34 @@ impl Engine {
                 vec![bytes],
             );
         }
-        self.decide(decided);
+        let id = cert.value_id;
+        match self.round.values.get(&id).and_then(|(_, v)| *v) {
+            Some(Validity::Valid) => self.decide(decided),
+            Some(Validity::Invalid) => {
+                self.report(from, EvidenceKind::InvalidValue, cert.height, vec![bytes])
+            }
+            Some(Validity::Pending) => self.round.pending_decision = Some((from, decided, bytes)),
+            None => {
+                let value = decided.value.clone();
+                self.round
+                    .values
+                    .insert(id, (value.clone(), Some(Validity::Pending)));
+                self.out.push(Action::ValidateValue {
+                    height: cert.height,
+                    value_id: id,
+                    value,
+                });
+                self.round.pending_decision = Some((from, decided, bytes));
+            }
+        }
+    }
+
+    /// Certificate checks are the expensive input (one pairing plus, in sampled mode, a VRF
+    /// verification per listed voter): a peer that sent one invalid certificate at a height is
+    /// charged for it by having its further certificates and bundles at that height ignored.
+    fn certificate_muted(&self, from: NodeId, height: Height) -> bool {
+        self.reported
+            .contains(&(from, EvidenceKind::InvalidCertificate, height))
     }
 
     fn window_ok(&self, period: crate::types::Period, step: Option<VoteStep>) -> bool {
@@ -224,6 +264,18 @@ impl Engine {
         } else {
             Validity::Invalid
         });
+        let pending = self
+            .round
+            .pending_decision
+            .take_if(|(_, d, _)| d.certificate.value_id == value_id);
+        if let Some((from, decided, bytes)) = pending {
+            if valid {
+                return self.decide(decided);
+            }
+            // A verified certificate for a value honest nodes never vote for: its sender
+            // relayed a decision formed by faulty voters alone.
+            self.report(from, EvidenceKind::InvalidValue, height, vec![bytes]);
+        }
         if !valid {
             let culprits: Vec<(NodeId, Vec<u8>)> = self
                 .round
@@ -255,14 +307,14 @@ impl Engine {
                 .is_some_and(|s| s.contains(&v)),
             _ => return self.report(from, EvidenceKind::Malformed, bundle.height, vec![bytes]),
         };
-        if known {
+        if known || self.certificate_muted(from, bundle.height) {
             return;
         }
-        if !self
-            .adapters
-            .verifier
-            .verify_certificate(&bundle.message(), &bundle.signature)
-        {
+        if !self.adapters.verifier.verify_certificate(
+            &self.seed,
+            &bundle.message(),
+            &bundle.signature,
+        ) {
             return self.report(
                 from,
                 EvidenceKind::InvalidCertificate,

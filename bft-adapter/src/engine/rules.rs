@@ -322,7 +322,8 @@ impl Engine {
             self.quorum_reached(p, step, value);
         }
         if let Some(cert) = self.round.certificate.clone() {
-            if let Some((value, _)) = self.round.values.get(&cert.value_id) {
+            // Decide only a value the application accepted (it is being validated otherwise).
+            if let Some((value, Some(Validity::Valid))) = self.round.values.get(&cert.value_id) {
                 let decided = Decided {
                     certificate: cert,
                     value: value.clone(),
@@ -444,7 +445,7 @@ impl Engine {
         cert.beacon = self
             .adapters
             .verifier
-            .combine(&cert.beacon_message(), &beacon)
+            .combine_beacon(&cert.beacon_message(), period, &beacon)
             .ok()?;
         Some(cert)
     }

@@ -168,10 +168,17 @@ fn honest_run_decides_in_one_period_with_verifying_certificates() {
         );
         for d in ds {
             assert_eq!(d.certificate.period, Period(1));
-            assert!(verifier.verify_certificate(&d.certificate.message(), &d.certificate.signature));
-            assert!(
-                verifier.verify_certificate(&d.certificate.beacon_message(), &d.certificate.beacon)
-            );
+            let seed = crypto.genesis_seed(); // mock certificates do not depend on it
+            assert!(verifier.verify_certificate(
+                &seed,
+                &d.certificate.message(),
+                &d.certificate.signature
+            ));
+            assert!(verifier.verify_certificate(
+                &seed,
+                &d.certificate.beacon_message(),
+                &d.certificate.beacon
+            ));
         }
         // No next-votes in the common case: propose, soft, cert only.
         assert!(votes_sent(node).iter().all(|v| v.step != VoteStep::Next));
@@ -479,12 +486,25 @@ fn a_restarted_node_keeps_its_votes_and_catches_up_from_a_certificate() {
     let resent =
         votes_sent(&[restored.handle(Time(2_000), Input::Timer(TimerId::Resend(Height(1))))]);
     assert!(resent.iter().all(|v| last_persist.own_votes.contains(v)));
-    // The certificate alone lets it decide.
+    // The certificate lets it decide, once the application has accepted the value (#17: a
+    // decided value is validated before it is accepted).
     let step = restored.handle(
         Time(2_001),
         Input::Message {
             from: NodeId(1),
             bytes: encode(&Message::Decided(decided.clone())),
+        },
+    );
+    assert!(decisions(std::slice::from_ref(&step)).is_empty());
+    assert!(step.actions.iter().any(|a| matches!(a,
+        Action::ValidateValue { value_id, value, .. }
+            if *value_id == decided.certificate.value_id && *value == decided.value)));
+    let step = restored.handle(
+        Time(2_001),
+        Input::ValueValidated {
+            height: Height(1),
+            value_id: decided.certificate.value_id,
+            valid: true,
         },
     );
     assert_eq!(decisions(&[step]), vec![decided.clone()]);

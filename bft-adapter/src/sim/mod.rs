@@ -94,6 +94,16 @@ impl SimConfig {
         }
     }
 
+    /// Sampled mode for `params.seats()` seats with the faulty seats the stated honest
+    /// fraction allows (`⌊(1−h)·N⌋`, see [`crate::adapter::SampledParams`]); use the same
+    /// parameters in the crypto provider (`RealProvider::with_honest_fraction` etc.).
+    pub fn sampled(params: &crate::adapter::SampledParams) -> Self {
+        let mut config = SimConfig::new(params.seats());
+        config.mode = Mode::Sampled;
+        config.faulty = params.faulty();
+        config
+    }
+
     /// f = ⌊(N−1)/3⌋, the number of faults the committee tolerates.
     pub fn tolerated(&self) -> u32 {
         self.nodes.saturating_sub(1) / 3

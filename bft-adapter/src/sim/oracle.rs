@@ -5,7 +5,9 @@
 use crate::codec::decode;
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::Verifier;
-use crate::types::{proposal_message, Decided, Message, NodeId, ValueId, VoteStep, VoteValue};
+use crate::types::{
+    proposal_message, Decided, Message, NodeId, Seed, ValueId, VoteStep, VoteValue,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 type VoteKey = (NodeId, u64, u32, VoteStep);
@@ -112,6 +114,7 @@ pub(crate) struct Outcome<'a> {
     pub integrity: &'a [String],
     pub evidence: &'a [Evidence],
     pub verifier: &'a dyn Verifier,
+    pub genesis_seed: Seed,
     pub validate: &'a dyn Fn(u64, &[u8]) -> bool,
 }
 
@@ -119,6 +122,19 @@ pub(crate) struct Outcome<'a> {
 pub(crate) fn check(o: &Outcome<'_>) -> Vec<String> {
     let mut violations: Vec<String> = o.integrity.to_vec();
     let mut agreement_broken = false;
+    // Each node's sortition seeds, chained from genesis through its own decisions.
+    let seeds: BTreeMap<u32, Vec<Seed>> = o
+        .decisions
+        .iter()
+        .map(|(node, ds)| {
+            let mut chain = vec![o.genesis_seed];
+            for d in ds {
+                let last = chain[chain.len() - 1];
+                chain.push(o.verifier.next_seed(&last, &d.certificate));
+            }
+            (*node, chain)
+        })
+        .collect();
     for h in 1..=o.heights {
         let mut values: BTreeMap<ValueId, Vec<u32>> = BTreeMap::new();
         for node in o.honest {
@@ -144,11 +160,13 @@ pub(crate) fn check(o: &Outcome<'_>) -> Vec<String> {
                 ));
             }
             let c = &d.certificate;
+            let seed = seeds
+                .get(&node.0)
+                .and_then(|chain| chain.get(h as usize - 1))
+                .copied()
+                .unwrap_or(o.genesis_seed);
             if o.verifier.value_id(&d.value) != c.value_id
-                || !o.verifier.verify_certificate(&c.message(), &c.signature)
-                || !o
-                    .verifier
-                    .verify_certificate(&c.beacon_message(), &c.beacon)
+                || !crate::traits::verify_decision_certificate(o.verifier, &seed, c)
             {
                 violations.push(format!(
                     "certificate: node {}'s certificate for height {h} does not verify",

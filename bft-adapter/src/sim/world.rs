@@ -465,6 +465,7 @@ impl World {
             integrity: &self.integrity,
             evidence: &evidence,
             verifier: verifier.as_ref(),
+            genesis_seed: self.setup.genesis_seed,
             validate: &validate,
         });
         let mut decisions = BTreeMap::new();

@@ -1,0 +1,584 @@
+//! Attacks on sampled mode (issue #17), replayed with real engines and the real sampled adapter
+//! (BLS multisignatures, VRF sortition). Each test is named after the attack it replays.
+
+use conclave_bft::adapter::{Ratio, RealProvider, SampledParams};
+use conclave_bft::codec::{decode, encode};
+use conclave_bft::evidence::{Evidence, EvidenceKind};
+use conclave_bft::sim::{CryptoProvider, CryptoSetup, Mode, SimConfig};
+use conclave_bft::traits::{verify_decision_certificate, Share};
+use conclave_bft::types::{
+    beacon_message, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId, Period,
+    Seed, Time, VoteStep, VoteValue,
+};
+use conclave_bft::{Action, Config, Engine, Input, TimerId};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, VecDeque};
+
+const EPOCH: Epoch = Epoch(0);
+
+/// The application of these tests: a value is valid iff it starts with `ok`.
+fn valid(value: &[u8]) -> bool {
+    value.starts_with(b"ok")
+}
+
+fn setup(nodes: u32, tau: u64, seed: u64) -> CryptoSetup {
+    let mut config = SimConfig::new(nodes);
+    config.mode = Mode::Sampled;
+    config.seed = seed;
+    // These committees are deliberately unsafe (that is what the attacks exploit): accept any
+    // per-step failure probability.
+    RealProvider::new()
+        .with_tau_step(tau)
+        .with_failure_target(Ratio::new(1, 1))
+        .setup(&config)
+        .expect("sampled setup")
+}
+
+/// Which messages the network delivers: `(from, to, message)`.
+type Filter = Box<dyn Fn(NodeId, NodeId, &Message) -> bool>;
+
+/// A minimal deterministic network of real engines: instant delivery in FIFO order, timers in
+/// virtual time (fired only when no message is in flight).
+struct Net {
+    engines: BTreeMap<NodeId, Engine>,
+    all: Vec<NodeId>,
+    queue: VecDeque<(NodeId, NodeId, Vec<u8>)>,
+    timers: BTreeMap<(u64, u64), (NodeId, TimerId)>,
+    armed: BTreeMap<(NodeId, TimerId), u64>,
+    seq: u64,
+    now: u64,
+    decided: BTreeMap<NodeId, Vec<Decided>>,
+    evidence: Vec<(NodeId, Evidence)>,
+    filter: Filter,
+}
+
+impl Net {
+    /// Engines for `honest` seats; the other seats of `setup` exist but stay silent.
+    fn new(setup: &CryptoSetup, honest: &[NodeId], filter: Filter) -> Net {
+        let engines = honest
+            .iter()
+            .map(|&id| {
+                let adapters = setup.adapters[id.0 as usize].clone();
+                (
+                    id,
+                    Engine::new(Config::new(id, EPOCH), adapters, setup.genesis_seed),
+                )
+            })
+            .collect();
+        Net {
+            engines,
+            all: (0..setup.adapters.len() as u32).map(NodeId).collect(),
+            queue: VecDeque::new(),
+            timers: BTreeMap::new(),
+            armed: BTreeMap::new(),
+            seq: 0,
+            now: 0,
+            decided: BTreeMap::new(),
+            evidence: Vec::new(),
+            filter,
+        }
+    }
+
+    fn start(&mut self) {
+        let ids: Vec<NodeId> = self.engines.keys().copied().collect();
+        for id in ids {
+            self.input(id, Input::Start);
+        }
+    }
+
+    fn input(&mut self, node: NodeId, input: Input) {
+        let mut work = VecDeque::from([input]);
+        while let Some(input) = work.pop_front() {
+            let Some(engine) = self.engines.get_mut(&node) else {
+                return;
+            };
+            for action in engine.handle(Time(self.now), input).actions {
+                match action {
+                    Action::Broadcast { bytes } => {
+                        for &to in &self.all {
+                            if to != node {
+                                self.queue.push_back((node, to, bytes.clone()));
+                            }
+                        }
+                    }
+                    Action::Send { to, bytes } => self.queue.push_back((node, to, bytes)),
+                    Action::SetTimer { id, at } => {
+                        self.seq += 1;
+                        self.armed.insert((node, id), self.seq);
+                        self.timers
+                            .insert((at.0.max(self.now), self.seq), (node, id));
+                    }
+                    Action::CancelTimer { id } => {
+                        self.armed.remove(&(node, id));
+                    }
+                    Action::RequestValue { height } => work.push_back(Input::ProposedValue {
+                        height,
+                        value: format!("ok-{}-{}", height.0, node.0).into_bytes(),
+                    }),
+                    Action::ValidateValue {
+                        height,
+                        value_id,
+                        value,
+                    } => work.push_back(Input::ValueValidated {
+                        height,
+                        value_id,
+                        valid: valid(&value),
+                    }),
+                    Action::Persist(_) => {}
+                    Action::Decide { decided } => {
+                        self.decided.entry(node).or_default().push(decided)
+                    }
+                    Action::Evidence(e) => self.evidence.push((node, e)),
+                }
+            }
+        }
+    }
+
+    /// Delivers `bytes` from `from` to `to` now (bypassing the filter).
+    fn inject(&mut self, from: NodeId, to: NodeId, bytes: Vec<u8>) {
+        self.input(to, Input::Message { from, bytes });
+    }
+
+    /// Runs until `done` holds, nothing is left to do, or `max_ms` of virtual time passed.
+    fn run(&mut self, max_ms: u64, done: &dyn Fn(&Net) -> bool) {
+        while !done(self) {
+            if let Some((from, to, bytes)) = self.queue.pop_front() {
+                let deliver = self.engines.contains_key(&to)
+                    && decode(&bytes).is_ok_and(|m| (self.filter)(from, to, &m));
+                if deliver {
+                    self.input(to, Input::Message { from, bytes });
+                }
+                continue;
+            }
+            let Some(((at, seq), (node, id))) = self.timers.pop_first() else {
+                return;
+            };
+            if at > max_ms {
+                return;
+            }
+            if self.armed.get(&(node, id)) != Some(&seq) {
+                continue;
+            }
+            self.armed.remove(&(node, id));
+            self.now = at;
+            self.input(node, Input::Timer(id));
+        }
+    }
+
+    fn decisions_at(&self, node: NodeId, height: u64) -> Option<&Decided> {
+        self.decided
+            .get(&node)?
+            .iter()
+            .find(|d| d.certificate.height.0 == height)
+    }
+}
+
+/// The cert quorum weight `seats` reach in `period` of height 1 (at the genesis seed).
+fn coalition_weight(setup: &CryptoSetup, seats: &[NodeId], period: Period) -> u64 {
+    coalition_weight_at(setup, seats, &setup.genesis_seed, Height(1), period)
+}
+
+/// The cert quorum weight `seats` reach in `period` of `height` under sortition seed `seed`.
+fn coalition_weight_at(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    seed: &Seed,
+    height: Height,
+    period: Period,
+) -> u64 {
+    seats
+        .iter()
+        .filter_map(|s| {
+            let sortition = &setup.adapters[s.0 as usize].sortition;
+            let credential = sortition.voter_credential(seed, height, period, VoteStep::Cert)?;
+            sortition.verify_voter(*s, seed, height, period, VoteStep::Cert, &credential)
+        })
+        .sum()
+}
+
+/// What a coalition computes offline: a `Decided` for `value` at height 1, certified in `period`
+/// by its own cert votes (credentials, vote signatures and beacon shares of its seats).
+fn forge_decision(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    period: Period,
+    value: &[u8],
+) -> Option<Decided> {
+    forge_decision_at(setup, seats, &setup.genesis_seed, Height(1), period, value)
+}
+
+/// [`forge_decision`] at `height`, with credentials computed under `seed`.
+fn forge_decision_at(
+    setup: &CryptoSetup,
+    seats: &[NodeId],
+    seed: &Seed,
+    height: Height,
+    period: Period,
+    value: &[u8],
+) -> Option<Decided> {
+    let value_id = setup.verifier.value_id(value);
+    let message = vote_message(
+        EPOCH,
+        height,
+        period,
+        VoteStep::Cert,
+        VoteValue::Value(value_id),
+    );
+    let beacon = beacon_message(EPOCH, height);
+    let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
+    let mut votes = Vec::new();
+    let mut weight = 0;
+    for s in seats {
+        if weight >= quorum {
+            break; // as `combine` does: no more voters than the quorum needs
+        }
+        let a = &setup.adapters[s.0 as usize];
+        if let Some(credential) = a
+            .sortition
+            .voter_credential(seed, height, period, VoteStep::Cert)
+        {
+            weight += a
+                .sortition
+                .verify_voter(*s, seed, height, period, VoteStep::Cert, &credential)
+                .unwrap_or(0);
+            votes.push((
+                *s,
+                credential,
+                a.signer.sign(&message),
+                a.signer.sign(&beacon),
+            ));
+        }
+    }
+    let shares = |beacon: bool| -> Vec<Share<'_>> {
+        votes
+            .iter()
+            .map(|(s, c, sig, b)| Share {
+                signer: *s,
+                credential: c,
+                signature: if beacon { b } else { sig },
+            })
+            .collect()
+    };
+    let certificate = Certificate {
+        epoch: EPOCH,
+        height,
+        period,
+        value_id,
+        signature: setup.verifier.combine(&message, &shares(false)).ok()?,
+        beacon: setup
+            .verifier
+            .combine_beacon(&beacon, period, &shares(true))
+            .ok()?,
+    };
+    Some(Decided {
+        certificate,
+        value: value.to_vec(),
+    })
+}
+
+/// Item 4 of #17: `combine` wrote period 0 into a beacon certificate and verification searched
+/// only periods 1..=64, so a node that missed the cert votes of a decision in period ≥ 65
+/// rejected every honest `Decided` (reporting the honest senders) and was stuck for good.
+#[test]
+fn decision_in_period_65_or_later_verifies_at_a_node_that_missed_the_cert_votes() {
+    const DECISION_PERIOD: u32 = 66;
+    // Plain multisignature committee (τ = n): every seat votes in every step.
+    let setup = setup(7, 7, 11);
+    let seats: Vec<NodeId> = (0..7).map(NodeId).collect();
+    let lagging = NodeId(6);
+    // No proposal arrives before period 66, so periods end with ⊥ next-quorums; the lagging
+    // node follows every period but never sees a cert vote.
+    let filter: Filter = Box::new(move |_, to, m| match m {
+        Message::Proposal(p) => p.period.0 >= DECISION_PERIOD,
+        Message::Vote(v) => !(to == lagging && v.step == VoteStep::Cert),
+        _ => true,
+    });
+    let mut net = Net::new(&setup, &seats, filter);
+    net.start();
+    net.run(600_000, &|n| n.decisions_at(lagging, 1).is_some());
+    let reference = net.decisions_at(NodeId(0), 1).expect("node 0 decided");
+    assert_eq!(reference.certificate.period, Period(DECISION_PERIOD));
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &reference.certificate
+    ));
+    let late = net
+        .decisions_at(lagging, 1)
+        .expect("the lagging node accepts the honest decision from period 66");
+    assert_eq!(late.certificate.value_id, reference.certificate.value_id);
+    assert!(
+        net.evidence.is_empty(),
+        "honest senders reported: {:?}",
+        net.evidence
+    );
+}
+
+/// Item 3 of #17: a coalition searches offline for a far-off period of height 1 in which its
+/// own seats reach the cert quorum, and sends every honest node a certificate from that period
+/// while they are all in period 1 (n = 40, τ = 14, quorum 10, 13 faulty seats).
+#[test]
+fn coalition_forges_a_decision_from_a_far_off_period() {
+    let setup = setup(40, 14, 5);
+    let faulty: Vec<NodeId> = (27..40).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..27).map(NodeId).collect();
+    // The engine accepts bundles and votes up to 16 periods ahead; search beyond that.
+    let period = (18..20_000)
+        .map(Period)
+        .find(|p| coalition_weight(&setup, &faulty, *p) >= 10)
+        .expect("a period where the coalition alone reaches the quorum");
+    // Even a value the application accepts: the period alone must be refused.
+    for value in [&b"ok-forged"[..], &b"evil"[..]] {
+        let forged = forge_decision(&setup, &faulty, period, value).expect("quorum");
+        assert!(
+            verify_decision_certificate(
+                setup.verifier.as_ref(),
+                &setup.genesis_seed,
+                &forged.certificate
+            ),
+            "the forged certificate is valid crypto"
+        );
+        let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
+        net.start();
+        net.run(20, &|_| false);
+        let bytes = encode(&Message::Decided(forged));
+        for &h in &honest {
+            net.inject(faulty[0], h, bytes.clone());
+        }
+        assert!(
+            net.decided.is_empty(),
+            "honest nodes decided a certificate from period {} while in period 1",
+            period.0
+        );
+    }
+}
+
+/// Item 3 of #17, second defence: a coalition that does reach a cert quorum within the window
+/// (here: a coalition far beyond any honest-stake assumption, 14 of 20 seats with τ = 8) gets a
+/// valid certificate for a value the application rejects. No honest node may decide it.
+#[test]
+fn coalition_certifies_a_value_the_application_rejects() {
+    let setup = setup(20, 8, 9);
+    let faulty: Vec<NodeId> = (6..20).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..6).map(NodeId).collect();
+    let period = (1..=16)
+        .map(Period)
+        .find(|p| coalition_weight(&setup, &faulty, *p) >= 6)
+        .expect("a period where the coalition alone reaches the quorum");
+    let forged = forge_decision(&setup, &faulty, period, b"evil").expect("quorum");
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &forged.certificate
+    ));
+    let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
+    net.start();
+    net.run(20, &|_| false);
+    let bytes = encode(&Message::Decided(forged));
+    for &h in &honest {
+        net.inject(faulty[0], h, bytes.clone());
+    }
+    assert!(net.decided.is_empty(), "an invalid value was decided");
+    // Every honest node names the sender.
+    for &h in &honest {
+        assert!(net.evidence.iter().any(|(by, e)| *by == h
+            && e.culprit == faulty[0]
+            && e.kind == EvidenceKind::InvalidValue));
+    }
+}
+
+/// The sampled seed chain before #17: `SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch
+/// ‖ h)`, fixed at setup. (The simulator derives `genesis` from its public seed.)
+fn fixed_chain_seed(sim_seed: u64, height: u64) -> Seed {
+    let master: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/simulation-keys/v1")
+        .chain_update("min-pk")
+        .chain_update(sim_seed.to_be_bytes())
+        .finalize()
+        .into();
+    let genesis: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/real-provider/v1")
+        .chain_update(master)
+        .chain_update(7u64.to_be_bytes())
+        .chain_update(b"genesis")
+        .finalize()
+        .into();
+    Seed(
+        Sha256::new()
+            .chain_update(b"conclave-bft/sampled-seed/v1")
+            .chain_update(genesis)
+            .chain_update(0u64.to_be_bytes())
+            .chain_update(height.to_be_bytes())
+            .finalize()
+            .into(),
+    )
+}
+
+/// Item 3 of #17, seeds: with the fixed seed chain a coalition computed, at setup, its own
+/// credentials for height 2 and a period where it alone reaches the cert quorum, and had a
+/// certificate ready for a value the application accepts before height 1 was even decided.
+/// Seeds now chain through each decision, and certificates verify against the height's seed.
+#[test]
+fn coalition_precomputes_a_decision_for_a_future_height() {
+    const SIM_SEED: u64 = 21;
+    let setup = setup(20, 8, SIM_SEED);
+    assert_eq!(
+        fixed_chain_seed(SIM_SEED, 1),
+        setup.genesis_seed,
+        "the fixed chain is reproduced"
+    );
+    let predicted = fixed_chain_seed(SIM_SEED, 2);
+    let faulty: Vec<NodeId> = (6..20).map(NodeId).collect();
+    let honest: Vec<NodeId> = (0..6).map(NodeId).collect();
+    let period = (1..=16)
+        .map(Period)
+        .find(|p| coalition_weight_at(&setup, &faulty, &predicted, Height(2), *p) >= 6)
+        .expect("a period where the coalition alone reaches the quorum");
+    let forged = forge_decision_at(
+        &setup,
+        &faulty,
+        &predicted,
+        Height(2),
+        period,
+        b"ok-precomputed",
+    )
+    .expect("quorum");
+    // Every seat runs the protocol for height 1 (the coalition too: it only forges).
+    let everyone: Vec<NodeId> = (0..20).map(NodeId).collect();
+    let mut net = Net::new(&setup, &everyone, Box::new(|_, _, _| true));
+    net.start();
+    let honest_at_2 = honest.clone();
+    net.run(600_000, &move |n| {
+        honest_at_2.iter().all(|h| n.decisions_at(*h, 1).is_some())
+    });
+    for &h in &honest {
+        assert!(
+            net.decisions_at(h, 1).is_some(),
+            "node {h} decided height 1"
+        );
+        assert!(net.decisions_at(h, 2).is_none(), "still at height 2");
+    }
+    let bytes = encode(&Message::Decided(forged.clone()));
+    for &h in &honest {
+        net.inject(faulty[0], h, bytes.clone());
+    }
+    for &h in &honest {
+        assert!(
+            net.decisions_at(h, 2).is_none(),
+            "node {h} decided a certificate precomputed at setup"
+        );
+    }
+    assert!(net.evidence.iter().any(|(_, e)| e.culprit == faulty[0]
+        && e.kind == EvidenceKind::InvalidCertificate
+        && e.height == Height(2)));
+}
+
+/// Item 1 of #17: with n = 40, τ = 30, quorum 21 and the 13 faulty seats that f = ⌊(n−1)/3⌋
+/// allows, the faulty best proposer and voters split the honest seats and both halves reach a
+/// quorum in a few periods in a thousand. Such parameters are now refused: the model states the
+/// honest stake and computes the per-step failure probability.
+#[test]
+fn a_third_of_the_seats_split_the_honest_votes_of_a_sampled_committee() {
+    let mut config = SimConfig::new(40);
+    config.mode = Mode::Sampled;
+    assert_eq!(config.faulty, 13);
+    // The issue's parameters at the default 80% honest stake and 1e-9 target: refused.
+    let refused = RealProvider::new().with_tau_step(30).setup(&config);
+    let Err(message) = refused else {
+        panic!("n = 40, τ = 30 accepted at the default target");
+    };
+    assert!(
+        message.contains("safety") && message.contains("quorum 21"),
+        "{message}"
+    );
+    // Stating the third explicitly shows what the attack exploits.
+    let third = SampledParams::new(
+        40,
+        Ratio::new(27, 40),
+        30,
+        SampledParams::DEFAULT_THRESHOLD,
+        Ratio::new(1, 1),
+    )
+    .unwrap();
+    assert_eq!((third.faulty(), third.quorum()), (13, 21));
+    let safety = third.safety_failure().to_f64();
+    assert!(safety > 1e-3, "computed safety failure per step {safety:e}");
+    // And the honest seats alone often cannot finish a period either.
+    assert!(third.liveness_failure().to_f64() > 1e-2);
+}
+
+/// "Also" of #17: `verify_certificate` ran one VRF verification per listed voter before the
+/// pairing, so junk `Decided`s or bundles replaying honest credentials cost every receiver
+/// `count` VRF checks each, without limit. Now the aggregate signature is checked first, a
+/// certificate may list no more voters than the quorum needs, and a sender of one invalid
+/// certificate has its further certificates at that height ignored.
+#[test]
+fn junk_certificates_replaying_honest_credentials_cost_no_vrf_checks() {
+    let mut config = SimConfig::new(7);
+    config.mode = Mode::Sampled;
+    config.seed = 3;
+    let provider = RealProvider::new();
+    let setup = provider.setup(&config).expect("sampled setup");
+    let seats: Vec<NodeId> = (0..7).map(NodeId).collect();
+    let vrf_checks = || provider.last_counters().unwrap().credential_verifications;
+    let honest = forge_decision(&setup, &seats, Period(1), b"ok-honest").expect("quorum");
+    let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
+    let before = vrf_checks();
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &honest.certificate
+    ));
+    assert_eq!(
+        vrf_checks() - before,
+        2 * quorum,
+        "one check per voter per certificate"
+    );
+    let sig_len =
+        honest.certificate.signature.len() - (8 + 8 + 4 + 1 + 2) - quorum as usize * (4 + 120);
+    // Junk: the honest credentials under another (valid) aggregate signature.
+    let mut junk = honest.clone();
+    junk.certificate.signature[..sig_len].copy_from_slice(&honest.certificate.beacon[..sig_len]);
+    let before = vrf_checks();
+    assert!(!verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &setup.genesis_seed,
+        &junk.certificate
+    ));
+    assert_eq!(vrf_checks(), before, "junk costs no VRF verification");
+    // Padded: one more (valid) voter than the quorum needs.
+    let extra = NodeId(quorum as u32);
+    let credential = setup.adapters[extra.0 as usize]
+        .sortition
+        .voter_credential(&setup.genesis_seed, Height(1), Period(1), VoteStep::Cert)
+        .unwrap();
+    let mut padded = honest.certificate.signature.clone();
+    let count_at = sig_len + 8 + 8 + 4 + 1;
+    padded[count_at..count_at + 2].copy_from_slice(&(quorum as u16 + 1).to_be_bytes());
+    padded.extend_from_slice(&extra.0.to_be_bytes());
+    padded.extend_from_slice(&credential);
+    let before = vrf_checks();
+    assert!(!setup.verifier.verify_certificate(
+        &setup.genesis_seed,
+        &honest.certificate.message(),
+        &padded
+    ));
+    assert_eq!(vrf_checks(), before, "padding costs no VRF verification");
+    // The engine charges the sender: after one invalid certificate, its next ones at that
+    // height are not even checked.
+    let certificate_checks = || provider.last_counters().unwrap().certificate_verifications;
+    let mut net = Net::new(&setup, &[NodeId(0)], Box::new(|_, _, _| true));
+    net.start();
+    let bytes = encode(&Message::Decided(junk));
+    net.inject(NodeId(6), NodeId(0), bytes.clone());
+    assert!(net
+        .evidence
+        .iter()
+        .any(|(_, e)| e.culprit == NodeId(6) && e.kind == EvidenceKind::InvalidCertificate));
+    let before = certificate_checks();
+    for _ in 0..100 {
+        net.inject(NodeId(6), NodeId(0), bytes.clone());
+    }
+    assert_eq!(certificate_checks(), before);
+    assert!(net.decided.is_empty());
+}
