@@ -89,27 +89,37 @@
 //!
 //! `cargo bench -p conclave-benches --bench dkg -- --warm-up-time 1 --measurement-time 3
 //! --sample-size 10` (t = 2f, n = 3f+1; min-pk up to 64, min-sig from 128;
-//! `dkg/verify_all_dealings/<n>` is one player's whole end-of-deal processing: signatures,
-//! proofs, decryption of its n shares and their check; `dkg/full/<n>` and `dkg/reshare/<n>` run
-//! every participant in one process, single-threaded apart from blst's MSM thread pool).
-//! Side by side with commonware-cryptography 2026.7.1's Joint-Feldman DKG (same n, t, variant;
-//! every party checking for itself): `cargo run --release -p conclave-benches --features peers
-//! --example dkg_peers -- <n> <variant> both <reps>` (best of 3; n = 128: one full run each),
-//! pinned to one core of the shared 2-core development VM (`taskset`, load average ≈ 1). The
-//! other columns: best of 3 of `examples/profile_verify.rs` (n = 128 reshare, n = 256: one run).
+//! `dkg/verify_all_dealings/<n>` is one player's whole processing of the deal round: the
+//! signature check of each of the n dealings on arrival (`dkg/receive_dealings/<n>` alone), then
+//! the proofs, decryption of its n shares and their check; `dkg/full/<n>` and
+//! `dkg/reshare/<n>` run every participant in one process, single-threaded apart from blst's
+//! MSM thread pool). Side by side with commonware-cryptography 2026.7.1's Joint-Feldman DKG
+//! (same n, t, variant; every party checking for itself; its `dealer_message` is likewise
+//! arrival plus checks): `cargo run --release -p conclave-benches --features peers --example
+//! dkg_peers -- <n> <variant> both <reps>` (n = 64: best of 5 at load ≈ 1.5; n = 128: one run
+//! each at load ≈ 2), pinned to one core of the shared 2-core development VM (`taskset`). The
+//! other columns: best of 3 of `examples/profile_verify.rs` (n = 128 and the reshares: one run,
+//! at load ≈ 3, which slows `full/64` by 1.19× against the quiet 1.455 s).
 //!
-//! | n (variant)   | verify_all_dealings | full     | reshare  | commonware verify / full | ratio         |
-//! |---------------|---------------------|----------|----------|--------------------------|---------------|
-//! | 16 (min-pk)   | 1.65 ms             | 0.055 s  | 0.128 s  |                          |               |
-//! | 64 (min-pk)   | 7.35 ms             | 1.53 s   | 3.35 s   | 52.3 ms / 9.63 s         | 7.1× / 6.3×   |
-//! | 128 (min-sig) | 33.3 ms             | 20.0 s   | 62.4 s   | 780 ms / 135 s           | 23× / 6.75×   |
-//! | 256 (min-sig) | 114 ms              | 175 s    |          |                          |               |
+//! | n (variant)   | verify_all_dealings (arrival) | full     | reshare  | commonware verify / full | ratio         |
+//! |---------------|-------------------------------|----------|----------|--------------------------|---------------|
+//! | 16 (min-pk)   | 1.89 ms (0.58 ms)             | 0.060 s  | 0.120 s  |                          |               |
+//! | 64 (min-pk)   | 7.79 ms (2.21 ms)             | 1.455 s  | 3.80 s   | 45.0 ms / 8.20 s         | 5.8× / 5.6×   |
+//! | 128 (min-sig) | 33.1 ms (6.81 ms)             | 22.6 s   | 62.4 s¹  | 770 ms / 130 s           | 23× / 5.8×    |
+//! | 256 (min-sig) | 114 ms¹                       | 175 s¹   |          |                          |               |
+//!
+//! ¹ Before the arrival checks (the figures of the previous release); the others are after.
+//! The arrival check (one ristretto255 signature verification per dealing, after hashing its
+//! commitment and ciphertexts) costs 35 µs per dealing at n = 64 and 53 µs at n = 128; it
+//! replaced the batched signature check at the deadline, so the whole round went from 7.35 ms
+//! to 7.79 ms at n = 64 and stayed at 33 ms at n = 128 (the transcript hash computed on
+//! arrival is reused there).
 //!
 //! Where the time goes (`full/64`, perf): Horner evaluation of every dealer's commitment at
 //! the player's own index, batched across dealers in affine coordinates (~35%: `n·t·log2 j`
 //! group doublings per player are inherent to checking one share per dealer); the public
 //! shares of all players (~15%); the `2n²` ristretto255 Diffie–Hellman operations (~13%);
-//! the batched signature/proof check (~7%) and the fixed-base commitments (~5%). A resharing
+//! the signature and proof checks (~7%) and the fixed-base commitments (~5%). A resharing
 //! in the simulator has twice the participants (old holders deal, new players receive; both
 //! verify the dealings' signatures and finalize), and each also checks the dealers' constant
 //! terms against the old commitment and combines `t_old+1` commitments with Lagrange weights
