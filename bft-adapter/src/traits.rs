@@ -113,6 +113,16 @@ pub trait Verifier: Send + Sync {
     fn value_id(&self, value: &[u8]) -> ValueId;
     /// The next height's sortition seed from this height's combined beacon signature.
     fn beacon_seed(&self, beacon: &[u8]) -> Seed;
+    /// True if a signature that passes [`Verifier::verify_share`] for `signer` can only have
+    /// been made with `signer`'s own secret, so that two conflicting ones prove `signer` signed
+    /// both (see [`crate::evidence::Evidence::verify`]).
+    ///
+    /// Threshold partial signatures are **not** attributable: anyone holding a quorum (t+1) of
+    /// partials on a message can compute every seat's partial on it by Lagrange interpolation in
+    /// the exponent, so "two validly signed conflicting votes" can be manufactured for an honest
+    /// seat. Schemes with individual keys (multisig, sampled, or threshold votes that also carry
+    /// an individual BLS signature) are attributable.
+    fn attributable(&self) -> bool;
 }
 
 /// The application: supplies values to propose and judges proposed values.

@@ -20,7 +20,7 @@ pub mod threshold;
 pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
-pub use threshold::{ThresholdSigner, ThresholdVerifier};
+pub use threshold::{ThresholdSetupError, ThresholdSigner, ThresholdVerifier};
 
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};

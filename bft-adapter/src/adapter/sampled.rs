@@ -343,6 +343,11 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
             None => self.seed(Height(u64::MAX)),
         }
     }
+
+    /// Votes are signed with each voter's individual BLS key.
+    fn attributable(&self) -> bool {
+        true
+    }
 }
 
 /// Periods searched for the cert step of a beacon certificate's voters.

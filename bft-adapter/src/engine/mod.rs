@@ -492,11 +492,16 @@ impl Engine {
         if culprit == self.config.id || !self.reported.insert((culprit, kind, height)) {
             return;
         }
+        let attributable = matches!(
+            kind,
+            EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+        ) && self.adapters.verifier.attributable();
         self.out.push(Action::Evidence(Evidence {
             culprit,
             kind,
             height,
             proof,
+            attributable,
         }));
     }
 

@@ -298,7 +298,8 @@ fn duplicates_stale_and_malformed_input() {
             culprit: NodeId(1),
             kind: EvidenceKind::Equivocation,
             height: Height(1),
-            proof: vec![bytes.clone(), second]
+            proof: vec![bytes.clone(), second],
+            attributable: true,
         })]
     );
     // Relayed by someone else: impersonation, never blamed on the voter.

@@ -74,6 +74,7 @@ impl ForensicLog {
                     kind: EvidenceKind::Equivocation,
                     height: crate::types::Height(*h),
                     proof,
+                    attributable: verifier.attributable(),
                 });
             }
         }
@@ -96,6 +97,7 @@ impl ForensicLog {
                     kind: EvidenceKind::ConflictingProposals,
                     height: crate::types::Height(*h),
                     proof,
+                    attributable: verifier.attributable(),
                 });
             }
         }
