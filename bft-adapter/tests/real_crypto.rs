@@ -90,8 +90,10 @@ fn every_adversary_n16_real_crypto() {
 fn one_fault_too_many_breaks_safety_accountably() {
     // F = f + 1 split-brain proposers with real signatures break agreement, and the evidence
     // (verified signatures) names at least f + 1 distinct faulty culprits.
+    // (Seed 1: since quorum bundles are forwarded at once, the split of seed 0 no longer
+    // succeeds; seeds 1, 4 and 6 of 0..12 still break agreement.)
     let provider = RealProvider::new();
-    let mut c = config(4, AdversaryKind::ConflictingProposals, 0, 2);
+    let mut c = config(4, AdversaryKind::ConflictingProposals, 1, 2);
     c.faulty = 2;
     let r = run_simulation(&c, &provider).unwrap();
     assert!(
@@ -186,7 +188,8 @@ fn one_batch_verification_and_one_combine_per_quorum() {
         "batches are not singletons: {k:?}"
     );
     assert_eq!(k.batch_failures, 0);
-    // Certificate and beacon: two combines per node and height (bundles are lazy).
+    // Certificate and beacon, plus the soft bundle each node forwards as soon as its soft
+    // quorum completes: three combines per node and height.
     assert!(per_node_height(k.combines) <= 3.0, "{k:?}");
     // Single verifications are for proposals only (one per received proposal).
     let votes_seen = 16 * 15 * 3 * 3; // nodes × peers × heights × vote steps

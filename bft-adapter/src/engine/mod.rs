@@ -14,9 +14,19 @@
 //! 5. **Next, late**: after step 4, next-vote v on seeing its soft quorum, and ⊥ after a ⊥
 //!    quorum of the previous period if not certified (at most one value and one ⊥ per period).
 //!
-//! A next-quorum for x in period p moves the node to p+1 with v̄ = x. Soft and next quorums
-//! can also arrive as [`Bundle`]s (one combined signature), which nodes re-send with their
-//! votes; that is what keeps nodes live when equivocators show different votes to different
+//! 6. **Next_k** (s = 5, 6, …, Algorand's recovery steps): each on its own timer after step 4,
+//!    exponentially backed off (`next_ms · 2^(k−1)`, capped at `next_ms · max_backoff`) with a
+//!    jitter drawn from host entropy ([`Input::Entropy`]); each re-evaluates and votes the
+//!    cert-voted value, else a committable value (valid, with a soft quorum this period), else
+//!    ⊥ once released, else v̄. Votes are counted per step ([`VoteStep::NextK`]), so nodes split
+//!    across ⊥, v and v̄ in step 4/5 converge once they hear the same quorums.
+//!
+//! A next-quorum for x in period p (in any next step) moves the node to p+1 with v̄ = x; a
+//! next-quorum bundle for any later period is accepted (not only those in the vote window), so
+//! a node left behind catches up. Soft and next quorums
+//! can also arrive as [`Bundle`]s (one combined signature), which nodes forward the moment the
+//! quorum completes (a node about to next-vote must hear it before its timer) and re-send with
+//! their votes; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
@@ -38,6 +48,7 @@ use crate::types::{
     Vote, VoteStep, VoteValue,
 };
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tally::StepTally;
@@ -116,6 +127,9 @@ pub enum TimerId {
     Next(Height, Period),
     /// The periodic re-send timer of a height.
     Resend(Height),
+    /// The timer of next_k step `k` (k ≥ 1) of a period: armed when step 4 (or step k−1)
+    /// fires, after an exponentially backed-off, jittered delay.
+    NextK(Height, Period, u8),
 }
 
 /// An input to the engine.
@@ -132,6 +146,9 @@ pub enum Input {
     },
     /// A timer fired.
     Timer(TimerId),
+    /// Randomness from the host for the jitter of next_k timers (feed it once, e.g. at start;
+    /// without it the jitter derives from the node id alone). The engine draws nothing else.
+    Entropy([u8; 32]),
     /// The application's answer to [`Action::RequestValue`].
     ProposedValue {
         /// Height asked for.
@@ -256,6 +273,8 @@ struct Round {
     value_requested: bool,
     filter_expired: bool,
     next_expired: bool,
+    /// The latest next_k step whose timer fired in the current period (0: none yet).
+    next_k: u8,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
 }
@@ -272,6 +291,7 @@ pub struct Engine {
     future: Vec<(NodeId, Vec<u8>)>,
     last_sync: BTreeMap<(NodeId, Height), Time>,
     reported: BTreeSet<(NodeId, EvidenceKind, Height)>,
+    entropy: [u8; 32],
     now: Time,
     out: Vec<Action>,
 }
@@ -293,6 +313,11 @@ impl Engine {
             future: Vec::new(),
             last_sync: BTreeMap::new(),
             reported: BTreeSet::new(),
+            entropy: {
+                let mut e = [0u8; 32];
+                e[..4].copy_from_slice(&config.id.0.to_be_bytes());
+                e
+            },
             now: Time(0),
             out: Vec::new(),
         }
@@ -349,6 +374,7 @@ impl Engine {
             Input::Start => self.enter_period(self.period, true),
             Input::Message { from, bytes } => self.on_bytes(from, bytes),
             Input::Timer(id) => self.on_timer(id),
+            Input::Entropy(seed) => self.entropy = seed,
             Input::ProposedValue { height, value } => {
                 if height == self.height && self.round.own_value.is_none() {
                     let id = self.adapters.verifier.value_id(&value);
@@ -375,8 +401,19 @@ impl Engine {
             TimerId::Filter(h, p) if h == self.height && p == self.period => {
                 self.round.filter_expired = true
             }
-            TimerId::Next(h, p) if h == self.height && p == self.period => {
-                self.round.next_expired = true
+            TimerId::Next(h, p)
+                if h == self.height && p == self.period && !self.round.next_expired =>
+            {
+                self.round.next_expired = true;
+                self.arm_next_k(1);
+            }
+            TimerId::NextK(h, p, k)
+                if h == self.height && p == self.period && k > self.round.next_k =>
+            {
+                self.round.next_k = k;
+                if k < VoteStep::MAX_NEXT_K {
+                    self.arm_next_k(k + 1);
+                }
             }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
@@ -392,6 +429,33 @@ impl Engine {
                 .0
                 .clamp(1, self.config.timeouts.max_backoff.max(1)),
         )
+    }
+
+    /// Arms next_k step `k`: `min(next_ms · 2^(k−1), next_ms · max_backoff)` after now, plus a
+    /// jitter in `[0, that / 2)` drawn deterministically from the host's entropy (so nodes that
+    /// reach a step together do not stay in lock-step with an adversarial scheduler).
+    fn arm_next_k(&mut self, k: u8) {
+        let t = self.config.timeouts;
+        let cap = t.next_ms.saturating_mul(u64::from(t.max_backoff.max(1)));
+        let base = t
+            .next_ms
+            .saturating_mul(1u64 << u32::from(k.saturating_sub(1)).min(32))
+            .min(cap)
+            .max(1);
+        let digest = sha2::Sha256::new()
+            .chain_update(b"conclave-bft/next-k-jitter/v1")
+            .chain_update(self.entropy)
+            .chain_update(self.height.0.to_be_bytes())
+            .chain_update(self.period.0.to_be_bytes())
+            .chain_update([k])
+            .finalize();
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&digest[..8]);
+        let jitter = u64::from_be_bytes(word) % (base / 2).max(1);
+        self.arm(
+            TimerId::NextK(self.height, self.period, k),
+            base.saturating_add(jitter),
+        );
     }
 
     fn arm(&mut self, id: TimerId, after_ms: u64) {
@@ -411,10 +475,16 @@ impl Engine {
             self.out.push(Action::CancelTimer {
                 id: TimerId::Next(self.height, old),
             });
+            if self.round.next_expired {
+                self.out.push(Action::CancelTimer {
+                    id: TimerId::NextK(self.height, old, self.round.next_k.saturating_add(1)),
+                });
+            }
         }
         self.period = period;
         self.round.filter_expired = false;
         self.round.next_expired = false;
+        self.round.next_k = 0;
         let factor = self.backoff();
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
@@ -529,7 +599,17 @@ impl Engine {
             wanted.push((p, VoteStep::Soft, VoteValue::Value(*id)));
         }
         for (qp, set) in self.round.next_quorum.range(previous..) {
-            wanted.extend(set.iter().map(|x| (*qp, VoteStep::Next, *x)));
+            for x in set {
+                // The bundle of whichever next step formed the quorum.
+                let step = self
+                    .round
+                    .bundles
+                    .keys()
+                    .find(|(bp, s, v)| bp == qp && s.is_next() && v == x)
+                    .map(|k| k.1)
+                    .unwrap_or(VoteStep::Next);
+                wanted.push((*qp, step, *x));
+            }
         }
         for key in wanted {
             if !self.round.bundles.contains_key(&key) {

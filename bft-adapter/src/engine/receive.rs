@@ -241,14 +241,21 @@ impl Engine {
 
     /// A combined soft or next quorum: one certificate check instead of a quorum of votes.
     fn on_bundle(&mut self, from: NodeId, bundle: Bundle, bytes: Vec<u8>) {
-        if bundle.epoch != self.config.epoch || !self.window_ok(bundle.period, Some(bundle.step)) {
+        // A next-quorum bundle for any later period moves this node forward (it proves a quorum
+        // moved on), so it is never dropped for being too far ahead.
+        let in_window = if bundle.step.is_next() {
+            bundle.period.0.saturating_add(1) >= self.period.0
+        } else {
+            self.window_ok(bundle.period, Some(bundle.step))
+        };
+        if bundle.epoch != self.config.epoch || !in_window {
             return;
         }
         let known = match (bundle.step, bundle.value) {
             (VoteStep::Soft, VoteValue::Value(_)) => {
                 self.round.soft_quorum.contains_key(&bundle.period)
             }
-            (VoteStep::Next, v) => self
+            (s, v) if s.is_next() => self
                 .round
                 .next_quorum
                 .get(&bundle.period)
@@ -286,7 +293,7 @@ impl Engine {
         let malformed = match vote.step {
             VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
             VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
-            VoteStep::Next => !vote.beacon_share.is_empty(),
+            VoteStep::Next | VoteStep::NextK(_) => !vote.beacon_share.is_empty(),
         };
         if malformed {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);

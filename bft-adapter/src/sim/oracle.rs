@@ -58,7 +58,7 @@ impl ForensicLog {
                     _ => false,
                 })
                 .collect();
-            let conflicting = if *step == VoteStep::Next {
+            let conflicting = if step.is_next() {
                 signed
                     .iter()
                     .filter(|(v, _)| **v != VoteValue::Bottom)

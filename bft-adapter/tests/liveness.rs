@@ -1,0 +1,494 @@
+//! Issue #11 §1: liveness after GST, with four real engines (mock crypto) driven through
+//! scripted and random schedules by a small deterministic host.
+//!
+//! - [`split_pinned_schedule_decides_after_gst`] replays the issue's deadlock: n = 4, f = 1,
+//!   honest A, B, C and a Byzantine Z. Period 1 ended with next-quorums for both w and ⊥; A
+//!   learnt only w, B and C only ⊥. In period 2, A soft-votes w, B and C soft-vote v, Z's soft
+//!   vote completes v's soft quorum at C only, so C cert-votes v. Before GST the next timers
+//!   fire: A next-votes w, B ⊥, C v. After GST Z is silent; A adds ⊥ (late step), B adds v:
+//!   next tallies ⊥{A,B}, v{B,C}, w{A} and, with a single next step per period, no quorum
+//!   ever forms. With Algorand's next_k steps everyone re-votes the committable v and decides.
+//! - [`random_schedules_decide_within_k_periods_after_gst`]: one node crashes at a random
+//!   time, delivery before GST is adversarial (random delays, messages held until GST), then
+//!   everything is delivered; every honest node must decide within [`K`] periods of the
+//!   highest period any honest node had reached at GST.
+
+use conclave_bft::mock::MockCrypto;
+use conclave_bft::traits::{Share, Verifier};
+use conclave_bft::types::{
+    vote_message, Bundle, Epoch, Height, Message, NodeId, Period, Time, ValueId, Vote, VoteStep,
+    VoteValue,
+};
+use conclave_bft::{codec, Action, Config, Engine, Input, PersistedState, TimerId};
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+
+const N: u32 = 4;
+const A: NodeId = NodeId(0);
+const B: NodeId = NodeId(1);
+const C: NodeId = NodeId(2);
+const Z: NodeId = NodeId(3);
+
+/// Periods after GST within which every honest node decides in the random search.
+const K: u32 = 3;
+
+/// A policy's verdict for a message lost before GST.
+const LOST: u64 = u64::MAX;
+
+/// Delivery decision for a message sent before GST: deliver after `Some(delay_ms)`, lose it
+/// (`Some(LOST)`), or hold it until GST (`None`).
+type Policy = Box<dyn FnMut(u64, NodeId, NodeId, &Message) -> Option<u64>>;
+
+struct World {
+    /// If set, the absent seat Z answers every next-vote for ⊥ sent to it before GST with its
+    /// own signed ⊥ next-vote for the same step (a Byzantine helper for ⊥ quorums).
+    echo_bottom: Option<MockCrypto>,
+    engines: Vec<Option<Engine>>,
+    now: u64,
+    gst: u64,
+    flushed: bool,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), (NodeId, NodeId, Vec<u8>)>,
+    held: Vec<(NodeId, NodeId, Vec<u8>)>,
+    timers: BTreeMap<(NodeId, TimerId), u64>,
+    decided: BTreeMap<u32, (Period, ValueId)>,
+    period_at_gst: u32,
+    policy: Policy,
+    /// After GST every message arrives within this many ms.
+    latency: u64,
+}
+
+impl World {
+    fn new(engines: Vec<Option<Engine>>, gst: u64, policy: Policy) -> Self {
+        World {
+            echo_bottom: None,
+            engines,
+            now: 0,
+            gst,
+            flushed: false,
+            seq: 0,
+            queue: BTreeMap::new(),
+            held: Vec::new(),
+            timers: BTreeMap::new(),
+            decided: BTreeMap::new(),
+            period_at_gst: 0,
+            policy,
+            latency: 10,
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, bytes: Vec<u8>) {
+        if self.engines[to.0 as usize].is_none() {
+            if let (Some(crypto), Ok(Message::Vote(v))) = (&self.echo_bottom, codec::decode(&bytes))
+            {
+                if to == Z
+                    && self.now < self.gst
+                    && v.step.is_next()
+                    && v.value == VoteValue::Bottom
+                {
+                    let echo = vote(crypto, Z, v.period.0, v.step, VoteValue::Bottom);
+                    self.inject(self.now + 10, Z, from, &Message::Vote(echo));
+                }
+            }
+            return;
+        }
+        let delay = if self.now >= self.gst {
+            Some(self.latency)
+        } else {
+            let message = codec::decode(&bytes).expect("engines send canonical messages");
+            (self.policy)(self.now, from, to, &message)
+        };
+        match delay {
+            Some(LOST) => {}
+            Some(d) => {
+                self.seq += 1;
+                self.queue
+                    .insert((self.now + d, self.seq), (to, from, bytes));
+            }
+            None => self.held.push((to, from, bytes)),
+        }
+    }
+
+    fn handle(&mut self, node: NodeId, input: Input) {
+        let Some(engine) = self.engines[node.0 as usize].as_mut() else {
+            return;
+        };
+        let step = engine.handle(Time(self.now), input);
+        let height = engine.height();
+        let mut follow = Vec::new();
+        for action in step.actions {
+            match action {
+                Action::Broadcast { bytes } => {
+                    for j in (0..N).filter(|j| *j != node.0) {
+                        self.send(node, NodeId(j), bytes.clone());
+                    }
+                }
+                Action::Send { to, bytes } => self.send(node, to, bytes),
+                Action::SetTimer { id, at } => {
+                    self.timers.insert((node, id), at.0);
+                }
+                Action::CancelTimer { id } => {
+                    self.timers.remove(&(node, id));
+                }
+                Action::RequestValue { height } => follow.push(Input::ProposedValue {
+                    height,
+                    value: format!("value-{}-{}", height.0, node.0).into_bytes(),
+                }),
+                Action::ValidateValue {
+                    height,
+                    value_id,
+                    value,
+                } => follow.push(Input::ValueValidated {
+                    height,
+                    value_id,
+                    valid: value.starts_with(b"value-"),
+                }),
+                Action::Decide { decided } => {
+                    let c = decided.certificate;
+                    self.decided.entry(node.0).or_insert((c.period, c.value_id));
+                }
+                _ => {}
+            }
+        }
+        let _ = height;
+        for input in follow {
+            self.handle(node, input);
+        }
+    }
+
+    fn honest_decided(&self, honest: &[NodeId]) -> bool {
+        honest.iter().all(|n| self.decided.contains_key(&n.0))
+    }
+
+    /// Runs events in time order until `until` ms or every node in `honest` decided.
+    fn run(&mut self, until: u64, honest: &[NodeId]) {
+        loop {
+            if self.honest_decided(honest) {
+                return;
+            }
+            if !self.flushed && self.now >= self.gst {
+                self.flush();
+            }
+            let next_message = self.queue.keys().next().map(|k| k.0);
+            let next_timer = self
+                .timers
+                .iter()
+                .min_by_key(|(k, at)| (**at, **k))
+                .map(|(k, at)| (*at, *k));
+            let t = match (next_message, next_timer) {
+                (None, None) => return,
+                (Some(m), None) => m,
+                (None, Some((t, _))) => t,
+                (Some(m), Some((t, _))) => m.min(t),
+            };
+            if !self.flushed && t >= self.gst {
+                self.now = self.now.max(self.gst);
+                self.flush();
+                continue;
+            }
+            if t > until {
+                return;
+            }
+            self.now = self.now.max(t);
+            if next_message == Some(t) {
+                let (key, (to, from, bytes)) = self.queue.pop_first().expect("non-empty");
+                debug_assert_eq!(key.0, t);
+                self.handle(to, Input::Message { from, bytes });
+            } else if let Some((_, key)) = next_timer {
+                self.timers.remove(&key);
+                self.handle(key.0, Input::Timer(key.1));
+            }
+        }
+    }
+
+    /// GST: every held message is delivered.
+    fn flush(&mut self) {
+        self.flushed = true;
+        self.period_at_gst = self
+            .engines
+            .iter()
+            .flatten()
+            .filter(|e| !self.decided.contains_key(&e.id().0))
+            .map(|e| e.period().0)
+            .max()
+            .unwrap_or(1);
+        for (to, from, bytes) in std::mem::take(&mut self.held) {
+            self.seq += 1;
+            self.queue
+                .insert((self.now + self.latency, self.seq), (to, from, bytes));
+        }
+    }
+
+    fn inject(&mut self, at: u64, from: NodeId, to: NodeId, message: &Message) {
+        self.seq += 1;
+        self.queue
+            .insert((at, self.seq), (to, from, codec::encode(message)));
+    }
+}
+
+fn vote(crypto: &MockCrypto, voter: NodeId, p: u32, step: VoteStep, value: VoteValue) -> Vote {
+    let message = vote_message(Epoch(0), Height(1), Period(p), step, value);
+    Vote {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(p),
+        step,
+        value,
+        voter,
+        credential: Vec::new(),
+        signature: crypto.adapters(voter).signer.sign(&message),
+        beacon_share: Vec::new(),
+    }
+}
+
+/// A next-quorum bundle of period 1 for `value`, as the seats that formed it would send it.
+fn next_bundle(crypto: &MockCrypto, value: VoteValue) -> Bundle {
+    let message = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
+    let signatures: Vec<Vec<u8>> = (0..N)
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .collect();
+    let shares: Vec<Share<'_>> = signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Share {
+            signer: NodeId(i as u32),
+            credential: &[],
+            signature: s,
+        })
+        .collect();
+    Bundle {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(1),
+        step: VoteStep::Next,
+        value,
+        signature: crypto
+            .verifier()
+            .combine(&message, &shares)
+            .expect("quorum"),
+    }
+}
+
+/// A mock committee whose period-2 proposer priorities rank B's proposal above C's, so that
+/// C (seeing both) soft-votes B's value v.
+fn crypto_where_b_outranks_c() -> MockCrypto {
+    for seed in 0..64 {
+        let crypto = MockCrypto::new(N, seed);
+        let genesis = crypto.genesis_seed();
+        let priority = |node: NodeId| {
+            let s = crypto.adapters(node).sortition;
+            let credential = s.proposer_credential(&genesis, Height(1), Period(2))?;
+            s.verify_proposer(node, &genesis, Height(1), Period(2), &credential)
+        };
+        if priority(B) < priority(C) {
+            return crypto;
+        }
+    }
+    panic!("no seed ranks B above C");
+}
+
+#[test]
+fn split_pinned_schedule_decides_after_gst() {
+    let crypto = crypto_where_b_outranks_c();
+    let verifier = crypto.verifier();
+    let w = verifier.value_id(b"value-w");
+    let restored = |id: NodeId, previous: VoteValue| {
+        Engine::restore(
+            Config::new(id, Epoch(0)),
+            crypto.adapters(id),
+            PersistedState {
+                height: Height(1),
+                period: Period(2),
+                seed: crypto.genesis_seed(),
+                previous_next_quorums: vec![previous],
+                own_votes: Vec::new(),
+                own_proposals: Vec::new(),
+                last_decided: None,
+            },
+        )
+    };
+    let engines = vec![
+        Some(restored(A, VoteValue::Value(w))),
+        Some(restored(B, VoteValue::Bottom)),
+        Some(restored(C, VoteValue::Bottom)),
+        None, // Z: Byzantine, scripted below
+    ];
+    const GST: u64 = 1_500;
+    // Before GST: B's proposal and A's and B's soft votes reach everyone; C's proposal and
+    // C's soft vote reach A only; everything else (cert and next votes, bundles, re-sends)
+    // waits for GST.
+    let policy: Policy = Box::new(|_, from, to, m| match m {
+        Message::Proposal(_) if from == B => Some(5),
+        Message::Proposal(_) if from == C && to == A => Some(5),
+        Message::Vote(v) if v.step == VoteStep::Soft && (from == A || from == B) => Some(5),
+        Message::Vote(v) if v.step == VoteStep::Soft && from == C && to == A => Some(5),
+        _ => None,
+    });
+    let mut world = World::new(engines, GST, policy);
+    for id in [A, B, C] {
+        world.handle(id, Input::Start);
+    }
+    // B's value v, known once B proposed it.
+    let v = verifier.value_id(b"value-1-1");
+    // Z soft-votes v to C only, just after the filter timers (2λ · period 2 = 400 ms).
+    let z_soft = vote(&crypto, Z, 2, VoteStep::Soft, VoteValue::Value(v));
+    world.inject(410, Z, C, &Message::Vote(z_soft));
+    // The period-1 bundles each side missed arrive at GST.
+    world.inject(
+        GST + 10,
+        B,
+        A,
+        &Message::Bundle(next_bundle(&crypto, VoteValue::Bottom)),
+    );
+    for to in [B, C] {
+        world.inject(
+            GST + 10,
+            A,
+            to,
+            &Message::Bundle(next_bundle(&crypto, VoteValue::Value(w))),
+        );
+    }
+    world.run(GST - 1, &[A, B, C]);
+    // The schedule did what the issue describes before GST.
+    let engines: Vec<&Engine> = world.engines.iter().flatten().collect();
+    assert!(engines.iter().all(|e| e.period() == Period(2)));
+    assert!(world.decided.is_empty());
+    for e in &engines {
+        println!("at GST: node {} {}", e.id(), e.debug_summary());
+    }
+    // After GST everything is delivered within 10 ms and Z stays silent.
+    world.run(GST + 600_000, &[A, B, C]);
+    for id in [A, B, C] {
+        let engine = world.engines[id.0 as usize].as_ref().unwrap();
+        assert!(
+            world.decided.contains_key(&id.0),
+            "node {id} did not decide within 600 s after GST: period {}, {}",
+            engine.period().0,
+            engine.debug_summary()
+        );
+    }
+    let values: Vec<ValueId> = world.decided.values().map(|d| d.1).collect();
+    assert!(values.windows(2).all(|p| p[0] == p[1]), "{values:?}");
+    let periods: Vec<u32> = world.decided.values().map(|d| d.0 .0).collect();
+    assert!(
+        periods.iter().all(|p| *p <= 2 + K),
+        "decided in periods {periods:?}"
+    );
+}
+
+/// One run of the random search; returns the decision periods minus the period at GST.
+fn random_run(seed: u64) -> Result<u32, String> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let crypto = MockCrypto::new(N, seed);
+    let gst: u64 = rng.gen_range(0..10_000);
+    let crashed = NodeId(rng.gen_range(0..N));
+    let crash_at: u64 = rng.gen_range(0..=gst);
+    let hold_permille: u32 = rng.gen_range(0..=800);
+    let max_delay: u64 = rng.gen_range(1..3_000);
+    let mut policy_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let policy: Policy = Box::new(move |_, _, _, _| {
+        if policy_rng.gen_range(0..1000) < hold_permille {
+            None
+        } else {
+            Some(policy_rng.gen_range(0..max_delay))
+        }
+    });
+    let engines = (0..N)
+        .map(|i| {
+            let mut e = Engine::new(
+                Config::new(NodeId(i), Epoch(0)),
+                crypto.adapters(NodeId(i)),
+                crypto.genesis_seed(),
+            );
+            let mut entropy = [0u8; 32];
+            rng.fill(&mut entropy);
+            e.handle(Time(0), Input::Entropy(entropy));
+            Some(e)
+        })
+        .collect();
+    let honest: Vec<NodeId> = (0..N).map(NodeId).filter(|n| *n != crashed).collect();
+    let mut world = World::new(engines, gst, policy);
+    for i in 0..N {
+        world.handle(NodeId(i), Input::Start);
+    }
+    world.run(crash_at, &honest);
+    world.engines[crashed.0 as usize] = None;
+    world.timers.retain(|(n, _), _| *n != crashed);
+    world.run(gst + 600_000, &honest);
+    let mut worst = 0;
+    for n in &honest {
+        let Some((period, _)) = world.decided.get(&n.0) else {
+            return Err(format!(
+                "seed {seed}: node {n} undecided (gst {gst}, crashed {crashed} at {crash_at})"
+            ));
+        };
+        worst = worst.max(period.0.saturating_sub(world.period_at_gst.max(1)));
+    }
+    let values: std::collections::BTreeSet<ValueId> = world.decided.values().map(|d| d.1).collect();
+    if values.len() > 1 {
+        return Err(format!("seed {seed}: agreement broken"));
+    }
+    Ok(worst)
+}
+
+#[test]
+fn random_schedules_decide_within_k_periods_after_gst() {
+    const RUNS: u64 = 1_500;
+    let mut worst = 0;
+    let mut histogram = BTreeMap::new();
+    for seed in 0..RUNS {
+        let k = random_run(seed).unwrap_or_else(|e| panic!("{e}"));
+        *histogram.entry(k).or_insert(0u32) += 1;
+        worst = worst.max(k);
+    }
+    println!("periods after GST over {RUNS} schedules: {histogram:?}");
+    assert!(worst <= K, "worst {worst} periods after GST: {histogram:?}");
+}
+
+/// Issue #11 §1, the period window: D is cut off before GST while A and B, helped by a
+/// Byzantine Z that echoes their ⊥ next-votes (and sends nothing else), advance more than 16
+/// periods. Votes are only accepted within a window of the current period, so after GST
+/// (Z silent) A and B dropped D's old votes and D dropped theirs; only the next-quorum bundle
+/// A and B re-send, accepted for any later period, brings D forward.
+#[test]
+fn a_node_cut_off_for_many_periods_catches_up_after_gst() {
+    const D: NodeId = NodeId(2);
+    const GST: u64 = 120_000;
+    let crypto = MockCrypto::new(N, 5);
+    let engines = (0..N)
+        .map(|i| {
+            (NodeId(i) != Z).then(|| {
+                Engine::new(
+                    Config::new(NodeId(i), Epoch(0)),
+                    crypto.adapters(NodeId(i)),
+                    crypto.genesis_seed(),
+                )
+            })
+        })
+        .collect();
+    let policy: Policy =
+        Box::new(|_, from, to, _| Some(if from == D || to == D { LOST } else { 10 }));
+    let mut world = World::new(engines, GST, policy);
+    world.echo_bottom = Some(crypto.clone());
+    for i in [A, B, D] {
+        world.handle(i, Input::Start);
+    }
+    world.run(GST - 1, &[A, B, D]);
+    assert!(world.decided.is_empty());
+    let ahead = world.engines[A.0 as usize].as_ref().unwrap().period().0;
+    let behind = world.engines[D.0 as usize].as_ref().unwrap().period().0;
+    assert!(
+        ahead > behind + 17,
+        "A reached period {ahead}, D {behind}: not far enough apart"
+    );
+    world.run(GST + 600_000, &[A, B, D]);
+    for id in [A, B, D] {
+        let e = world.engines[id.0 as usize].as_ref().unwrap();
+        assert!(
+            world.decided.contains_key(&id.0),
+            "node {id} undecided after GST: period {} ({})",
+            e.period().0,
+            e.debug_summary()
+        );
+    }
+}
