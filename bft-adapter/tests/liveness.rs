@@ -9,8 +9,9 @@
 //!   next tallies ⊥{A,B}, v{B,C}, w{A} and, with a single next step per period, no quorum
 //!   ever forms. With Algorand's next_k steps everyone re-votes the committable v and decides.
 //! - [`random_schedules_decide_within_k_periods_after_gst`]: one node crashes at a random
-//!   time, delivery before GST is adversarial (random delays, messages held until GST), then
-//!   everything is delivered; every honest node must decide within [`K`] periods of the
+//!   time, or (half the runs) is Byzantine, showing each of its messages to one random peer
+//!   until GST and then going silent; delivery before GST is adversarial (random delays,
+//!   messages held until GST), then everything is delivered; every honest node must decide within [`K`] periods of the
 //!   highest period any honest node had reached at GST.
 
 use conclave_bft::mock::MockCrypto;
@@ -385,8 +386,15 @@ fn random_run(seed: u64) -> Result<u32, String> {
     let crash_at: u64 = rng.gen_range(0..=gst);
     let hold_permille: u32 = rng.gen_range(0..=800);
     let max_delay: u64 = rng.gen_range(1..3_000);
+    // Half the runs: the faulty node is Byzantine instead of crashing early. Until GST it
+    // runs honestly but each of its messages reaches one random peer only (splitting what the
+    // honest nodes see of it); at GST it goes silent.
+    let selective = rng.gen_bool(0.5);
     let mut policy_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let policy: Policy = Box::new(move |_, _, _, _| {
+    let policy: Policy = Box::new(move |_, from, to, _| {
+        if selective && from == crashed && policy_rng.gen_range(0..N) != to.0 {
+            return Some(LOST);
+        }
         if policy_rng.gen_range(0..1000) < hold_permille {
             None
         } else {
@@ -411,7 +419,7 @@ fn random_run(seed: u64) -> Result<u32, String> {
     for i in 0..N {
         world.handle(NodeId(i), Input::Start);
     }
-    world.run(crash_at, &honest);
+    world.run(if selective { gst } else { crash_at }, &honest);
     world.engines[crashed.0 as usize] = None;
     world.timers.retain(|(n, _), _| *n != crashed);
     world.run(gst + 600_000, &honest);
@@ -419,7 +427,8 @@ fn random_run(seed: u64) -> Result<u32, String> {
     for n in &honest {
         let Some((period, _)) = world.decided.get(&n.0) else {
             return Err(format!(
-                "seed {seed}: node {n} undecided (gst {gst}, crashed {crashed} at {crash_at})"
+                "seed {seed}: node {n} undecided (gst {gst}, faulty {crashed}, selective \
+                 {selective}, crash at {crash_at})"
             ));
         };
         worst = worst.max(period.0.saturating_sub(world.period_at_gst.max(1)));
