@@ -501,3 +501,56 @@ fn a_node_cut_off_for_many_periods_catches_up_after_gst() {
         );
     }
 }
+
+/// Re-sends stay bounded however many next_k steps a period has seen: only the latest next_k
+/// vote travels with the soft and step-4 votes.
+#[test]
+fn resend_carries_only_the_latest_next_k_vote() {
+    let crypto = MockCrypto::new(N, 1);
+    let mut e = Engine::new(
+        Config::new(A, Epoch(0)),
+        crypto.adapters(A),
+        crypto.genesis_seed(),
+    );
+    let h = Height(1);
+    let p = Period(1);
+    e.handle(Time(0), Input::Start);
+    e.handle(
+        Time(1),
+        Input::ProposedValue {
+            height: h,
+            value: b"value-a".to_vec(),
+        },
+    );
+    e.handle(Time(400), Input::Timer(TimerId::Filter(h, p)));
+    e.handle(Time(600), Input::Timer(TimerId::Next(h, p)));
+    let mut next_k_votes = 0;
+    for k in 1..=10u8 {
+        let step = e.handle(
+            Time(600 + u64::from(k) * 1000),
+            Input::Timer(TimerId::NextK(h, p, k)),
+        );
+        next_k_votes += step
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Broadcast { bytes } if matches!(codec::decode(bytes), Ok(Message::Vote(v)) if v.step == VoteStep::NextK(k))))
+            .count();
+    }
+    assert_eq!(next_k_votes, 10, "one vote per next_k step");
+    let step = e.handle(Time(20_000), Input::Timer(TimerId::Resend(h)));
+    let steps: Vec<VoteStep> = step
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Broadcast { bytes } => match codec::decode(bytes) {
+                Ok(Message::Vote(v)) => Some(v.step),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![VoteStep::Soft, VoteStep::Next, VoteStep::NextK(10)]
+    );
+}

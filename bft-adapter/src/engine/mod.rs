@@ -584,8 +584,20 @@ impl Engine {
         if let Some(prop) = self.round.own_proposals.get(&p) {
             messages.push(crate::types::Message::Proposal(prop.clone()));
         }
+        // Of each period's next_k votes only the latest is re-sent: a node re-votes in every
+        // next_k step, so the latest step is where a quorum can still form (and re-sends stay
+        // bounded however long a period lasts).
+        let mut latest_k: BTreeMap<Period, u8> = BTreeMap::new();
+        for (vp, s) in self.round.own_votes.keys() {
+            if let VoteStep::NextK(k) = s {
+                let e = latest_k.entry(*vp).or_insert(*k);
+                *e = (*e).max(*k);
+            }
+        }
         for ((vp, step), votes) in &self.round.own_votes {
-            if *vp == p || (*vp == previous && step.is_next()) {
+            let stale_k =
+                matches!(step, VoteStep::NextK(k) if latest_k.get(vp).is_some_and(|l| l != k));
+            if (*vp == p && !stale_k) || (*vp == previous && step.is_next()) {
                 messages.extend(votes.iter().cloned().map(crate::types::Message::Vote));
             }
         }
