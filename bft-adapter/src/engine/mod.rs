@@ -103,6 +103,34 @@ pub struct Config {
     pub period_window: u32,
     /// How many decided heights are kept to answer catch-up requests.
     pub retained_decisions: usize,
+    /// Bounds on what peers can make this engine hold.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
+/// next-height messages and 8 MiB per peer, 64 MiB in total, values of at most 1 MiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Next-height messages buffered per peer.
+    pub future_messages_per_peer: usize,
+    /// Bytes of next-height messages buffered per peer.
+    pub future_bytes_per_peer: usize,
+    /// Bytes of next-height messages buffered from all peers together.
+    pub future_bytes_total: usize,
+    /// The largest proposed value accepted (longer proposals are reported as malformed).
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            future_messages_per_peer: 512,
+            future_bytes_per_peer: 8 << 20,
+            future_bytes_total: 64 << 20,
+            max_value_bytes: 1 << 20,
+        }
+    }
 }
 
 impl Config {
@@ -114,6 +142,7 @@ impl Config {
             timeouts: Timeouts::default(),
             period_window: 16,
             retained_decisions: 64,
+            limits: Limits::default(),
         }
     }
 }
@@ -277,6 +306,9 @@ struct Round {
     next_k: u8,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
+    /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
+    /// further votes for that step are ignored unverified (pruned with the height).
+    proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
 }
 
 /// One node's BA* state machine.
@@ -289,15 +321,14 @@ pub struct Engine {
     round: Round,
     recent: BTreeMap<Height, Decided>,
     future: Vec<(NodeId, Vec<u8>)>,
+    /// Per peer: (messages, bytes) held in `future`.
+    future_usage: BTreeMap<NodeId, (usize, usize)>,
     last_sync: BTreeMap<(NodeId, Height), Time>,
     reported: BTreeSet<(NodeId, EvidenceKind, Height)>,
     entropy: [u8; 32],
     now: Time,
     out: Vec<Action>,
 }
-
-/// At most this many messages for the next height are buffered.
-const FUTURE_BUFFER: usize = 4096;
 
 impl Engine {
     /// A fresh engine at height 1, period 1, with the genesis sortition seed.
@@ -311,6 +342,7 @@ impl Engine {
             round: Round::default(),
             recent: BTreeMap::new(),
             future: Vec::new(),
+            future_usage: BTreeMap::new(),
             last_sync: BTreeMap::new(),
             reported: BTreeSet::new(),
             entropy: {
@@ -350,6 +382,11 @@ impl Engine {
             engine.recent.insert(decided.certificate.height, decided);
         }
         engine
+    }
+
+    /// Bytes of next-height messages currently buffered (bounded by [`Limits`]).
+    pub fn buffered_bytes(&self) -> usize {
+        self.future_usage.values().map(|u| u.1).sum()
     }
 
     /// The height being decided.
@@ -528,6 +565,10 @@ impl Engine {
             self.recent.pop_first();
         }
         self.last_sync.retain(|(_, h), _| *h > height);
+        // Evidence already reported for decided heights can no longer recur; keep only the
+        // height-less kinds (at most one per peer and kind).
+        self.reported.retain(|(_, _, h)| h.0 == 0 || *h > height);
+        self.future_usage.clear();
         self.height = Height(height.0 + 1);
         self.period = Period(1);
         self.round = Round::default();

@@ -351,6 +351,9 @@ impl Engine {
             }
         }
         for e in invalid {
+            self.round
+                .proven_invalid
+                .insert((e.from, e.vote.period, e.vote.step));
             self.report(
                 e.from,
                 crate::evidence::EvidenceKind::InvalidSignature,
