@@ -296,9 +296,15 @@ mod tests {
         let mut long = bytes.clone();
         long.push(0);
         assert_eq!(decode(&long), Err(DecodeError::TrailingBytes(1)));
-        let mut bad_step = bytes.clone();
-        bad_step[1 + 8 + 8 + 4] = 9;
-        assert_eq!(decode(&bad_step), Err(DecodeError::UnknownStep(9)));
+        // Codes 4 ..= 3 + MAX_NEXT_K are the next_k steps; 0 and everything above are unknown.
+        for code in [0u8, 4 + VoteStep::MAX_NEXT_K, 255] {
+            let mut bad_step = bytes.clone();
+            bad_step[1 + 8 + 8 + 4] = code;
+            assert_eq!(decode(&bad_step), Err(DecodeError::UnknownStep(code)));
+        }
+        let mut next_k = bytes.clone();
+        next_k[1 + 8 + 8 + 4] = 9;
+        assert!(matches!(decode(&next_k), Ok(Message::Vote(v)) if v.step == VoteStep::NextK(6)));
         let mut bad_value = bytes.clone();
         bad_value[1 + 8 + 8 + 4 + 1] = 2;
         assert_eq!(decode(&bad_value), Err(DecodeError::UnknownValueTag(2)));

@@ -1,11 +1,30 @@
 //! Fault evidence: who misbehaved, how, and the bytes that show it.
 //!
-//! Evidence of kind [`EvidenceKind::Equivocation`] and [`EvidenceKind::ConflictingProposals`] is
-//! self-proving (two messages validly signed by the culprit). The other kinds name the
-//! *transport sender* of a bad message; they prove misbehaviour only under the engine's
-//! assumption of authenticated point-to-point channels (the proof is the offending message).
+//! Evidence of kind [`EvidenceKind::Equivocation`] and [`EvidenceKind::ConflictingProposals`]
+//! is two conflicting messages signed for the culprit. It proves the fault to a third party
+//! ([`Evidence::verify`]) **only if the signatures are attributable**
+//! ([`Verifier::attributable`]):
+//!
+//! - With threshold partial signatures (the default mode) they are not. Anyone holding t+1
+//!   partials on a message (2f+1 for n = 3f+1, e.g. the f Byzantine seats plus the honest votes
+//!   for a value that just reached a quorum) can compute every other seat's partial on that
+//!   message by Lagrange interpolation in the exponent. Pairing that computed partial with the
+//!   seat's genuine vote for another value gives two "validly signed" conflicting votes for an
+//!   honest seat. Such evidence is reported with `attributable: false`, and
+//!   [`Evidence::verify`] refuses it ([`EvidenceError::NotAttributable`]): it may inform the
+//!   operator, never slash.
+//! - With individual keys (sampled mode, or threshold mode with
+//!   [`crate::adapter::ThresholdVerifier::with_individual_keys`], where every vote also carries
+//!   the seat's own BLS signature under a key registered with a proof of possession) the same
+//!   evidence is real and slashable.
+//!
+//! The other kinds name the *transport sender* of a bad message; they prove misbehaviour only
+//! under the engine's assumption of authenticated point-to-point channels (the proof is the
+//! offending message), so they are never attributable to a third party.
 
-use crate::types::{Height, NodeId};
+use crate::codec::decode;
+use crate::traits::Verifier;
+use crate::types::{proposal_message, Epoch, Height, Message, NodeId, VoteValue};
 use serde::{Deserialize, Serialize};
 
 /// The kind of misbehaviour.
@@ -44,6 +63,110 @@ pub struct Evidence {
     /// Encoded messages demonstrating the fault.
     #[serde(with = "hex_list")]
     pub proof: Vec<Vec<u8>>,
+    /// True if the proof convinces a third party on its own ([`Evidence::verify`]): a
+    /// double-signing kind under attributable signatures. False for every transport-level kind
+    /// and for double-signing evidence built from threshold partial signatures.
+    #[serde(default)]
+    pub attributable: bool,
+}
+
+/// Why [`Evidence::verify`] does not accept a piece of evidence as proof.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceError {
+    /// The kind names a transport sender; only the receiving node can judge it.
+    #[error("{0:?} evidence is not self-proving (it relies on an authenticated channel)")]
+    NotSelfProving(EvidenceKind),
+    /// The verifier's signatures can be computed from other seats' (threshold partials).
+    #[error("the signatures are not attributable: a quorum of partials yields any seat's partial")]
+    NotAttributable,
+    /// The proof must hold exactly two messages.
+    #[error("the proof holds {0} messages, not 2")]
+    ProofLength(usize),
+    /// A proof message does not decode to the expected message type.
+    #[error("proof message {0} is not a canonical message of the right type")]
+    Malformed(usize),
+    /// The two messages are not two different statements of the culprit for one slot of the
+    /// evidence's height in this epoch.
+    #[error("the proof messages do not conflict")]
+    NotConflicting,
+    /// A proof message's signature does not verify for the culprit.
+    #[error("the signature of proof message {0} does not verify for the culprit")]
+    BadSignature(usize),
+}
+
+impl Evidence {
+    /// Checks, with nothing but the epoch's public `verifier`, that this evidence proves its
+    /// culprit signed two conflicting statements: two votes for different values in one
+    /// single-vote step (for next-votes, two different non-⊥ values), or two proposals of
+    /// different values in one period, at this evidence's height, in `epoch`.
+    ///
+    /// Refuses every kind but [`EvidenceKind::Equivocation`] and
+    /// [`EvidenceKind::ConflictingProposals`], and refuses those too when the verifier's
+    /// signatures are not attributable (threshold partials): see the module docs.
+    pub fn verify(&self, epoch: Epoch, verifier: &dyn Verifier) -> Result<(), EvidenceError> {
+        if !matches!(
+            self.kind,
+            EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+        ) {
+            return Err(EvidenceError::NotSelfProving(self.kind));
+        }
+        if !verifier.attributable() {
+            return Err(EvidenceError::NotAttributable);
+        }
+        let [first, second] = self.proof.as_slice() else {
+            return Err(EvidenceError::ProofLength(self.proof.len()));
+        };
+        let (a, b) = (decode(first), decode(second));
+        match (self.kind, a, b) {
+            (EvidenceKind::Equivocation, Ok(Message::Vote(a)), Ok(Message::Vote(b))) => {
+                let same_slot = a.epoch == epoch
+                    && b.epoch == epoch
+                    && a.height == self.height
+                    && b.height == self.height
+                    && a.period == b.period
+                    && a.step == b.step
+                    && a.voter == self.culprit
+                    && b.voter == self.culprit;
+                let conflicting = a.value != b.value
+                    && (!a.step.is_next()
+                        || (a.value != VoteValue::Bottom && b.value != VoteValue::Bottom));
+                if !same_slot || !conflicting {
+                    return Err(EvidenceError::NotConflicting);
+                }
+                for (i, v) in [&a, &b].into_iter().enumerate() {
+                    if !verifier.verify_share(self.culprit, &v.message(), &v.signature) {
+                        return Err(EvidenceError::BadSignature(i));
+                    }
+                }
+                Ok(())
+            }
+            (
+                EvidenceKind::ConflictingProposals,
+                Ok(Message::Proposal(a)),
+                Ok(Message::Proposal(b)),
+            ) => {
+                let (ida, idb) = (verifier.value_id(&a.value), verifier.value_id(&b.value));
+                let same_slot = a.epoch == epoch
+                    && b.epoch == epoch
+                    && a.height == self.height
+                    && b.height == self.height
+                    && a.period == b.period
+                    && a.proposer == self.culprit
+                    && b.proposer == self.culprit;
+                if !same_slot || ida == idb {
+                    return Err(EvidenceError::NotConflicting);
+                }
+                for (i, (p, id)) in [(&a, ida), (&b, idb)].into_iter().enumerate() {
+                    let message = proposal_message(p.epoch, p.height, p.period, id);
+                    if !verifier.verify_share(self.culprit, &message, &p.signature) {
+                        return Err(EvidenceError::BadSignature(i));
+                    }
+                }
+                Ok(())
+            }
+            (_, a, _) => Err(EvidenceError::Malformed(usize::from(a.is_ok()))),
+        }
+    }
 }
 
 mod hex_list {

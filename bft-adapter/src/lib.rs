@@ -60,5 +60,5 @@ pub mod traits;
 pub mod types;
 
 pub use engine::{
-    Action, Adapters, Config, Engine, Input, PersistedState, Step, Timeouts, TimerId,
+    Action, Adapters, Config, Engine, Input, Limits, PersistedState, Step, Timeouts, TimerId,
 };

@@ -58,6 +58,7 @@ pub struct MockVerifier {
     group_secret: [u8; 32],
     master: [u8; 32],
     quorum: u64,
+    attributable: bool,
     /// Work counters.
     pub stats: CryptoStats,
 }
@@ -78,9 +79,20 @@ impl MockCrypto {
                 group_secret,
                 master,
                 quorum,
+                attributable: true,
                 stats: CryptoStats::default(),
             }),
         }
+    }
+
+    /// The same committee, but with a verifier that reports its shares as not attributable (as
+    /// threshold partial signatures are), to test the engine's evidence in threshold mode.
+    pub fn non_attributable(nodes: u32, seed: u64) -> Self {
+        let mut crypto = Self::new(nodes, seed);
+        if let Some(inner) = Arc::get_mut(&mut crypto.inner) {
+            inner.attributable = false;
+        }
+        crypto
     }
 
     /// The adapters for seat `node`.
@@ -218,6 +230,12 @@ impl Verifier for MockVerifier {
 
     fn next_seed(&self, _previous: &Seed, certificate: &Certificate) -> Seed {
         Seed(hash(&[b"mock/seed", &certificate.beacon]))
+    }
+
+    /// Configurable ([`MockCrypto::non_attributable`]); attributable by default, since a mock
+    /// share is a keyed hash that cannot be computed from other seats' shares.
+    fn attributable(&self) -> bool {
+        self.attributable
     }
 }
 

@@ -146,6 +146,16 @@ pub trait Verifier: Send + Sync {
     /// `certificate` (threshold mode: a hash of the unique beacon signature). Every node that
     /// decides the same value must derive the same seed, whichever quorum it combined.
     fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed;
+    /// True if a signature that passes [`Verifier::verify_share`] for `signer` can only have
+    /// been made with `signer`'s own secret, so that two conflicting ones prove `signer` signed
+    /// both (see [`crate::evidence::Evidence::verify`]).
+    ///
+    /// Threshold partial signatures are **not** attributable: anyone holding a quorum (t+1) of
+    /// partials on a message can compute every seat's partial on it by Lagrange interpolation in
+    /// the exponent, so "two validly signed conflicting votes" can be manufactured for an honest
+    /// seat. Schemes with individual keys (multisig, sampled, or threshold votes that also carry
+    /// an individual BLS signature) are attributable.
+    fn attributable(&self) -> bool;
 }
 
 /// Checks a decision certificate completely: its signature over [`Certificate::message`] and its

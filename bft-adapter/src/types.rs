@@ -60,14 +60,23 @@ pub enum VoteStep {
     Soft,
     /// Step 3 (certifying): vote for a value with a soft quorum; a quorum of these decides.
     Cert,
-    /// Steps 4 and 5 (period completing): the first next-vote on the next timer, and later
-    /// ones reacting to quorums. An honest node next-votes at most one value and ⊥ per period.
+    /// Steps 4 and 5 (period completing): the first next-vote on the next timer, and the late
+    /// one reacting to quorums. An honest node next-votes at most one value and ⊥ here.
     Next,
+    /// Algorand's later next steps s = 5 + k − 1, k = 1 ..= [`VoteStep::MAX_NEXT_K`], each
+    /// on its own (backed-off, jittered) timer after step 4, each re-evaluating "certified or
+    /// committable value, else ⊥ if released, else v̄". Votes and quorums are counted per
+    /// step; an honest node casts one vote per step. Wire code `3 + k`.
+    NextK(u8),
 }
 
 impl VoteStep {
-    /// All vote steps in protocol order.
+    /// The soft, cert and first next step (the steps every period may use before its next_k
+    /// steps).
     pub const ALL: [VoteStep; 3] = [VoteStep::Soft, VoteStep::Cert, VoteStep::Next];
+
+    /// The last next_k step; a node that reaches it keeps re-sending its votes.
+    pub const MAX_NEXT_K: u8 = 200;
 
     /// The wire code of this step.
     pub fn code(self) -> u8 {
@@ -75,17 +84,25 @@ impl VoteStep {
             VoteStep::Soft => 1,
             VoteStep::Cert => 2,
             VoteStep::Next => 3,
+            VoteStep::NextK(k) => 3u8.saturating_add(k),
         }
     }
 
-    /// Parses a wire code.
+    /// Parses a wire code (`NextK(0)` is not a step: code 3 is [`VoteStep::Next`]).
     pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
+        match code {
+            1 => Some(VoteStep::Soft),
+            2 => Some(VoteStep::Cert),
+            3 => Some(VoteStep::Next),
+            c if c > 3 && c - 3 <= Self::MAX_NEXT_K => Some(VoteStep::NextK(c - 3)),
+            _ => None,
+        }
     }
 
-    /// True for next-votes, whose quorums move a node to the next period.
+    /// True for next-votes (step 4/5 and every next_k step), whose quorums move a node to the
+    /// next period.
     pub fn is_next(self) -> bool {
-        self == VoteStep::Next
+        matches!(self, VoteStep::Next | VoteStep::NextK(_))
     }
 }
 

@@ -24,7 +24,7 @@ pub use params::{Ratio, SampledParams, SampledParamsError};
 pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
-pub use threshold::{ThresholdSigner, ThresholdVerifier};
+pub use threshold::{ThresholdSetupError, ThresholdSigner, ThresholdVerifier};
 
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};

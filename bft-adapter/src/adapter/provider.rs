@@ -160,6 +160,9 @@ pub struct RealProvider {
     pub threshold_per_step: Option<Ratio>,
     /// Sampled mode: the largest acceptable per-step failure probability (default 1e-9).
     pub failure_target: Option<Ratio>,
+    /// Threshold mode: also give every seat an individual BLS key (with a proof of possession)
+    /// and sign every vote and proposal with it too, so equivocation evidence is attributable.
+    pub attributable: bool,
     last: Mutex<Option<SetupInfo>>,
     counters: Mutex<Option<Arc<CryptoCounters>>>,
 }
@@ -193,6 +196,12 @@ impl RealProvider {
     /// Sets the threshold-mode key generation.
     pub fn with_key_setup(mut self, key_setup: KeySetup) -> Self {
         self.key_setup = key_setup;
+        self
+    }
+
+    /// Threshold mode: votes also carry individual signatures (attributable evidence).
+    pub fn with_attributable(mut self, attributable: bool) -> Self {
+        self.attributable = attributable;
         self
     }
 
@@ -387,19 +396,37 @@ impl RealProvider {
         };
         let (commitment, shares) = self.threshold_keys::<V>(config, &master, t, &mut info)?;
         let group_public_key = commitment.group_public_key().to_bytes();
-        let verifier = Arc::new(
+        let mut verifier =
             ThresholdVerifier::new(commitment, n, &dst, derive(&master, b"batch-salt"))
-                .map_err(|e| e.to_string())?,
-        );
+                .map_err(|e| e.to_string())?;
+        let mut individual: Vec<Option<SecretKey>> = (0..n).map(|_| None).collect();
+        if self.attributable {
+            let seed = derive(&master, b"individual-keys");
+            let mut keys = Vec::with_capacity(n as usize);
+            for (i, slot) in individual.iter_mut().enumerate() {
+                let key = SecretKey::key_gen(&derive(&seed, &(i as u64).to_be_bytes()))
+                    .map_err(|e| e.to_string())?;
+                keys.push((key.public_key::<V>(), key.pop_prove::<V>()));
+                *slot = Some(key);
+            }
+            verifier = verifier
+                .with_individual_keys(&keys)
+                .map_err(|e| e.to_string())?;
+        }
+        let verifier = Arc::new(verifier);
         self.keep_counters(&verifier.counters);
         let (vrf, roster) = self.vrf(&master, n, None)?;
         let mut adapters = Vec::with_capacity(n as usize);
-        for (i, (share, secret)) in shares.into_iter().zip(vrf).enumerate() {
+        for (i, ((share, secret), key)) in shares.into_iter().zip(vrf).zip(individual).enumerate() {
             let id = NodeId(i as u32);
+            let mut signer = ThresholdSigner::<V>::new(id, share, &dst)?;
+            if let Some(key) = key {
+                signer = signer.with_individual_key(key);
+            }
             adapters.push(Adapters {
                 committee: verifier.clone(),
                 sortition: Arc::new(VrfSortition::new(id, secret, roster.clone())),
-                signer: Arc::new(ThresholdSigner::<V>::new(id, share, &dst)?),
+                signer: Arc::new(signer),
                 verifier: verifier.clone(),
             });
         }

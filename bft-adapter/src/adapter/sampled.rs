@@ -416,6 +416,11 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
                 .into(),
         )
     }
+
+    /// Votes are signed with each voter's individual BLS key.
+    fn attributable(&self) -> bool {
+        true
+    }
 }
 
 /// One seat's individual BLS key (implements [`Signer`]).

@@ -14,9 +14,19 @@
 //! 5. **Next, late**: after step 4, next-vote v on seeing its soft quorum, and ⊥ after a ⊥
 //!    quorum of the previous period if not certified (at most one value and one ⊥ per period).
 //!
-//! A next-quorum for x in period p moves the node to p+1 with v̄ = x. Soft and next quorums
-//! can also arrive as [`Bundle`]s (one combined signature), which nodes re-send with their
-//! votes; that is what keeps nodes live when equivocators show different votes to different
+//! 6. **Next_k** (s = 5, 6, …, Algorand's recovery steps): each on its own timer after step 4,
+//!    exponentially backed off (`next_ms · 2^(k−1)`, capped at `next_ms · max_backoff`) with a
+//!    jitter drawn from host entropy ([`Input::Entropy`]); each re-evaluates and votes the
+//!    cert-voted value, else a committable value (valid, with a soft quorum this period), else
+//!    ⊥ once released, else v̄. Votes are counted per step ([`VoteStep::NextK`]), so nodes split
+//!    across ⊥, v and v̄ in step 4/5 converge once they hear the same quorums.
+//!
+//! A next-quorum for x in period p (in any next step) moves the node to p+1 with v̄ = x; a
+//! next-quorum bundle for any later period is accepted (not only those in the vote window), so
+//! a node left behind catches up. Soft and next quorums
+//! can also arrive as [`Bundle`]s (one combined signature), which nodes forward the moment the
+//! quorum completes (a node about to next-vote must hear it before its timer) and re-send with
+//! their votes; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
 //! Catch-up by certificate ([`Decided`]) is bounded: a decision is accepted only if its period
@@ -46,6 +56,7 @@ use crate::types::{
     Vote, VoteStep, VoteValue,
 };
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tally::StepTally;
@@ -100,6 +111,34 @@ pub struct Config {
     pub period_window: u32,
     /// How many decided heights are kept to answer catch-up requests.
     pub retained_decisions: usize,
+    /// Bounds on what peers can make this engine hold.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
+/// next-height messages and 8 MiB per peer, 64 MiB in total, values of at most 1 MiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Next-height messages buffered per peer.
+    pub future_messages_per_peer: usize,
+    /// Bytes of next-height messages buffered per peer.
+    pub future_bytes_per_peer: usize,
+    /// Bytes of next-height messages buffered from all peers together.
+    pub future_bytes_total: usize,
+    /// The largest proposed value accepted (longer proposals are reported as malformed).
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            future_messages_per_peer: 512,
+            future_bytes_per_peer: 8 << 20,
+            future_bytes_total: 64 << 20,
+            max_value_bytes: 1 << 20,
+        }
+    }
 }
 
 impl Config {
@@ -111,6 +150,7 @@ impl Config {
             timeouts: Timeouts::default(),
             period_window: 16,
             retained_decisions: 64,
+            limits: Limits::default(),
         }
     }
 }
@@ -124,6 +164,9 @@ pub enum TimerId {
     Next(Height, Period),
     /// The periodic re-send timer of a height.
     Resend(Height),
+    /// The timer of next_k step `k` (k ≥ 1) of a period: armed when step 4 (or step k−1)
+    /// fires, after an exponentially backed-off, jittered delay.
+    NextK(Height, Period, u8),
 }
 
 /// An input to the engine.
@@ -140,6 +183,9 @@ pub enum Input {
     },
     /// A timer fired.
     Timer(TimerId),
+    /// Randomness from the host for the jitter of next_k timers (feed it once, e.g. at start;
+    /// without it the jitter derives from the node id alone). The engine draws nothing else.
+    Entropy([u8; 32]),
     /// The application's answer to [`Action::RequestValue`].
     ProposedValue {
         /// Height asked for.
@@ -264,10 +310,15 @@ struct Round {
     value_requested: bool,
     filter_expired: bool,
     next_expired: bool,
+    /// The latest next_k step whose timer fired in the current period (0: none yet).
+    next_k: u8,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
     /// A verified `Decided` whose value the application has not yet judged, with its sender.
     pending_decision: Option<(NodeId, Decided, Vec<u8>)>,
+    /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
+    /// further votes for that step are ignored unverified (pruned with the height).
+    proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
 }
 
 /// One node's BA* state machine.
@@ -280,14 +331,14 @@ pub struct Engine {
     round: Round,
     recent: BTreeMap<Height, Decided>,
     future: Vec<(NodeId, Vec<u8>)>,
+    /// Per peer: (messages, bytes) held in `future`.
+    future_usage: BTreeMap<NodeId, (usize, usize)>,
     last_sync: BTreeMap<(NodeId, Height), Time>,
     reported: BTreeSet<(NodeId, EvidenceKind, Height)>,
+    entropy: [u8; 32],
     now: Time,
     out: Vec<Action>,
 }
-
-/// At most this many messages for the next height are buffered.
-const FUTURE_BUFFER: usize = 4096;
 
 impl Engine {
     /// A fresh engine at height 1, period 1, with the genesis sortition seed.
@@ -301,8 +352,14 @@ impl Engine {
             round: Round::default(),
             recent: BTreeMap::new(),
             future: Vec::new(),
+            future_usage: BTreeMap::new(),
             last_sync: BTreeMap::new(),
             reported: BTreeSet::new(),
+            entropy: {
+                let mut e = [0u8; 32];
+                e[..4].copy_from_slice(&config.id.0.to_be_bytes());
+                e
+            },
             now: Time(0),
             out: Vec::new(),
         }
@@ -337,6 +394,11 @@ impl Engine {
         engine
     }
 
+    /// Bytes of next-height messages currently buffered (bounded by [`Limits`]).
+    pub fn buffered_bytes(&self) -> usize {
+        self.future_usage.values().map(|u| u.1).sum()
+    }
+
     /// The height being decided.
     pub fn height(&self) -> Height {
         self.height
@@ -359,6 +421,7 @@ impl Engine {
             Input::Start => self.enter_period(self.period, true),
             Input::Message { from, bytes } => self.on_bytes(from, bytes),
             Input::Timer(id) => self.on_timer(id),
+            Input::Entropy(seed) => self.entropy = seed,
             Input::ProposedValue { height, value } => {
                 if height == self.height && self.round.own_value.is_none() {
                     let id = self.adapters.verifier.value_id(&value);
@@ -385,8 +448,19 @@ impl Engine {
             TimerId::Filter(h, p) if h == self.height && p == self.period => {
                 self.round.filter_expired = true
             }
-            TimerId::Next(h, p) if h == self.height && p == self.period => {
-                self.round.next_expired = true
+            TimerId::Next(h, p)
+                if h == self.height && p == self.period && !self.round.next_expired =>
+            {
+                self.round.next_expired = true;
+                self.arm_next_k(1);
+            }
+            TimerId::NextK(h, p, k)
+                if h == self.height && p == self.period && k > self.round.next_k =>
+            {
+                self.round.next_k = k;
+                if k < VoteStep::MAX_NEXT_K {
+                    self.arm_next_k(k + 1);
+                }
             }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
@@ -402,6 +476,33 @@ impl Engine {
                 .0
                 .clamp(1, self.config.timeouts.max_backoff.max(1)),
         )
+    }
+
+    /// Arms next_k step `k`: `min(next_ms · 2^(k−1), next_ms · max_backoff)` after now, plus a
+    /// jitter in `[0, that / 2)` drawn deterministically from the host's entropy (so nodes that
+    /// reach a step together do not stay in lock-step with an adversarial scheduler).
+    fn arm_next_k(&mut self, k: u8) {
+        let t = self.config.timeouts;
+        let cap = t.next_ms.saturating_mul(u64::from(t.max_backoff.max(1)));
+        let base = t
+            .next_ms
+            .saturating_mul(1u64 << u32::from(k.saturating_sub(1)).min(32))
+            .min(cap)
+            .max(1);
+        let digest = sha2::Sha256::new()
+            .chain_update(b"conclave-bft/next-k-jitter/v1")
+            .chain_update(self.entropy)
+            .chain_update(self.height.0.to_be_bytes())
+            .chain_update(self.period.0.to_be_bytes())
+            .chain_update([k])
+            .finalize();
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&digest[..8]);
+        let jitter = u64::from_be_bytes(word) % (base / 2).max(1);
+        self.arm(
+            TimerId::NextK(self.height, self.period, k),
+            base.saturating_add(jitter),
+        );
     }
 
     fn arm(&mut self, id: TimerId, after_ms: u64) {
@@ -421,10 +522,16 @@ impl Engine {
             self.out.push(Action::CancelTimer {
                 id: TimerId::Next(self.height, old),
             });
+            if self.round.next_expired {
+                self.out.push(Action::CancelTimer {
+                    id: TimerId::NextK(self.height, old, self.round.next_k.saturating_add(1)),
+                });
+            }
         }
         self.period = period;
         self.round.filter_expired = false;
         self.round.next_expired = false;
+        self.round.next_k = 0;
         let factor = self.backoff();
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
@@ -468,6 +575,10 @@ impl Engine {
             self.recent.pop_first();
         }
         self.last_sync.retain(|(_, h), _| *h > height);
+        // Evidence already reported for decided heights can no longer recur; keep only the
+        // height-less kinds (at most one per peer and kind).
+        self.reported.retain(|(_, _, h)| h.0 == 0 || *h > height);
+        self.future_usage.clear();
         self.height = Height(height.0 + 1);
         self.period = Period(1);
         self.round = Round::default();
@@ -502,11 +613,16 @@ impl Engine {
         if culprit == self.config.id || !self.reported.insert((culprit, kind, height)) {
             return;
         }
+        let attributable = matches!(
+            kind,
+            EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+        ) && self.adapters.verifier.attributable();
         self.out.push(Action::Evidence(Evidence {
             culprit,
             kind,
             height,
             proof,
+            attributable,
         }));
     }
 
@@ -519,8 +635,20 @@ impl Engine {
         if let Some(prop) = self.round.own_proposals.get(&p) {
             messages.push(crate::types::Message::Proposal(prop.clone()));
         }
+        // Of each period's next_k votes only the latest is re-sent: a node re-votes in every
+        // next_k step, so the latest step is where a quorum can still form (and re-sends stay
+        // bounded however long a period lasts).
+        let mut latest_k: BTreeMap<Period, u8> = BTreeMap::new();
+        for (vp, s) in self.round.own_votes.keys() {
+            if let VoteStep::NextK(k) = s {
+                let e = latest_k.entry(*vp).or_insert(*k);
+                *e = (*e).max(*k);
+            }
+        }
         for ((vp, step), votes) in &self.round.own_votes {
-            if *vp == p || (*vp == previous && step.is_next()) {
+            let stale_k =
+                matches!(step, VoteStep::NextK(k) if latest_k.get(vp).is_some_and(|l| l != k));
+            if (*vp == p && !stale_k) || (*vp == previous && step.is_next()) {
                 messages.extend(votes.iter().cloned().map(crate::types::Message::Vote));
             }
         }
@@ -534,7 +662,17 @@ impl Engine {
             wanted.push((p, VoteStep::Soft, VoteValue::Value(*id)));
         }
         for (qp, set) in self.round.next_quorum.range(previous..) {
-            wanted.extend(set.iter().map(|x| (*qp, VoteStep::Next, *x)));
+            for x in set {
+                // The bundle of whichever next step formed the quorum.
+                let step = self
+                    .round
+                    .bundles
+                    .keys()
+                    .find(|(bp, s, v)| bp == qp && s.is_next() && v == x)
+                    .map(|k| k.1)
+                    .unwrap_or(VoteStep::Next);
+                wanted.push((*qp, step, *x));
+            }
         }
         for key in wanted {
             if !self.round.bundles.contains_key(&key) {

@@ -2,7 +2,7 @@
 //! signatures, detecting equivocation, and answering catch-up requests.
 
 use super::tally::{AddOutcome, Entry};
-use super::{Action, Engine, ProposalEntry, Validity, FUTURE_BUFFER};
+use super::{Action, Engine, ProposalEntry, Validity};
 use crate::codec::{decode, encode};
 use crate::evidence::EvidenceKind;
 use crate::types::{
@@ -33,8 +33,8 @@ impl Engine {
             return self.send_decision(from, height);
         }
         if height > self.height {
-            if height.0 == self.height.0 + 1 && self.future.len() < FUTURE_BUFFER {
-                self.future.push((from, bytes));
+            if height.0 == self.height.0 + 1 {
+                self.buffer_future(from, bytes);
             }
             return self.request_sync(from);
         }
@@ -44,6 +44,23 @@ impl Engine {
             Message::Bundle(b) => self.on_bundle(from, b, bytes),
             _ => {}
         }
+    }
+
+    /// Buffers a next-height message within the peer's quota (count and bytes) and the total
+    /// byte bound; over quota it is dropped (the peer re-sends it after we move on).
+    fn buffer_future(&mut self, from: NodeId, bytes: Vec<u8>) {
+        let limits = self.config.limits;
+        let total = self.buffered_bytes();
+        let usage = self.future_usage.entry(from).or_default();
+        if usage.0 >= limits.future_messages_per_peer
+            || usage.1.saturating_add(bytes.len()) > limits.future_bytes_per_peer
+            || total.saturating_add(bytes.len()) > limits.future_bytes_total
+        {
+            return;
+        }
+        usage.0 += 1;
+        usage.1 += bytes.len();
+        self.future.push((from, bytes));
     }
 
     fn rate_limited(&mut self, peer: NodeId, height: Height) -> bool {
@@ -162,6 +179,9 @@ impl Engine {
     fn on_proposal(&mut self, from: NodeId, proposal: Proposal, bytes: Vec<u8>) {
         if proposal.epoch != self.config.epoch || !self.window_ok(proposal.period, None) {
             return;
+        }
+        if proposal.value.len() > self.config.limits.max_value_bytes {
+            return self.report(from, EvidenceKind::Malformed, proposal.height, vec![bytes]);
         }
         if proposal.proposer != from {
             return self.report(
@@ -293,14 +313,21 @@ impl Engine {
 
     /// A combined soft or next quorum: one certificate check instead of a quorum of votes.
     fn on_bundle(&mut self, from: NodeId, bundle: Bundle, bytes: Vec<u8>) {
-        if bundle.epoch != self.config.epoch || !self.window_ok(bundle.period, Some(bundle.step)) {
+        // A next-quorum bundle for any later period moves this node forward (it proves a quorum
+        // moved on), so it is never dropped for being too far ahead.
+        let in_window = if bundle.step.is_next() {
+            bundle.period.0.saturating_add(1) >= self.period.0
+        } else {
+            self.window_ok(bundle.period, Some(bundle.step))
+        };
+        if bundle.epoch != self.config.epoch || !in_window {
             return;
         }
         let known = match (bundle.step, bundle.value) {
             (VoteStep::Soft, VoteValue::Value(_)) => {
                 self.round.soft_quorum.contains_key(&bundle.period)
             }
-            (VoteStep::Next, v) => self
+            (s, v) if s.is_next() => self
                 .round
                 .next_quorum
                 .get(&bundle.period)
@@ -335,10 +362,17 @@ impl Engine {
         if vote.voter != from {
             return self.report(from, EvidenceKind::Impersonation, vote.height, vec![bytes]);
         }
+        if self
+            .round
+            .proven_invalid
+            .contains(&(from, vote.period, vote.step))
+        {
+            return; // proven to sign garbage for this step: not worth another verification
+        }
         let malformed = match vote.step {
             VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
             VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
-            VoteStep::Next => !vote.beacon_share.is_empty(),
+            VoteStep::Next | VoteStep::NextK(_) => !vote.beacon_share.is_empty(),
         };
         if malformed {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
@@ -397,6 +431,9 @@ impl Engine {
         new: Entry,
     ) {
         if !self.entry_valid(&new) {
+            self.round
+                .proven_invalid
+                .insert((new.from, new.vote.period, new.vote.step));
             return self.report(
                 new.from,
                 EvidenceKind::InvalidSignature,
@@ -412,6 +449,11 @@ impl Engine {
         };
         let pending = tally.is_pending(existing.vote.voter, existing_value);
         if pending && !self.entry_valid(&existing) {
+            self.round.proven_invalid.insert((
+                existing.from,
+                existing.vote.period,
+                existing.vote.step,
+            ));
             if let Some(tally) = self.round.tallies.get_mut(&key) {
                 tally.remove(existing.vote.voter, existing_value);
                 let _ = tally.add(new, false);

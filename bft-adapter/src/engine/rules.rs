@@ -21,6 +21,7 @@ impl Engine {
             self.try_cert_vote();
             self.try_next_vote();
             self.try_next_late_vote();
+            self.try_next_k_vote();
             if before == (self.height, self.period, self.out.len()) {
                 break;
             }
@@ -201,6 +202,55 @@ impl Engine {
         }
     }
 
+    /// Steps s ≥ 5 (Algorand's next_k, "Recovery" in the specs' `dev/abft.md`): when the timer
+    /// of next_k step k fires, vote in that step for the value this node cert-voted, else a
+    /// committable value (a valid value with a soft quorum this period), else ⊥ once released,
+    /// else v̄ (else ⊥ in period 1). Unlike step 4/5, every step re-evaluates, so nodes that
+    /// were split across ⊥, v and v̄ converge as soon as they hear the same quorums.
+    fn try_next_k_vote(&mut self) {
+        let (p, k) = (self.period, self.round.next_k);
+        if k == 0 || !self.voted(p, VoteStep::NextK(k)).is_empty() {
+            return;
+        }
+        let certified = self.voted(p, VoteStep::Cert).first().map(|v| v.value);
+        let committable = self
+            .round
+            .soft_quorum
+            .get(&p)
+            .copied()
+            .filter(|id| self.is_valid(id))
+            .map(VoteValue::Value);
+        let (pinned, released) = self.pinned();
+        let value = certified.or(committable).unwrap_or(if released {
+            VoteValue::Bottom
+        } else {
+            pinned.map(VoteValue::Value).unwrap_or(VoteValue::Bottom)
+        });
+        self.cast_vote(VoteStep::NextK(k), value);
+    }
+
+    /// Broadcasts the bundle of a quorum that just completed (combined from our tally, or the
+    /// bundle that completed it), at once rather than at the next re-send: a node that is about
+    /// to next-vote must hear the quorum before its timer fires.
+    fn forward_bundle(&mut self, p: Period, step: VoteStep, value: VoteValue) {
+        if p.0.saturating_add(1) < self.period.0 {
+            return;
+        }
+        let key = (p, step, value);
+        if !self.round.bundles.contains_key(&key) {
+            match self.combine_bundle(p, step, value) {
+                Some(b) => {
+                    self.round.bundles.insert(key, b);
+                }
+                None => return,
+            }
+        }
+        if let Some(b) = self.round.bundles.get(&key) {
+            let bytes = encode(&Message::Bundle(b.clone()));
+            self.out.push(Action::Broadcast { bytes });
+        }
+    }
+
     /// Signs, persists (barrier), broadcasts and counts a vote of our own.
     fn cast_vote(&mut self, step: VoteStep, value: VoteValue) {
         let (h, p) = (self.height, self.period);
@@ -301,6 +351,9 @@ impl Engine {
             }
         }
         for e in invalid {
+            self.round
+                .proven_invalid
+                .insert((e.from, e.vote.period, e.vote.step));
             self.report(
                 e.from,
                 crate::evidence::EvidenceKind::InvalidSignature,
@@ -337,13 +390,21 @@ impl Engine {
     pub(super) fn quorum_reached(&mut self, p: Period, step: VoteStep, value: VoteValue) {
         match (step, value) {
             (VoteStep::Soft, VoteValue::Value(id)) => {
-                self.round.soft_quorum.entry(p).or_insert(id);
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    self.round.soft_quorum.entry(p)
+                {
+                    slot.insert(id);
+                    self.forward_bundle(p, step, value);
+                }
             }
             (VoteStep::Cert, VoteValue::Value(id)) if self.round.certificate.is_none() => {
                 self.round.certificate = self.combine_certificate(p, id);
             }
-            (VoteStep::Next, x) => {
+            (s, x) if s.is_next() => {
                 let new = self.round.next_quorum.entry(p).or_default().insert(x);
+                if new {
+                    self.forward_bundle(p, s, x);
+                }
                 if new && p >= self.period {
                     self.enter_period(Period(p.0 + 1), false);
                 }

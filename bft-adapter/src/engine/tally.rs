@@ -122,8 +122,7 @@ impl StepTally {
             return AddOutcome::Duplicate;
         }
         let conflicting = prior.iter().copied().find(|p| {
-            entry.vote.step != VoteStep::Next
-                || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
+            !entry.vote.step.is_next() || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
         });
         if let Some(existing) = conflicting {
             return AddOutcome::Conflict(existing);

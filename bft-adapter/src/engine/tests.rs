@@ -181,7 +181,7 @@ fn honest_run_decides_in_one_period_with_verifying_certificates() {
             ));
         }
         // No next-votes in the common case: propose, soft, cert only.
-        assert!(votes_sent(node).iter().all(|v| v.step != VoteStep::Next));
+        assert!(votes_sent(node).iter().all(|v| !v.step.is_next()));
     }
     // One batch verification per (step, value) quorum per node, not one per vote.
     let stats = &verifier.stats;
@@ -305,7 +305,8 @@ fn duplicates_stale_and_malformed_input() {
             culprit: NodeId(1),
             kind: EvidenceKind::Equivocation,
             height: Height(1),
-            proof: vec![bytes.clone(), second]
+            proof: vec![bytes.clone(), second],
+            attributable: true,
         })]
     );
     // Relayed by someone else: impersonation, never blamed on the voter.

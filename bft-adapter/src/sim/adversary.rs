@@ -288,7 +288,7 @@ impl Byzantine {
                 if let (Some(Message::Vote(v)), None) = (&message, to) {
                     // Half B also gets a second, conflicting vote for the same step.
                     let other = match v.value {
-                        VoteValue::Value(id) if v.step != VoteStep::Next => {
+                        VoteValue::Value(id) if !v.step.is_next() => {
                             VoteValue::Value(self.verifier.value_id(&id.0))
                         }
                         VoteValue::Value(_) => {

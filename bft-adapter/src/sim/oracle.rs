@@ -60,7 +60,7 @@ impl ForensicLog {
                     _ => false,
                 })
                 .collect();
-            let conflicting = if *step == VoteStep::Next {
+            let conflicting = if step.is_next() {
                 signed
                     .iter()
                     .filter(|(v, _)| **v != VoteValue::Bottom)
@@ -76,6 +76,7 @@ impl ForensicLog {
                     kind: EvidenceKind::Equivocation,
                     height: crate::types::Height(*h),
                     proof,
+                    attributable: verifier.attributable(),
                 });
             }
         }
@@ -98,6 +99,7 @@ impl ForensicLog {
                     kind: EvidenceKind::ConflictingProposals,
                     height: crate::types::Height(*h),
                     proof,
+                    attributable: verifier.attributable(),
                 });
             }
         }

@@ -1,0 +1,343 @@
+//! Issue #11 §1: liveness after GST, with four real engines (mock crypto) driven through
+//! scripted and random schedules by a small deterministic host.
+//!
+//! - [`split_pinned_schedule_decides_after_gst`] replays the issue's deadlock: n = 4, f = 1,
+//!   honest A, B, C and a Byzantine Z. Period 1 ended with next-quorums for both w and ⊥; A
+//!   learnt only w, B and C only ⊥. In period 2, A soft-votes w, B and C soft-vote v, Z's soft
+//!   vote completes v's soft quorum at C only, so C cert-votes v. Before GST the next timers
+//!   fire: A next-votes w, B ⊥, C v. After GST Z is silent; A adds ⊥ (late step), B adds v:
+//!   next tallies ⊥{A,B}, v{B,C}, w{A} and, with a single next step per period, no quorum
+//!   ever forms. With Algorand's next_k steps everyone re-votes the committable v and decides.
+//! - [`random_schedules_decide_within_k_periods_after_gst`]: one node crashes at a random
+//!   time, or (half the runs) is Byzantine, showing each of its messages to one random peer
+//!   until GST and then going silent; delivery before GST is adversarial (random delays,
+//!   messages held until GST), then everything is delivered; every honest node must decide within [`K`] periods of the
+//!   highest period any honest node had reached at GST.
+
+use conclave_bft::mock::MockCrypto;
+use conclave_bft::traits::{Share, Verifier};
+use conclave_bft::types::{
+    vote_message, Bundle, Epoch, Height, Message, NodeId, Period, Time, ValueId, Vote, VoteStep,
+    VoteValue,
+};
+use conclave_bft::{codec, Action, Config, Engine, Input, PersistedState, TimerId};
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+
+/// Periods after GST within which every honest node decides in the random search.
+const K: u32 = 3;
+
+include!("common/world.rs");
+
+/// A next-quorum bundle of period 1 for `value`, as the seats that formed it would send it.
+fn next_bundle(crypto: &MockCrypto, value: VoteValue) -> Bundle {
+    let message = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
+    let signatures: Vec<Vec<u8>> = (0..N)
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .collect();
+    let shares: Vec<Share<'_>> = signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Share {
+            signer: NodeId(i as u32),
+            credential: &[],
+            signature: s,
+        })
+        .collect();
+    Bundle {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(1),
+        step: VoteStep::Next,
+        value,
+        signature: crypto
+            .verifier()
+            .combine(&message, &shares)
+            .expect("quorum"),
+    }
+}
+
+/// A mock committee whose period-2 proposer priorities rank B's proposal above C's, so that
+/// C (seeing both) soft-votes B's value v.
+fn crypto_where_b_outranks_c() -> MockCrypto {
+    for seed in 0..64 {
+        let crypto = MockCrypto::new(N, seed);
+        let genesis = crypto.genesis_seed();
+        let priority = |node: NodeId| {
+            let s = crypto.adapters(node).sortition;
+            let credential = s.proposer_credential(&genesis, Height(1), Period(2))?;
+            s.verify_proposer(node, &genesis, Height(1), Period(2), &credential)
+        };
+        if priority(B) < priority(C) {
+            return crypto;
+        }
+    }
+    panic!("no seed ranks B above C");
+}
+
+#[test]
+fn split_pinned_schedule_decides_after_gst() {
+    let crypto = crypto_where_b_outranks_c();
+    let verifier = crypto.verifier();
+    let w = verifier.value_id(b"value-w");
+    let restored = |id: NodeId, previous: VoteValue| {
+        Engine::restore(
+            Config::new(id, Epoch(0)),
+            crypto.adapters(id),
+            PersistedState {
+                height: Height(1),
+                period: Period(2),
+                seed: crypto.genesis_seed(),
+                previous_next_quorums: vec![previous],
+                own_votes: Vec::new(),
+                own_proposals: Vec::new(),
+                last_decided: None,
+            },
+        )
+    };
+    let engines = vec![
+        Some(restored(A, VoteValue::Value(w))),
+        Some(restored(B, VoteValue::Bottom)),
+        Some(restored(C, VoteValue::Bottom)),
+        None, // Z: Byzantine, scripted below
+    ];
+    const GST: u64 = 1_500;
+    // Before GST: B's proposal and A's and B's soft votes reach everyone; C's proposal and
+    // C's soft vote reach A only; everything else (cert and next votes, bundles, re-sends)
+    // waits for GST.
+    let policy: Policy = Box::new(|_, from, to, m| match m {
+        Message::Proposal(_) if from == B => Some(5),
+        Message::Proposal(_) if from == C && to == A => Some(5),
+        Message::Vote(v) if v.step == VoteStep::Soft && (from == A || from == B) => Some(5),
+        Message::Vote(v) if v.step == VoteStep::Soft && from == C && to == A => Some(5),
+        _ => None,
+    });
+    let mut world = World::new(engines, GST, policy);
+    for id in [A, B, C] {
+        world.handle(id, Input::Start);
+    }
+    // B's value v, known once B proposed it.
+    let v = verifier.value_id(b"value-1-1");
+    // Z soft-votes v to C only, just after the filter timers (2λ · period 2 = 400 ms).
+    let z_soft = vote(&crypto, Z, 2, VoteStep::Soft, VoteValue::Value(v));
+    world.inject(410, Z, C, &Message::Vote(z_soft));
+    // The period-1 bundles each side missed arrive at GST.
+    world.inject(
+        GST + 10,
+        B,
+        A,
+        &Message::Bundle(next_bundle(&crypto, VoteValue::Bottom)),
+    );
+    for to in [B, C] {
+        world.inject(
+            GST + 10,
+            A,
+            to,
+            &Message::Bundle(next_bundle(&crypto, VoteValue::Value(w))),
+        );
+    }
+    world.run(GST - 1, &[A, B, C]);
+    // The schedule did what the issue describes before GST.
+    let engines: Vec<&Engine> = world.engines.iter().flatten().collect();
+    assert!(engines.iter().all(|e| e.period() == Period(2)));
+    assert!(world.decided.is_empty());
+    for e in &engines {
+        println!("at GST: node {} {}", e.id(), e.debug_summary());
+    }
+    // After GST everything is delivered within 10 ms and Z stays silent.
+    world.run(GST + 600_000, &[A, B, C]);
+    for id in [A, B, C] {
+        let engine = world.engines[id.0 as usize].as_ref().unwrap();
+        assert!(
+            world.decided.contains_key(&id.0),
+            "node {id} did not decide within 600 s after GST: period {}, {}",
+            engine.period().0,
+            engine.debug_summary()
+        );
+    }
+    let values: Vec<ValueId> = world.decided.values().map(|d| d.1).collect();
+    assert!(values.windows(2).all(|p| p[0] == p[1]), "{values:?}");
+    let periods: Vec<u32> = world.decided.values().map(|d| d.0 .0).collect();
+    assert!(
+        periods.iter().all(|p| *p <= 2 + K),
+        "decided in periods {periods:?}"
+    );
+}
+
+/// One run of the random search; returns the decision periods minus the period at GST.
+fn random_run(seed: u64) -> Result<u32, String> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let crypto = MockCrypto::new(N, seed);
+    let gst: u64 = rng.gen_range(0..10_000);
+    let crashed = NodeId(rng.gen_range(0..N));
+    let crash_at: u64 = rng.gen_range(0..=gst);
+    let hold_permille: u32 = rng.gen_range(0..=800);
+    let max_delay: u64 = rng.gen_range(1..3_000);
+    // Half the runs: the faulty node is Byzantine instead of crashing early. Until GST it
+    // runs honestly but each of its messages reaches one random peer only (splitting what the
+    // honest nodes see of it); at GST it goes silent.
+    let selective = rng.gen_bool(0.5);
+    let mut policy_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let policy: Policy = Box::new(move |_, from, to, _| {
+        if selective && from == crashed && policy_rng.gen_range(0..N) != to.0 {
+            return Some(LOST);
+        }
+        if policy_rng.gen_range(0..1000) < hold_permille {
+            None
+        } else {
+            Some(policy_rng.gen_range(0..max_delay))
+        }
+    });
+    let engines = (0..N)
+        .map(|i| {
+            let mut e = Engine::new(
+                Config::new(NodeId(i), Epoch(0)),
+                crypto.adapters(NodeId(i)),
+                crypto.genesis_seed(),
+            );
+            let mut entropy = [0u8; 32];
+            rng.fill(&mut entropy);
+            e.handle(Time(0), Input::Entropy(entropy));
+            Some(e)
+        })
+        .collect();
+    let honest: Vec<NodeId> = (0..N).map(NodeId).filter(|n| *n != crashed).collect();
+    let mut world = World::new(engines, gst, policy);
+    for i in 0..N {
+        world.handle(NodeId(i), Input::Start);
+    }
+    world.run(if selective { gst } else { crash_at }, &honest);
+    world.engines[crashed.0 as usize] = None;
+    world.timers.retain(|(n, _), _| *n != crashed);
+    world.run(gst + 600_000, &honest);
+    let mut worst = 0;
+    for n in &honest {
+        let Some((period, _)) = world.decided.get(&n.0) else {
+            return Err(format!(
+                "seed {seed}: node {n} undecided (gst {gst}, faulty {crashed}, selective \
+                 {selective}, crash at {crash_at})"
+            ));
+        };
+        worst = worst.max(period.0.saturating_sub(world.period_at_gst.max(1)));
+    }
+    let values: std::collections::BTreeSet<ValueId> = world.decided.values().map(|d| d.1).collect();
+    if values.len() > 1 {
+        return Err(format!("seed {seed}: agreement broken"));
+    }
+    Ok(worst)
+}
+
+#[test]
+fn random_schedules_decide_within_k_periods_after_gst() {
+    const RUNS: u64 = 1_500;
+    let mut worst = 0;
+    let mut histogram = BTreeMap::new();
+    for seed in 0..RUNS {
+        let k = random_run(seed).unwrap_or_else(|e| panic!("{e}"));
+        *histogram.entry(k).or_insert(0u32) += 1;
+        worst = worst.max(k);
+    }
+    println!("periods after GST over {RUNS} schedules: {histogram:?}");
+    assert!(worst <= K, "worst {worst} periods after GST: {histogram:?}");
+}
+
+/// Issue #11 §1, the period window: D is cut off before GST while A and B, helped by a
+/// Byzantine Z that echoes their ⊥ next-votes (and sends nothing else), advance more than 16
+/// periods. Votes are only accepted within a window of the current period, so after GST
+/// (Z silent) A and B dropped D's old votes and D dropped theirs; only the next-quorum bundle
+/// A and B re-send, accepted for any later period, brings D forward.
+#[test]
+fn a_node_cut_off_for_many_periods_catches_up_after_gst() {
+    const D: NodeId = NodeId(2);
+    const GST: u64 = 120_000;
+    let crypto = MockCrypto::new(N, 5);
+    let engines = (0..N)
+        .map(|i| {
+            (NodeId(i) != Z).then(|| {
+                Engine::new(
+                    Config::new(NodeId(i), Epoch(0)),
+                    crypto.adapters(NodeId(i)),
+                    crypto.genesis_seed(),
+                )
+            })
+        })
+        .collect();
+    let policy: Policy =
+        Box::new(|_, from, to, _| Some(if from == D || to == D { LOST } else { 10 }));
+    let mut world = World::new(engines, GST, policy);
+    world.echo_bottom = Some(crypto.clone());
+    for i in [A, B, D] {
+        world.handle(i, Input::Start);
+    }
+    world.run(GST - 1, &[A, B, D]);
+    assert!(world.decided.is_empty());
+    let ahead = world.engines[A.0 as usize].as_ref().unwrap().period().0;
+    let behind = world.engines[D.0 as usize].as_ref().unwrap().period().0;
+    assert!(
+        ahead > behind + 17,
+        "A reached period {ahead}, D {behind}: not far enough apart"
+    );
+    world.run(GST + 600_000, &[A, B, D]);
+    for id in [A, B, D] {
+        let e = world.engines[id.0 as usize].as_ref().unwrap();
+        assert!(
+            world.decided.contains_key(&id.0),
+            "node {id} undecided after GST: period {} ({})",
+            e.period().0,
+            e.debug_summary()
+        );
+    }
+}
+
+/// Re-sends stay bounded however many next_k steps a period has seen: only the latest next_k
+/// vote travels with the soft and step-4 votes.
+#[test]
+fn resend_carries_only_the_latest_next_k_vote() {
+    let crypto = MockCrypto::new(N, 1);
+    let mut e = Engine::new(
+        Config::new(A, Epoch(0)),
+        crypto.adapters(A),
+        crypto.genesis_seed(),
+    );
+    let h = Height(1);
+    let p = Period(1);
+    e.handle(Time(0), Input::Start);
+    e.handle(
+        Time(1),
+        Input::ProposedValue {
+            height: h,
+            value: b"value-a".to_vec(),
+        },
+    );
+    e.handle(Time(400), Input::Timer(TimerId::Filter(h, p)));
+    e.handle(Time(600), Input::Timer(TimerId::Next(h, p)));
+    let mut next_k_votes = 0;
+    for k in 1..=10u8 {
+        let step = e.handle(
+            Time(600 + u64::from(k) * 1000),
+            Input::Timer(TimerId::NextK(h, p, k)),
+        );
+        next_k_votes += step
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Broadcast { bytes } if matches!(codec::decode(bytes), Ok(Message::Vote(v)) if v.step == VoteStep::NextK(k))))
+            .count();
+    }
+    assert_eq!(next_k_votes, 10, "one vote per next_k step");
+    let step = e.handle(Time(20_000), Input::Timer(TimerId::Resend(h)));
+    let steps: Vec<VoteStep> = step
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Broadcast { bytes } => match codec::decode(bytes) {
+                Ok(Message::Vote(v)) => Some(v.step),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![VoteStep::Soft, VoteStep::Next, VoteStep::NextK(10)]
+    );
+}
