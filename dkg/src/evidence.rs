@@ -222,8 +222,9 @@ impl<V: Variant> Evidence<V> {
                     .players
                     .member(self.culprit)
                     .ok_or(Error::InvalidEvidence("the culprit is not a player"))?;
+                let limits = config.limits();
                 let signed: Vec<&Signed<Complaint>> = self
-                    .complaints()
+                    .complaints(&limits)
                     .filter(|c| {
                         c.body.complainer == self.culprit && c.verify(context, &member.signing_key)
                     })
@@ -246,9 +247,15 @@ impl<V: Variant> Evidence<V> {
         })
     }
 
-    fn complaints(&self) -> impl Iterator<Item = &Signed<Complaint>> {
-        self.messages.iter().filter_map(|m| match m {
-            SignedMessage::Complaint(c) => Some(c),
+    /// The quoted complaints a participant could have accepted: those of the session's shape
+    /// (at most one entry per dealer seat, bounded seat lists). Others prove nothing, and
+    /// skipping them bounds the work of judging to one DLEQ check and decryption per dealer.
+    fn complaints<'a>(
+        &'a self,
+        limits: &'a crate::config::Limits,
+    ) -> impl Iterator<Item = &'a Signed<Complaint>> + 'a {
+        self.messages.iter().filter_map(move |m| match m {
+            SignedMessage::Complaint(c) if c.body.check_shape(limits).is_ok() => Some(c),
             _ => None,
         })
     }
@@ -273,7 +280,8 @@ impl<V: Variant> Evidence<V> {
         dealing: &Signed<Dealing<V>>,
     ) -> Vec<u32> {
         let mut seats = Vec::new();
-        for c in self.complaints() {
+        let limits = config.limits();
+        for c in self.complaints(&limits) {
             let Some(member) = config.players.member(c.body.complainer) else {
                 continue;
             };
@@ -307,18 +315,10 @@ impl<V: Variant> Evidence<V> {
             .players
             .member(self.culprit)
             .ok_or(Error::InvalidEvidence("the culprit is not a player"))?;
+        let limits = config.limits();
         let complaint = self
-            .messages
-            .iter()
-            .find_map(|m| match m {
-                SignedMessage::Complaint(c)
-                    if c.body.complainer == self.culprit
-                        && c.verify(context, &member.signing_key) =>
-                {
-                    Some(c)
-                }
-                _ => None,
-            })
+            .complaints(&limits)
+            .find(|c| c.body.complainer == self.culprit && c.verify(context, &member.signing_key))
             .ok_or(Error::InvalidEvidence("no complaint signed by the culprit"))?;
         for e in &complaint.body.entries {
             if e.seats.is_empty() || e.seats.iter().any(|s| !member.seats.contains(s)) {

@@ -503,3 +503,52 @@ fn replayed_honest_dealing_is_not_equivocation() {
         assert_consistent(out);
     }
 }
+
+/// Evidence quoting a complaint that names one dealing thousands of times proves nothing (no
+/// participant accepts such a complaint), so a verifier never spends a DLEQ check and a
+/// decryption per repeated entry. (Before, this one verified as false-complaint evidence after
+/// 20,000 DLEQ checks.)
+#[test]
+fn evidence_with_an_oversized_complaint_is_rejected_cheaply() {
+    let keys = keys();
+    let cfg = config(&keys, T);
+    let dealing = crafted_dealing(
+        &cfg,
+        4,
+        &Polynomial::random(T, &mut rng(3)),
+        &[],
+        &keys[3].signing,
+        1,
+    );
+    let digest = dealing.body.digest_for(&ctx(&cfg));
+    let (k, proof) = DleqProof::prove(
+        &keys[1].encryption,
+        &dealing.body.ephemeral,
+        &digest,
+        &mut rng(2),
+    );
+    let entry = conclave_dkg::ComplaintEntry {
+        dealer: 4,
+        dealing: digest,
+        seats: vec![2],
+        shared_point: k,
+        proof,
+    };
+    let body = Complaint {
+        complainer: 2,
+        entries: vec![entry; 20_000],
+    };
+    let signed = Signed::sign(&ctx(&cfg), body, &keys[1].signing, &mut rng(9));
+    for kind in [FaultKind::FalseComplaint, FaultKind::BadShare] {
+        let e = Evidence::<MinPk> {
+            culprit: if kind == FaultKind::BadShare { 4 } else { 2 },
+            kind,
+            detail: String::new(),
+            messages: vec![
+                SignedMessage::Complaint(signed.clone()),
+                SignedMessage::Dealing(Box::new(dealing.clone())),
+            ],
+        };
+        assert!(e.verify(&cfg).is_err());
+    }
+}
