@@ -380,14 +380,11 @@ impl<V: Variant> Participant<V> {
                 if dealings.len() > limits.dealer_seats as usize {
                     return Err(Error::Malformed("more dealings than dealer seats"));
                 }
-                let mut first = Ok(());
-                for d in dealings {
-                    let r = self.receive_dealing(d, &limits);
-                    if first.is_ok() {
-                        first = r;
-                    }
-                }
-                first
+                // Every item is taken in; the first rejection is reported.
+                dealings
+                    .into_iter()
+                    .map(|d| self.receive_dealing(d, &limits))
+                    .fold(Ok(()), Result::and)
             }
             Message::Complaint(c) => {
                 if self.phase > Phase::Complain {
@@ -402,7 +399,7 @@ impl<V: Variant> Participant<V> {
                     .signing_key;
                 c.body.check_shape(&limits)?;
                 let list = self.received_complaints.entry(id).or_default();
-                if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == c.body) {
+                if !has_room(list, |x| x.body == c.body) {
                     return Ok(());
                 }
                 if !c.verify(&self.context, &key) {
@@ -418,26 +415,26 @@ impl<V: Variant> Participant<V> {
                 if js.len() > limits.dealer_seats as usize {
                     return Err(Error::Malformed("more justifications than dealer seats"));
                 }
-                let mut first = Ok(());
-                for j in js {
-                    let r = self.receive_justification(j, &limits);
-                    if first.is_ok() {
-                        first = r;
-                    }
-                }
-                first
+                js.into_iter()
+                    .map(|j| self.receive_justification(j, &limits))
+                    .fold(Ok(()), Result::and)
             }
         }
     }
 
-    fn receive_dealing(&mut self, d: Signed<Dealing<V>>, limits: &Limits) -> Result<(), Error> {
-        let seat = d.body.dealer;
-        let key = self
+    /// The signing key of the owner of dealer seat `seat`.
+    fn dealer_key(&self, seat: u32) -> Result<crate::sigma::Point, Error> {
+        Ok(self
             .config
             .dealers
             .owner_of(seat)
             .ok_or(Error::UnknownSender(seat))?
-            .signing_key;
+            .signing_key)
+    }
+
+    fn receive_dealing(&mut self, d: Signed<Dealing<V>>, limits: &Limits) -> Result<(), Error> {
+        let seat = d.body.dealer;
+        let key = self.dealer_key(seat)?;
         if d.body.commitment.points().len() > limits.commitment_points as usize
             || d.body.ciphertexts.len() > limits.player_seats as usize
             || d.body
@@ -450,9 +447,10 @@ impl<V: Variant> Participant<V> {
             ));
         }
         let list = self.received_dealings.entry(seat).or_default();
-        if list.len() >= MAX_DISTINCT || list.iter().any(|(x, _)| x.body == d.body) {
+        if !has_room(list, |(x, _)| x.body == d.body) {
             return Ok(());
         }
+        // The transcript hash is kept for the deadline (the ciphertexts' associated data).
         let transcript = d.body.transcript_hash(&self.context);
         let digest = d.body.signed_digest(&transcript);
         if !d
@@ -471,12 +469,7 @@ impl<V: Variant> Participant<V> {
         limits: &Limits,
     ) -> Result<(), Error> {
         let seat = j.body.dealer;
-        let key = self
-            .config
-            .dealers
-            .owner_of(seat)
-            .ok_or(Error::UnknownSender(seat))?
-            .signing_key;
+        let key = self.dealer_key(seat)?;
         let mut seen = BTreeSet::new();
         if j.body.shares.len() > limits.player_seats as usize
             || !j.body.shares.iter().all(|s| seen.insert(s.seat))
@@ -486,7 +479,7 @@ impl<V: Variant> Participant<V> {
             ));
         }
         let list = self.received_justifications.entry(seat).or_default();
-        if list.len() >= MAX_DISTINCT || list.iter().any(|x| x.body == j.body) {
+        if !has_room(list, |x| x.body == j.body) {
             return Ok(());
         }
         if !j.verify(&self.context, &key) {
@@ -495,6 +488,13 @@ impl<V: Variant> Participant<V> {
         list.push(j);
         Ok(())
     }
+}
+
+/// The one storage rule of every round: a new body takes a slot only while fewer than
+/// [`MAX_DISTINCT`] different bodies are kept and it repeats none of them (repeats and extras are
+/// ignored unverified); the caller then keeps it only if its signature verifies.
+fn has_room<T>(list: &[T], repeats: impl Fn(&T) -> bool) -> bool {
+    list.len() < MAX_DISTINCT && !list.iter().any(repeats)
 }
 
 impl<V: Variant> Participant<V> {

@@ -483,8 +483,8 @@ fn equivocating_complainer_is_reported_and_ignored() {
     }
 }
 
-/// A dealing signed for the honest dealer's seat with the honest dealer's key but arriving
-/// after a junk one is still taken, and a replay of the same body is not equivocation.
+/// Every honest dealing delivered twice (the replay first): a repeat of a kept body is
+/// ignored, not counted as a second dealing, so nobody is blamed for equivocation.
 #[test]
 fn replayed_honest_dealing_is_not_equivocation() {
     let keys = keys();
