@@ -4,6 +4,7 @@
 //! that show different things to different nodes.
 
 use crate::codec::{decode, encode};
+use crate::engine::Timeouts;
 use crate::traits::{Signer, Verifier};
 use crate::types::{
     beacon_message, proposal_message, vote_message, Epoch, Message, NodeId, Vote, VoteStep,
@@ -132,7 +133,7 @@ impl Byzantine {
         side_a: BTreeSet<NodeId>,
         side_b: BTreeSet<NodeId>,
         faulty: BTreeSet<NodeId>,
-        late_ms: u64,
+        timeouts: Timeouts,
         make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
     ) -> Self {
         Byzantine {
@@ -147,7 +148,7 @@ impl Byzantine {
             echoed: BTreeSet::new(),
             recorded: Vec::new(),
             replay_cursor: 0,
-            late_ms,
+            late_ms: 3 * timeouts.next_ms,
             make_value,
         }
     }
@@ -201,7 +202,13 @@ impl Byzantine {
 
     /// Rewrites one message the faulty node's engine wants to send (`to = None`: broadcast).
     /// `instance` is the twin index.
-    pub fn outgoing(&mut self, instance: usize, to: Option<NodeId>, bytes: Vec<u8>) -> Vec<Out> {
+    pub fn outgoing(
+        &mut self,
+        instance: usize,
+        to: Option<NodeId>,
+        bytes: Vec<u8>,
+        _now: u64,
+    ) -> Vec<Out> {
         let recipients: Vec<NodeId> = match to {
             Some(t) => vec![t],
             None => self.others().collect(),
@@ -325,7 +332,7 @@ impl Byzantine {
     }
 
     /// Reacts to a message an honest node sent us (equivocation by echo).
-    pub fn incoming(&mut self, from: NodeId, bytes: &[u8]) -> Vec<Out> {
+    pub fn incoming(&mut self, from: NodeId, bytes: &[u8], _now: u64) -> Vec<Out> {
         if self.kind == AdversaryKind::Replay {
             self.recorded.push(bytes.to_vec());
         }
