@@ -84,3 +84,51 @@ fn period_attacks_with_one_fault_too_many_are_caught() {
         assert!(caught > 0, "{adversary}: F = f + 1 never caught");
     }
 }
+
+/// Issue #11 §1's bounded healing: a network that loses everything for ten minutes of
+/// virtual time (far beyond the next_k backoff cap of 8 next-timeouts) heals within a few
+/// seconds of GST: every node keeps re-sending its latest next_k vote and its quorum bundles.
+#[test]
+fn a_partition_longer_than_the_backoff_cap_heals_in_seconds() {
+    for (adversary, seed) in [(AdversaryKind::Silent, 0), (AdversaryKind::SplitPinned, 1)] {
+        let mut c = SimConfig::new(4);
+        c.adversary = adversary;
+        c.seed = seed;
+        c.heights = 2;
+        c.drop = 1.0;
+        c.gst_ms = 600_000;
+        let r = run(&c);
+        assert!(r.violations.is_empty(), "{adversary}: {:?}", r.violations);
+        let after_gst = r.metrics.sim_time_ms - c.gst_ms;
+        assert!(after_gst < 5_000, "{adversary}: {after_gst} ms after GST");
+    }
+}
+
+/// Long runs hold bounded state: with no decision lists kept, the honest nodes' transcripts
+/// (the forensic log) stay as large after 120 heights as after 12, whatever the adversary
+/// (the replay attack's recordings are a bounded ring too).
+#[test]
+fn long_runs_hold_bounded_forensic_state() {
+    use conclave_bft::sim::{run_simulation_with, SimOptions};
+    let options = SimOptions {
+        keep_decisions: false,
+        plant: None,
+    };
+    for adversary in [AdversaryKind::Replay, AdversaryKind::SplitPinned] {
+        let peak = |heights: u64| {
+            let mut c = SimConfig::new(7);
+            c.adversary = adversary;
+            c.heights = heights;
+            let r = run_simulation_with(&c, &MockProvider, &options, &mut |_| {}).unwrap();
+            assert!(r.violations.is_empty(), "{:?}", r.violations);
+            assert!(r.decisions.is_empty());
+            r.summary.peak_transcript_messages
+        };
+        let (short, long) = (peak(12), peak(120));
+        assert!(short > 0);
+        assert!(
+            long <= 2 * short,
+            "{adversary}: {short} after 12 heights, {long} after 120"
+        );
+    }
+}

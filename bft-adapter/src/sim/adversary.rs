@@ -115,6 +115,9 @@ impl FromStr for AdversaryKind {
     }
 }
 
+/// Messages the replay attack remembers.
+const REPLAY_MEMORY: usize = 512;
+
 /// A message a faulty node emits.
 pub(crate) struct Out {
     pub to: NodeId,
@@ -133,12 +136,16 @@ pub(crate) struct Byzantine {
     side_b: BTreeSet<NodeId>,
     faulty: BTreeSet<NodeId>,
     echoed: BTreeSet<(u64, u32, VoteStep, VoteValue, bool)>,
+    /// The replay attack's recordings: a ring of the last [`REPLAY_MEMORY`] messages.
     recorded: Vec<Vec<u8>>,
     replay_cursor: usize,
+    record_next: usize,
     late_ms: u64,
     timeouts: Timeouts,
     /// (height, period, step, value is ⊥) already echoed by the split attacks.
     split_echoed: BTreeSet<(u64, u32, VoteStep, bool)>,
+    /// Echo bookkeeping below this height has been dropped.
+    pruned_below: u64,
     make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
 }
 
@@ -168,10 +175,32 @@ impl Byzantine {
             echoed: BTreeSet::new(),
             recorded: Vec::new(),
             replay_cursor: 0,
+            record_next: 0,
             late_ms: 3 * timeouts.next_ms,
             timeouts,
             split_echoed: BTreeSet::new(),
+            pruned_below: 0,
             make_value,
+        }
+    }
+
+    /// Keeps `bytes` in the replay ring (bounded, so long runs hold constant memory).
+    fn record(&mut self, bytes: &[u8]) {
+        if self.recorded.len() < REPLAY_MEMORY {
+            self.recorded.push(bytes.to_vec());
+        } else {
+            self.recorded[self.record_next] = bytes.to_vec();
+        }
+        self.record_next = (self.record_next + 1) % REPLAY_MEMORY;
+    }
+
+    /// Forgets echo bookkeeping of heights more than two below `height`.
+    fn prune(&mut self, height: u64) {
+        if height > self.pruned_below + 2 {
+            self.pruned_below = height - 2;
+            let floor = self.pruned_below;
+            self.echoed.retain(|e| e.0 >= floor);
+            self.split_echoed.retain(|e| e.0 >= floor);
         }
     }
 
@@ -278,7 +307,7 @@ impl Byzantine {
                 plain(&bytes, if late { self.late_ms } else { 0 })
             }
             AdversaryKind::Replay => {
-                self.recorded.push(bytes.clone());
+                self.record(&bytes);
                 let mut out = plain(&bytes, 0);
                 if to.is_none() && self.recorded.len() > 8 {
                     for _ in 0..2 {
@@ -432,7 +461,7 @@ impl Byzantine {
     /// Reacts to a message an honest node sent us (equivocation by echo).
     pub fn incoming(&mut self, from: NodeId, bytes: &[u8], _now: u64) -> Vec<Out> {
         if self.kind == AdversaryKind::Replay {
-            self.recorded.push(bytes.to_vec());
+            self.record(bytes);
         }
         if !matches!(
             self.kind,
@@ -456,6 +485,7 @@ impl Byzantine {
         if v.voter != from {
             return Vec::new();
         }
+        self.prune(v.height.0);
         if matches!(
             self.kind,
             AdversaryKind::SplitPinned | AdversaryKind::LateSplitProposals

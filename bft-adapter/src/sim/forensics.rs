@@ -69,6 +69,17 @@ impl Transcript {
         }
     }
 
+    /// Messages held.
+    pub fn len(&self) -> usize {
+        self.heights
+            .values()
+            .map(|t| {
+                t.votes.values().map(BTreeMap::len).sum::<usize>()
+                    + t.proposals.values().map(BTreeMap::len).sum::<usize>()
+            })
+            .sum()
+    }
+
     /// Forgets every height below `height` except those in `keep`.
     pub fn prune_below(&mut self, height: u64, keep: &BTreeSet<u64>) {
         self.heights.retain(|h, _| *h >= height || keep.contains(h));

@@ -300,6 +300,9 @@ pub struct Summary {
     pub certificate_bytes: usize,
     /// Honest-node crashes that happened.
     pub crashes: u32,
+    /// The most signed messages the honest nodes' transcripts held together (checked each time
+    /// a height is decided by all, before pruning): bounded by the undecided heights, not the run.
+    pub peak_transcript_messages: usize,
 }
 
 /// The outcome of a run; serialises to the `conclave simulate --json` shape.

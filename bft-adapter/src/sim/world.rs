@@ -136,6 +136,7 @@ pub(crate) struct World {
     bytes: u64,
     crashes: u32,
     barrier_violations: Vec<String>,
+    peak_transcript: usize,
 }
 
 /// Entropy for one engine incarnation, from the run's seed.
@@ -269,6 +270,7 @@ impl World {
             bytes: 0,
             crashes: 0,
             barrier_violations: Vec::new(),
+            peak_transcript: 0,
         };
         world.plan_crashes(timeouts);
         world.push(world.config.gst_ms, Event::Gst);
@@ -282,7 +284,7 @@ impl World {
             .copied()
             .take(self.config.crashes as usize)
             .collect();
-        let horizon = (self.config.heights * 4 * t.filter_ms).max(t.filter_ms + 1);
+        let horizon = (self.config.heights * 2 * t.filter_ms).max(t.filter_ms + 1);
         for node in candidates {
             let at = self.rng.gen_range(t.filter_ms..horizon);
             let plan = CrashPlan {
@@ -348,9 +350,12 @@ impl World {
     fn prune_transcripts(&mut self) {
         let done = self.oracle.heights_done();
         let keep = self.oracle.forked.clone();
+        let mut held = 0;
         for n in &mut self.nodes {
+            held += n.transcript.len();
             n.transcript.prune_below(done + 1, &keep);
         }
+        self.peak_transcript = self.peak_transcript.max(held);
     }
 
     /// The honest nodes' positions, for the liveness oracle's baseline.
@@ -784,6 +789,7 @@ impl World {
                 heights_decided,
                 certificate_bytes: self.certificate_bytes,
                 crashes: self.crashes,
+                peak_transcript_messages: self.peak_transcript,
             },
             config: self.config,
         }
