@@ -426,6 +426,11 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
     fn attributable(&self) -> bool {
         self.individual.is_some()
     }
+
+    /// True: a threshold signature under the group key needs t+1 shares in any period.
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        true
+    }
 }
 
 /// One seat's key share (implements [`Signer`]), and in attributable mode its individual key.
