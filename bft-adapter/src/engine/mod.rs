@@ -45,8 +45,15 @@
 //! votes likewise decides only a value known to be valid. A peer that sent one invalid
 //! certificate at a height has its further certificates and bundles at that height ignored.
 //!
+//! **Relay.** On a period change a node re-sends the signed proposal carrying v̄ (its
+//! *payload*); on the next-vote timeout and with every periodic re-send it also re-sends the
+//! freshest bundle and the payload of the current soft quorum's value, so a node that missed
+//! the proposal of v̄ can still validate and cert-vote it. A relayed proposal only supplies a
+//! value this node needs (its id is the hash of its bytes); see `relay.rs`.
+//!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
-//! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
+//! [`Input::Message`]); honest nodes never relay other nodes' votes, and relay proposals only
+//! as payloads. The engine
 //! reads no clock, randomness, network or disk; its caller must carry out [`Action::Persist`]
 //! before any later [`Action::Broadcast`] / [`Action::Send`] so a restarted node never
 //! equivocates.
@@ -54,6 +61,7 @@
 //! [`Committee`]: crate::traits::Committee
 
 mod receive;
+mod relay;
 mod rules;
 pub(crate) mod tally;
 
@@ -341,6 +349,11 @@ struct Round {
     /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
     /// further votes for that step are ignored unverified (pruned with the height).
     proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
+    /// Signed proposals carrying values with a soft or next quorum, kept to relay them
+    /// after their period's proposals are pruned (see `relay.rs`).
+    payloads: BTreeMap<ValueId, Vec<u8>>,
+    /// (peer, period) for which the peer relayed a payload this node did not need.
+    payload_misses: BTreeSet<(NodeId, Period)>,
 }
 
 /// One node's BA* state machine.
@@ -476,6 +489,7 @@ impl Engine {
             {
                 self.round.next_expired = true;
                 self.arm_next_k(1);
+                self.relay_on_timeout();
             }
             TimerId::NextK(h, p, k)
                 if h == self.height && p == self.period && k > self.round.next_k =>
@@ -567,6 +581,9 @@ impl Engine {
                     height: self.height,
                 });
             }
+        }
+        if !start {
+            self.relay_on_period_change();
         }
         // Drop tallies and proposals that can no longer matter (cert votes of any period still
         // decide, so they are kept for the height).
@@ -712,6 +729,7 @@ impl Engine {
                 bytes: crate::codec::encode(&m),
             });
         }
+        self.relay_on_resend();
     }
 }
 

@@ -187,19 +187,15 @@ impl Engine {
     }
 
     fn on_proposal(&mut self, from: NodeId, proposal: Proposal, bytes: Vec<u8>) {
-        if proposal.epoch != self.config.epoch || !self.window_ok(proposal.period, None) {
+        if proposal.epoch != self.config.epoch {
             return;
         }
         if proposal.value.len() > self.config.limits.max_value_bytes {
             return self.report(from, EvidenceKind::Malformed, proposal.height, vec![bytes]);
         }
-        if proposal.proposer != from {
-            return self.report(
-                from,
-                EvidenceKind::Impersonation,
-                proposal.height,
-                vec![bytes],
-            );
+        if proposal.proposer != from || !self.window_ok(proposal.period, None) {
+            // Relayed (or from a period outside the window): at most a payload.
+            return self.on_payload(from, proposal, bytes);
         }
         if let Some(existing) = self
             .round

@@ -41,7 +41,7 @@ impl Engine {
     }
 
     /// v̄ and "⊥ released" for the current period, from the previous period's next-quorums.
-    fn pinned(&self) -> (Option<ValueId>, bool) {
+    pub(super) fn pinned(&self) -> (Option<ValueId>, bool) {
         if self.period.0 <= 1 {
             return (None, true);
         }
