@@ -62,6 +62,7 @@
 
 mod receive;
 mod relay;
+mod resources;
 mod rules;
 pub(crate) mod tally;
 
@@ -133,8 +134,10 @@ pub struct Config {
 }
 
 /// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
-/// next-height messages and 8 MiB per peer, 64 MiB in total, values of at most 1 MiB.
+/// next-height messages and 8 MiB per peer, 8 MiB of current-height state per peer, 64 MiB
+/// from all peers together, values of at most 1 MiB. See [`Engine::peer_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Next-height messages buffered per peer.
     pub future_messages_per_peer: usize,
@@ -142,8 +145,14 @@ pub struct Limits {
     pub future_bytes_per_peer: usize,
     /// Bytes of next-height messages buffered from all peers together.
     pub future_bytes_total: usize,
-    /// The largest proposed value accepted (longer proposals are reported as malformed).
+    /// The largest value accepted in a proposal or a decision (longer ones do not decode
+    /// and are reported as malformed).
     pub max_value_bytes: usize,
+    /// Bytes of current-height state (votes, proposals, payloads, bundles, a pending
+    /// decision) kept from one peer.
+    pub round_bytes_per_peer: usize,
+    /// Bytes kept from all peers together, both heights.
+    pub peer_bytes_total: usize,
 }
 
 impl Default for Limits {
@@ -153,6 +162,8 @@ impl Default for Limits {
             future_bytes_per_peer: 8 << 20,
             future_bytes_total: 64 << 20,
             max_value_bytes: 1 << 20,
+            round_bytes_per_peer: 8 << 20,
+            peer_bytes_total: 64 << 20,
         }
     }
 }
@@ -354,6 +365,17 @@ struct Round {
     payloads: BTreeMap<ValueId, Vec<u8>>,
     /// (peer, period) for which the peer relayed a payload this node did not need.
     payload_misses: BTreeSet<(NodeId, Period)>,
+    /// (proposer, period) proven to have sent an invalid or a conflicting proposal: its
+    /// further proposals for that period are ignored unverified.
+    muted_proposers: BTreeSet<(NodeId, Period)>,
+    /// Bytes of stored input charged to each peer (see `resources.rs`).
+    held: BTreeMap<NodeId, usize>,
+    /// Bytes of stored peer input at this height, charged or shared.
+    held_total: usize,
+    /// This node's sortition credentials by (period, step; `None` = proposer).
+    own_credentials: BTreeMap<(Period, Option<VoteStep>), Option<Vec<u8>>>,
+    /// The id of `own_value`.
+    own_value_id: Option<ValueId>,
 }
 
 /// One node's BA* state machine.
@@ -365,6 +387,8 @@ pub struct Engine {
     seed: Seed,
     round: Round,
     recent: BTreeMap<Height, Decided>,
+    /// The field sizes messages are decoded with (from the adapters and `Limits`).
+    wire: crate::codec::WireSizes,
     future: Vec<(NodeId, Vec<u8>)>,
     /// Per peer: (messages, bytes) held in `future`.
     future_usage: BTreeMap<NodeId, (usize, usize)>,
@@ -378,7 +402,17 @@ pub struct Engine {
 impl Engine {
     /// A fresh engine at height 1, period 1, with the genesis sortition seed.
     pub fn new(config: Config, adapters: Adapters, genesis_seed: Seed) -> Self {
+        let signatures = adapters.verifier.signature_sizes();
+        let credentials = adapters.sortition.credential_sizes();
+        let wire = crate::codec::WireSizes {
+            share: signatures.share,
+            certificate: signatures.certificate,
+            proposer_credential: credentials.proposer,
+            voter_credential: credentials.voter,
+            max_value: config.limits.max_value_bytes,
+        };
         Engine {
+            wire,
             config,
             adapters,
             height: Height(1),
@@ -465,6 +499,7 @@ impl Engine {
                         .values
                         .insert(id, (value.clone(), Some(Validity::Valid)));
                     self.round.own_value = Some(value);
+                    self.round.own_value_id = Some(id);
                 }
             }
             Input::ValueValidated {
@@ -587,11 +622,7 @@ impl Engine {
         }
         // Drop tallies and proposals that can no longer matter (cert votes of any period still
         // decide, so they are kept for the height).
-        let keep_from = Period(period.0.saturating_sub(1));
-        self.round
-            .tallies
-            .retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
-        self.round.proposals.retain(|p, _| *p >= keep_from);
+        self.prune_round(Period(period.0.saturating_sub(1)));
     }
 
     /// Records a decision and moves to the next height.

@@ -129,7 +129,11 @@ impl Engine {
             return;
         }
         let wanted = self.wanted_values();
-        if wanted.is_empty() || self.round.payload_misses.contains(&(from, self.period)) {
+        let charge = super::resources::proposal_charge(&bytes);
+        if wanted.is_empty()
+            || self.round.payload_misses.contains(&(from, self.period))
+            || !self.has_room(from, charge)
+        {
             return;
         }
         let id = self.adapters.verifier.value_id(&proposal.value);
@@ -140,6 +144,7 @@ impl Engine {
         self.round
             .values
             .insert(id, (proposal.value.clone(), Some(Validity::Pending)));
+        self.charge(from, charge);
         self.round.payloads.insert(id, bytes);
         self.out.push(Action::ValidateValue {
             height: self.height,
