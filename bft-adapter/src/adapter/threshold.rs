@@ -431,6 +431,21 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
     fn certificates_bind_quorum_at_any_period(&self) -> bool {
         true
     }
+
+    /// One signature of the variant per share (two in attributable mode: partial ‖
+    /// individual); one per certificate.
+    fn signature_sizes(&self) -> crate::traits::SignatureSizes {
+        use crate::codec::FieldSize;
+        let one = V::SIGNATURE_SIZE;
+        crate::traits::SignatureSizes {
+            share: FieldSize::Exact(if self.individual.is_some() {
+                2 * one
+            } else {
+                one
+            }),
+            certificate: FieldSize::Exact(one),
+        }
+    }
 }
 
 /// One seat's key share (implements [`Signer`]), and in attributable mode its individual key.

@@ -45,8 +45,15 @@
 //! votes likewise decides only a value known to be valid. A peer that sent one invalid
 //! certificate at a height has its further certificates and bundles at that height ignored.
 //!
+//! **Relay.** On a period change a node re-sends the signed proposal carrying v̄ (its
+//! *payload*); on the next-vote timeout and with every periodic re-send it also re-sends the
+//! freshest bundle and the payload of the current soft quorum's value, so a node that missed
+//! the proposal of v̄ can still validate and cert-vote it. A relayed proposal only supplies a
+//! value this node needs (its id is the hash of its bytes); see `relay.rs`.
+//!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
-//! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
+//! [`Input::Message`]); honest nodes never relay other nodes' votes, and relay proposals only
+//! as payloads. The engine
 //! reads no clock, randomness, network or disk; its caller must carry out [`Action::Persist`]
 //! before any later [`Action::Broadcast`] / [`Action::Send`] so a restarted node never
 //! equivocates.
@@ -54,6 +61,8 @@
 //! [`Committee`]: crate::traits::Committee
 
 mod receive;
+mod relay;
+mod resources;
 mod rules;
 pub(crate) mod tally;
 
@@ -125,8 +134,10 @@ pub struct Config {
 }
 
 /// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
-/// next-height messages and 8 MiB per peer, 64 MiB in total, values of at most 1 MiB.
+/// next-height messages and 8 MiB per peer, 8 MiB of current-height state per peer, 64 MiB
+/// from all peers together, values of at most 1 MiB. See [`Engine::peer_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Next-height messages buffered per peer.
     pub future_messages_per_peer: usize,
@@ -134,8 +145,14 @@ pub struct Limits {
     pub future_bytes_per_peer: usize,
     /// Bytes of next-height messages buffered from all peers together.
     pub future_bytes_total: usize,
-    /// The largest proposed value accepted (longer proposals are reported as malformed).
+    /// The largest value accepted in a proposal or a decision (longer ones do not decode
+    /// and are reported as malformed).
     pub max_value_bytes: usize,
+    /// Bytes of current-height state (votes, proposals, payloads, bundles, a pending
+    /// decision) kept from one peer.
+    pub round_bytes_per_peer: usize,
+    /// Bytes kept from all peers together, both heights.
+    pub peer_bytes_total: usize,
 }
 
 impl Default for Limits {
@@ -145,6 +162,8 @@ impl Default for Limits {
             future_bytes_per_peer: 8 << 20,
             future_bytes_total: 64 << 20,
             max_value_bytes: 1 << 20,
+            round_bytes_per_peer: 8 << 20,
+            peer_bytes_total: 64 << 20,
         }
     }
 }
@@ -341,6 +360,22 @@ struct Round {
     /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
     /// further votes for that step are ignored unverified (pruned with the height).
     proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
+    /// Signed proposals carrying values with a soft or next quorum, kept to relay them
+    /// after their period's proposals are pruned (see `relay.rs`).
+    payloads: BTreeMap<ValueId, Vec<u8>>,
+    /// (peer, period) for which the peer relayed a payload this node did not need.
+    payload_misses: BTreeSet<(NodeId, Period)>,
+    /// (proposer, period) proven to have sent an invalid or a conflicting proposal: its
+    /// further proposals for that period are ignored unverified.
+    muted_proposers: BTreeSet<(NodeId, Period)>,
+    /// Bytes of stored input charged to each peer (see `resources.rs`).
+    held: BTreeMap<NodeId, usize>,
+    /// Bytes of stored peer input at this height, charged or shared.
+    held_total: usize,
+    /// This node's sortition credentials by (period, step; `None` = proposer).
+    own_credentials: BTreeMap<(Period, Option<VoteStep>), Option<Vec<u8>>>,
+    /// The id of `own_value`.
+    own_value_id: Option<ValueId>,
 }
 
 /// One node's BA* state machine.
@@ -352,6 +387,8 @@ pub struct Engine {
     seed: Seed,
     round: Round,
     recent: BTreeMap<Height, Decided>,
+    /// The field sizes messages are decoded with (from the adapters and `Limits`).
+    wire: crate::codec::WireSizes,
     future: Vec<(NodeId, Vec<u8>)>,
     /// Per peer: (messages, bytes) held in `future`.
     future_usage: BTreeMap<NodeId, (usize, usize)>,
@@ -365,7 +402,17 @@ pub struct Engine {
 impl Engine {
     /// A fresh engine at height 1, period 1, with the genesis sortition seed.
     pub fn new(config: Config, adapters: Adapters, genesis_seed: Seed) -> Self {
+        let signatures = adapters.verifier.signature_sizes();
+        let credentials = adapters.sortition.credential_sizes();
+        let wire = crate::codec::WireSizes {
+            share: signatures.share,
+            certificate: signatures.certificate,
+            proposer_credential: credentials.proposer,
+            voter_credential: credentials.voter,
+            max_value: config.limits.max_value_bytes,
+        };
         Engine {
+            wire,
             config,
             adapters,
             height: Height(1),
@@ -452,6 +499,7 @@ impl Engine {
                         .values
                         .insert(id, (value.clone(), Some(Validity::Valid)));
                     self.round.own_value = Some(value);
+                    self.round.own_value_id = Some(id);
                 }
             }
             Input::ValueValidated {
@@ -476,6 +524,7 @@ impl Engine {
             {
                 self.round.next_expired = true;
                 self.arm_next_k(1);
+                self.relay_on_timeout();
             }
             TimerId::NextK(h, p, k)
                 if h == self.height && p == self.period && k > self.round.next_k =>
@@ -568,13 +617,12 @@ impl Engine {
                 });
             }
         }
+        if !start {
+            self.relay_on_period_change();
+        }
         // Drop tallies and proposals that can no longer matter (cert votes of any period still
         // decide, so they are kept for the height).
-        let keep_from = Period(period.0.saturating_sub(1));
-        self.round
-            .tallies
-            .retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
-        self.round.proposals.retain(|p, _| *p >= keep_from);
+        self.prune_round(Period(period.0.saturating_sub(1)));
     }
 
     /// Records a decision and moves to the next height.
@@ -712,6 +760,7 @@ impl Engine {
                 bytes: crate::codec::encode(&m),
             });
         }
+        self.relay_on_resend();
     }
 }
 
