@@ -611,7 +611,12 @@ fn replay(path: &Path) -> usize {
 #[test]
 fn quint_traces_replay_on_the_engine() {
     let files = traces();
-    assert!(files.len() >= 10, "the checked-in corpus is missing");
+    let corpus = std::env::var_os("CONCLAVE_TRACES_DIR").is_none();
+    assert!(!files.is_empty(), "no traces");
+    assert!(
+        !corpus || files.len() >= 10,
+        "the checked-in corpus is missing"
+    );
     let mut states = 0;
     let mut decided = 0;
     for file in &files {
