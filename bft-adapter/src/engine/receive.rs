@@ -12,7 +12,7 @@ use crate::types::{
 };
 
 impl Engine {
-    pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
+    pub(super) fn on_bytes(&mut self, from: NodeId, mut bytes: Vec<u8>) {
         if from == self.config.id {
             return;
         }
@@ -23,6 +23,8 @@ impl Engine {
             Ok(m) => m,
             Err(_) => return self.report(from, EvidenceKind::Malformed, Height(0), vec![bytes]),
         };
+        // What is kept is charged by length: hold no more than that.
+        bytes.shrink_to_fit();
         let height = message.height();
         match &message {
             Message::SyncRequest { height } => return self.on_sync_request(from, *height),
