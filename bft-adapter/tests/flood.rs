@@ -17,6 +17,7 @@
 mod net;
 
 use conclave_bft::mock::MockCrypto;
+use conclave_bft::traits::Verifier;
 use conclave_bft::types::{
     proposal_message, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId, Period,
     Proposal, Seed, ValueId, Vote, VoteStep, VoteValue,
@@ -315,5 +316,173 @@ fn one_peer_flooding_tens_of_thousands_of_messages_stays_within_the_bounds() {
     assert!(
         extra <= 3 * attacked_steps + 2 * 40 + 3,
         "the flood cost {extra} extra verifications (baseline {baseline})"
+    );
+}
+
+/// Runs heights 1 and 2 with Z's messages `flood` (time, bytes) injected at A; returns the
+/// verification work of all engines, A's batch verifications and the largest heap growth
+/// seen between deliveries, and whether A, B, C decided both heights.
+fn measured(flood: &dyn Fn(&MockCrypto) -> Vec<(u64, Vec<u8>)>) -> (u64, u64, usize, bool) {
+    let crypto = MockCrypto::new(4, 3);
+    let mut net = Net::new(engines(&crypto));
+    net.online[Z.0 as usize] = false;
+    let start = live();
+    net.start();
+    let messages = flood(&crypto);
+    let mut max_heap = 0usize;
+    let end = messages.iter().map(|m| m.0).max().unwrap_or(0);
+    for (t, bytes) in messages {
+        net.inject(t, Z, A, bytes);
+    }
+    for t in (0..=end).step_by(10) {
+        net.run_until(t, |_| false);
+        max_heap = max_heap.max(live().saturating_sub(start));
+    }
+    let decided = net.run_until(600_000, |n| n.all_decided(&[A, B, C], 2));
+    let batches = crypto
+        .verifier()
+        .stats
+        .batch_verifications
+        .load(Ordering::Relaxed);
+    (work(&crypto), batches, max_heap, decided)
+}
+
+/// The value A, B and C soft-vote in period 1 of height 1: the best-ranked of their proposals.
+fn honest_value(crypto: &MockCrypto) -> VoteValue {
+    let genesis = crypto.genesis_seed();
+    let best = (0..3)
+        .min_by_key(|i| {
+            let s = crypto.adapters(NodeId(*i)).sortition;
+            let credential = s.proposer_credential(&genesis, Height(1), Period(1));
+            s.verify_proposer(
+                NodeId(*i),
+                &genesis,
+                Height(1),
+                Period(1),
+                &credential.unwrap(),
+            )
+        })
+        .unwrap();
+    let value = format!("value-1-{best}");
+    VoteValue::Value(crypto.verifier().value_id(value.as_bytes()))
+}
+
+#[test]
+#[ignore]
+fn measure_issue_figures() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (base_work, base_batches, base_heap, ok) = measured(&|_| Vec::new());
+    assert!(ok);
+    let report = |name: &str, (w, b, h, ok): (u64, u64, usize, bool)| {
+        println!(
+            "{name}: heap +{:.1} MiB, extra verifications {}, extra batch verifications {}, decided {ok}",
+            h.saturating_sub(base_heap) as f64 / MIB as f64,
+            w.saturating_sub(base_work),
+            b.saturating_sub(base_batches),
+        );
+    };
+    // 128 next-height votes of 3 MiB (three 1 MiB fields).
+    report(
+        "128 next-height votes of 3 MiB",
+        measured(&|crypto| {
+            (0..128u32)
+                .map(|i| {
+                    let mut v = z_vote(
+                        crypto,
+                        2,
+                        1,
+                        VoteStep::Cert,
+                        VoteValue::Value(id(i, 1)),
+                        true,
+                    );
+                    v.credential = vec![1; MIB];
+                    v.signature = vec![2; MIB];
+                    v.beacon_share = vec![3; MIB];
+                    (0, codec::encode(&Message::Vote(v)))
+                })
+                .collect()
+        }),
+    );
+    // 128 next-height proposals with 1 MiB values (well-formed: buffered up to the quota).
+    report(
+        "128 next-height proposals of 1 MiB",
+        measured(&|_| {
+            (0..128u32)
+                .map(|i| {
+                    let mut value = vec![9; MIB - 64];
+                    value[..4].copy_from_slice(&i.to_be_bytes());
+                    let p = Proposal {
+                        epoch: Epoch(0),
+                        height: Height(2),
+                        period: Period(1),
+                        proposer: Z,
+                        credential: vec![7; 32],
+                        value,
+                        signature: vec![7; 32],
+                    };
+                    (0, codec::encode(&Message::Proposal(p)))
+                })
+                .collect()
+        }),
+    );
+    // 68 invalid current-height votes with 1 MiB signatures.
+    report(
+        "68 invalid votes with 1 MiB signatures",
+        measured(&|crypto| {
+            (0..68u32)
+                .map(|i| {
+                    let mut v = z_vote(
+                        crypto,
+                        1,
+                        i % 17 + 1,
+                        step_of(i / 17),
+                        VoteValue::Bottom,
+                        true,
+                    );
+                    v.signature = vec![(i % 256) as u8; MIB];
+                    (0, codec::encode(&Message::Vote(v)))
+                })
+                .collect()
+        }),
+    );
+    // 16,500 invalid votes after Z was reported: over 17 periods × 7 steps, for ⊥ and
+    // for the values honest nodes vote for, so that they sit in tallies that get settled.
+    report(
+        "16,500 invalid votes from a reported peer",
+        measured(&|crypto| {
+            let mut out = Vec::new();
+            for i in 0..16_500u32 {
+                let value = if i % 2 == 0 {
+                    VoteValue::Bottom
+                } else {
+                    honest_value(crypto)
+                };
+                let v = z_vote(crypto, 1, i % 17 + 1, step_of(i / 17), value, false);
+                out.push((u64::from(i % 40) * 10, codec::encode(&Message::Vote(v))));
+            }
+            out
+        }),
+    );
+    // 1,000 re-sends of one invalid soft vote for the value A, B and C soft-vote.
+    report(
+        "1,000 re-sends of one invalid soft vote",
+        measured(&|crypto| {
+            let v = z_vote(crypto, 1, 1, VoteStep::Soft, honest_value(crypto), false);
+            let bytes = codec::encode(&Message::Vote(v));
+            (0..1_000u64).map(|i| (i / 10, bytes.clone())).collect()
+        }),
+    );
+    // A full next-height buffer of invalid votes (512 messages), replayed at height 2.
+    report(
+        "512 invalid next-height votes replayed",
+        measured(&|crypto| {
+            (0..512u32)
+                .map(|i| {
+                    let value = VoteValue::Value(id(i, 7));
+                    let v = z_vote(crypto, 2, i % 17 + 1, step_of(i / 17), value, false);
+                    (0, codec::encode(&Message::Vote(v)))
+                })
+                .collect()
+        }),
     );
 }
