@@ -322,7 +322,10 @@ fn one_peer_flooding_tens_of_thousands_of_messages_stays_within_the_bounds() {
 /// Runs heights 1 and 2 with Z's messages `flood` (time, bytes) injected at A; returns the
 /// verification work of all engines, A's batch verifications and the largest heap growth
 /// seen between deliveries, and whether A, B, C decided both heights.
-fn measured(flood: &dyn Fn(&MockCrypto) -> Vec<(u64, Vec<u8>)>) -> (u64, u64, usize, bool) {
+/// Z's messages of one measurement: (delivery time, bytes).
+type Flood = Vec<(u64, Vec<u8>)>;
+
+fn measured(flood: &dyn Fn(&MockCrypto) -> Flood) -> (u64, u64, usize, bool) {
     let crypto = MockCrypto::new(4, 3);
     let mut net = Net::new(engines(&crypto));
     net.online[Z.0 as usize] = false;

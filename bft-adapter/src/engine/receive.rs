@@ -439,6 +439,11 @@ impl Engine {
                 return; // duplicate
             }
         }
+        // What storing it would cost (`vote_charge`): over quota, it is dropped unverified.
+        let charge = 2 * bytes.len() + super::resources::OVERHEAD;
+        if !self.has_room(from, charge) {
+            return;
+        }
         let sortition = self.adapters.sortition.clone();
         let weight = sortition
             .verify_voter(
@@ -467,10 +472,7 @@ impl Engine {
             weight,
             bytes,
         };
-        let charge = vote_charge(&entry);
-        if !self.has_room(from, charge) {
-            return; // over quota: dropped unverified
-        }
+        debug_assert_eq!(charge, vote_charge(&entry));
         let tally = self.round.tallies.entry(key).or_default();
         match tally.add(entry.clone(), false) {
             AddOutcome::Added => self.charge(from, charge),
