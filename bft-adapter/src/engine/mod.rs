@@ -231,7 +231,9 @@ pub enum Input {
     /// [`Verifier::certificates_bind_quorum_at_any_period`] holds. An accepted decision
     /// yields the usual [`Action::Persist`] and [`Action::Decide`] and moves the engine to the
     /// next height; a decision for another height or one that does not verify changes nothing
-    /// (no actions, and no evidence: the host is not a peer).
+    /// (no actions, and no evidence: the host is not a peer). Feed height h+1's decision
+    /// after h's [`Action::Decide`] (answer the [`Action::ValidateValue`] in between; the
+    /// engine's height tells where it is).
     Synced {
         /// The decided value and its certificate.
         decided: Decided,
