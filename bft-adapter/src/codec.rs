@@ -400,4 +400,81 @@ mod tests {
             Err(DecodeError::FieldTooLong(u32::MAX as usize))
         );
     }
+
+    #[test]
+    fn sized_decoding_rejects_other_lengths_from_the_prefix() {
+        let sizes = WireSizes {
+            share: FieldSize::Exact(3),
+            certificate: FieldSize::Exact(32),
+            proposer_credential: FieldSize::Exact(32),
+            voter_credential: FieldSize::Exact(0),
+            max_value: 8,
+        };
+        let Message::Vote(vote) = sample_vote() else {
+            unreachable!()
+        };
+        let mut ok = vote.clone();
+        ok.beacon_share = vec![4, 5, 6];
+        let ok = Message::Vote(ok);
+        assert_eq!(decode_with(&encode(&ok), &sizes), Ok(ok));
+        // The sample's 2-byte beacon share is neither empty nor a share.
+        assert_eq!(
+            decode_with(&encode(&sample_vote()), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "beacon share",
+                len: 2
+            })
+        );
+        let mut long = vote.clone();
+        long.signature = vec![0; MAX_FIELD_LEN];
+        assert_eq!(
+            decode_with(&encode(&Message::Vote(long)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "signature",
+                len: MAX_FIELD_LEN
+            })
+        );
+        let mut credential = vote;
+        credential.credential = vec![1];
+        assert_eq!(
+            decode_with(&encode(&Message::Vote(credential)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "voter credential",
+                len: 1
+            })
+        );
+        let proposal = Proposal {
+            epoch: Epoch(0),
+            height: Height(1),
+            period: Period(1),
+            proposer: NodeId(2),
+            credential: vec![7; 32],
+            value: vec![1; 9],
+            signature: vec![8; 3],
+        };
+        assert_eq!(
+            decode_with(&encode(&Message::Proposal(proposal)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "value",
+                len: 9
+            })
+        );
+        // A length prefix announcing a huge field fails before anything is read.
+        let Message::Vote(mut empty) = sample_vote() else {
+            unreachable!()
+        };
+        empty.credential.clear();
+        empty.signature.clear();
+        empty.beacon_share.clear();
+        let mut huge = encode(&Message::Vote(empty));
+        huge.truncate(huge.len() - 12); // the three empty fields' length prefixes
+        huge.extend_from_slice(&(MAX_FIELD_LEN as u32).to_be_bytes());
+        assert_eq!(
+            decode_with(&huge, &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "voter credential",
+                len: MAX_FIELD_LEN
+            })
+        );
+    }
 }

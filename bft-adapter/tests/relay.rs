@@ -16,13 +16,14 @@
 mod net;
 
 use conclave_bft::mock::MockCrypto;
-use conclave_bft::traits::Sortition;
+use conclave_bft::traits::{CombineError, Share, SignatureSizes, Sortition, Verifier};
 use conclave_bft::types::{
-    proposal_message, vote_message, Epoch, Height, Message, NodeId, Period, Priority, Proposal,
-    Seed, Vote, VoteStep, VoteValue,
+    proposal_message, vote_message, Certificate, Epoch, Height, Message, NodeId, Period, Priority,
+    Proposal, Seed, ValueId, Vote, VoteStep, VoteValue,
 };
 use conclave_bft::{codec, Adapters, Config, Engine};
 use net::Net;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 const A: NodeId = NodeId(0);
@@ -98,17 +99,74 @@ fn adapters(crypto: &MockCrypto, id: NodeId) -> Adapters {
     a
 }
 
+/// C's verifier, counting how many values of at least 64 KiB C hashes (Z's fake payloads).
+struct CountingHashes {
+    inner: Arc<dyn Verifier>,
+    big: Arc<AtomicU64>,
+}
+
+impl Verifier for CountingHashes {
+    fn verify_share(&self, signer: NodeId, message: &[u8], signature: &[u8]) -> bool {
+        self.inner.verify_share(signer, message, signature)
+    }
+    fn verify_batch(&self, message: &[u8], shares: &[Share<'_>]) -> Result<(), Vec<NodeId>> {
+        self.inner.verify_batch(message, shares)
+    }
+    fn combine(&self, message: &[u8], shares: &[Share<'_>]) -> Result<Vec<u8>, CombineError> {
+        self.inner.combine(message, shares)
+    }
+    fn verify_certificate(&self, seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
+        self.inner.verify_certificate(seed, message, certificate)
+    }
+    fn value_id(&self, value: &[u8]) -> ValueId {
+        if value.len() >= 64 << 10 {
+            self.big.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner.value_id(value)
+    }
+    fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed {
+        self.inner.next_seed(previous, certificate)
+    }
+    fn attributable(&self) -> bool {
+        self.inner.attributable()
+    }
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        self.inner.certificates_bind_quorum_at_any_period()
+    }
+    fn signature_sizes(&self) -> SignatureSizes {
+        self.inner.signature_sizes()
+    }
+}
+
 #[test]
 fn node_that_missed_the_pinned_proposal_gets_its_payload_relayed_and_cert_votes() {
+    let hashes = run(0);
+    assert_eq!(hashes, 0);
+}
+
+/// While C needs v, Z floods it with 5,000 fake payloads (64 KiB values, "relayed" for A and
+/// B): C hashes at most one of them per period of its own, and still decides v.
+#[test]
+fn fake_payloads_cost_one_hash_per_peer_and_period() {
+    let hashes = run(5_000);
+    assert!(hashes <= 3, "C hashed {hashes} of Z's fake payloads");
+}
+
+/// Runs the schedule with `fakes` fake payloads from Z to C; returns how many C hashed.
+fn run(fakes: u32) -> u64 {
     let crypto = MockCrypto::new(4, 21);
     let genesis = crypto.genesis_seed();
+    let big = Arc::new(AtomicU64::new(0));
     let engines = (0..4)
         .map(|i| {
-            Engine::new(
-                Config::new(NodeId(i), Epoch(0)),
-                adapters(&crypto, NodeId(i)),
-                genesis,
-            )
+            let mut a = adapters(&crypto, NodeId(i));
+            if NodeId(i) == C {
+                a.verifier = Arc::new(CountingHashes {
+                    inner: a.verifier.clone(),
+                    big: big.clone(),
+                });
+            }
+            Engine::new(Config::new(NodeId(i), Epoch(0)), a, genesis)
         })
         .collect();
     let mut net = Net::new(engines);
@@ -162,6 +220,19 @@ fn node_that_missed_the_pinned_proposal_gets_its_payload_relayed_and_cert_votes(
     for to in [A, B, C] {
         net.inject(5, Z, to, codec::encode(&Message::Vote(vote.clone())));
     }
+    for i in 0..fakes {
+        let mut fake = proposal.clone();
+        fake.proposer = if i % 2 == 0 { A } else { B };
+        fake.period = Period(1 + i % 3);
+        fake.value = vec![(i % 251) as u8; 64 << 10];
+        fake.value[..4].copy_from_slice(&i.to_be_bytes());
+        net.inject(
+            6 + u64::from(i) / 10,
+            Z,
+            C,
+            codec::encode(&Message::Proposal(fake)),
+        );
+    }
 
     let honest = [A, B, C];
     let decided = net.run_until(120_000, |n| n.all_decided(&honest, 1));
@@ -174,4 +245,5 @@ fn node_that_missed_the_pinned_proposal_gets_its_payload_relayed_and_cert_votes(
     for n in honest {
         assert_eq!(net.decisions[n.0 as usize][0].certificate.value_id, id);
     }
+    big.load(Ordering::Relaxed)
 }

@@ -51,6 +51,16 @@
 //! the proposal of v̄ can still validate and cert-vote it. A relayed proposal only supplies a
 //! value this node needs (its id is the hash of its bytes); see `relay.rs`.
 //!
+//! **Resources** (see `resources.rs`). Messages decode only with the field sizes the adapters
+//! produce ([`Verifier::signature_sizes`], [`Sortition::credential_sizes`]) and values of at
+//! most [`Limits::max_value_bytes`]; everything kept from a peer is charged to it
+//! ([`Limits::round_bytes_per_peer`], [`Limits::future_bytes_per_peer`]) and all peer input
+//! is bounded by [`Limits::peer_bytes_total`] ([`Engine::peer_bytes`]). A peer proven to send
+//! an invalid signature or credential, or to equivocate, in a step has its further votes for
+//! that step ignored unverified (likewise proposals per period); per-height state is dropped
+//! when the height is decided. This node's sortition credentials are cached per (period,
+//! step).
+//!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
 //! [`Input::Message`]); honest nodes never relay other nodes' votes, and relay proposals only
 //! as payloads. The engine
@@ -221,7 +231,9 @@ pub enum Input {
     /// [`Verifier::certificates_bind_quorum_at_any_period`] holds. An accepted decision
     /// yields the usual [`Action::Persist`] and [`Action::Decide`] and moves the engine to the
     /// next height; a decision for another height or one that does not verify changes nothing
-    /// (no actions, and no evidence: the host is not a peer).
+    /// (no actions, and no evidence: the host is not a peer). Feed height h+1's decision
+    /// after h's [`Action::Decide`] (answer the [`Action::ValidateValue`] in between; the
+    /// engine's height tells where it is).
     Synced {
         /// The decided value and its certificate.
         decided: Decided,

@@ -12,7 +12,7 @@ use crate::types::{
 };
 
 impl Engine {
-    pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
+    pub(super) fn on_bytes(&mut self, from: NodeId, mut bytes: Vec<u8>) {
         if from == self.config.id {
             return;
         }
@@ -23,6 +23,8 @@ impl Engine {
             Ok(m) => m,
             Err(_) => return self.report(from, EvidenceKind::Malformed, Height(0), vec![bytes]),
         };
+        // What is kept is charged by length: hold no more than that.
+        bytes.shrink_to_fit();
         let height = message.height();
         match &message {
             Message::SyncRequest { height } => return self.on_sync_request(from, *height),
@@ -437,6 +439,11 @@ impl Engine {
                 return; // duplicate
             }
         }
+        // What storing it would cost (`vote_charge`): over quota, it is dropped unverified.
+        let charge = 2 * bytes.len() + super::resources::OVERHEAD;
+        if !self.has_room(from, charge) {
+            return;
+        }
         let sortition = self.adapters.sortition.clone();
         let weight = sortition
             .verify_voter(
@@ -465,10 +472,7 @@ impl Engine {
             weight,
             bytes,
         };
-        let charge = vote_charge(&entry);
-        if !self.has_room(from, charge) {
-            return; // over quota: dropped unverified
-        }
+        debug_assert_eq!(charge, vote_charge(&entry));
         let tally = self.round.tallies.entry(key).or_default();
         match tally.add(entry.clone(), false) {
             AddOutcome::Added => self.charge(from, charge),

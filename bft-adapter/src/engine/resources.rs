@@ -23,7 +23,7 @@ use crate::types::{NodeId, Period, ValueId, VoteStep, VoteValue};
 use std::collections::BTreeSet;
 
 /// Bookkeeping bytes charged per stored item on top of its byte strings (map nodes, structs).
-const OVERHEAD: usize = 256;
+pub(super) const OVERHEAD: usize = 256;
 
 /// The charge of a stored vote: its encoding plus the decoded copy in [`Entry::vote`].
 pub(super) fn vote_charge(entry: &Entry) -> usize {
@@ -108,21 +108,26 @@ impl Engine {
         r.muted_proposers.retain(|(_, p)| *p >= keep_from);
         let current = self.period;
         r.payload_misses.retain(|(_, p)| *p >= current);
-        // Values (and payloads) still referenced: by a kept proposal, a quorum of a kept
-        // period or v̄, the certificate, a pending decision, or our own value.
-        let mut keep: BTreeSet<ValueId> = BTreeSet::new();
+        // Payloads to relay: values with a quorum in a kept period (or pinned by one).
+        let mut relayed: BTreeSet<ValueId> = BTreeSet::new();
+        relayed.extend(r.soft_quorum.range(keep_from..).map(|(_, id)| *id));
+        for set in r.next_quorum.range(Period(keep_from.0.saturating_sub(1))..) {
+            relayed.extend(set.1.iter().filter_map(|v| match v {
+                VoteValue::Value(id) => Some(*id),
+                VoteValue::Bottom => None,
+            }));
+        }
+        r.payloads.retain(|id, _| relayed.contains(id));
+        // Values still referenced: those, a kept proposal's, any period's soft quorum (a late
+        // cert quorum of an old period may still decide it), the certificate's, a pending
+        // decision's, and our own.
+        let mut keep = relayed;
         keep.extend(
             r.proposals
                 .values()
                 .flat_map(|m| m.values().map(|e| e.value_id)),
         );
-        keep.extend(r.soft_quorum.range(keep_from..).map(|(_, id)| *id));
-        for set in r.next_quorum.range(Period(keep_from.0.saturating_sub(1))..) {
-            keep.extend(set.1.iter().filter_map(|v| match v {
-                VoteValue::Value(id) => Some(*id),
-                VoteValue::Bottom => None,
-            }));
-        }
+        keep.extend(r.soft_quorum.values().copied());
         keep.extend(r.certificate.as_ref().map(|c| c.value_id));
         keep.extend(
             r.pending_decision
@@ -131,7 +136,6 @@ impl Engine {
         );
         keep.extend(r.own_value_id);
         r.values.retain(|id, _| keep.contains(id));
-        r.payloads.retain(|id, _| keep.contains(id));
         self.recount();
     }
 
