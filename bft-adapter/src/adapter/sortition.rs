@@ -201,4 +201,19 @@ impl crate::traits::Sortition for VrfSortition {
         self.roster
             .verify_voter(node, seed, height, period, step, credential)
     }
+
+    /// Proposer credentials are the committee crate's 120-byte encoding; voter credentials
+    /// too in sampled mode, and empty in threshold mode.
+    fn credential_sizes(&self) -> crate::traits::CredentialSizes {
+        use crate::codec::FieldSize;
+        use conclave_committee::sortition::CREDENTIAL_LEN;
+        crate::traits::CredentialSizes {
+            proposer: FieldSize::Exact(CREDENTIAL_LEN),
+            voter: FieldSize::Exact(if self.roster.voter.is_some() {
+                CREDENTIAL_LEN
+            } else {
+                0
+            }),
+        }
+    }
 }
