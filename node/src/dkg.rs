@@ -305,10 +305,15 @@ impl<V: Variant> Runner<V> {
                 let outs = p
                     .handle(Input::Start)
                     .map_err(|e| NodeError::Dkg(e.to_string()))?;
-                let msg = outs.into_iter().find_map(|o| match o {
-                    Output::Broadcast(m) => Some(m.to_bytes()),
-                    Output::Finished(_) => None,
-                });
+                let mut msg = None;
+                for o in outs {
+                    if let Output::Broadcast(m) = o {
+                        msg = Some(m.to_bytes());
+                        // The broadcast reaches its sender too.
+                        p.handle(Input::Message(m))
+                            .map_err(|e| NodeError::Dkg(e.to_string()))?;
+                    }
+                }
                 self.sent.push((1, msg));
                 self.persist()?; // durable before the first send
             }
@@ -420,7 +425,12 @@ impl<V: Variant> Runner<V> {
             let mut finished = None;
             for o in outs {
                 match o {
-                    Output::Broadcast(m) => msg = Some(m.to_bytes()),
+                    Output::Broadcast(m) => {
+                        msg = Some(m.to_bytes());
+                        // The broadcast reaches its sender too.
+                        p.handle(Input::Message(m))
+                            .map_err(|e| NodeError::Dkg(e.to_string()))?;
+                    }
                     Output::Finished(out) => finished = Some(*out),
                 }
             }
