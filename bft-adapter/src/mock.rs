@@ -237,6 +237,12 @@ impl Verifier for MockVerifier {
     fn attributable(&self) -> bool {
         self.attributable
     }
+
+    /// True, as for the threshold scheme it stands in for (a certificate needs a quorum of
+    /// valid shares in any period).
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        true
+    }
 }
 
 /// One seat's private view: its signing key and sortition credentials.

@@ -156,6 +156,18 @@ pub trait Verifier: Send + Sync {
     /// seat. Schemes with individual keys (multisig, sampled, or threshold votes that also carry
     /// an individual BLS signature) are attributable.
     fn attributable(&self) -> bool;
+    /// True if a valid certificate proves that a quorum of the committee signed it, whatever
+    /// period it names, so that a certificate for a period far beyond a node's own is as good
+    /// as one for the current period (threshold signatures and multisignatures over a fixed
+    /// committee: a combined signature needs a quorum of shares in any period).
+    ///
+    /// False (the default) for sampled committees, where each period draws new committees and
+    /// an adversary may search many periods offline for one it alone controls: there the engine
+    /// accepts a decision only within `Config::period_window` periods of its own, even from
+    /// the host's ledger ([`crate::Input::Synced`]).
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        false
+    }
 }
 
 /// Checks a decision certificate completely: its signature over [`Certificate::message`] and its

@@ -29,6 +29,14 @@
 //! their votes; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
+//! **Sync path.** A node further behind than its peers' `retained_decisions` catches up
+//! through its host: the host's ledger (or a sync peer) supplies certified decisions, one per
+//! height, through [`Input::Synced`], and the engine verifies each certificate in order
+//! (against the seed chained from the previous one) before moving to the next height, exactly
+//! as it would a [`Decided`] from a peer. With threshold certificates
+//! ([`Verifier::certificates_bind_quorum_at_any_period`]) such a decision is accepted whatever
+//! its period.
+//!
 //! Catch-up by certificate ([`Decided`]) is bounded: a decision is accepted only if its period
 //! is at most `Config::period_window` periods beyond the node's own (the distance one
 //! next-bundle can move it; farther ones are ignored until the node gets there), its
@@ -186,6 +194,19 @@ pub enum Input {
     /// Randomness from the host for the jitter of next_k timers (feed it once, e.g. at start;
     /// without it the jitter derives from the node id alone). The engine draws nothing else.
     Entropy([u8; 32]),
+    /// A certified decision for the engine's **current** height that the host obtained out of
+    /// band (its own ledger, or a sync peer): the sync path. It is verified exactly as a
+    /// [`Decided`] message from a peer (value id, certificate and beacon against the height's
+    /// seed, then the application's verdict through [`Action::ValidateValue`]), except that
+    /// its period is not limited by `Config::period_window` when
+    /// [`Verifier::certificates_bind_quorum_at_any_period`] holds. An accepted decision
+    /// yields the usual [`Action::Persist`] and [`Action::Decide`] and moves the engine to the
+    /// next height; a decision for another height or one that does not verify changes nothing
+    /// (no actions, and no evidence: the host is not a peer).
+    Synced {
+        /// The decided value and its certificate.
+        decided: Decided,
+    },
     /// The application's answer to [`Action::RequestValue`].
     ProposedValue {
         /// Height asked for.
@@ -314,8 +335,9 @@ struct Round {
     next_k: u8,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
-    /// A verified `Decided` whose value the application has not yet judged, with its sender.
-    pending_decision: Option<(NodeId, Decided, Vec<u8>)>,
+    /// A verified `Decided` whose value the application has not yet judged, with its sender
+    /// (`None`: the host, through [`Input::Synced`]) and its encoding.
+    pending_decision: Option<(Option<NodeId>, Decided, Vec<u8>)>,
     /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
     /// further votes for that step are ignored unverified (pruned with the height).
     proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
@@ -422,6 +444,7 @@ impl Engine {
             Input::Message { from, bytes } => self.on_bytes(from, bytes),
             Input::Timer(id) => self.on_timer(id),
             Input::Entropy(seed) => self.entropy = seed,
+            Input::Synced { decided } => self.on_decided(None, decided, Vec::new()),
             Input::ProposedValue { height, value } => {
                 if height == self.height && self.round.own_value.is_none() {
                     let id = self.adapters.verifier.value_id(&value);

@@ -25,7 +25,7 @@ impl Engine {
         let height = message.height();
         match &message {
             Message::SyncRequest { height } => return self.on_sync_request(from, *height),
-            Message::Decided(d) => return self.on_decided(from, d.clone(), bytes),
+            Message::Decided(d) => return self.on_decided(Some(from), d.clone(), bytes),
             _ => {}
         }
         if height < self.height {
@@ -110,37 +110,47 @@ impl Engine {
     /// adversary may search offline for a committee it alone controls), (2) the certificate
     /// and its beacon verify for that period, and (3) the application accepts the value (asked
     /// through [`Action::ValidateValue`] unless already known valid).
-    fn on_decided(&mut self, from: NodeId, decided: Decided, bytes: Vec<u8>) {
+    ///
+    /// `from` is `None` for a decision from the host's ledger ([`crate::Input::Synced`]):
+    /// nobody is reported when it fails, and with certificates that need a quorum in any
+    /// period (threshold mode) rule (1) does not apply.
+    pub(super) fn on_decided(&mut self, from: Option<NodeId>, decided: Decided, bytes: Vec<u8>) {
         let cert = &decided.certificate;
         if cert.height != self.height || cert.epoch != self.config.epoch {
-            if cert.height > self.height {
+            if let (Some(from), true) = (from, cert.height > self.height) {
                 self.request_sync(from);
             }
             return;
         }
+        let verifier = self.adapters.verifier.clone();
+        let any_period = from.is_none() && verifier.certificates_bind_quorum_at_any_period();
         let reachable = self.period.0.saturating_add(self.config.period_window);
-        if cert.period.0 == 0 || cert.period.0 > reachable {
+        if cert.period.0 == 0 || (cert.period.0 > reachable && !any_period) {
             return; // not (yet) justified by anything this node has seen
         }
-        if self.certificate_muted(from, cert.height) {
+        if from.is_some_and(|from| self.certificate_muted(from, cert.height)) {
             return;
         }
-        let verifier = self.adapters.verifier.clone();
         let ok = verifier.value_id(&decided.value) == cert.value_id
             && crate::traits::verify_decision_certificate(verifier.as_ref(), &self.seed, cert);
         if !ok {
-            return self.report(
-                from,
-                EvidenceKind::InvalidCertificate,
-                cert.height,
-                vec![bytes],
-            );
+            if let Some(from) = from {
+                self.report(
+                    from,
+                    EvidenceKind::InvalidCertificate,
+                    cert.height,
+                    vec![bytes],
+                );
+            }
+            return;
         }
         let id = cert.value_id;
         match self.round.values.get(&id).and_then(|(_, v)| *v) {
             Some(Validity::Valid) => self.decide(decided),
             Some(Validity::Invalid) => {
-                self.report(from, EvidenceKind::InvalidValue, cert.height, vec![bytes])
+                if let Some(from) = from {
+                    self.report(from, EvidenceKind::InvalidValue, cert.height, vec![bytes])
+                }
             }
             Some(Validity::Pending) => self.round.pending_decision = Some((from, decided, bytes)),
             None => {
@@ -294,7 +304,9 @@ impl Engine {
             }
             // A verified certificate for a value honest nodes never vote for: its sender
             // relayed a decision formed by faulty voters alone.
-            self.report(from, EvidenceKind::InvalidValue, height, vec![bytes]);
+            if let Some(from) = from {
+                self.report(from, EvidenceKind::InvalidValue, height, vec![bytes]);
+            }
         }
         if !valid {
             let culprits: Vec<(NodeId, Vec<u8>)> = self
