@@ -12,6 +12,7 @@ mod common;
 mod demo;
 mod dkg;
 mod simulate;
+mod testnet;
 mod threshold;
 
 /// conclave: BLS threshold signatures, DKG, sortition and committee BFT agreement.
@@ -48,6 +49,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the DKG among the seats, then H heights of BFT agreement under attack (simulated).
     Simulate(simulate::SimulateArgs),
+    /// Run one node of a testnet (libp2p, DKG over the network, BA*, redb, HTTP API).
+    Node(testnet::NodeArgs),
+    /// `testnet init` writes a testnet; `testnet` runs the end-to-end demo of N processes.
+    Testnet(testnet::TestnetArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +64,7 @@ fn main() -> ExitCode {
         Command::Dkg { cmd } => dkg::run(cmd),
         Command::Demo(args) => common::finish(demo::run(args)),
         Command::Simulate(args) => simulate::run(args),
+        Command::Node(args) => testnet::run_node(args),
+        Command::Testnet(args) => testnet::run(args),
     }
 }

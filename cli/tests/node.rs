@@ -1,0 +1,511 @@
+//! Real `conclave node` processes on 127.0.0.1, driven over their HTTP API: the DKG over the
+//! network, commits, SIGKILL + restart, certificates checked with `conclave bls verify`, bad
+//! API input. Every loop is bounded in count and time; only processes started here are killed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const EXE: &str = env!("CARGO_BIN_EXE_conclave");
+
+/// A port range per test (and per process, so parallel runs of the suite do not collide).
+fn base_port(slot: u16) -> u16 {
+    20_000 + (std::process::id() % 400) as u16 * 100 + slot * 20
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("conclave-node-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+struct Cluster {
+    dir: PathBuf,
+    apis: Vec<String>,
+    children: BTreeMap<u32, Child>,
+}
+
+impl Cluster {
+    fn init(name: &str, n: u32, slot: u16) -> Self {
+        let dir = tempdir(name);
+        let out = Command::new(EXE)
+            .args(["testnet", "init", "--nodes", &n.to_string(), "--dir"])
+            .arg(&dir)
+            .args(["--base-port", &base_port(slot).to_string()])
+            .output()
+            .expect("run testnet init");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let genesis: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("genesis.json")).unwrap()).unwrap();
+        let apis = genesis["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["api"].as_str().unwrap().to_string())
+            .collect();
+        Cluster {
+            dir,
+            apis,
+            children: BTreeMap::new(),
+        }
+    }
+
+    fn spawn(&mut self, i: u32) {
+        let home = self.dir.join(format!("node-{i}"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.join("node.log"))
+            .unwrap();
+        let child = Command::new(EXE)
+            .arg("node")
+            .arg("--home")
+            .arg(&home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn node");
+        self.children.insert(i, child);
+    }
+
+    fn kill(&mut self, i: u32) {
+        let mut c = self.children.remove(&i).expect("running");
+        c.kill().unwrap(); // SIGKILL
+        c.wait().unwrap();
+    }
+
+    /// SIGTERM all; every node must exit 0 within 10 s.
+    fn stop(&mut self) {
+        for c in self.children.values() {
+            Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status()
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for (i, c) in std::mem::take(&mut self.children) {
+            let mut c = c;
+            loop {
+                if let Some(s) = c.try_wait().unwrap() {
+                    assert!(s.success(), "node {i} exited with {s} on SIGTERM");
+                    break;
+                }
+                if Instant::now() > deadline {
+                    c.kill().unwrap();
+                    c.wait().unwrap();
+                    panic!("node {i} did not stop on SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    fn api(&self, i: u32) -> &str {
+        &self.apis[i as usize - 1]
+    }
+
+    fn log(&self, i: u32) -> String {
+        std::fs::read_to_string(self.dir.join(format!("node-{i}/node.log"))).unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.children.values_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// GET → (status, JSON body or Null).
+fn get(addr: &str, path: &str) -> (u16, Value) {
+    match agent().get(&format!("http://{addr}{path}")).call() {
+        Ok(r) => (
+            200,
+            serde_json::from_reader(r.into_reader()).unwrap_or(Value::Null),
+        ),
+        Err(ureq::Error::Status(code, r)) => (
+            code,
+            serde_json::from_reader(r.into_reader()).unwrap_or(Value::Null),
+        ),
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// POST /v1/tx with a raw body → (status, JSON body).
+fn post(addr: &str, body: &[u8]) -> (u16, Value) {
+    match agent()
+        .post(&format!("http://{addr}/v1/tx"))
+        .set("content-type", "application/json")
+        .send_bytes(body)
+    {
+        Ok(r) => (
+            200,
+            serde_json::from_reader(r.into_reader()).unwrap_or(Value::Null),
+        ),
+        Err(ureq::Error::Status(code, r)) => (
+            code,
+            serde_json::from_reader(r.into_reader()).unwrap_or(Value::Null),
+        ),
+        Err(e) => panic!("POST failed: {e}"),
+    }
+}
+
+fn submit(addr: &str, tx: &str) -> String {
+    let body = serde_json::json!({ "tx": hex::encode(tx) }).to_string();
+    let (code, v) = post(addr, body.as_bytes());
+    assert_eq!(code, 200, "{v}");
+    v["hash"].as_str().unwrap().to_string()
+}
+
+fn height(addr: &str) -> Option<u64> {
+    let (code, v) = get(addr, "/v1/status");
+    (code == 200).then(|| v["height"].as_u64()).flatten()
+}
+
+/// Wait (bounded) until every node reports the same group public key.
+fn wait_for_dkg(c: &Cluster, n: u32, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let keys: Vec<Option<String>> = (1..=n)
+            .map(|i| {
+                get(c.api(i), "/v1/status").1["group_public_key"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        if keys.iter().all(Option::is_some) {
+            assert!(
+                keys.iter().all(|k| *k == keys[0]),
+                "group keys differ: {keys:?}"
+            );
+            return keys[0].clone().unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "DKG not done within {limit:?}; node 1 log:\n{}",
+            c.log(1)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_until(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn bls_verify(variant: &str, dst: &str, pk: &str, msg: &str, sig: &str) -> bool {
+    Command::new(EXE)
+        .args([
+            "bls",
+            "verify",
+            "--variant",
+            variant,
+            "--dst",
+            dst,
+            "--pk",
+            pk,
+            "--msg",
+            msg,
+            "--sig",
+            sig,
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+fn genesis(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("genesis.json")).unwrap()).unwrap()
+}
+
+/// 4 processes: DKG over the network, ≥ 100 txs committed while node 4 is SIGKILLed and
+/// restarted, the same chain and KV state on every node, every certificate verified with
+/// `conclave bls verify` under the group key; the restarted node kept its blocks.
+#[test]
+fn four_nodes_dkg_commit_sigkill_restart_and_verify() {
+    let n = 4;
+    let mut c = Cluster::init("four", n, 0);
+    for i in 1..=n {
+        c.spawn(i);
+    }
+    let gpk = wait_for_dkg(&c, n, Duration::from_secs(60));
+    let g = genesis(&c.dir);
+    let (variant, dst) = (
+        g["variant"].as_str().unwrap().to_string(),
+        g["dst"].as_str().unwrap().to_string(),
+    );
+    let mut hashes = Vec::new();
+    let total = 120;
+    for k in 0..total {
+        // Node 4 is down for a while in the middle; submit to the others meanwhile.
+        let target = if (40..80).contains(&k) {
+            1 + k % 3
+        } else {
+            1 + k % n
+        };
+        hashes.push(submit(c.api(target), &format!("k{k}=v{k}")));
+        if k == 40 {
+            wait_until(Duration::from_secs(30), "node 4 has blocks", || {
+                height(c.api(4)).is_some_and(|h| h >= 3)
+            });
+            let before = height(c.api(4)).unwrap();
+            c.kill(4);
+            std::thread::sleep(Duration::from_millis(800));
+            c.spawn(4);
+            wait_until(Duration::from_secs(20), "node 4 API back", || {
+                height(c.api(4)).is_some()
+            });
+            let after = height(c.api(4)).unwrap();
+            assert!(after >= before, "node 4 lost blocks: {after} < {before}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Every tx committed on every node (node 4 catches up).
+    wait_until(
+        Duration::from_secs(60),
+        "all txs committed everywhere",
+        || {
+            hashes
+                .iter()
+                .all(|h| (1..=n).all(|i| get(c.api(i), &format!("/v1/tx/{h}")).0 == 200))
+        },
+    );
+    let top = (1..=n).map(|i| height(c.api(i)).unwrap()).min().unwrap();
+    assert!(top >= 3);
+    let mut parent = "0".repeat(64);
+    let mut txs = 0;
+    for h in 1..=top {
+        let blocks: Vec<Value> = (1..=n)
+            .map(|i| {
+                let (code, b) = get(c.api(i), &format!("/v1/block/{h}"));
+                assert_eq!(code, 200, "node {i} block {h}");
+                b
+            })
+            .collect();
+        assert!(blocks.iter().all(|b| *b == blocks[0]), "block {h} differs");
+        let b = &blocks[0];
+        assert_eq!(b["parent"].as_str().unwrap(), parent, "parent link of {h}");
+        let (msg, sig, hash) = (
+            b["certificate"]["message"].as_str().unwrap(),
+            b["certificate"]["signature"].as_str().unwrap(),
+            b["hash"].as_str().unwrap(),
+        );
+        assert!(msg.ends_with(hash), "certificate of {h} signs its hash");
+        assert!(
+            bls_verify(&variant, &dst, &gpk, msg, sig),
+            "certificate {h}"
+        );
+        // A tampered message must not verify (the check can fail).
+        if h == 1 {
+            let mut bad = hex::decode(msg).unwrap();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            assert!(!bls_verify(&variant, &dst, &gpk, &hex::encode(bad), sig));
+        }
+        txs += b["txs"].as_array().unwrap().len();
+        parent = hash.to_string();
+    }
+    assert!(txs >= total as usize, "{txs} txs in blocks");
+    for k in [0, 57, total - 1] {
+        let kv: Vec<Value> = (1..=n)
+            .map(|i| get(c.api(i), &format!("/v1/kv/k{k}")).1)
+            .collect();
+        assert!(kv.iter().all(|v| *v == kv[0]));
+        assert_eq!(kv[0]["value"], format!("v{k}"));
+    }
+    let log4 = c.log(4);
+    assert!(
+        log4.contains("engine restored"),
+        "node 4 resumed its engine state"
+    );
+    let metrics = agent()
+        .get(&format!("http://{}/metrics", c.api(1)))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    for name in [
+        "conclave_height",
+        "conclave_commit_latency_seconds",
+        "conclave_periods_per_height",
+        "conclave_messages_total",
+        "conclave_mempool_txs",
+        "conclave_dkg_phase 5",
+    ] {
+        assert!(metrics.contains(name), "metric {name} missing");
+    }
+    c.stop();
+}
+
+/// Malformed and oversized requests get 400/413/404 with a JSON error and change nothing.
+#[test]
+fn bad_api_input_is_rejected_and_changes_nothing() {
+    let mut c = Cluster::init("bad", 1, 1);
+    c.spawn(1);
+    wait_for_dkg(&c, 1, Duration::from_secs(30));
+    let a = c.api(1).to_string();
+    let cases: Vec<(Vec<u8>, u16)> = vec![
+        (b"not json".to_vec(), 400),
+        (b"{\"tx\": 5}".to_vec(), 400),
+        (b"{}".to_vec(), 400),
+        (b"{\"tx\": \"zz\"}".to_vec(), 400),
+        (
+            serde_json::json!({"tx": hex::encode("novalue")})
+                .to_string()
+                .into_bytes(),
+            400,
+        ),
+        (
+            serde_json::json!({"tx": hex::encode("=v")})
+                .to_string()
+                .into_bytes(),
+            400,
+        ),
+        (
+            serde_json::json!({"tx": hex::encode(format!("{}=v", "k".repeat(65)))})
+                .to_string()
+                .into_bytes(),
+            400,
+        ),
+        (
+            serde_json::json!({"tx": hex::encode(format!("bad={}", "v".repeat(1025)))})
+                .to_string()
+                .into_bytes(),
+            400,
+        ),
+        (
+            serde_json::json!({"tx": hex::encode(format!("bad={}", "v".repeat(1500)))})
+                .to_string()
+                .into_bytes(),
+            413,
+        ),
+        (vec![b' '; 16 << 10], 413),
+    ];
+    for (body, want) in &cases {
+        let (code, v) = post(&a, body);
+        assert_eq!(
+            code,
+            *want,
+            "body {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(40)])
+        );
+        assert!(v["error"].is_string(), "JSON error for {code}: {v}");
+    }
+    assert_eq!(get(&a, "/v1/tx/zz").0, 400);
+    assert_eq!(get(&a, &format!("/v1/tx/{}", "00".repeat(32))).0, 404);
+    assert_eq!(get(&a, "/v1/block/999999999").0, 404);
+    assert_eq!(get(&a, "/v1/block/x").0, 400);
+    assert_eq!(get(&a, "/v1/kv/bad").0, 404);
+    assert_eq!(get(&a, "/v1/nothing").0, 404);
+    // A good tx commits; the refused ones never do.
+    let h = submit(&a, "good=1");
+    wait_until(Duration::from_secs(20), "good tx committed", || {
+        get(&a, &format!("/v1/tx/{h}")).0 == 200
+    });
+    let (code, kv) = get(&a, "/v1/kv/good");
+    assert_eq!(code, 200);
+    assert_eq!(kv["value"], "1");
+    assert_eq!(get(&a, "/v1/kv/bad").0, 404);
+    let top = height(&a).unwrap();
+    for hgt in 1..=top {
+        let (_, b) = get(&a, &format!("/v1/block/{hgt}"));
+        for tx in b["txs"].as_array().unwrap() {
+            assert_eq!(tx.as_str().unwrap(), hex::encode("good=1"));
+        }
+    }
+    c.stop();
+}
+
+/// `testnet init`: genesis per the contract, secrets of mode 0600, exit 1 on a non-empty DIR.
+#[test]
+fn testnet_init_writes_genesis_and_private_keys() {
+    let dir = tempdir("init");
+    let run = |extra: &[&str]| {
+        Command::new(EXE)
+            .args(["testnet", "init", "--nodes", "4", "--dir"])
+            .arg(&dir)
+            .args(["--base-port", "29000"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&[]).status.success());
+    let g = genesis(&dir);
+    assert_eq!(g["variant"], "min-pk");
+    assert_eq!(g["dst"], "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_");
+    assert!(g["chain_id"].is_string());
+    let nodes = g["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n["index"], i as u64 + 1);
+        assert_eq!(n["api"], format!("127.0.0.1:{}", 29000 + 2 * i));
+        let home = dir.join(format!("node-{}", i + 1));
+        assert!(home.join("config.toml").exists());
+        #[cfg(unix)]
+        for f in ["p2p.key", "identity.key", "vrf.key"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(home.join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+    }
+    let again = run(&[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&again.stderr).lines().count(), 1);
+    assert!(run(&["--force"]).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The end-to-end demo exits 0 with a summary (small run).
+#[test]
+fn testnet_demo_runs_end_to_end() {
+    let dir = tempdir("demo");
+    let out = Command::new(EXE)
+        .args([
+            "testnet", "--nodes", "4", "--blocks", "12", "--txs", "40", "--json",
+        ])
+        .args(["--base-port", &base_port(2).to_string(), "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert!(v["blocks"].as_u64().unwrap() >= 12);
+    assert_eq!(v["certificates_verified"], v["blocks"]);
+    assert_eq!(v["killed_and_restarted"], true);
+    assert!(v["txs"].as_u64().unwrap() >= 40);
+    let _ = std::fs::remove_dir_all(&dir);
+}

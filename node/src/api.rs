@@ -1,0 +1,178 @@
+//! The HTTP/JSON API (axum), exactly the endpoints of the contract, bound to loopback.
+//!
+//! Every error is `{"error": S}` with status 400 (malformed JSON, hex, tx or path), 404 (not
+//! committed / never set / unknown route), 413 (body over [`MAX_BODY`]) or 503 (mempool full).
+//! Bad requests change nothing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::app::{parse_tx, tx_hash, Block, MAX_TX};
+use crate::consensus::Shared;
+use crate::NodeError;
+
+/// Largest request body: a maximal tx, hex-encoded, in its JSON object.
+pub const MAX_BODY: usize = 2 * MAX_TX + 64;
+
+fn error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+/// The router over the shared node state.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/tx", post(submit))
+        .route("/v1/tx/{hash}", get(tx))
+        .route("/v1/block/{height}", get(block))
+        .route("/v1/kv/{key}", get(kv))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(shared)
+}
+
+/// Serve the API on `addr` (must be a loopback address) until `shutdown` resolves.
+pub async fn serve(
+    addr: String,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|_| NodeError::Config(format!("invalid api address {addr:?}")))?;
+    if !addr.ip().is_loopback() {
+        return Err(NodeError::Config(format!(
+            "the API binds to loopback only, not {addr}"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| NodeError::Net(format!("cannot bind the API to {addr}: {e}")))?;
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| NodeError::Net(format!("API: {e}")))
+}
+
+async fn status(State(s): State<Arc<Shared>>) -> Response {
+    let gpk = s
+        .group_public_key
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    Json(json!({
+        "node": s.me,
+        "height": s.tip.borrow().height,
+        "group_public_key": gpk,
+        "variant": s.genesis.variant,
+        "dst": s.genesis.dst,
+        "peers": s.net.peers(),
+    }))
+    .into_response()
+}
+
+async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "malformed JSON");
+    };
+    let Some(hex_tx) = v.get("tx").and_then(|t| t.as_str()) else {
+        return error(StatusCode::BAD_REQUEST, "expected {\"tx\": HEX}");
+    };
+    let hex_tx = hex_tx.strip_prefix("0x").unwrap_or(hex_tx);
+    let Ok(tx) = hex::decode(hex_tx) else {
+        return error(StatusCode::BAD_REQUEST, "tx is not hex");
+    };
+    if tx.len() > MAX_TX {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "tx too large");
+    }
+    if let Err(e) = parse_tx(&tx) {
+        return error(StatusCode::BAD_REQUEST, e.to_string());
+    }
+    let hash = hex::encode(tx_hash(&tx));
+    match s.submit(tx, true) {
+        Ok(_) => Json(json!({ "hash": hash })).into_response(),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "mempool full"),
+    }
+}
+
+fn parse_hash(h: &str) -> Option<[u8; 32]> {
+    let h = h.strip_prefix("0x").unwrap_or(h);
+    hex::decode(h).ok()?.try_into().ok()
+}
+
+async fn tx(State(s): State<Arc<Shared>>, Path(hash): Path<String>) -> Response {
+    let Some(hash) = parse_hash(&hash) else {
+        return error(StatusCode::BAD_REQUEST, "hash must be 32 bytes of hex");
+    };
+    match s.store.tx_height(&hash) {
+        Ok(Some(h)) => Json(json!({ "height": h })).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "not committed"),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn block(State(s): State<Arc<Shared>>, Path(height): Path<String>) -> Response {
+    let Ok(height) = height.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "height must be a number");
+    };
+    let d = match s.store.decided(height) {
+        Ok(Some(d)) => d,
+        Ok(None) => return error(StatusCode::NOT_FOUND, "not committed"),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let Ok(b) = Block::decode(&d.value) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "corrupt block");
+    };
+    Json(json!({
+        "height": b.height,
+        "hash": hex::encode(d.certificate.value_id.0),
+        "parent": hex::encode(b.parent),
+        "txs": b.txs.iter().map(hex::encode).collect::<Vec<_>>(),
+        "app_hash": hex::encode(b.app_hash),
+        "certificate": {
+            "message": hex::encode(d.certificate.message()),
+            "signature": hex::encode(&d.certificate.signature),
+            "period": d.certificate.period.0,
+            "beacon": hex::encode(&d.certificate.beacon),
+        },
+    }))
+    .into_response()
+}
+
+async fn kv(State(s): State<Arc<Shared>>, Path(key): Path<String>) -> Response {
+    match s.store.kv(&key) {
+        Ok(Some((value, height))) => {
+            Json(json!({ "key": key, "value": value, "height": height })).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, "never set"),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
+        .into_response()
+}

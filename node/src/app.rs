@@ -1,0 +1,395 @@
+//! The replicated application: blocks `(height, parent, txs, app_hash)`, the key-value
+//! transactions of the contract (`KEY=VALUE`), the chained `app_hash`, and the mempool.
+//!
+//! A block's hash is the engine's value id of its canonical encoding
+//! (`SHA-256("conclave-bft/value/v1" ‖ encoding)`, the threshold adapter's
+//! [`conclave_bft::traits::Verifier::value_id`]), so a decision certificate, which signs the
+//! value id, signs the block hash.
+//!
+//! `app_hash` after block h is `SHA-256("conclave-node/app/v1" ‖ app_hash(h−1) ‖ h ‖ (len ‖ tx)*)`
+//! with `app_hash(0)` = 32 zero bytes: every tx of a block applies (a block may not repeat a
+//! committed tx, nor a tx twice), and the key-value state is a function of the ordered txs, so
+//! the chained hash commits to the state after the block.
+
+use std::collections::{HashMap, VecDeque};
+
+use sha2::{Digest, Sha256};
+
+/// Longest key in bytes.
+pub const MAX_KEY: usize = 64;
+/// Longest value in bytes.
+pub const MAX_VALUE: usize = 1024;
+/// Longest transaction (`KEY=VALUE`).
+pub const MAX_TX: usize = MAX_KEY + 1 + MAX_VALUE;
+
+/// Why a transaction or block is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AppError {
+    /// Not `KEY=VALUE` within the limits.
+    #[error("invalid tx: {0}")]
+    InvalidTx(&'static str),
+    /// The block bytes do not decode.
+    #[error("malformed block: {0}")]
+    Malformed(&'static str),
+    /// The block does not extend the tip correctly.
+    #[error("invalid block: {0}")]
+    InvalidBlock(&'static str),
+}
+
+/// Check a tx: UTF-8 `KEY=VALUE`, KEY 1..=64 bytes without `=`, VALUE at most 1024 bytes.
+/// Returns `(key, value)`.
+pub fn parse_tx(tx: &[u8]) -> Result<(&str, &str), AppError> {
+    if tx.len() > MAX_TX {
+        return Err(AppError::InvalidTx("longer than KEY=VALUE allows"));
+    }
+    let text = std::str::from_utf8(tx).map_err(|_| AppError::InvalidTx("not UTF-8"))?;
+    let (key, value) = text
+        .split_once('=')
+        .ok_or(AppError::InvalidTx("no '=' in KEY=VALUE"))?;
+    if key.is_empty() || key.len() > MAX_KEY {
+        return Err(AppError::InvalidTx("KEY must be 1..=64 bytes"));
+    }
+    if value.len() > MAX_VALUE {
+        return Err(AppError::InvalidTx("VALUE must be at most 1024 bytes"));
+    }
+    Ok((key, value))
+}
+
+/// SHA-256 of the tx bytes (the contract's tx hash).
+pub fn tx_hash(tx: &[u8]) -> [u8; 32] {
+    Sha256::digest(tx).into()
+}
+
+/// A block of the replicated log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Height, from 1.
+    pub height: u64,
+    /// Hash of block `height − 1` (zero for block 1).
+    pub parent: [u8; 32],
+    /// Transactions, applied in order.
+    pub txs: Vec<Vec<u8>>,
+    /// The application hash after this block.
+    pub app_hash: [u8; 32],
+}
+
+const BLOCK_MAGIC: &[u8; 4] = b"CNB1";
+
+impl Block {
+    /// Canonical encoding: magic ‖ height u64 ‖ parent ‖ app_hash ‖ count u32 ‖ (len u32 ‖ tx)*.
+    pub fn encode(&self) -> Vec<u8> {
+        let size: usize = self.txs.iter().map(|t| 4 + t.len()).sum();
+        let mut out = Vec::with_capacity(80 + size);
+        out.extend_from_slice(BLOCK_MAGIC);
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.parent);
+        out.extend_from_slice(&self.app_hash);
+        out.extend_from_slice(&(self.txs.len() as u32).to_be_bytes());
+        for tx in &self.txs {
+            out.extend_from_slice(&(tx.len() as u32).to_be_bytes());
+            out.extend_from_slice(tx);
+        }
+        out
+    }
+
+    /// Strict decoding of [`Block::encode`] (no trailing bytes; every tx at most [`MAX_TX`]).
+    pub fn decode(bytes: &[u8]) -> Result<Self, AppError> {
+        let mut r = bytes;
+        let mut take = |n: usize| -> Result<&[u8], AppError> {
+            if r.len() < n {
+                return Err(AppError::Malformed("truncated"));
+            }
+            let (a, b) = r.split_at(n);
+            r = b;
+            Ok(a)
+        };
+        if take(4)? != BLOCK_MAGIC {
+            return Err(AppError::Malformed("bad magic"));
+        }
+        let height = u64::from_be_bytes(take(8)?.try_into().expect("8 bytes"));
+        let parent: [u8; 32] = take(32)?.try_into().expect("32 bytes");
+        let app_hash: [u8; 32] = take(32)?.try_into().expect("32 bytes");
+        let count = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
+        let mut txs = Vec::with_capacity(count.min(4096));
+        for _ in 0..count {
+            let len = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
+            if len > MAX_TX {
+                return Err(AppError::Malformed("tx too long"));
+            }
+            txs.push(take(len)?.to_vec());
+        }
+        if !r.is_empty() {
+            return Err(AppError::Malformed("trailing bytes"));
+        }
+        Ok(Block {
+            height,
+            parent,
+            txs,
+            app_hash,
+        })
+    }
+}
+
+/// The block hash: the engine's value id of the encoding (threshold adapter, see the module
+/// docs; a unit test checks they agree).
+pub fn block_hash(encoded: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"conclave-bft/value/v1")
+        .chain_update(encoded)
+        .finalize()
+        .into()
+}
+
+/// The chained application hash after applying `txs` at `height` on top of `previous`.
+pub fn next_app_hash(previous: &[u8; 32], height: u64, txs: &[Vec<u8>]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"conclave-node/app/v1");
+    h.update(previous);
+    h.update(height.to_be_bytes());
+    for tx in txs {
+        h.update((tx.len() as u32).to_be_bytes());
+        h.update(tx);
+    }
+    h.finalize().into()
+}
+
+/// The tip a block must extend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tip {
+    /// Last applied height (0 before the first block).
+    pub height: u64,
+    /// Its block hash (zero before the first block).
+    pub hash: [u8; 32],
+    /// Its app hash (zero before the first block).
+    pub app_hash: [u8; 32],
+}
+
+/// Validate a proposed block for `tip.height + 1`: decoding, height, parent, size limits, every
+/// tx well-formed, no tx twice, none already committed, and its `app_hash`.
+pub fn validate_block(
+    bytes: &[u8],
+    tip: &Tip,
+    max_txs: usize,
+    max_bytes: usize,
+    committed: &dyn Fn(&[u8; 32]) -> bool,
+) -> Result<Block, AppError> {
+    let block = Block::decode(bytes)?;
+    if block.height != tip.height + 1 {
+        return Err(AppError::InvalidBlock("wrong height"));
+    }
+    if block.parent != tip.hash {
+        return Err(AppError::InvalidBlock("parent is not the tip"));
+    }
+    if block.txs.len() > max_txs || block.txs.iter().map(Vec::len).sum::<usize>() > max_bytes {
+        return Err(AppError::InvalidBlock("block too large"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for tx in &block.txs {
+        parse_tx(tx)?;
+        let h = tx_hash(tx);
+        if !seen.insert(h) || committed(&h) {
+            return Err(AppError::InvalidBlock("repeated or committed tx"));
+        }
+    }
+    if block.app_hash != next_app_hash(&tip.app_hash, block.height, &block.txs) {
+        return Err(AppError::InvalidBlock("wrong app_hash"));
+    }
+    Ok(block)
+}
+
+/// Why the mempool refused a tx.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    /// The mempool holds its maximum.
+    #[error("mempool full")]
+    Full,
+}
+
+/// A bounded, de-duplicating FIFO of pending transactions.
+#[derive(Debug)]
+pub struct Mempool {
+    order: VecDeque<[u8; 32]>,
+    txs: HashMap<[u8; 32], Vec<u8>>,
+    bytes: usize,
+    max_txs: usize,
+    max_bytes: usize,
+}
+
+impl Mempool {
+    /// At most `max_txs` transactions and `max_bytes` bytes.
+    pub fn new(max_txs: usize, max_bytes: usize) -> Self {
+        Mempool {
+            order: VecDeque::new(),
+            txs: HashMap::new(),
+            bytes: 0,
+            max_txs,
+            max_bytes,
+        }
+    }
+
+    /// Add a (well-formed) tx; `Ok(false)` if already present.
+    pub fn insert(&mut self, tx: Vec<u8>) -> Result<bool, MempoolError> {
+        let h = tx_hash(&tx);
+        if self.txs.contains_key(&h) {
+            return Ok(false);
+        }
+        if self.txs.len() >= self.max_txs || self.bytes + tx.len() > self.max_bytes {
+            return Err(MempoolError::Full);
+        }
+        self.bytes += tx.len();
+        self.order.push_back(h);
+        self.txs.insert(h, tx);
+        Ok(true)
+    }
+
+    /// Up to `max_txs` txs of at most `max_bytes` bytes together, oldest first, skipping (and
+    /// dropping) those `committed` says are already in the ledger.
+    pub fn take(
+        &mut self,
+        max_txs: usize,
+        max_bytes: usize,
+        committed: &dyn Fn(&[u8; 32]) -> bool,
+    ) -> Vec<Vec<u8>> {
+        let stale: Vec<[u8; 32]> = self
+            .order
+            .iter()
+            .filter(|h| committed(h))
+            .copied()
+            .collect();
+        self.remove(&stale);
+        let mut out = Vec::new();
+        let mut size = 0;
+        for h in &self.order {
+            let tx = &self.txs[h];
+            if out.len() >= max_txs || size + tx.len() > max_bytes {
+                break;
+            }
+            size += tx.len();
+            out.push(tx.clone());
+        }
+        out
+    }
+
+    /// Drop these txs (committed).
+    pub fn remove(&mut self, hashes: &[[u8; 32]]) {
+        let mut any = false;
+        for h in hashes {
+            if let Some(tx) = self.txs.remove(h) {
+                self.bytes -= tx.len();
+                any = true;
+            }
+        }
+        if any {
+            let txs = &self.txs;
+            self.order.retain(|h| txs.contains_key(h));
+        }
+    }
+
+    /// Number of pending txs.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conclave_bft::traits::Verifier as _;
+
+    #[test]
+    fn tx_rules_follow_the_contract() {
+        assert!(parse_tx(b"a=1").is_ok());
+        assert!(parse_tx(b"a=").is_ok());
+        assert!(parse_tx(b"a=b=c").is_ok());
+        assert!(parse_tx(b"=1").is_err());
+        assert!(parse_tx(b"novalue").is_err());
+        assert!(parse_tx(&[0xff, b'=', b'1']).is_err());
+        let long_key = format!("{}=1", "k".repeat(65));
+        assert!(parse_tx(long_key.as_bytes()).is_err());
+        let ok_key = format!("{}=1", "k".repeat(64));
+        assert!(parse_tx(ok_key.as_bytes()).is_ok());
+        let long_value = format!("k={}", "v".repeat(1025));
+        assert!(parse_tx(long_value.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn block_round_trips_and_rejects_junk() {
+        let b = Block {
+            height: 3,
+            parent: [7; 32],
+            txs: vec![b"a=1".to_vec(), b"b=2".to_vec()],
+            app_hash: [9; 32],
+        };
+        let bytes = b.encode();
+        assert_eq!(Block::decode(&bytes).unwrap(), b);
+        assert!(Block::decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(Block::decode(&extra).is_err());
+    }
+
+    #[test]
+    fn block_hash_is_the_threshold_adapters_value_id() {
+        use conclave_threshold_sig::{deal, standard_dst, MinPk, Scheme};
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed([3; 32]);
+        let dealing = deal::<MinPk>(4, 2, &mut rng).unwrap();
+        let v = conclave_bft::adapter::ThresholdVerifier::new(
+            dealing.commitment,
+            4,
+            &standard_dst::<MinPk>(Scheme::ProofOfPossession),
+            [0; 32],
+        )
+        .unwrap();
+        let bytes = b"some block".to_vec();
+        assert_eq!(v.value_id(&bytes).0, block_hash(&bytes));
+    }
+
+    #[test]
+    fn validation_checks_parent_height_dups_and_app_hash() {
+        let tip = Tip {
+            height: 0,
+            hash: [0; 32],
+            app_hash: [0; 32],
+        };
+        let txs = vec![b"a=1".to_vec()];
+        let good = Block {
+            height: 1,
+            parent: [0; 32],
+            app_hash: next_app_hash(&tip.app_hash, 1, &txs),
+            txs: txs.clone(),
+        };
+        let none = |_: &[u8; 32]| false;
+        assert!(validate_block(&good.encode(), &tip, 10, 1000, &none).is_ok());
+        let mut bad = good.clone();
+        bad.parent = [1; 32];
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        let mut bad = good.clone();
+        bad.app_hash = [1; 32];
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        let mut bad = good.clone();
+        bad.txs = vec![b"a=1".to_vec(), b"a=1".to_vec()];
+        bad.app_hash = next_app_hash(&tip.app_hash, 1, &bad.txs);
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        let all = |_: &[u8; 32]| true;
+        assert!(validate_block(&good.encode(), &tip, 10, 1000, &all).is_err());
+    }
+
+    #[test]
+    fn mempool_is_bounded_and_deduplicates() {
+        let mut m = Mempool::new(2, 1000);
+        assert_eq!(m.insert(b"a=1".to_vec()), Ok(true));
+        assert_eq!(m.insert(b"a=1".to_vec()), Ok(false));
+        assert_eq!(m.insert(b"b=1".to_vec()), Ok(true));
+        assert_eq!(m.insert(b"c=1".to_vec()), Err(MempoolError::Full));
+        let a = tx_hash(b"a=1");
+        let got = m.take(10, 1000, &|h| *h == a);
+        assert_eq!(got, vec![b"b=1".to_vec()]);
+        assert_eq!(m.len(), 1);
+    }
+}

@@ -1,0 +1,415 @@
+//! Genesis (`genesis.json`, shared by every node), per-node configuration (`config.toml`) and
+//! the node's secret key files (mode 0600, only in its own folder), and `testnet init`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use conclave_committee::vrf::{PublicKey as VrfPublicKey, SecretKey as VrfSecretKey};
+use conclave_dkg::sigma::Point;
+use conclave_dkg::{Committee, IdentityKeys, Member};
+use conclave_threshold_sig::{standard_dst, MinPk, MinSig, Scheme};
+use libp2p::identity::Keypair;
+use libp2p::{Multiaddr, PeerId};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use crate::NodeError;
+
+/// The libp2p identity key file in a node's home.
+pub const P2P_KEY_FILE: &str = "p2p.key";
+/// The DKG identity keys (Schnorr signing + encryption) file.
+pub const IDENTITY_KEY_FILE: &str = "identity.key";
+/// The VRF (proposer sortition) secret key file.
+pub const VRF_KEY_FILE: &str = "vrf.key";
+
+/// One node's public entry in the genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisNode {
+    /// The node's index `1..=n` (its DKG share index; engine seat `index - 1`).
+    pub index: u32,
+    /// HTTP API address (`127.0.0.1:PORT`).
+    pub api: String,
+    /// libp2p listen address (`/ip4/127.0.0.1/tcp/PORT`).
+    pub p2p: String,
+    /// libp2p peer id (hash of its ed25519 key): connections map to this seat only via it.
+    pub peer_id: String,
+    /// DKG identity: ristretto255 signing and encryption public keys, hex.
+    pub identity: GenesisIdentity,
+    /// VRF public key (proposer sortition), hex.
+    pub vrf_key: String,
+}
+
+/// The DKG identity public keys of one node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisIdentity {
+    /// Schnorr signing key, hex.
+    pub signing_key: String,
+    /// Static encryption key, hex.
+    pub encryption_key: String,
+}
+
+/// The genesis: what every node of the chain agrees on before it starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// Chain id (random per `testnet init`): domain of the DKG session and the genesis seed.
+    pub chain_id: String,
+    /// `min-pk` or `min-sig`.
+    pub variant: String,
+    /// The DST of every BLS signature (the variant's IETF POP suite).
+    pub dst: String,
+    /// The nodes, by index.
+    pub nodes: Vec<GenesisNode>,
+}
+
+/// Decode a 32-byte hex field.
+fn hex32(s: &str, what: &str) -> Result<[u8; 32], NodeError> {
+    hex::decode(s)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| NodeError::Config(format!("{what} is not 32 bytes of hex")))
+}
+
+impl Genesis {
+    /// Read and check a genesis file.
+    pub fn load(path: &Path) -> Result<Self, NodeError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NodeError::Config(format!("cannot read {}: {e}", path.display())))?;
+        let g: Genesis = serde_json::from_str(&text)
+            .map_err(|e| NodeError::Config(format!("invalid genesis: {e}")))?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    /// Check indices `1..=n`, variant, and that every key decodes.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        if self.variant != "min-pk" && self.variant != "min-sig" {
+            return Err(NodeError::Config(format!(
+                "unknown variant {:?}",
+                self.variant
+            )));
+        }
+        if self.nodes.is_empty() || self.nodes.len() > 256 {
+            return Err(NodeError::Config("1..=256 nodes are supported".into()));
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.index as usize != i + 1 {
+                return Err(NodeError::Config(
+                    "node indices must be 1..=n in order".into(),
+                ));
+            }
+            n.peer()?;
+            n.multiaddr()?;
+            n.member()?;
+            n.vrf_public()?;
+        }
+        self.committee()?
+            .validate()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The number of nodes.
+    pub fn n(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// The DKG committee: member `i` holds seat `i`.
+    pub fn committee(&self) -> Result<Committee, NodeError> {
+        Ok(Committee {
+            members: self
+                .nodes
+                .iter()
+                .map(GenesisNode::member)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The node with this libp2p peer id.
+    pub fn index_of_peer(&self, peer: &PeerId) -> Option<u32> {
+        self.nodes
+            .iter()
+            .find(|n| n.peer().ok().as_ref() == Some(peer))
+            .map(|n| n.index)
+    }
+
+    /// The node with index `i`.
+    pub fn node(&self, index: u32) -> Option<&GenesisNode> {
+        self.nodes.get(index.checked_sub(1)? as usize)
+    }
+}
+
+impl GenesisNode {
+    /// The peer id.
+    pub fn peer(&self) -> Result<PeerId, NodeError> {
+        self.peer_id
+            .parse()
+            .map_err(|_| NodeError::Config(format!("node {}: invalid peer_id", self.index)))
+    }
+
+    /// The listen address.
+    pub fn multiaddr(&self) -> Result<Multiaddr, NodeError> {
+        self.p2p
+            .parse()
+            .map_err(|_| NodeError::Config(format!("node {}: invalid p2p address", self.index)))
+    }
+
+    /// The DKG committee member (id = index, seat = index).
+    pub fn member(&self) -> Result<Member, NodeError> {
+        let point = |s: &str, what: &str| {
+            Point::from_bytes(&hex32(s, what)?)
+                .map_err(|e| NodeError::Config(format!("node {}: {what}: {e}", self.index)))
+        };
+        Ok(Member {
+            id: self.index,
+            signing_key: point(&self.identity.signing_key, "signing_key")?,
+            encryption_key: point(&self.identity.encryption_key, "encryption_key")?,
+            seats: vec![self.index],
+        })
+    }
+
+    /// The VRF public key.
+    pub fn vrf_public(&self) -> Result<VrfPublicKey, NodeError> {
+        VrfPublicKey::from_bytes(&hex32(&self.vrf_key, "vrf_key")?)
+            .map_err(|e| NodeError::Config(format!("node {}: vrf_key: {e}", self.index)))
+    }
+}
+
+/// Engine timeouts and node limits in `config.toml` (milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tuning {
+    /// Period start to soft vote (Algorand's 2λ): also the pace of empty blocks.
+    pub filter_ms: u64,
+    /// Period start to the first next vote.
+    pub next_ms: u64,
+    /// Re-send interval of the node's own votes.
+    pub resend_ms: u64,
+    /// DKG: longest wait for the other nodes' messages of a phase.
+    pub dkg_phase_ms: u64,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Most transaction bytes per block.
+    pub max_block_bytes: usize,
+    /// Most transactions in the mempool.
+    pub mempool_txs: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            filter_ms: 100,
+            next_ms: 1_000,
+            resend_ms: 1_000,
+            dkg_phase_ms: 60_000,
+            max_block_txs: 2_000,
+            max_block_bytes: 512 * 1024,
+            mempool_txs: 10_000,
+        }
+    }
+}
+
+/// `node-<i>/config.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// This node's index in the genesis.
+    pub index: u32,
+    /// Path of the genesis, relative to the node's home.
+    pub genesis: String,
+    /// Data directory (the redb database), relative to the home.
+    pub data_dir: String,
+    /// Timeouts and limits.
+    #[serde(default)]
+    pub tuning: Tuning,
+}
+
+/// A node's home, loaded: config, genesis and secret keys.
+pub struct Home {
+    /// The home directory.
+    pub dir: PathBuf,
+    /// `config.toml`.
+    pub config: NodeConfig,
+    /// The genesis.
+    pub genesis: Genesis,
+    /// libp2p identity.
+    pub p2p_key: Keypair,
+    /// DKG identity keys.
+    pub identity: IdentityKeys,
+    /// VRF secret key.
+    pub vrf: VrfSecretKey,
+}
+
+impl Home {
+    /// Load `DIR/config.toml`, the genesis it names and the key files, and check that the keys
+    /// are this node's entry of the genesis.
+    pub fn load(dir: &Path) -> Result<Self, NodeError> {
+        let cfg_path = dir.join("config.toml");
+        let text = std::fs::read_to_string(&cfg_path)
+            .map_err(|e| NodeError::Config(format!("cannot read {}: {e}", cfg_path.display())))?;
+        let config: NodeConfig = toml::from_str(&text)
+            .map_err(|e| NodeError::Config(format!("invalid config.toml: {e}")))?;
+        let genesis = Genesis::load(&dir.join(&config.genesis))?;
+        let entry = genesis
+            .node(config.index)
+            .ok_or_else(|| NodeError::Config(format!("index {} not in genesis", config.index)))?
+            .clone();
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| NodeError::Config(format!("cannot read {name}: {e}")))
+        };
+        let p2p_key = Keypair::from_protobuf_encoding(&read(P2P_KEY_FILE)?)
+            .map_err(|_| NodeError::Config(format!("{P2P_KEY_FILE} is not a libp2p key")))?;
+        let identity: IdentityKeys = serde_json::from_slice(&read(IDENTITY_KEY_FILE)?)
+            .map_err(|_| NodeError::Config(format!("{IDENTITY_KEY_FILE} is invalid")))?;
+        let vrf_hex = String::from_utf8(read(VRF_KEY_FILE)?)
+            .map_err(|_| NodeError::Config(format!("{VRF_KEY_FILE} is invalid")))?;
+        let vrf = VrfSecretKey::from_bytes(&hex32(vrf_hex.trim(), VRF_KEY_FILE)?)
+            .map_err(|e| NodeError::Config(format!("{VRF_KEY_FILE}: {e}")))?;
+        if PeerId::from(p2p_key.public()) != entry.peer()?
+            || identity.member(entry.index, vec![entry.index]) != entry.member()?
+            || vrf.public_key() != entry.vrf_public()?
+        {
+            return Err(NodeError::Config(
+                "the key files do not match this node's genesis entry".into(),
+            ));
+        }
+        Ok(Home {
+            dir: dir.to_path_buf(),
+            config,
+            genesis,
+            p2p_key,
+            identity,
+            vrf,
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join(&self.config.data_dir)
+    }
+
+    /// This node's genesis entry.
+    pub fn entry(&self) -> &GenesisNode {
+        &self.genesis.nodes[(self.config.index - 1) as usize]
+    }
+}
+
+/// Write `bytes` to a new file readable only by its owner (mode 0600).
+fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| NodeError::Config(format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| NodeError::Config(format!("cannot write {}: {e}", path.display())))
+}
+
+/// `conclave testnet init`: write `DIR/genesis.json` and `DIR/node-<i>/` (config.toml and the
+/// node's own secret keys, mode 0600) for `n` nodes on 127.0.0.1 with ports from `base_port`
+/// (node i: API `base_port + 2(i−1)`, p2p the next one). Refuses a non-empty `dir` unless
+/// `force`.
+pub fn init_testnet(
+    dir: &Path,
+    n: u32,
+    base_port: u16,
+    variant: &str,
+    force: bool,
+    tuning: Tuning,
+) -> Result<Genesis, NodeError> {
+    if !(1..=256).contains(&n) {
+        return Err(NodeError::Config("--nodes must be 1..=256".into()));
+    }
+    if u32::from(base_port) + 2 * n > 65_535 {
+        return Err(NodeError::Config("ports past 65535".into()));
+    }
+    let dst = match variant {
+        "min-pk" => standard_dst::<MinPk>(Scheme::ProofOfPossession),
+        "min-sig" => standard_dst::<MinSig>(Scheme::ProofOfPossession),
+        other => return Err(NodeError::Config(format!("unknown variant {other:?}"))),
+    };
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir)
+            .map_err(|e| NodeError::Config(format!("cannot read {}: {e}", dir.display())))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            return Err(NodeError::Config(format!(
+                "{} is not empty (use --force)",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| NodeError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    let mut chain = [0u8; 8];
+    OsRng.fill_bytes(&mut chain);
+    let mut nodes = Vec::new();
+    for i in 1..=n {
+        let home = dir.join(format!("node-{i}"));
+        if home.exists() {
+            std::fs::remove_dir_all(&home)
+                .map_err(|e| NodeError::Config(format!("cannot clear {}: {e}", home.display())))?;
+        }
+        std::fs::create_dir_all(&home)
+            .map_err(|e| NodeError::Config(format!("cannot create {}: {e}", home.display())))?;
+        let p2p = Keypair::generate_ed25519();
+        let identity = IdentityKeys::random(&mut OsRng);
+        let mut vrf_seed = [0u8; 32];
+        OsRng.fill_bytes(&mut vrf_seed);
+        let vrf = VrfSecretKey::derive(&vrf_seed, 0);
+        write_secret(
+            &home.join(P2P_KEY_FILE),
+            &p2p.to_protobuf_encoding()
+                .map_err(|e| NodeError::Config(e.to_string()))?,
+        )?;
+        write_secret(
+            &home.join(IDENTITY_KEY_FILE),
+            &serde_json::to_vec(&identity).map_err(|e| NodeError::Config(e.to_string()))?,
+        )?;
+        write_secret(
+            &home.join(VRF_KEY_FILE),
+            hex::encode(&vrf.to_bytes()[..]).as_bytes(),
+        )?;
+        let port = base_port as u32 + 2 * (i - 1);
+        let cfg = NodeConfig {
+            index: i,
+            genesis: "../genesis.json".into(),
+            data_dir: "data".into(),
+            tuning,
+        };
+        std::fs::write(
+            home.join("config.toml"),
+            toml::to_string(&cfg).map_err(|e| NodeError::Config(e.to_string()))?,
+        )
+        .map_err(|e| NodeError::Config(format!("cannot write config.toml: {e}")))?;
+        nodes.push(GenesisNode {
+            index: i,
+            api: format!("127.0.0.1:{port}"),
+            p2p: format!("/ip4/127.0.0.1/tcp/{}", port + 1),
+            peer_id: PeerId::from(p2p.public()).to_string(),
+            identity: GenesisIdentity {
+                signing_key: hex::encode(identity.signing.public().to_bytes()),
+                encryption_key: hex::encode(identity.encryption.public().to_bytes()),
+            },
+            vrf_key: hex::encode(vrf.public_key().to_bytes()),
+        });
+    }
+    let genesis = Genesis {
+        chain_id: format!("conclave-testnet-{}", hex::encode(chain)),
+        variant: variant.into(),
+        dst: String::from_utf8_lossy(&dst).into_owned(),
+        nodes,
+    };
+    genesis.validate()?;
+    std::fs::write(
+        dir.join("genesis.json"),
+        serde_json::to_string_pretty(&genesis).map_err(|e| NodeError::Config(e.to_string()))?,
+    )
+    .map_err(|e| NodeError::Config(format!("cannot write genesis.json: {e}")))?;
+    Ok(genesis)
+}

@@ -1,0 +1,586 @@
+//! The consensus driver: the one place where every engine [`Action`] is carried out. It is
+//! the worked example of embedding `conclave_bft::Engine`.
+//!
+//! Each engine step's actions are carried out in order. [`Action::Persist`] is written to redb
+//! in one synced transaction *before* any later action of the step (a send, a timer, a
+//! decision); if that write fails the node stops (no send ever follows a failed persist).
+//! [`Action::Decide`] applies the block in one transaction (block, certificate, tx index, KV
+//! writes, tip): the engine persists its next-height state just before emitting it, and that
+//! state carries the decision, so after a crash between the two the restart applies it from
+//! the persisted state ([`recover`]). Application requests (build a block, validate one) are
+//! answered synchronously and fed back before any other queued input, so a run of sync
+//! decisions for consecutive heights is taken in order.
+//!
+//! Sync: a task polls the connected peers' tips and, when this node is more than one block
+//! behind, fetches the missing decisions (blocks with certificates, range requests capped in
+//! bytes), checks each — the certificate and beacon under the group key, the block hash is the
+//! certified value id, the parent link — and hands them to the driver, which feeds them to the
+//! engine as `Decided` messages from the peer that served them (the engine checks them again
+//! and asks the application to validate the block).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use conclave_bft::adapter::{ThresholdSigner, ThresholdVerifier, VrfRoster, VrfSortition};
+use conclave_bft::traits::{verify_decision_certificate, Verifier};
+use conclave_bft::types::{Decided, Epoch, Message, NodeId, Seed, Time};
+use conclave_bft::{Action, Adapters, Config, Engine, Input, PersistedState, Timeouts, TimerId};
+use conclave_threshold_sig::Variant;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, watch};
+
+use crate::app::{next_app_hash, tx_hash, validate_block, Block, Mempool, Tip};
+use crate::config::{Genesis, Home, Tuning};
+use crate::dkg::DkgResult;
+use crate::metrics::Metrics;
+use crate::net::{Inbound, NetHandle, Proto, SyncRequest, MAX_SYNC_RESPONSE};
+use crate::store::{Store, ENGINE_STATE};
+use crate::NodeError;
+
+/// Consensus payload tag: an engine message.
+pub const TAG_ENGINE: u8 = 0;
+/// Consensus payload tag: a forwarded transaction.
+pub const TAG_TX: u8 = 1;
+
+/// State shared by the driver, the API and the sync tasks.
+pub struct Shared {
+    /// The database.
+    pub store: Store,
+    /// Pending transactions.
+    pub mempool: Mutex<Mempool>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// The transport.
+    pub net: NetHandle,
+    /// The genesis.
+    pub genesis: Genesis,
+    /// This node's index.
+    pub me: u32,
+    /// Limits.
+    pub tuning: Tuning,
+    /// The group public key (hex) once the DKG is agreed.
+    pub group_public_key: RwLock<Option<String>>,
+    /// The applied tip.
+    pub tip: watch::Sender<Tip>,
+}
+
+impl Shared {
+    /// True if the tx is in the ledger.
+    pub fn committed(&self, hash: &[u8; 32]) -> bool {
+        self.store.tx_height(hash).ok().flatten().is_some()
+    }
+
+    /// Take a new, well-formed tx into the mempool and forward it to the peers; `Ok(false)` if
+    /// it was already pending or committed.
+    pub fn submit(&self, tx: Vec<u8>, forward: bool) -> Result<bool, crate::app::MempoolError> {
+        if self.committed(&tx_hash(&tx)) {
+            return Ok(false);
+        }
+        let added = {
+            let mut m = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
+            let r = m.insert(tx.clone());
+            self.metrics.mempool.set(m.len() as i64);
+            r?
+        };
+        if added && forward {
+            let mut b = vec![TAG_TX];
+            b.extend_from_slice(&tx);
+            self.net.broadcast(Proto::Consensus, b);
+        }
+        Ok(added)
+    }
+}
+
+/// The genesis sortition seed: bound to the chain and the DKG'd key (unknown before the DKG).
+pub fn genesis_seed(chain_id: &str, group_public_key: &[u8]) -> Seed {
+    Seed(
+        Sha256::new()
+            .chain_update(b"conclave-node/genesis-seed/v1")
+            .chain_update((chain_id.len() as u64).to_be_bytes())
+            .chain_update(chain_id.as_bytes())
+            .chain_update(group_public_key)
+            .finalize()
+            .into(),
+    )
+}
+
+/// The threshold-mode adapters from the DKG output.
+fn adapters<V: Variant>(
+    home: &Home,
+    dkg: &DkgResult<V>,
+) -> Result<(Adapters, Arc<ThresholdVerifier<V>>), NodeError> {
+    let g = &home.genesis;
+    let me = home.config.index;
+    let dst = g.dst.as_bytes();
+    let mut salt = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    let verifier = Arc::new(
+        ThresholdVerifier::<V>::new(dkg.output.commitment.clone(), g.n(), dst, salt)
+            .map_err(|e| NodeError::Dkg(e.to_string()))?,
+    );
+    let share = dkg
+        .output
+        .shares
+        .iter()
+        .find(|s| s.index() == me)
+        .cloned()
+        .ok_or_else(|| NodeError::Dkg("the DKG output holds no share of this seat".into()))?;
+    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst).map_err(NodeError::Dkg)?;
+    let keys = g
+        .nodes
+        .iter()
+        .map(|n| n.vrf_public())
+        .collect::<Result<Vec<_>, _>>()?;
+    let roster = Arc::new(VrfRoster::new(0, keys, None).map_err(NodeError::Config)?);
+    let sortition = VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster);
+    Ok((
+        Adapters {
+            committee: verifier.clone(),
+            sortition: Arc::new(sortition),
+            signer: Arc::new(signer),
+            verifier: verifier.clone(),
+        },
+        verifier,
+    ))
+}
+
+/// Inputs the driver receives besides peer messages.
+pub enum DriverEvent {
+    /// A verified decision fetched by sync, served by node `from`.
+    Synced {
+        /// The serving node.
+        from: u32,
+        /// Engine-encoded `Decided`.
+        bytes: Vec<u8>,
+    },
+}
+
+struct Driver {
+    shared: Arc<Shared>,
+    engine: Engine,
+    start: Instant,
+    timers: BTreeMap<TimerId, Time>,
+    queue: VecDeque<Input>,
+    tip: Tip,
+    height_started: Instant,
+}
+
+/// Apply the decision carried by the persisted state if the crash came between the engine's
+/// persist and the ledger write (the engine persists height h+1 with `last_decided` = h just
+/// before it emits the decision of h).
+fn recover(shared: &Shared, state: &PersistedState, tip: Tip) -> Result<Tip, NodeError> {
+    if let Some(d) = &state.last_decided {
+        if d.certificate.height.0 == tip.height + 1 {
+            let block = Block::decode(&d.value).map_err(|e| NodeError::Store(e.to_string()))?;
+            tracing::info!(
+                height = block.height,
+                "recovering a decision from the engine state"
+            );
+            return shared
+                .store
+                .apply(&block, d.certificate.value_id.0, d, &tip);
+        }
+    }
+    Ok(tip)
+}
+
+/// Run consensus until `shutdown` fires or an essential step fails.
+pub async fn run<V: Variant>(
+    home: &Home,
+    shared: Arc<Shared>,
+    dkg: DkgResult<V>,
+    mut inbound: mpsc::Receiver<Inbound>,
+    sync_requests: mpsc::Receiver<SyncRequest>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), NodeError> {
+    let (adapters, verifier) = adapters(home, &dkg)?;
+    let gpk = dkg.output.group_public_key.to_bytes();
+    *shared
+        .group_public_key
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = Some(hex::encode(&gpk));
+    let t = home.config.tuning;
+    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
+    config.timeouts = Timeouts {
+        filter_ms: t.filter_ms,
+        next_ms: t.next_ms,
+        resend_ms: t.resend_ms,
+        max_backoff: 8,
+    };
+    let mut tip = shared.store.tip()?;
+    let engine = match shared.store.meta(ENGINE_STATE)? {
+        Some(b) => {
+            let state: PersistedState = serde_json::from_slice(&b)
+                .map_err(|e| NodeError::Store(format!("engine state: {e}")))?;
+            tip = recover(&shared, &state, tip)?;
+            tracing::info!(
+                height = state.height.0,
+                period = state.period.0,
+                "engine restored"
+            );
+            Engine::restore(config, adapters, state)
+        }
+        None => Engine::new(config, adapters, genesis_seed(&home.genesis.chain_id, &gpk)),
+    };
+    shared.tip.send_replace(tip);
+    shared.metrics.height.set(tip.height as i64);
+    let (sync_tx, mut sync_rx) = mpsc::channel::<DriverEvent>(256);
+    let serve = tokio::spawn(serve_sync(shared.clone(), sync_requests));
+    let fetch = tokio::spawn(fetch_sync(shared.clone(), verifier, sync_tx));
+    let mut entropy = [0u8; 32];
+    OsRng.fill_bytes(&mut entropy);
+    let mut d = Driver {
+        shared,
+        engine,
+        start: Instant::now(),
+        timers: BTreeMap::new(),
+        queue: VecDeque::from([Input::Entropy(entropy), Input::Start]),
+        tip,
+        height_started: Instant::now(),
+    };
+    let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
+    serve.abort();
+    fetch.abort();
+    result
+}
+
+impl Driver {
+    fn now(&self) -> Time {
+        Time(self.start.elapsed().as_millis() as u64)
+    }
+
+    async fn main(
+        &mut self,
+        inbound: &mut mpsc::Receiver<Inbound>,
+        sync_rx: &mut mpsc::Receiver<DriverEvent>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), NodeError> {
+        loop {
+            while let Some(input) = self.queue.pop_front() {
+                let step = self.engine.handle(self.now(), input);
+                self.execute(step.actions)?;
+            }
+            let next_timer = self.timers.values().min().copied();
+            let sleep = async {
+                match next_timer {
+                    Some(t) => {
+                        tokio::time::sleep_until((self.start + Duration::from_millis(t.0)).into())
+                            .await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                m = inbound.recv() => {
+                    let Some(m) = m else { return Ok(()) };
+                    self.on_inbound(m);
+                }
+                e = sync_rx.recv() => {
+                    if let Some(DriverEvent::Synced { from, bytes }) = e {
+                        self.queue.push_back(Input::Message { from: NodeId(from - 1), bytes });
+                    }
+                }
+                _ = sleep => {
+                    let now = self.now();
+                    let due: Vec<TimerId> = self
+                        .timers
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in due {
+                        self.timers.remove(&id);
+                        self.queue.push_back(Input::Timer(id));
+                    }
+                }
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+    }
+
+    fn on_inbound(&mut self, m: Inbound) {
+        match m.bytes.split_first() {
+            Some((&TAG_ENGINE, rest)) => self.queue.push_back(Input::Message {
+                from: NodeId(m.from - 1),
+                bytes: rest.to_vec(),
+            }),
+            Some((&TAG_TX, rest)) => {
+                if crate::app::parse_tx(rest).is_ok() {
+                    let _ = self.shared.submit(rest.to_vec(), false);
+                }
+            }
+            _ => tracing::debug!(from = m.from, "unknown consensus payload"),
+        }
+    }
+
+    /// Carry out one step's actions, in order.
+    fn execute(&mut self, actions: Vec<Action>) -> Result<(), NodeError> {
+        let mut answers = Vec::new();
+        for action in actions {
+            match action {
+                Action::Persist(state) => {
+                    // The write barrier: synced before anything after it happens.
+                    let bytes = serde_json::to_vec(&*state)
+                        .map_err(|e| NodeError::Store(format!("engine state: {e}")))?;
+                    self.shared
+                        .store
+                        .put_meta(&[(ENGINE_STATE, Some(bytes.as_slice()))])?;
+                }
+                Action::Broadcast { bytes } => {
+                    let mut b = Vec::with_capacity(bytes.len() + 1);
+                    b.push(TAG_ENGINE);
+                    b.extend_from_slice(&bytes);
+                    self.shared.net.broadcast(Proto::Consensus, b);
+                }
+                Action::Send { to, bytes } => {
+                    let mut b = Vec::with_capacity(bytes.len() + 1);
+                    b.push(TAG_ENGINE);
+                    b.extend_from_slice(&bytes);
+                    self.shared.net.send(to.0 + 1, Proto::Consensus, b);
+                }
+                Action::SetTimer { id, at } => {
+                    self.timers.insert(id, at);
+                }
+                Action::CancelTimer { id } => {
+                    self.timers.remove(&id);
+                }
+                Action::RequestValue { height } => {
+                    if height.0 == self.tip.height + 1 {
+                        answers.push(Input::ProposedValue {
+                            height,
+                            value: self.build_block(),
+                        });
+                    }
+                }
+                Action::ValidateValue {
+                    height,
+                    value_id,
+                    value,
+                } => {
+                    let valid = height.0 == self.tip.height + 1
+                        && self
+                            .validate(&value)
+                            .map_err(|e| {
+                                tracing::warn!(height = height.0, error = %e, "block refused");
+                            })
+                            .is_ok();
+                    answers.push(Input::ValueValidated {
+                        height,
+                        value_id,
+                        valid,
+                    });
+                }
+                Action::Decide { decided } => self.apply(decided)?,
+                Action::Evidence(e) => {
+                    self.shared.metrics.evidence.inc();
+                    tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, height = e.height.0, "evidence");
+                }
+            }
+        }
+        // The application's answers go first, in order, before any other queued input.
+        for a in answers.into_iter().rev() {
+            self.queue.push_front(a);
+        }
+        Ok(())
+    }
+
+    fn committed_fn(&self) -> impl Fn(&[u8; 32]) -> bool + '_ {
+        move |h| self.shared.committed(h)
+    }
+
+    fn build_block(&self) -> Vec<u8> {
+        let t = &self.shared.tuning;
+        let txs = {
+            let mut m = self
+                .shared
+                .mempool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            m.take(t.max_block_txs, t.max_block_bytes, &self.committed_fn())
+        };
+        let height = self.tip.height + 1;
+        Block {
+            height,
+            parent: self.tip.hash,
+            app_hash: next_app_hash(&self.tip.app_hash, height, &txs),
+            txs,
+        }
+        .encode()
+    }
+
+    fn validate(&self, value: &[u8]) -> Result<Block, crate::app::AppError> {
+        let t = &self.shared.tuning;
+        validate_block(
+            value,
+            &self.tip,
+            t.max_block_txs,
+            t.max_block_bytes,
+            &self.committed_fn(),
+        )
+    }
+
+    fn apply(&mut self, decided: Decided) -> Result<(), NodeError> {
+        let block = Block::decode(&decided.value).map_err(|e| NodeError::Store(e.to_string()))?;
+        let tip =
+            self.shared
+                .store
+                .apply(&block, decided.certificate.value_id.0, &decided, &self.tip)?;
+        self.tip = tip;
+        let hashes: Vec<[u8; 32]> = block.txs.iter().map(|t| tx_hash(t)).collect();
+        {
+            let mut m = self
+                .shared
+                .mempool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            m.remove(&hashes);
+            self.shared.metrics.mempool.set(m.len() as i64);
+        }
+        let m = &self.shared.metrics;
+        m.height.set(tip.height as i64);
+        m.periods.observe(f64::from(decided.certificate.period.0));
+        m.commit_latency
+            .observe(self.height_started.elapsed().as_secs_f64());
+        self.height_started = Instant::now();
+        self.shared.tip.send_replace(tip);
+        tracing::debug!(
+            height = tip.height,
+            txs = block.txs.len(),
+            period = decided.certificate.period.0,
+            "committed"
+        );
+        Ok(())
+    }
+}
+
+/// Sync request: `[1]` status, `[2] ‖ from u64 ‖ count u32` blocks.
+const SYNC_STATUS: u8 = 1;
+const SYNC_BLOCKS: u8 = 2;
+/// Most decisions per sync response.
+const SYNC_BATCH: u32 = 256;
+
+/// Answer peers' sync requests from the ledger (read transactions; responses capped in bytes).
+async fn serve_sync(shared: Arc<Shared>, mut requests: mpsc::Receiver<SyncRequest>) {
+    while let Some(req) = requests.recv().await {
+        let tip = *shared.tip.borrow();
+        let response = match req.bytes.as_slice() {
+            [SYNC_STATUS] => tip.height.to_be_bytes().to_vec(),
+            [SYNC_BLOCKS, rest @ ..] if rest.len() == 12 => {
+                let from = u64::from_be_bytes(rest[..8].try_into().expect("8"));
+                let count = u32::from_be_bytes(rest[8..].try_into().expect("4")).min(SYNC_BATCH);
+                let mut out = Vec::new();
+                for h in from..from.saturating_add(u64::from(count)) {
+                    if h == 0 || h > tip.height {
+                        break;
+                    }
+                    let Ok(Some(b)) = shared.store.block_bytes(h) else {
+                        break;
+                    };
+                    if out.len() + 4 + b.len() > MAX_SYNC_RESPONSE {
+                        break;
+                    }
+                    out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                    out.extend_from_slice(&b);
+                }
+                out
+            }
+            _ => Vec::new(),
+        };
+        let _ = req.reply.send(response);
+    }
+}
+
+/// Check a fetched run of decisions from `tip`: each decodes, its certificate and beacon verify
+/// under the group key, its block hash is the certified value id, heights are consecutive and
+/// each block's parent is the previous hash. Returns the valid prefix.
+pub fn verify_chain(
+    verifier: &dyn Verifier,
+    tip: &Tip,
+    response: &[u8],
+) -> Vec<(Decided, Vec<u8>)> {
+    let mut out = Vec::new();
+    let (mut height, mut parent) = (tip.height, tip.hash);
+    let mut r = response;
+    while r.len() >= 4 {
+        let len = u32::from_be_bytes(r[..4].try_into().expect("4")) as usize;
+        if r.len() < 4 + len {
+            break;
+        }
+        let bytes = r[4..4 + len].to_vec();
+        r = &r[4 + len..];
+        let Ok(Message::Decided(d)) = conclave_bft::codec::decode(&bytes) else {
+            break;
+        };
+        let Ok(block) = Block::decode(&d.value) else {
+            break;
+        };
+        let cert = &d.certificate;
+        let ok = cert.height.0 == height + 1
+            && block.height == height + 1
+            && block.parent == parent
+            && verifier.value_id(&d.value) == cert.value_id
+            && verify_decision_certificate(verifier, &Seed([0; 32]), cert);
+        if !ok {
+            break;
+        }
+        height += 1;
+        parent = cert.value_id.0;
+        out.push((d, bytes));
+    }
+    out
+}
+
+/// Poll the peers' tips; when more than one block behind, fetch, verify and hand over.
+async fn fetch_sync<V: Variant>(
+    shared: Arc<Shared>,
+    verifier: Arc<ThresholdVerifier<V>>,
+    to_driver: mpsc::Sender<DriverEvent>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let tip = *shared.tip.borrow();
+        for peer in shared.net.connected() {
+            let Some(status) = shared.net.request(peer, vec![SYNC_STATUS]).await else {
+                continue;
+            };
+            let Ok(their) = <[u8; 8]>::try_from(status.as_slice()).map(u64::from_be_bytes) else {
+                continue;
+            };
+            if their <= tip.height + 1 {
+                continue;
+            }
+            let mut req = vec![SYNC_BLOCKS];
+            req.extend_from_slice(&(tip.height + 1).to_be_bytes());
+            req.extend_from_slice(&SYNC_BATCH.to_be_bytes());
+            let Some(resp) = shared.net.request(peer, req).await else {
+                continue;
+            };
+            let chain = verify_chain(verifier.as_ref(), &tip, &resp);
+            tracing::info!(peer, from = tip.height + 1, blocks = chain.len(), "sync");
+            for (_, bytes) in chain {
+                shared.metrics.synced_blocks.inc();
+                if to_driver
+                    .send(DriverEvent::Synced { from: peer, bytes })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            // Wait until the driver applied them before asking again.
+            let mut rx = shared.tip.subscribe();
+            let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                while rx.borrow().height <= tip.height {
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            break;
+        }
+    }
+}

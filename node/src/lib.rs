@@ -1,0 +1,153 @@
+//! # conclave-node
+//!
+//! The reference host of the sans-IO engine: one OS process per node, a real transport between
+//! processes (rust-libp2p: TCP, Noise, Yamux; [`net`]), the DKG run among the nodes over that
+//! transport ([`dkg`]), BA* consensus with threshold-signed certificates ([`consensus`], the one
+//! place where every engine action is carried out), a hash-chained log of blocks applied to the
+//! contract's key-value application ([`app`]), all of it in an embedded crash-safe database
+//! (redb; [`store`]), an HTTP/JSON API (axum; [`api`]) and Prometheus metrics ([`metrics`]).
+//!
+//! Startup ([`run`]): load the home (config, genesis, keys), open the database, start the
+//! transport and the API, run (or resume, or load) the DKG and agree on its transcript, then
+//! run consensus from the persisted engine state. SIGINT/SIGTERM stop it gracefully (every
+//! write is already synced; exit 0); if an essential task ends, the process ends.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod consensus;
+pub mod dkg;
+pub mod metrics;
+pub mod net;
+pub mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use conclave_threshold_sig::{MinPk, MinSig, Variant};
+use tokio::sync::watch;
+
+pub use config::{init_testnet, Genesis, Home, NodeConfig, Tuning};
+
+/// Why the node stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Configuration, genesis or key files.
+    #[error("config: {0}")]
+    Config(String),
+    /// The database (a failed write stops the node).
+    #[error("store: {0}")]
+    Store(String),
+    /// The transport or the API listener.
+    #[error("net: {0}")]
+    Net(String),
+    /// The DKG or its outcome.
+    #[error("dkg: {0}")]
+    Dkg(String),
+}
+
+/// Run the node whose home is `home` until SIGINT/SIGTERM.
+pub fn run(home: &Path) -> Result<(), NodeError> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let home = Home::load(home)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| NodeError::Net(format!("tokio runtime: {e}")))?;
+    match home.genesis.variant.as_str() {
+        "min-pk" => runtime.block_on(run_variant::<MinPk>(home)),
+        _ => runtime.block_on(run_variant::<MinSig>(home)),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
+    let me = home.config.index;
+    let metrics = Arc::new(metrics::Metrics::new());
+    let store = store::Store::open(&home.data_dir())?;
+    let (net, events, net_task) =
+        net::start(&home.genesis, me, home.p2p_key.clone(), metrics.clone())?;
+    let tip = store.tip()?;
+    let (tip_tx, _) = watch::channel(tip);
+    let t = home.config.tuning;
+    let shared = Arc::new(consensus::Shared {
+        store: store.clone(),
+        mempool: Mutex::new(app::Mempool::new(t.mempool_txs, 64 << 20)),
+        metrics: metrics.clone(),
+        net: net.clone(),
+        genesis: home.genesis.clone(),
+        me,
+        tuning: t,
+        group_public_key: RwLock::new(None),
+        tip: tip_tx,
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    let mut api_stop = stop_rx.clone();
+    let api = tokio::spawn(api::serve(
+        home.entry().api.clone(),
+        shared.clone(),
+        async move {
+            let _ = api_stop.changed().await;
+        },
+    ));
+    tracing::info!(node = me, api = %home.entry().api, p2p = %home.entry().p2p, "node started");
+    let net::NetEvents {
+        dkg: dkg_events,
+        consensus: consensus_events,
+        sync,
+    } = events;
+    let mut stop = stop_rx.clone();
+    let essential = async {
+        let dkg = tokio::select! {
+            r = dkg::run::<V>(&home, store.clone(), net.clone(), dkg_events, metrics.clone()) => r?,
+            _ = stop.changed() => return Ok(()),
+        };
+        consensus::run::<V>(&home, shared, dkg, consensus_events, sync, stop_rx).await
+    };
+    tokio::select! {
+        r = essential => r?,
+        r = api => match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(NodeError::Net(format!("API task: {e}"))),
+        },
+        _ = net_task => return Err(NodeError::Net("the transport task ended".into())),
+    }
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! The node's embedded database: redb (a pure-Rust, crash-safe, copy-on-write B-tree store
+//! whose commits are atomic and, with the default durability, fsynced before `commit` returns).
+//!
+//! Tables: `meta` (DKG state and output, the engine's persisted state, the tip), `blocks`
+//! (height → the engine-encoded `Decided`: the block bytes with their certificate), `txs` (tx
+//! hash → height) and `kv` (key → height ‖ value). Each block applies in one write transaction
+//! together with its certificate, KV writes, tx index and the new tip, so a `kill -9` at any
+//! instant leaves either the block fully applied or not at all.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use conclave_bft::types::{Decided, Message};
+use redb::{Database, ReadableTable, TableDefinition};
+
+use crate::app::{tx_hash, Block, Tip};
+use crate::NodeError;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const TXS: TableDefinition<&[u8], u64> = TableDefinition::new("txs");
+const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+
+/// Meta key: the DKG participant's serialized state (until the DKG is done).
+pub const DKG_STATE: &str = "dkg/participant";
+/// Meta key: this node's own DKG messages, per phase.
+pub const DKG_SENT: &str = "dkg/sent";
+/// Meta key: the DKG output (own share, group commitment, QUAL) and transcript hash.
+pub const DKG_OUTPUT: &str = "dkg/output";
+/// Meta key: set once a quorum of nodes reported the same DKG transcript hash.
+pub const DKG_AGREED: &str = "dkg/agreed";
+/// Meta key: the engine's last persisted state (JSON).
+pub const ENGINE_STATE: &str = "engine/state";
+const TIP: &str = "tip";
+
+fn err(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Store(e.to_string())
+}
+
+/// Handle to the database (cheap to clone; one writer at a time, readers in parallel).
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Open (or create) `dir/node.redb` with all tables.
+    pub fn open(dir: &Path) -> Result<Self, NodeError> {
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let db = Database::create(dir.join("node.redb")).map_err(err)?;
+        let tx = db.begin_write().map_err(err)?;
+        tx.open_table(META).map_err(err)?;
+        tx.open_table(BLOCKS).map_err(err)?;
+        tx.open_table(TXS).map_err(err)?;
+        tx.open_table(KV).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    /// A meta value.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(META).map_err(err)?;
+        Ok(t.get(key).map_err(err)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Write (Some) or delete (None) several meta values in one synced transaction.
+    pub fn put_meta(&self, entries: &[(&str, Option<&[u8]>)]) -> Result<(), NodeError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        {
+            let mut t = tx.open_table(META).map_err(err)?;
+            for (k, v) in entries {
+                match v {
+                    Some(v) => {
+                        t.insert(*k, *v).map_err(err)?;
+                    }
+                    None => {
+                        t.remove(*k).map_err(err)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// The applied tip.
+    pub fn tip(&self) -> Result<Tip, NodeError> {
+        Ok(match self.meta(TIP)? {
+            Some(b) if b.len() == 72 => Tip {
+                height: u64::from_be_bytes(b[..8].try_into().expect("8")),
+                hash: b[8..40].try_into().expect("32"),
+                app_hash: b[40..72].try_into().expect("32"),
+            },
+            Some(_) => return Err(NodeError::Store("corrupt tip".into())),
+            None => Tip {
+                height: 0,
+                hash: [0; 32],
+                app_hash: [0; 32],
+            },
+        })
+    }
+
+    /// Apply decided block `block` (already validated against the tip) with its decision, in
+    /// one synced transaction: block + certificate, tx index, KV writes and the new tip. Fails
+    /// (changing nothing) unless it is exactly the next height over `expected` tip.
+    pub fn apply(
+        &self,
+        block: &Block,
+        hash: [u8; 32],
+        decided: &Decided,
+        expected: &Tip,
+    ) -> Result<Tip, NodeError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        let tip = {
+            let mut meta = tx.open_table(META).map_err(err)?;
+            let current = match meta.get(TIP).map_err(err)? {
+                Some(b) => u64::from_be_bytes(b.value()[..8].try_into().expect("8")),
+                None => 0,
+            };
+            if current != expected.height || block.height != current + 1 {
+                return Err(NodeError::Store(format!(
+                    "apply: block {} over tip {current}",
+                    block.height
+                )));
+            }
+            let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
+            let encoded = conclave_bft::codec::encode(&Message::Decided(decided.clone()));
+            blocks
+                .insert(block.height, encoded.as_slice())
+                .map_err(err)?;
+            let mut txs = tx.open_table(TXS).map_err(err)?;
+            let mut kv = tx.open_table(KV).map_err(err)?;
+            for t in &block.txs {
+                txs.insert(tx_hash(t).as_slice(), block.height)
+                    .map_err(err)?;
+                let (k, v) = crate::app::parse_tx(t).map_err(err)?;
+                let mut val = block.height.to_be_bytes().to_vec();
+                val.extend_from_slice(v.as_bytes());
+                kv.insert(k, val.as_slice()).map_err(err)?;
+            }
+            let tip = Tip {
+                height: block.height,
+                hash,
+                app_hash: block.app_hash,
+            };
+            let mut b = tip.height.to_be_bytes().to_vec();
+            b.extend_from_slice(&tip.hash);
+            b.extend_from_slice(&tip.app_hash);
+            meta.insert(TIP, b.as_slice()).map_err(err)?;
+            tip
+        };
+        tx.commit().map_err(err)?;
+        Ok(tip)
+    }
+
+    /// The stored decision (block bytes + certificate) at `height`, engine-encoded.
+    pub fn block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(BLOCKS).map_err(err)?;
+        Ok(t.get(height).map_err(err)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The decision at `height`, decoded.
+    pub fn decided(&self, height: u64) -> Result<Option<Decided>, NodeError> {
+        match self.block_bytes(height)? {
+            None => Ok(None),
+            Some(b) => match conclave_bft::codec::decode(&b).map_err(err)? {
+                Message::Decided(d) => Ok(Some(d)),
+                _ => Err(NodeError::Store("corrupt block entry".into())),
+            },
+        }
+    }
+
+    /// The height at which a tx committed.
+    pub fn tx_height(&self, hash: &[u8; 32]) -> Result<Option<u64>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(TXS).map_err(err)?;
+        Ok(t.get(hash.as_slice()).map_err(err)?.map(|v| v.value()))
+    }
+
+    /// A key's value and the height that last set it.
+    pub fn kv(&self, key: &str) -> Result<Option<(String, u64)>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(KV).map_err(err)?;
+        let Some(v) = t.get(key).map_err(err)? else {
+            return Ok(None);
+        };
+        let v = v.value();
+        if v.len() < 8 {
+            return Err(NodeError::Store("corrupt kv entry".into()));
+        }
+        let height = u64::from_be_bytes(v[..8].try_into().expect("8"));
+        let value = String::from_utf8(v[8..].to_vec()).map_err(err)?;
+        Ok(Some((value, height)))
+    }
+}
