@@ -422,6 +422,17 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
     fn attributable(&self) -> bool {
         true
     }
+
+    /// A share is one individual signature; a certificate the aggregate, the header and at
+    /// most one (voter, credential) entry per seat.
+    fn signature_sizes(&self) -> crate::traits::SignatureSizes {
+        use crate::codec::FieldSize;
+        let entries = self.keys.len().saturating_mul(4 + CREDENTIAL_LEN);
+        crate::traits::SignatureSizes {
+            share: FieldSize::Exact(V::SIGNATURE_SIZE),
+            certificate: FieldSize::AtMost(V::SIGNATURE_SIZE + HEADER_LEN + entries),
+        }
+    }
 }
 
 /// One seat's individual BLS key (implements [`Signer`]).
