@@ -59,7 +59,10 @@ impl Independent {
             ) else {
                 return false;
             };
-            let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec());
+            let Ok(suite) = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
+            else {
+                return false;
+            };
             pk.verify(&suite, msg, &sig)
         }
         match self {
@@ -332,7 +335,7 @@ mod tests {
     #[test]
     fn independent_check_is_plain_bls() {
         let dst = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_".to_vec();
-        let suite = Ciphersuite::<MinPk>::with_dst(Scheme::ProofOfPossession, dst.clone());
+        let suite = Ciphersuite::<MinPk>::with_dst(Scheme::ProofOfPossession, dst.clone()).unwrap();
         let key = SecretKey::key_gen(&[7u8; 32]).unwrap();
         let other = SecretKey::key_gen(&[8u8; 32]).unwrap();
         let check = |public_key: Vec<u8>| Independent::Bls {
