@@ -51,6 +51,7 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.bytes(&p.credential);
             w.bytes(&p.value);
             w.bytes(&p.signature);
+            w.bytes(&p.seal);
         }
         Message::Vote(v) => {
             w.u8(2);
@@ -73,6 +74,7 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.0.extend_from_slice(&c.value_id.0);
             w.bytes(&c.signature);
             w.bytes(&c.beacon);
+            w.bytes(&c.seal);
             w.bytes(&d.value);
         }
         Message::SyncRequest { height } => {
@@ -104,6 +106,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             credential: r.bytes()?,
             value: r.bytes()?,
             signature: r.bytes()?,
+            seal: r.bytes()?,
         }),
         2 => Message::Vote(Vote {
             epoch: Epoch(r.u64()?),
@@ -127,6 +130,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                 value_id: ValueId(r.array()?),
                 signature: r.bytes()?,
                 beacon: r.bytes()?,
+                seal: r.bytes()?,
             },
             value: r.bytes()?,
         }),
@@ -265,6 +269,7 @@ mod tests {
                 credential: vec![7; 32],
                 value: b"hello".to_vec(),
                 signature: vec![8; 32],
+                seal: vec![9; 84],
             }),
             Message::Decided(Decided {
                 certificate: Certificate {
@@ -274,6 +279,7 @@ mod tests {
                     value_id: ValueId([1; 32]),
                     signature: vec![2; 32],
                     beacon: vec![3; 32],
+                    seal: vec![4; 84],
                 },
                 value: b"v".to_vec(),
             }),

@@ -7,8 +7,8 @@ use conclave_bft::evidence::{Evidence, EvidenceKind};
 use conclave_bft::sim::{CryptoProvider, CryptoSetup, Mode, SimConfig};
 use conclave_bft::traits::{verify_decision_certificate, Share};
 use conclave_bft::types::{
-    beacon_message, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId, Period,
-    Seed, Time, VoteStep, VoteValue,
+    beacon_message, sealed_id, vote_message, Certificate, Decided, Epoch, Height, Message, NodeId,
+    Period, Seed, Time, VoteStep, VoteValue,
 };
 use conclave_bft::{Action, Config, Engine, Input, TimerId};
 use sha2::{Digest, Sha256};
@@ -50,6 +50,8 @@ struct Net {
     decided: BTreeMap<NodeId, Vec<Decided>>,
     evidence: Vec<(NodeId, Evidence)>,
     filter: Filter,
+    /// Values some seats propose instead of `ok-<height>-<seat>`.
+    values: BTreeMap<NodeId, Vec<u8>>,
 }
 
 impl Net {
@@ -76,6 +78,7 @@ impl Net {
             decided: BTreeMap::new(),
             evidence: Vec::new(),
             filter,
+            values: BTreeMap::new(),
         }
     }
 
@@ -111,10 +114,14 @@ impl Net {
                     Action::CancelTimer { id } => {
                         self.armed.remove(&(node, id));
                     }
-                    Action::RequestValue { height } => work.push_back(Input::ProposedValue {
-                        height,
-                        value: format!("ok-{}-{}", height.0, node.0).into_bytes(),
-                    }),
+                    Action::RequestValue { height } => {
+                        work.push_back(Input::ProposedValue {
+                            height,
+                            value: self.values.get(&node).cloned().unwrap_or_else(|| {
+                                format!("ok-{}-{}", height.0, node.0).into_bytes()
+                            }),
+                        })
+                    }
                     Action::ValidateValue {
                         height,
                         value_id,
@@ -217,12 +224,16 @@ fn forge_decision_at(
     value: &[u8],
 ) -> Option<Decided> {
     let value_id = setup.verifier.value_id(value);
+    // The coalition's value carries one of its own seats' seed seal.
+    let seal = setup.adapters[seats[0].0 as usize]
+        .sortition
+        .seed_seal(seed, height);
     let message = vote_message(
         EPOCH,
         height,
         period,
         VoteStep::Cert,
-        VoteValue::Value(value_id),
+        VoteValue::Value(sealed_id(value_id, &seal)),
     );
     let beacon = beacon_message(EPOCH, height);
     let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
@@ -269,6 +280,7 @@ fn forge_decision_at(
             .verifier
             .combine_beacon(&beacon, period, &shares(true))
             .ok()?,
+        seal,
     };
     Some(Decided {
         certificate,
@@ -581,4 +593,181 @@ fn junk_certificates_replaying_honest_credentials_cost_no_vrf_checks() {
     }
     assert_eq!(certificate_checks(), before);
     assert!(net.decided.is_empty());
+}
+
+/// The seat whose value every seat decides at height 1 (values are `ok-1-<seat>`).
+fn height_1_winner(setup: &CryptoSetup) -> NodeId {
+    let d = decide_height_1(setup, NodeId(u32::MAX), b"");
+    let seat = std::str::from_utf8(&d.value)
+        .ok()
+        .and_then(|v| v.strip_prefix("ok-1-"))
+        .and_then(|s| s.parse().ok())
+        .expect("an honest value");
+    NodeId(seat)
+}
+
+/// The sampled seed chain of #17's first fix (before the VRF seed chain):
+/// `SHA-256("conclave-bft/sampled-seed/v2" ‖ genesis ‖ epoch ‖ h ‖ seed(h) ‖ period ‖ value id)`,
+/// which the height's winning proposer steers by choosing its value.
+fn value_chained_seed(sim_seed: u64, previous: &Seed, certificate: &Certificate) -> Seed {
+    let master: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/simulation-keys/v1")
+        .chain_update("min-pk")
+        .chain_update(sim_seed.to_be_bytes())
+        .finalize()
+        .into();
+    let genesis: [u8; 32] = Sha256::new()
+        .chain_update(b"conclave-bft/real-provider/v1")
+        .chain_update(master)
+        .chain_update(7u64.to_be_bytes())
+        .chain_update(b"genesis")
+        .finalize()
+        .into();
+    Seed(
+        Sha256::new()
+            .chain_update(b"conclave-bft/sampled-seed/v2")
+            .chain_update(genesis)
+            .chain_update(0u64.to_be_bytes())
+            .chain_update(certificate.height.0.to_be_bytes())
+            .chain_update(previous.0)
+            .chain_update(certificate.period.0.to_be_bytes())
+            .chain_update(certificate.value_id.0)
+            .finalize()
+            .into(),
+    )
+}
+
+/// Runs every seat of `setup` through height 1 with `winner` proposing `value`; returns node
+/// 0's decision.
+fn decide_height_1(setup: &CryptoSetup, winner: NodeId, value: &[u8]) -> Decided {
+    let everyone: Vec<NodeId> = (0..setup.adapters.len() as u32).map(NodeId).collect();
+    let mut net = Net::new(setup, &everyone, Box::new(|_, _, _| true));
+    net.values.insert(winner, value.to_vec());
+    net.start();
+    let all = everyone.clone();
+    net.run(600_000, &move |n| {
+        all.iter().all(|s| n.decisions_at(*s, 1).is_some())
+    });
+    let d = net
+        .decisions_at(NodeId(0), 1)
+        .expect("height 1 decided")
+        .clone();
+    for s in &everyone {
+        let other = net.decisions_at(*s, 1).expect("every seat decided");
+        assert_eq!(other.certificate.vote_id(), d.certificate.vote_id());
+    }
+    d
+}
+
+/// Item 3 of #17, seed grinding: with seeds chained through the decided value id, the winning
+/// proposer of a height chose the next seed by choosing its value: offline, a coalition of 7
+/// of 20 seats (τ = 8, quorum 6: it alone reaches a cert quorum in about 2% of draws) tried
+/// values until the next height's period 1 gave it alone a cert quorum. Seeds now come from the winner's VRF proof on `(seed, h)`,
+/// which does not depend on the value: every value it tries leads to the same next seed.
+#[test]
+fn a_winning_proposer_cannot_grind_the_next_seed_by_choosing_its_value() {
+    const SIM_SEED: u64 = 21;
+    let setup = setup(20, 8, SIM_SEED);
+    let winner = height_1_winner(&setup);
+    let coalition: Vec<NodeId> = std::iter::once(winner)
+        .chain((0..20).map(NodeId).filter(|s| *s != winner).take(6))
+        .collect();
+    let quorum = setup.adapters[0].committee.quorum(VoteStep::Cert);
+    // Two runs of height 1 in which the winner proposes different values: both decide the
+    // winner's value, with the same next seed.
+    let a = decide_height_1(&setup, winner, b"ok-grind-0");
+    let b = decide_height_1(&setup, winner, b"ok-grind-1");
+    assert_eq!(a.value, b"ok-grind-0");
+    assert_eq!(b.value, b"ok-grind-1");
+    let seed = |d: &Decided| {
+        setup
+            .verifier
+            .next_seed(&setup.genesis_seed, &d.certificate)
+    };
+    assert_eq!(seed(&a), seed(&b), "the value steers the next seed");
+    // The grinding search: the winner's candidate values, each with the certificate it
+    // would get (the quorum signs the sealed id; only the value id and seal matter here).
+    let candidates: Vec<Certificate> = (0..400)
+        .map(|i| {
+            let mut c = a.certificate.clone();
+            c.value_id = setup.verifier.value_id(format!("ok-grind-{i}").as_bytes());
+            c
+        })
+        .collect();
+    let ground = candidates.iter().position(|c| {
+        let next = value_chained_seed(SIM_SEED, &setup.genesis_seed, c);
+        coalition_weight_at(&setup, &coalition, &next, Height(2), Period(1)) >= quorum
+    });
+    let i = ground.expect("with value-chained seeds the coalition grinds a quorum");
+    eprintln!("value-chained seeds: candidate {i} gives the coalition a quorum at height 2");
+    // With VRF seeds every candidate yields the one seed the winner's key determines.
+    let vrf = seed(&a);
+    assert!(candidates
+        .iter()
+        .all(|c| setup.verifier.next_seed(&setup.genesis_seed, c) == vrf));
+}
+
+/// Item 3 of #17, seeds are never taken on a peer's word: a decision whose seal is not the one
+/// its quorum signed (another seat's valid seal, a corrupted proof, none, or a proof for
+/// another height) does not verify, and an engine reports its sender and keeps waiting; the
+/// honest decision is then accepted.
+#[test]
+fn a_decision_with_a_forged_seed_seal_is_rejected() {
+    let setup = setup(20, 8, 21);
+    let winner = height_1_winner(&setup);
+    let honest = decide_height_1(&setup, winner, b"ok-honest");
+    let cert = &honest.certificate;
+    let seed = setup.genesis_seed;
+    assert!(verify_decision_certificate(
+        setup.verifier.as_ref(),
+        &seed,
+        cert
+    ));
+    assert_eq!(
+        setup.verifier.verify_seal(&seed, Height(1), &cert.seal),
+        Ok(Some(winner))
+    );
+    // A faulty seat other than node 0 (the receiver) and the winner.
+    let other = (1..20).map(NodeId).find(|s| *s != winner).unwrap();
+    let messenger = (1..20)
+        .map(NodeId)
+        .find(|s| *s != winner && *s != other)
+        .unwrap();
+    let mut corrupted = cert.seal.clone();
+    corrupted[10] ^= 1;
+    let forged_seals = [
+        setup.adapters[other.0 as usize]
+            .sortition
+            .seed_seal(&seed, Height(1)),
+        corrupted,
+        Vec::new(),
+        setup.adapters[winner.0 as usize]
+            .sortition
+            .seed_seal(&seed, Height(2)),
+    ];
+    let faulty = other;
+    let mut net = Net::new(&setup, &[NodeId(0)], Box::new(|_, _, _| true));
+    net.start();
+    for seal in forged_seals {
+        let mut forged = honest.clone();
+        forged.certificate.seal = seal;
+        assert!(!verify_decision_certificate(
+            setup.verifier.as_ref(),
+            &seed,
+            &forged.certificate
+        ));
+        net.inject(faulty, NodeId(0), encode(&Message::Decided(forged)));
+    }
+    assert!(net.decided.is_empty(), "a forged seal was accepted");
+    assert!(net
+        .evidence
+        .iter()
+        .any(|(_, e)| e.culprit == faulty && e.kind == EvidenceKind::InvalidCertificate));
+    net.inject(
+        messenger,
+        NodeId(0),
+        encode(&Message::Decided(honest.clone())),
+    );
+    let d = net.decisions_at(NodeId(0), 1).expect("the honest decision");
+    assert_eq!(d.certificate, honest.certificate);
 }

@@ -292,14 +292,22 @@ enum Validity {
 #[derive(Clone, Debug)]
 struct ProposalEntry {
     priority: crate::types::Priority,
+    /// The id votes name ([`crate::types::sealed_id`] of the value id and the seal).
     value_id: ValueId,
+    /// The value id the proposer signed (what conflicting proposals differ in).
+    signed_id: ValueId,
+    /// The seal is the proposer's own (not a re-proposal of another seat's value).
+    fresh: bool,
     bytes: Vec<u8>,
 }
 
 /// State of the height being decided.
 #[derive(Default)]
 struct Round {
+    /// Keyed by the id votes name (the sealed id).
     values: BTreeMap<ValueId, (Vec<u8>, Option<Validity>)>,
+    /// The seed seal of each sealed id in `values` (sampled mode; see `Proposal::seal`).
+    seals: BTreeMap<ValueId, Vec<u8>>,
     proposals: BTreeMap<Period, BTreeMap<NodeId, ProposalEntry>>,
     tallies: BTreeMap<(Period, VoteStep), StepTally>,
     soft_quorum: BTreeMap<Period, ValueId>,
@@ -378,11 +386,15 @@ impl Engine {
                 .insert(previous, state.previous_next_quorums.into_iter().collect());
         }
         for proposal in state.own_proposals {
-            let id = engine.adapters.verifier.value_id(&proposal.value);
+            let id = crate::types::sealed_id(
+                engine.adapters.verifier.value_id(&proposal.value),
+                &proposal.seal,
+            );
             engine
                 .round
                 .values
                 .insert(id, (proposal.value.clone(), Some(Validity::Valid)));
+            engine.round.seals.insert(id, proposal.seal.clone());
             engine.round.own_proposals.insert(proposal.period, proposal);
         }
         for vote in state.own_votes {

@@ -136,7 +136,11 @@ impl Engine {
                 vec![bytes],
             );
         }
-        let id = cert.value_id;
+        let id = cert.vote_id();
+        self.round
+            .seals
+            .entry(id)
+            .or_insert_with(|| cert.seal.clone());
         match self.round.values.get(&id).and_then(|(_, v)| *v) {
             Some(Validity::Valid) => self.decide(decided),
             Some(Validity::Invalid) => {
@@ -203,7 +207,7 @@ impl Engine {
             let value_id = self.adapters.verifier.value_id(&proposal.value);
             let message =
                 proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
-            if value_id != existing.value_id
+            if value_id != existing.signed_id
                 && self
                     .adapters
                     .verifier
@@ -232,9 +236,14 @@ impl Engine {
         else {
             return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
         };
-        let value_id = self.adapters.verifier.value_id(&proposal.value);
+        let verifier = self.adapters.verifier.clone();
+        let Ok(origin) = verifier.verify_seal(&self.seed, h, &proposal.seal) else {
+            return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
+        };
+        let signed_id = verifier.value_id(&proposal.value);
+        let value_id = crate::types::sealed_id(signed_id, &proposal.seal);
         if !own {
-            let message = proposal_message(proposal.epoch, h, p, value_id);
+            let message = proposal_message(proposal.epoch, h, p, signed_id);
             if !self
                 .adapters
                 .verifier
@@ -248,9 +257,12 @@ impl Engine {
             ProposalEntry {
                 priority,
                 value_id,
+                signed_id,
+                fresh: origin.is_none_or(|o| o == from),
                 bytes,
             },
         );
+        self.round.seals.entry(value_id).or_insert(proposal.seal);
         if let std::collections::btree_map::Entry::Vacant(slot) = self.round.values.entry(value_id)
         {
             slot.insert((proposal.value.clone(), Some(Validity::Pending)));
@@ -287,7 +299,7 @@ impl Engine {
         let pending = self
             .round
             .pending_decision
-            .take_if(|(_, d, _)| d.certificate.value_id == value_id);
+            .take_if(|(_, d, _)| d.certificate.vote_id() == value_id);
         if let Some((from, decided, bytes)) = pending {
             if valid {
                 return self.decide(decided);
