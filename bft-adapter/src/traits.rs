@@ -56,6 +56,14 @@ pub trait Committee: Send + Sync {
     fn is_member(&self, node: NodeId) -> bool;
     /// Verified vote weight needed for a quorum in `step` (2f+1 in threshold mode).
     fn quorum(&self, step: VoteStep) -> u64;
+    /// True when each step's voters are drawn by sortition (sampled mode), so that a coalition
+    /// holds a quorum alone in some periods and can find them offline once the height's seed
+    /// is known. The engine then accepts a next-quorum bundle only within `period_window`
+    /// periods of its own (a node further behind is moved forward by a chain of them), as it
+    /// does for decisions. Default: false (a quorum needs the honest seats).
+    fn sampled(&self) -> bool {
+        false
+    }
 }
 
 /// Verifiable selection of proposers and voters (VRF sortition, or "everyone" in threshold mode).

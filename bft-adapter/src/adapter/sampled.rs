@@ -290,6 +290,10 @@ impl<V: Variant> Committee for SampledVerifier<V> {
     fn quorum(&self, _step: VoteStep) -> u64 {
         self.quorum
     }
+
+    fn sampled(&self) -> bool {
+        true
+    }
 }
 
 impl<V: Variant> Verifier for SampledVerifier<V> {
