@@ -1178,3 +1178,78 @@ fn a_node_cut_off_for_more_than_the_period_window_catches_up() {
         assert!(net.evidence.is_empty(), "{:?}", net.evidence);
     }
 }
+
+/// Item 3 of #17, seeds: a seat could otherwise pick among the VRF outputs already revealed in
+/// a height (every proposer's seal is public once it proposes) by attaching another seat's
+/// seal to its own value. Honest nodes soft-vote only fresh proposals (seal made by the
+/// proposer), so the best proposer's value wins with its own seal and loses with a foreign one.
+#[test]
+fn a_proposal_carrying_another_seats_seal_is_not_voted_for() {
+    let setup = setup(7, 7, 11);
+    let (h, p, seed) = (Height(1), Period(1), setup.genesis_seed);
+    let winner = (0..7)
+        .map(NodeId)
+        .filter_map(|s| {
+            let sortition = &setup.adapters[s.0 as usize].sortition;
+            let credential = sortition.proposer_credential(&seed, h, p)?;
+            Some((sortition.verify_proposer(s, &seed, h, p, &credential)?, s))
+        })
+        .min()
+        .expect("some proposer")
+        .1;
+    let honest: Vec<NodeId> = (0..7).map(NodeId).filter(|s| *s != winner).collect();
+    let victim = honest[0];
+    let value = b"ok-winner".to_vec();
+    let value_id = setup.verifier.value_id(&value);
+    let w = &setup.adapters[winner.0 as usize];
+    for (seal, wins) in [
+        (w.sortition.seed_seal(&seed, h), true),
+        (
+            setup.adapters[victim.0 as usize]
+                .sortition
+                .seed_seal(&seed, h),
+            false,
+        ),
+    ] {
+        let proposal = conclave_bft::types::Proposal {
+            epoch: EPOCH,
+            height: h,
+            period: p,
+            proposer: winner,
+            credential: w.sortition.proposer_credential(&seed, h, p).unwrap(),
+            value: value.clone(),
+            signature: w.signer.sign(&conclave_bft::types::proposal_message(
+                EPOCH, h, p, value_id,
+            )),
+            seal,
+        };
+        let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));
+        net.start();
+        for &to in &honest {
+            net.inject(winner, to, encode(&Message::Proposal(proposal.clone())));
+        }
+        let all = honest.clone();
+        net.run(600_000, &move |n| {
+            all.iter().all(|s| n.decisions_at(*s, 1).is_some())
+        });
+        for &s in &honest {
+            let d = net.decisions_at(s, 1).expect("height 1 decided");
+            assert_eq!(d.certificate.period, p);
+            assert_eq!(d.value == value, wins, "node {s} decided {:?}", d.value);
+            let origin = setup.verifier.verify_seal(&seed, h, &d.certificate.seal);
+            assert_eq!(
+                origin,
+                Ok(Some(if wins {
+                    winner
+                } else {
+                    origin.unwrap().unwrap()
+                }))
+            );
+            if !wins {
+                // The fresh proposal that won carries its proposer's own seal.
+                let proposer: u32 = std::str::from_utf8(&d.value).unwrap()[5..].parse().unwrap();
+                assert_eq!(origin, Ok(Some(NodeId(proposer))));
+            }
+        }
+    }
+}
