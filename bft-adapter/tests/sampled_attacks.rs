@@ -1001,15 +1001,22 @@ fn split_adversary_fork_rates() {
         "n = 40, τ = 36, quorum {}, stated honest 4/5 (8 faulty); {draws} draws per row",
         params.quorum()
     );
-    println!("faulty  honest  model per-step safety  attack predicted (split²)  forks  measured");
+    println!(
+        "faulty  honest  per-step safety  per-height bound  attack predicted (split²)  forks  measured"
+    );
     for faulty in rows {
         let per_step = params.failure_with_faulty(faulty).unwrap().safety.to_f64();
+        let per_height = params
+            .height_failure_with_faulty(faulty)
+            .unwrap()
+            .safety
+            .to_f64();
         let split = split_step_probability(&params, faulty);
         let forks = (0..draws)
             .filter(|i| split_attack_forks(&setup, draw_seed(u64::from(faulty) << 32 | i), faulty))
             .count();
         println!(
-            "{faulty:>6}  {:>5.1}%  {per_step:>21.3e}  {:>25.3e}  {forks:>5}  {:>8.3e}",
+            "{faulty:>6}  {:>5.1}%  {per_step:>15.3e}  {per_height:>16.3e}  {:>25.3e}  {forks:>5}  {:>8.3e}",
             100.0 * f64::from(40 - faulty) / 40.0,
             split * split,
             forks as f64 / draws as f64
