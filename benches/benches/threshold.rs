@@ -168,7 +168,8 @@ fn bench_combine_variant<V: Variant>(c: &mut Criterion) {
             .collect();
         let scalars: Vec<Scalar> = (0..k).map(|_| Scalar::random(&mut rng)).collect();
         let gpk = s.combiner.group_public_key();
-        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, s.combiner.dst());
+        let suite =
+            Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, s.combiner.dst()).unwrap();
         let sig = s
             .combiner
             .combine_unchecked(&s.subsets[0])

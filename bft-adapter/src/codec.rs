@@ -5,6 +5,11 @@
 //! [`VoteValue`] as `0x00` or `0x01 ‖ id`. The decoder is strict: unknown tags or codes, lengths
 //! beyond [`MAX_FIELD_LEN`], truncation and trailing bytes are typed errors, so every accepted
 //! byte string re-encodes to itself.
+//!
+//! [`decode_with`] also checks every byte field against the sizes the adapters produce
+//! ([`WireSizes`]: a scheme's signatures and credentials have fixed sizes, values a configured
+//! maximum) from its length prefix, before the field is read or copied, so a peer cannot make
+//! a node allocate or hold a field of any other size. The engine decodes with it.
 
 use crate::types::{
     Bundle, Certificate, Decided, Epoch, Height, Message, NodeId, Period, Proposal, ValueId, Vote,
@@ -14,6 +19,54 @@ use thiserror::Error;
 
 /// The longest byte field (value, signature, credential) the decoder accepts: 1 MiB.
 pub const MAX_FIELD_LEN: usize = 1 << 20;
+
+/// The longest seed seal the decoder accepts (sampled mode: 84 bytes; empty in threshold mode).
+pub const MAX_SEAL_LEN: usize = 128;
+
+/// The length a byte field must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldSize {
+    /// Exactly this many bytes.
+    Exact(usize),
+    /// At most this many bytes.
+    AtMost(usize),
+}
+
+impl FieldSize {
+    /// True if a field of `len` bytes has this size.
+    pub fn accepts(self, len: usize) -> bool {
+        match self {
+            FieldSize::Exact(n) => len == n,
+            FieldSize::AtMost(n) => len <= n,
+        }
+    }
+}
+
+/// The sizes of every byte field of a message, as one committee's adapters produce them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireSizes {
+    /// A partial (vote, proposal or beacon-share) signature.
+    pub share: FieldSize,
+    /// A combined signature: a certificate, its beacon, a bundle.
+    pub certificate: FieldSize,
+    /// A proposer credential.
+    pub proposer_credential: FieldSize,
+    /// A voter credential.
+    pub voter_credential: FieldSize,
+    /// The largest value (in a proposal or a decision).
+    pub max_value: usize,
+}
+
+impl WireSizes {
+    /// Any field up to [`MAX_FIELD_LEN`] (what [`decode`] accepts).
+    pub const ANY: WireSizes = WireSizes {
+        share: FieldSize::AtMost(MAX_FIELD_LEN),
+        certificate: FieldSize::AtMost(MAX_FIELD_LEN),
+        proposer_credential: FieldSize::AtMost(MAX_FIELD_LEN),
+        voter_credential: FieldSize::AtMost(MAX_FIELD_LEN),
+        max_value: MAX_FIELD_LEN,
+    };
+}
 
 /// Why bytes did not decode to a [`Message`].
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -36,6 +89,14 @@ pub enum DecodeError {
     /// Bytes remain after a complete message.
     #[error("{0} trailing bytes")]
     TrailingBytes(usize),
+    /// A byte field does not have the size the committee's scheme gives it ([`WireSizes`]).
+    #[error("{field} of {len} bytes has the wrong size")]
+    WrongFieldSize {
+        /// Which field.
+        field: &'static str,
+        /// Its length prefix.
+        len: usize,
+    },
 }
 
 /// Encodes a message canonically.
@@ -94,19 +155,27 @@ pub fn encode(message: &Message) -> Vec<u8> {
     w.0
 }
 
-/// Decodes a message, rejecting any non-canonical input.
+/// Decodes a message, rejecting any non-canonical input (byte fields up to [`MAX_FIELD_LEN`]).
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+    decode_with(bytes, &WireSizes::ANY)
+}
+
+/// Decodes a message whose byte fields have the given sizes (a beacon share is empty or a
+/// share; no field beyond [`MAX_FIELD_LEN`] in any case), rejecting any non-canonical input.
+/// Each size is checked on the field's length prefix, before the field is copied.
+pub fn decode_with(bytes: &[u8], sizes: &WireSizes) -> Result<Message, DecodeError> {
     let mut r = Reader { bytes, pos: 0 };
+    let value_size = FieldSize::AtMost(sizes.max_value);
     let message = match r.u8()? {
         1 => Message::Proposal(Proposal {
             epoch: Epoch(r.u64()?),
             height: Height(r.u64()?),
             period: Period(r.u32()?),
             proposer: NodeId(r.u32()?),
-            credential: r.bytes()?,
-            value: r.bytes()?,
-            signature: r.bytes()?,
-            seal: r.bytes()?,
+            credential: r.sized("proposer credential", sizes.proposer_credential)?,
+            value: r.sized("value", value_size)?,
+            signature: r.sized("signature", sizes.share)?,
+            seal: r.sized("seal", FieldSize::AtMost(MAX_SEAL_LEN))?,
         }),
         2 => Message::Vote(Vote {
             epoch: Epoch(r.u64()?),
@@ -118,9 +187,13 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             },
             value: r.value()?,
             voter: NodeId(r.u32()?),
-            credential: r.bytes()?,
-            signature: r.bytes()?,
-            beacon_share: r.bytes()?,
+            credential: r.sized("voter credential", sizes.voter_credential)?,
+            signature: r.sized("signature", sizes.share)?,
+            beacon_share: {
+                let share = sizes.share;
+                let empty_or_share = move |len| len == 0 || share.accepts(len);
+                r.sized_by("beacon share", &empty_or_share)?
+            },
         }),
         3 => Message::Decided(Decided {
             certificate: Certificate {
@@ -128,11 +201,11 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                 height: Height(r.u64()?),
                 period: Period(r.u32()?),
                 value_id: ValueId(r.array()?),
-                signature: r.bytes()?,
-                beacon: r.bytes()?,
-                seal: r.bytes()?,
+                signature: r.sized("certificate", sizes.certificate)?,
+                beacon: r.sized("beacon", sizes.certificate)?,
+                seal: r.sized("seal", FieldSize::AtMost(MAX_SEAL_LEN))?,
             },
-            value: r.bytes()?,
+            value: r.sized("value", value_size)?,
         }),
         4 => Message::SyncRequest {
             height: Height(r.u64()?),
@@ -146,7 +219,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                 VoteStep::from_code(code).ok_or(DecodeError::UnknownStep(code))?
             },
             value: r.value()?,
-            signature: r.bytes()?,
+            signature: r.sized("bundle signature", sizes.certificate)?,
         }),
         tag => return Err(DecodeError::UnknownTag(tag)),
     };
@@ -214,10 +287,20 @@ impl Reader<'_> {
     fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array()?))
     }
-    fn bytes(&mut self) -> Result<Vec<u8>, DecodeError> {
+    fn sized(&mut self, field: &'static str, size: FieldSize) -> Result<Vec<u8>, DecodeError> {
+        self.sized_by(field, &|len| size.accepts(len))
+    }
+    fn sized_by(
+        &mut self,
+        field: &'static str,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<u8>, DecodeError> {
         let len = self.u32()? as usize;
         if len > MAX_FIELD_LEN {
             return Err(DecodeError::FieldTooLong(len));
+        }
+        if !ok(len) {
+            return Err(DecodeError::WrongFieldSize { field, len });
         }
         Ok(self.take(len)?.to_vec())
     }
@@ -324,6 +407,84 @@ mod tests {
         assert_eq!(
             decode(&huge),
             Err(DecodeError::FieldTooLong(u32::MAX as usize))
+        );
+    }
+
+    #[test]
+    fn sized_decoding_rejects_other_lengths_from_the_prefix() {
+        let sizes = WireSizes {
+            share: FieldSize::Exact(3),
+            certificate: FieldSize::Exact(32),
+            proposer_credential: FieldSize::Exact(32),
+            voter_credential: FieldSize::Exact(0),
+            max_value: 8,
+        };
+        let Message::Vote(vote) = sample_vote() else {
+            unreachable!()
+        };
+        let mut ok = vote.clone();
+        ok.beacon_share = vec![4, 5, 6];
+        let ok = Message::Vote(ok);
+        assert_eq!(decode_with(&encode(&ok), &sizes), Ok(ok));
+        // The sample's 2-byte beacon share is neither empty nor a share.
+        assert_eq!(
+            decode_with(&encode(&sample_vote()), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "beacon share",
+                len: 2
+            })
+        );
+        let mut long = vote.clone();
+        long.signature = vec![0; MAX_FIELD_LEN];
+        assert_eq!(
+            decode_with(&encode(&Message::Vote(long)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "signature",
+                len: MAX_FIELD_LEN
+            })
+        );
+        let mut credential = vote;
+        credential.credential = vec![1];
+        assert_eq!(
+            decode_with(&encode(&Message::Vote(credential)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "voter credential",
+                len: 1
+            })
+        );
+        let proposal = Proposal {
+            epoch: Epoch(0),
+            height: Height(1),
+            period: Period(1),
+            proposer: NodeId(2),
+            credential: vec![7; 32],
+            value: vec![1; 9],
+            signature: vec![8; 3],
+            seal: Vec::new(),
+        };
+        assert_eq!(
+            decode_with(&encode(&Message::Proposal(proposal)), &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "value",
+                len: 9
+            })
+        );
+        // A length prefix announcing a huge field fails before anything is read.
+        let Message::Vote(mut empty) = sample_vote() else {
+            unreachable!()
+        };
+        empty.credential.clear();
+        empty.signature.clear();
+        empty.beacon_share.clear();
+        let mut huge = encode(&Message::Vote(empty));
+        huge.truncate(huge.len() - 12); // the three empty fields' length prefixes
+        huge.extend_from_slice(&(MAX_FIELD_LEN as u32).to_be_bytes());
+        assert_eq!(
+            decode_with(&huge, &sizes),
+            Err(DecodeError::WrongFieldSize {
+                field: "voter credential",
+                len: MAX_FIELD_LEN
+            })
         );
     }
 }

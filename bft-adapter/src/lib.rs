@@ -24,11 +24,13 @@
 //! liveness failure probabilities and refuses them above a target (10⁻⁹ by default). At
 //! n ≤ 1000 seats and 80% honest stake no committee smaller than about two thirds of the seats
 //! meets 10⁻⁹ (table in `conclave_committee::safety`), which is why threshold mode is the
-//! default and sampled mode is for large populations. A decision is accepted only within
-//! `Config::period_window` periods of the node's own and only after the application validated
-//! its value (in sampled mode next-quorum bundles count only within that window too, and a node
-//! further behind is moved by a chain of them); sampled seeds follow Algorand's VRF seed chain,
-//! from the decided value's proposer's VRF proof (see [`adapter::sampled`] for what an
+//! default and sampled mode is for large populations. A decision from a peer is accepted only
+//! within `Config::period_window` periods of the node's own and only after the application
+//! validated its value (in sampled mode next-quorum bundles count only within that window too,
+//! and a node further behind is moved by a chain of them, or syncs from its host's ledger
+//! through [`Input::Synced`], verifying each certificate in order); sampled seeds follow
+//! Algorand's VRF seed chain, from the decided value's proposer's VRF proof (see
+//! [`adapter::sampled`] for what an
 //! adversary can still precompute).
 //!
 //! Certificate size: epoch, height, period, value id and two signatures (decision and beacon).

@@ -16,8 +16,12 @@
 //! Threshold mode only: every seat proposes and votes with weight 1; the quorum is the
 //! general BFT quorum ⌊(n + f)/2⌋ + 1 (= 2f + 1 when n = 3f + 1) with f = ⌊(n − 1)/3⌋.
 
+use crate::codec::FieldSize;
 use crate::engine::Adapters;
-use crate::traits::{bisect_culprits, CombineError, Committee, Share, Signer, Sortition, Verifier};
+use crate::traits::{
+    bisect_culprits, CombineError, Committee, CredentialSizes, Share, SignatureSizes, Signer,
+    Sortition, Verifier,
+};
 use crate::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -237,6 +241,20 @@ impl Verifier for MockVerifier {
     fn attributable(&self) -> bool {
         self.attributable
     }
+
+    /// True, as for the threshold scheme it stands in for (a certificate needs a quorum of
+    /// valid shares in any period).
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        true
+    }
+
+    /// Shares and certificates are 32-byte hashes.
+    fn signature_sizes(&self) -> SignatureSizes {
+        SignatureSizes {
+            share: FieldSize::Exact(32),
+            certificate: FieldSize::Exact(32),
+        }
+    }
 }
 
 /// One seat's private view: its signing key and sortition credentials.
@@ -289,5 +307,12 @@ impl Sortition for MockNode {
         credential: &[u8],
     ) -> Option<u64> {
         (self.verifier.is_member(node) && credential.is_empty()).then_some(1)
+    }
+    /// 32-byte proposer credentials; voters carry none.
+    fn credential_sizes(&self) -> CredentialSizes {
+        CredentialSizes {
+            proposer: FieldSize::Exact(32),
+            voter: FieldSize::Exact(0),
+        }
     }
 }

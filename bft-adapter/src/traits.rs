@@ -15,7 +15,27 @@
 //!   credential, whose verified weight counts towards Algorand-style thresholds, and `combine`
 //!   produces a BLS multisignature plus the voters' credentials.
 
+use crate::codec::{FieldSize, MAX_FIELD_LEN};
 use crate::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
+
+/// The byte sizes of a scheme's signatures, which the engine's decoder enforces
+/// ([`crate::codec::WireSizes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureSizes {
+    /// A partial signature (vote, proposal, beacon share).
+    pub share: FieldSize,
+    /// A combined signature (certificate, beacon, bundle).
+    pub certificate: FieldSize,
+}
+
+/// The byte sizes of a sortition scheme's credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialSizes {
+    /// A proposer credential.
+    pub proposer: FieldSize,
+    /// A voter credential (empty where every seat votes with weight 1).
+    pub voter: FieldSize,
+}
 
 /// One voter's contribution to a certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +127,15 @@ pub trait Sortition: Send + Sync {
         let _ = (seed, height);
         Vec::new()
     }
+
+    /// The sizes of this scheme's credentials (default: anything up to
+    /// [`MAX_FIELD_LEN`]; schemes should state their fixed sizes).
+    fn credential_sizes(&self) -> CredentialSizes {
+        CredentialSizes {
+            proposer: FieldSize::AtMost(MAX_FIELD_LEN),
+            voter: FieldSize::AtMost(MAX_FIELD_LEN),
+        }
+    }
 }
 
 /// A seed seal that does not verify (see [`Verifier::verify_seal`]).
@@ -193,6 +222,26 @@ pub trait Verifier: Send + Sync {
     /// seat. Schemes with individual keys (multisig, sampled, or threshold votes that also carry
     /// an individual BLS signature) are attributable.
     fn attributable(&self) -> bool;
+    /// True if a valid certificate proves that a quorum of the committee signed it, whatever
+    /// period it names, so that a certificate for a period far beyond a node's own is as good
+    /// as one for the current period (threshold signatures and multisignatures over a fixed
+    /// committee: a combined signature needs a quorum of shares in any period).
+    ///
+    /// False (the default) for sampled committees, where each period draws new committees and
+    /// an adversary may search many periods offline for one it alone controls: there the engine
+    /// accepts a decision only within `Config::period_window` periods of its own, even from
+    /// the host's ledger ([`crate::Input::Synced`]).
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        false
+    }
+    /// The sizes of this scheme's signatures (default: anything up to [`MAX_FIELD_LEN`];
+    /// schemes should state their fixed sizes).
+    fn signature_sizes(&self) -> SignatureSizes {
+        SignatureSizes {
+            share: FieldSize::AtMost(MAX_FIELD_LEN),
+            certificate: FieldSize::AtMost(MAX_FIELD_LEN),
+        }
+    }
 }
 
 /// Checks a decision certificate completely: its signature over [`Certificate::message`], its

@@ -30,7 +30,8 @@ fn assert_clean(r: &SimReport) {
 /// Every certificate in the report verifies as an ordinary BLS signature under the group key.
 fn certificates_verify<V: Variant>(r: &SimReport) -> usize {
     let pk = PublicKey::<V>::from_bytes(&hex::decode(&r.group_public_key).unwrap()).unwrap();
-    let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, r.dst.as_bytes().to_vec());
+    let suite =
+        Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, r.dst.as_bytes().to_vec()).unwrap();
     let mut checked = 0;
     for d in r.decisions.values().flatten() {
         let msg = hex::decode(&d.certificate.message).unwrap();

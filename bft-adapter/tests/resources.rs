@@ -1,6 +1,6 @@
 //! Issue #11 §3: what one flooding peer can make an engine hold and verify, with real engines.
 //!
-//! Z floods A, before and during height 1, with thousands of large next-height votes and
+//! Z floods A, before and during height 1, with thousands of large next-height proposals and
 //! thousands of invalid current-height votes. A must keep its next-height buffer within the
 //! configured per-peer bound, must not verify Z's votes for a step again once Z is proven to
 //! have sent an invalid signature for it (≤ 3 extra verifications in all), and A, B and C
@@ -10,7 +10,8 @@
 
 use conclave_bft::mock::MockCrypto;
 use conclave_bft::types::{
-    vote_message, Epoch, Height, Message, NodeId, Period, Time, ValueId, Vote, VoteStep, VoteValue,
+    vote_message, Epoch, Height, Message, NodeId, Period, Proposal, Time, ValueId, Vote, VoteStep,
+    VoteValue,
 };
 use conclave_bft::{codec, Action, Config, Engine, Input, Limits, TimerId};
 use std::collections::BTreeMap;
@@ -81,20 +82,23 @@ fn run(flood: bool) -> (u64, usize, bool) {
     }
     for t in (0..400).step_by(10) {
         if flood {
-            // 60 next-height votes of 64 KiB every 10 ms (≈ 150 MiB offered in all).
+            // 60 next-height proposals of 64 KiB every 10 ms (≈ 150 MiB offered in all;
+            // well-formed, so they decode and are buffered up to Z's quota).
             for _ in 0..60 {
                 seq += 1;
-                let mut v = vote(
-                    &crypto,
-                    Z,
-                    1,
-                    VoteStep::Soft,
-                    VoteValue::Value(ValueId([1; 32])),
-                );
-                v.height = Height(2);
-                v.credential = vec![(seq % 251) as u8; 64 << 10];
-                v.credential[..4].copy_from_slice(&seq.to_be_bytes());
-                w.inject(t, Z, A, &Message::Vote(v));
+                let mut value = vec![(seq % 251) as u8; 64 << 10];
+                value[..4].copy_from_slice(&seq.to_be_bytes());
+                let p = Proposal {
+                    epoch: Epoch(0),
+                    height: Height(2),
+                    period: Period(1),
+                    proposer: Z,
+                    credential: vec![0; 32],
+                    value,
+                    signature: vec![0; 32],
+                    seal: Vec::new(),
+                };
+                w.inject(t, Z, A, &Message::Proposal(p));
             }
         }
         w.run(t, &[A, B, C]);

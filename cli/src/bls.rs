@@ -129,10 +129,11 @@ pub enum BlsCommand {
     },
 }
 
-fn suite<V: Variant>(scheme: SchemeArg, dst: &Option<String>) -> Ciphersuite<V> {
+fn suite<V: Variant>(scheme: SchemeArg, dst: &Option<String>) -> Result<Ciphersuite<V>, Invalid> {
     match dst {
-        Some(d) => Ciphersuite::with_dst(scheme.scheme(), d.as_bytes()),
-        None => Ciphersuite::new(scheme.scheme()),
+        Some(d) => Ciphersuite::with_dst(scheme.scheme(), d.as_bytes())
+            .map_err(|e| Invalid(format!("--dst: {e}"))),
+        None => Ok(Ciphersuite::new(scheme.scheme())),
     }
 }
 
@@ -203,7 +204,7 @@ fn run_with<V: Variant>(cmd: BlsCommand) -> Outcome {
             msg,
             ..
         } => {
-            let sig = sk_arg(&sk)?.sign::<V>(&suite(scheme, &dst), &hex_arg(&msg, "--msg")?);
+            let sig = sk_arg(&sk)?.sign::<V>(&suite(scheme, &dst)?, &hex_arg(&msg, "--msg")?);
             println!("{sig}");
         }
         BlsCommand::Verify {
@@ -217,7 +218,7 @@ fn run_with<V: Variant>(cmd: BlsCommand) -> Outcome {
             let pk = pk_arg::<V>(&pk, "--pk")?;
             let sig = sig_arg::<V>(&sig, "--sig")?;
             return verdict(
-                pk.verify(&suite(scheme, &dst), &hex_arg(&msg, "--msg")?, &sig),
+                pk.verify(&suite(scheme, &dst)?, &hex_arg(&msg, "--msg")?, &sig),
                 "signature",
             );
         }
@@ -241,7 +242,7 @@ fn run_with<V: Variant>(cmd: BlsCommand) -> Outcome {
             let pks = parse_pks::<V>(&pks)?;
             let sig = sig_arg::<V>(&sig, "--sig")?;
             let ok = fast_aggregate_verify(
-                &suite(SchemeArg::Pop, &dst),
+                &suite(SchemeArg::Pop, &dst)?,
                 &pks,
                 &hex_arg(&msg, "--msg")?,
                 &sig,
@@ -260,7 +261,7 @@ fn run_with<V: Variant>(cmd: BlsCommand) -> Outcome {
             let msgs = hex_list(&msgs, "--msgs")?;
             let sig = sig_arg::<V>(&sig, "--sig")?;
             let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
-            let suite = suite(scheme, &dst);
+            let suite = suite(scheme, &dst)?;
             if suite.scheme() == Scheme::Basic && pks.len() == refs.len() {
                 let mut sorted = refs.clone();
                 sorted.sort_unstable();

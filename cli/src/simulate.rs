@@ -14,6 +14,8 @@ use conclave_bft::sim::{
 
 use crate::common::VariantArg;
 
+mod sweep;
+
 /// `--mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModeArg {
@@ -99,6 +101,14 @@ pub struct SimulateArgs {
     /// Print one JSON object on stdout instead of the summary table.
     #[arg(long)]
     pub json: bool,
+    /// Run N seeds (from --seed) across every adversary, the sizes 4, 7, 10, 16, 31 and six
+    /// network/crash scenarios instead of one run (--nodes, --faulty, --adversary ignored);
+    /// prints a table of violations.
+    #[arg(long, value_name = "N")]
+    pub sweep: Option<u64>,
+    /// With --sweep: F = f + E faulty seats in every run (1: one fault too many).
+    #[arg(long, default_value_t = 0, value_name = "E")]
+    pub extra_faulty: u32,
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -232,6 +242,24 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         CryptoArg::Real => &real,
         CryptoArg::Mock => &MockProvider,
     };
+    if let Some(seeds) = args.sweep {
+        if seeds == 0 || seeds > 10_000_000 {
+            return fail(&format!("--sweep must be in 1..=10000000, got {seeds}"));
+        }
+        if config.mode != Mode::Threshold {
+            return fail("--sweep runs threshold mode only");
+        }
+        if args.extra_faulty > 10 {
+            return fail("--extra-faulty must be at most 10");
+        }
+        return match sweep::sweep(seeds, &config, args.extra_faulty, provider) {
+            Ok(s) => sweep::finish(&s, args.json),
+            Err(e) => fail(&e),
+        };
+    }
+    if args.extra_faulty > 0 {
+        return fail("--extra-faulty needs --sweep");
+    }
     let progress = Progress {
         total: config.heights,
         started: Instant::now(),

@@ -510,3 +510,26 @@ fn threshold_combine_names_conflicting_duplicate_and_carries_on() {
         );
     }
 }
+
+/// `--dst ''` is rejected (exit 1, one line): an empty DST gives no domain separation, and RFC
+/// 9380 requires a non-empty one. Before the fix `bls sign --dst ''` signed under it.
+#[test]
+fn empty_dst_is_invalid_input() {
+    let kp: Value =
+        serde_json::from_str(&ok(&["bls", "keygen", "--ikm", &"11".repeat(32)])).unwrap();
+    let sk = kp["sk"].as_str().unwrap();
+    let pk = kp["pk"].as_str().unwrap();
+    assert_eq!(
+        code(&["bls", "sign", "--dst", "", "--sk", sk, "--msg", "00"]),
+        1
+    );
+    let sig = ok(&["bls", "sign", "--dst", "X", "--sk", sk, "--msg", "00"]);
+    assert_eq!(
+        code(&["bls", "verify", "--dst", "X", "--pk", pk, "--msg", "00", "--sig", &sig]),
+        0
+    );
+    assert_eq!(
+        code(&["bls", "verify", "--dst", "", "--pk", pk, "--msg", "00", "--sig", &sig]),
+        1
+    );
+}

@@ -246,3 +246,52 @@ fn sampled_mode_derives_the_faulty_seats_and_prints_the_failure_probabilities() 
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("sampled model"));
 }
+
+#[test]
+fn sweep_prints_a_table_and_catches_one_fault_too_many() {
+    // 24 seeds cover every size and the first adversaries; F = f must be clean.
+    let o = conclave(&[
+        "simulate",
+        "--sweep",
+        "24",
+        "--heights",
+        "2",
+        "--crypto",
+        "mock",
+    ]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{table}");
+    for row in [
+        "by adversary:",
+        "by size:",
+        "by scenario:",
+        "  N = 31",
+        "  equivocate",
+    ] {
+        assert!(table.contains(row), "missing {row:?} in {table}");
+    }
+    let total = table.lines().find(|l| l.starts_with("total")).unwrap();
+    let fields: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(&fields[1..3], ["24", "0"], "{total}");
+    // F = f + 1: the oracles catch violations (exit 3), counted in the JSON.
+    let o = conclave(&[
+        "simulate",
+        "--sweep",
+        "12",
+        "--extra-faulty",
+        "1",
+        "--heights",
+        "2",
+        "--crypto",
+        "mock",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"]["runs"], 12);
+    assert!(v["total"]["violating"].as_u64().unwrap() > 0, "{v}");
+    assert!(!v["examples"].as_array().unwrap().is_empty());
+    // --extra-faulty alone is an error.
+    let o = conclave(&["simulate", "--extra-faulty", "1", "--crypto", "mock"]);
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -302,10 +302,10 @@ impl<V: Variant> Participant<V> {
     pub(crate) fn polynomial(&self, seat: u32) -> Result<Polynomial, Error> {
         let mut rng = self.rng(b"polynomial", seat);
         if self.misbehaviour == Some(Misbehaviour::BadCommitment) {
-            return Ok(Polynomial::random(self.config.t + 1, &mut rng));
+            return Ok(Polynomial::random(self.config.t + 1, &mut rng)?);
         }
         match &self.config.previous {
-            None => Ok(Polynomial::random(self.config.t, &mut rng)),
+            None => Ok(Polynomial::random(self.config.t, &mut rng)?),
             Some(_) => {
                 let old = self
                     .old_shares
@@ -316,7 +316,7 @@ impl<V: Variant> Participant<V> {
                     *old.value(),
                     self.config.t,
                     &mut rng,
-                ))
+                )?)
             }
         }
     }

@@ -253,7 +253,9 @@ mod tests {
 
     fn run<V: Variant>() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
-        let polys: Vec<_> = (0..5).map(|_| Polynomial::random(3, &mut rng)).collect();
+        let polys: Vec<_> = (0..5)
+            .map(|_| Polynomial::random(3, &mut rng).unwrap())
+            .collect();
         let commits: Vec<Commitment<V>> = polys.iter().map(|p| p.commit()).collect();
         let mut items: Vec<_> = polys
             .iter()
@@ -295,7 +297,7 @@ mod tests {
     #[test]
     fn constant_terms() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
-        let prev: Commitment<MinSig> = Polynomial::random(3, &mut rng).commit();
+        let prev: Commitment<MinSig> = Polynomial::random(3, &mut rng).unwrap().commit();
         let mut constants: Vec<(u32, _)> =
             (1..=7).map(|d| (d, prev.evaluate(d).to_affine())).collect();
         assert!(mismatched_constants(&prev, &constants, &mut rng).is_empty());
@@ -312,7 +314,9 @@ mod tests {
     #[test]
     fn strategy_choice() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
-        let polys: Vec<_> = (0..64).map(|_| Polynomial::random(42, &mut rng)).collect();
+        let polys: Vec<_> = (0..64)
+            .map(|_| Polynomial::random(42, &mut rng).unwrap())
+            .collect();
         let commits: Vec<Commitment<MinPk>> = polys.iter().map(|p| p.commit()).collect();
         let items = |seats: &[u32]| -> Vec<DealerShares<'_, MinPk>> {
             commits

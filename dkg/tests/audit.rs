@@ -152,14 +152,15 @@ fn assert_consistent(out: &DkgOutput<MinPk>) {
 fn junk_dealings_before_start_cannot_capture_the_group_key() {
     let keys = keys();
     let cfg = config(&keys, T);
-    let own = Polynomial::random(T, &mut rng(7));
+    let own = Polynomial::random(T, &mut rng(7)).unwrap();
     let own_key = own.commit::<MinPk>().group_public_key();
     let outputs = run_with_adversary(&cfg, &keys, |phase, _| match phase {
         Phase::Init => {
             let mut junk = Vec::new();
             for seat in 1..=3 {
                 for k in 0..16 {
-                    let poly = Polynomial::random(T, &mut rng(1000 + u64::from(seat) * 100 + k));
+                    let poly =
+                        Polynomial::random(T, &mut rng(1000 + u64::from(seat) * 100 + k)).unwrap();
                     junk.push(Message::Deal(vec![crafted_dealing(
                         &cfg,
                         seat,
@@ -200,7 +201,7 @@ fn junk_dealings_before_start_cannot_capture_the_group_key() {
 fn junk_complaints_cannot_suppress_an_honest_complaint() {
     let keys = keys();
     let cfg = config(&keys, T);
-    let own = Polynomial::random(T, &mut rng(8));
+    let own = Polynomial::random(T, &mut rng(8)).unwrap();
     let outputs = run_with_adversary(&cfg, &keys, |phase, _| match phase {
         Phase::Deal => {
             let mut out = vec![Message::Deal(vec![crafted_dealing(
@@ -246,7 +247,7 @@ fn junk_complaints_cannot_suppress_an_honest_complaint() {
 fn dealer_cannot_frame_an_honest_complainer_with_a_second_dealing() {
     let keys = keys();
     let cfg = config(&keys, T);
-    let own = Polynomial::random(T, &mut rng(9));
+    let own = Polynomial::random(T, &mut rng(9)).unwrap();
     let d1 = crafted_dealing(&cfg, 4, &own, &[1], &keys[3].signing, 77);
     let d2 = crafted_dealing(&cfg, 4, &own, &[], &keys[3].signing, 77);
     assert_eq!(d1.body.ephemeral, d2.body.ephemeral);
@@ -380,7 +381,7 @@ fn complaint_with_repeated_dealers_is_rejected() {
     let dealing = crafted_dealing(
         &cfg,
         4,
-        &Polynomial::random(T, &mut rng(3)),
+        &Polynomial::random(T, &mut rng(3)).unwrap(),
         &[],
         &keys[3].signing,
         1,
@@ -418,7 +419,7 @@ fn complaint_with_repeated_dealers_is_rejected() {
 fn equivocating_complainer_is_reported_and_ignored() {
     let keys = keys();
     let cfg = config(&keys, T);
-    let own = Polynomial::random(T, &mut rng(10));
+    let own = Polynomial::random(T, &mut rng(10)).unwrap();
     let mut dealing_1 = None;
     let outputs = run_with_adversary(&cfg, &keys, |phase, honest| match phase {
         Phase::Deal => {
@@ -515,7 +516,7 @@ fn evidence_with_an_oversized_complaint_is_rejected_cheaply() {
     let dealing = crafted_dealing(
         &cfg,
         4,
-        &Polynomial::random(T, &mut rng(3)),
+        &Polynomial::random(T, &mut rng(3)).unwrap(),
         &[],
         &keys[3].signing,
         1,

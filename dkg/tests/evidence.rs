@@ -162,7 +162,7 @@ impl Handcrafted {
     /// A dealing of seat 4 signed with its key, after `tweak`.
     fn dealing(&self, seed: u64, tweak: impl Fn(&mut Dealing<MinPk>)) -> Signed<Dealing<MinPk>> {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let poly = Polynomial::random(1, &mut rng);
+        let poly = Polynomial::random(1, &mut rng).unwrap();
         let shares: Vec<_> = (1..=4).map(|j| poly.evaluate(j)).collect();
         let enc: Vec<_> = self.keys.iter().map(|k| k.encryption.public()).collect();
         let mut d = Dealing::create(

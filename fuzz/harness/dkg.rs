@@ -112,7 +112,7 @@ fn fixture() -> &'static Fixture {
             .collect();
 
         let me = &keys[(BYZANTINE - 1) as usize];
-        let poly = Polynomial::random(T, &mut rng);
+        let poly = Polynomial::random(T, &mut rng).unwrap();
         let session = config.digest();
         let mut attacks = Vec::new();
         // 0: an honest-looking dealing; 1: another one (equivocation).
@@ -123,7 +123,7 @@ fn fixture() -> &'static Fixture {
             |_| {},
             &mut rng,
         )]));
-        let poly2 = Polynomial::random(T, &mut rng);
+        let poly2 = Polynomial::random(T, &mut rng).unwrap();
         attacks.push(Message::Deal(vec![sign_dealing(
             &config,
             me,
@@ -145,7 +145,7 @@ fn fixture() -> &'static Fixture {
             &mut rng,
         );
         attacks.push(Message::Deal(vec![all_bad]));
-        let high = Polynomial::random(T + 1, &mut rng);
+        let high = Polynomial::random(T + 1, &mut rng).unwrap();
         attacks.push(Message::Deal(vec![sign_dealing(
             &config,
             me,
@@ -374,7 +374,11 @@ fn forge_dealing(honest: &Honest, input: &mut Bytes) -> Message<MinPk> {
                     }
                 }
             }
-            2 => body.commitment = Polynomial::random(input.below(3) as u32, &mut rng).commit(),
+            2 => {
+                body.commitment = Polynomial::random(input.below(3) as u32, &mut rng)
+                    .unwrap()
+                    .commit()
+            }
             3 => body.ephemeral = SecretScalar::random(&mut rng).public(),
             4 => {
                 body.ciphertexts.truncate(input.below(N as usize + 1));

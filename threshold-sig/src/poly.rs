@@ -25,16 +25,31 @@ pub struct Polynomial {
 
 impl Polynomial {
     /// A uniformly random polynomial of degree `t`.
-    pub fn random(t: u32, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+    ///
+    /// Fails with [`Error::TooManyShares`] when `t ≥ MAX_SHARES` (`t` must be below the share
+    /// count, itself at most [`MAX_SHARES`](crate::MAX_SHARES)): `t` often comes from a
+    /// configuration, and an unbounded one would allocate without limit.
+    pub fn random(t: u32, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self, Error> {
+        if t >= crate::MAX_SHARES {
+            return Err(Error::TooManyShares {
+                n: u64::from(t) + 1,
+                max: crate::MAX_SHARES,
+            });
+        }
         let coefficients = (0..=t).map(|_| Scalar::random(&mut *rng)).collect();
-        Polynomial { coefficients }
+        Ok(Polynomial { coefficients })
     }
 
     /// A random polynomial of degree `t` with the given constant term (used for resharing).
-    pub fn with_constant(constant: Scalar, t: u32, rng: &mut (impl RngCore + CryptoRng)) -> Self {
-        let mut p = Self::random(t, rng);
+    /// Fails as [`Polynomial::random`] does.
+    pub fn with_constant(
+        constant: Scalar,
+        t: u32,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Self, Error> {
+        let mut p = Self::random(t, rng)?;
         p.coefficients[0] = constant;
-        p
+        Ok(p)
     }
 
     /// Build from coefficients (lowest degree first). Fails on an empty list.
@@ -670,7 +685,7 @@ mod tests {
     fn batch_matches<V: Variant>() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(77);
         let mut commits: Vec<Commitment<V>> = (0..6)
-            .map(|i| Polynomial::random(i % 4 + 1, &mut rng).commit())
+            .map(|i| Polynomial::random(i % 4 + 1, &mut rng).unwrap().commit())
             .collect();
         // Adversarial shapes: identity and repeated coefficients, a point and its negation, and
         // a coefficient that makes Horner's accumulator double (C_k = x·acc) or cancel.
@@ -718,10 +733,10 @@ mod tests {
         assert_eq!(max_bits <= 128, short, "{max_bits} bits");
         let mut commits: Vec<Commitment<V>> = indices
             .iter()
-            .map(|_| Polynomial::random(4, &mut rng).commit())
+            .map(|_| Polynomial::random(4, &mut rng).unwrap().commit())
             .collect();
         // A shorter commitment and an identity coefficient.
-        commits[1] = Polynomial::random(2, &mut rng).commit();
+        commits[1] = Polynomial::random(2, &mut rng).unwrap().commit();
         commits[2].points[3] = V::PublicAffine::identity();
         let refs: Vec<&Commitment<V>> = commits.iter().collect();
         let got = Commitment::combine_points(&refs, &weights);
@@ -771,7 +786,10 @@ mod tests {
                 if i == 7 {
                     blstrs::G2Affine::identity()
                 } else {
-                    Polynomial::random(0, &mut rng).commit::<MinSig>().points()[0]
+                    Polynomial::random(0, &mut rng)
+                        .unwrap()
+                        .commit::<MinSig>()
+                        .points()[0]
                 }
             })
             .collect();

@@ -51,27 +51,49 @@ pub struct Ciphersuite<V: Variant> {
     scheme: Scheme,
     #[serde(
         serialize_with = "crate::encoding::serialize_bytes",
-        deserialize_with = "crate::encoding::deserialize_bytes"
+        deserialize_with = "deserialize_dst"
     )]
     dst: Vec<u8>,
     #[serde(skip)]
     _variant: PhantomData<V>,
 }
 
+/// A DST from serde input: hex (or bytes), never empty.
+fn deserialize_dst<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    use serde::de::Error as _;
+    let dst = crate::encoding::deserialize_bytes(d)?;
+    if dst.is_empty() {
+        return Err(D::Error::custom(crate::Error::EmptyDst));
+    }
+    Ok(dst)
+}
+
 impl<V: Variant> Ciphersuite<V> {
     /// The standard ciphersuite of `scheme`, e.g. `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`
     /// for min-pk.
     pub fn new(scheme: Scheme) -> Self {
-        Self::with_dst(scheme, standard_dst::<V>(scheme))
+        Self {
+            scheme,
+            dst: standard_dst::<V>(scheme),
+            _variant: PhantomData,
+        }
     }
 
     /// `scheme` with a custom DST (for example drand's NUL suites, or an application tag).
-    pub fn with_dst(scheme: Scheme, dst: impl Into<Vec<u8>>) -> Self {
-        Self {
-            scheme,
-            dst: dst.into(),
-            _variant: PhantomData,
+    ///
+    /// Fails with [`Error::EmptyDst`](crate::Error::EmptyDst) on an empty tag: RFC 9380 requires a
+    /// non-empty DST, and an empty one gives no domain separation from any other protocol. A
+    /// tag longer than 255 bytes is hashed as RFC 9380 §5.3.3 specifies (by `blst`).
+    pub fn with_dst(scheme: Scheme, dst: impl Into<Vec<u8>>) -> Result<Self, crate::Error> {
+        let dst = dst.into();
+        if dst.is_empty() {
+            return Err(crate::Error::EmptyDst);
         }
+        Ok(Self {
+            scheme,
+            dst,
+            _variant: PhantomData,
+        })
     }
 
     /// The basic (`NUL`) ciphersuite.

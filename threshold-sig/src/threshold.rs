@@ -223,7 +223,7 @@ pub fn deal<V: Variant>(
     if n == 0 || t >= n {
         return Err(Error::InvalidThreshold { t, n });
     }
-    let poly = Polynomial::random(t, rng);
+    let poly = Polynomial::random(t, rng)?;
     deal_polynomial(&poly, n)
 }
 

@@ -334,7 +334,7 @@ fn aug_ciphersuite_and_empty_dst_are_rejected_by_the_combiner() {
         Some(Error::AugmentationUnsupported)
     );
     let custom_aug =
-        Ciphersuite::<MinPk>::with_dst(Scheme::MessageAugmentation, b"MY-APP".to_vec());
+        Ciphersuite::<MinPk>::with_dst(Scheme::MessageAugmentation, b"MY-APP".to_vec()).unwrap();
     assert_eq!(
         Combiner::for_suite(c(), 4, &custom_aug).err(),
         Some(Error::AugmentationUnsupported)
@@ -379,7 +379,7 @@ fn huge_share_counts_are_typed_errors_not_allocation_failures() {
         deal::<MinSig>(MAX_SHARES + 1, 1, &mut rng).err(),
         Some(too_many(MAX_SHARES + 1))
     );
-    let poly = Polynomial::random(1, &mut rng);
+    let poly = Polynomial::random(1, &mut rng).unwrap();
     assert_eq!(
         deal_polynomial::<MinPk>(&poly, u32::MAX).err(),
         Some(too_many(u32::MAX))
@@ -432,4 +432,45 @@ fn huge_share_counts_are_typed_errors_not_allocation_failures() {
     });
     let out = combiner.combine(b"m", &partials, &mut rng).unwrap();
     assert_eq!(out.culprits, vec![u32::MAX]);
+}
+
+/// An empty DST gives no domain separation (RFC 9380 requires a non-empty tag): no ciphersuite
+/// can be built with one, by constructor or by deserialization, so no signature is ever made or
+/// checked under it. Before the fix `Ciphersuite::with_dst(_, "")` returned a usable suite.
+#[test]
+fn no_ciphersuite_has_an_empty_dst() {
+    for scheme in [
+        Scheme::Basic,
+        Scheme::MessageAugmentation,
+        Scheme::ProofOfPossession,
+    ] {
+        assert_eq!(
+            Ciphersuite::<MinPk>::with_dst(scheme, Vec::new()).err(),
+            Some(Error::EmptyDst)
+        );
+        assert_eq!(
+            Ciphersuite::<MinSig>::with_dst(scheme, Vec::new()).err(),
+            Some(Error::EmptyDst)
+        );
+    }
+    let empty: Result<Ciphersuite<MinPk>, _> = serde_json::from_str(r#"{"scheme":"pop","dst":""}"#);
+    assert!(empty.is_err(), "an empty DST deserialized");
+    let custom: Ciphersuite<MinPk> =
+        serde_json::from_str(r#"{"scheme":"pop","dst":"6170702d746167"}"#).unwrap();
+    assert_eq!(custom.dst(), b"app-tag");
+}
+
+/// The degree of a random polynomial often comes from a configuration; before the fix
+/// `Polynomial::random(u32::MAX, _)` tried to allocate 2³² coefficients (an abort, not an error).
+#[test]
+fn random_polynomial_degree_is_bounded() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    for t in [MAX_SHARES, MAX_SHARES + 1, u32::MAX] {
+        assert!(matches!(
+            Polynomial::random(t, &mut rng),
+            Err(Error::TooManyShares { .. })
+        ));
+    }
+    let p = Polynomial::random(MAX_SHARES - 1, &mut rng).unwrap();
+    assert_eq!(p.degree(), MAX_SHARES - 1);
 }

@@ -305,7 +305,7 @@ fn rfc9380_hash_to_curve_ro() {
 
 fn beacon_checks<V: conclave_threshold_sig::Variant>(chain: &Value, chained: bool) -> usize {
     let dst = chain["dst"].as_str().unwrap();
-    let suite = Ciphersuite::<V>::with_dst(Scheme::Basic, dst.as_bytes());
+    let suite = Ciphersuite::<V>::with_dst(Scheme::Basic, dst.as_bytes()).unwrap();
     let pk = PublicKey::<V>::from_bytes(&hexs(&chain["public_key"])).unwrap();
     let beacons = chain["beacons"].as_array().unwrap();
     for b in beacons {

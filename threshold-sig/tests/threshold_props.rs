@@ -27,7 +27,7 @@ fn laws<V: Variant>(n: u32, t: u32, seed: u64, perm: u64) -> Result<(), TestCase
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let dealing = deal::<V>(n, t, &mut rng).unwrap();
     let combiner = Combiner::new(dealing.commitment.clone(), n, DST).unwrap();
-    let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, DST);
+    let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, DST).unwrap();
     let gpk = dealing.commitment.group_public_key();
     let msg = seed.to_be_bytes();
     let sign = |set: &[u32]| -> Vec<PartialSignature<V>> {
@@ -210,7 +210,7 @@ proptest! {
 #[test]
 fn serde_of_dealing_polynomial_and_ciphersuite() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let poly = conclave_threshold_sig::Polynomial::random(3, &mut rng);
+    let poly = conclave_threshold_sig::Polynomial::random(3, &mut rng).unwrap();
     let back: conclave_threshold_sig::Polynomial =
         serde_json::from_str(&serde_json::to_string(&poly).unwrap()).unwrap();
     assert_eq!(back.evaluate(9), poly.evaluate(9));
@@ -223,7 +223,7 @@ fn serde_of_dealing_polynomial_and_ciphersuite() {
     let back: conclave_threshold_sig::Dealing<MinSig> = serde_json::from_str(&json).unwrap();
     assert_eq!(back.commitment, dealing.commitment);
     assert_eq!(back.shares, dealing.shares);
-    let suite = Ciphersuite::<MinPk>::with_dst(Scheme::Basic, b"drand".to_vec());
+    let suite = Ciphersuite::<MinPk>::with_dst(Scheme::Basic, b"drand".to_vec()).unwrap();
     let back: Ciphersuite<MinPk> =
         serde_json::from_str(&serde_json::to_string(&suite).unwrap()).unwrap();
     assert_eq!(back, suite);

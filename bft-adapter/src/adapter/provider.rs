@@ -493,14 +493,16 @@ impl RealProvider {
             .enumerate()
             .map(|(i, (sk, secret))| {
                 let id = NodeId(i as u32);
-                Adapters {
+                Ok(Adapters {
                     committee: verifier.clone(),
                     sortition: Arc::new(VrfSortition::new(id, secret, roster.clone())),
-                    signer: Arc::new(SampledSigner::<V>::new(id, sk, &dst)),
+                    signer: Arc::new(
+                        SampledSigner::<V>::new(id, sk, &dst).map_err(|e| e.to_string())?,
+                    ),
                     verifier: verifier.clone(),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
         self.record(SetupInfo {
             key_setup: "individual-keys".into(),
             tau_step: Some(tau),

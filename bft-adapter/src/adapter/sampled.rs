@@ -151,7 +151,8 @@ impl<V: Variant> SampledVerifier<V> {
             keys,
             roster,
             quorum,
-            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
+            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec())
+                .map_err(|e| e.to_string())?,
             salt,
             counters: Arc::default(),
         })
@@ -484,13 +485,17 @@ pub struct SampledSigner<V: Variant> {
 }
 
 impl<V: Variant> SampledSigner<V> {
-    /// Seat `id` signing with `key` under `dst`.
-    pub fn new(id: NodeId, key: SecretKey, dst: &[u8]) -> Self {
-        SampledSigner {
+    /// Seat `id` signing with `key` under `dst`. Fails on an empty `dst`.
+    pub fn new(
+        id: NodeId,
+        key: SecretKey,
+        dst: &[u8],
+    ) -> Result<Self, conclave_threshold_sig::Error> {
+        Ok(SampledSigner {
             id,
             key,
-            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
-        }
+            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec())?,
+        })
     }
 }
 

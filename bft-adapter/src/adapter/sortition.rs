@@ -257,4 +257,19 @@ impl crate::traits::Sortition for VrfSortition {
         seal.extend_from_slice(&proof.to_bytes());
         seal
     }
+
+    /// Proposer credentials are the committee crate's 120-byte encoding; voter credentials
+    /// too in sampled mode, and empty in threshold mode.
+    fn credential_sizes(&self) -> crate::traits::CredentialSizes {
+        use crate::codec::FieldSize;
+        use conclave_committee::sortition::CREDENTIAL_LEN;
+        crate::traits::CredentialSizes {
+            proposer: FieldSize::Exact(CREDENTIAL_LEN),
+            voter: FieldSize::Exact(if self.roster.voter.is_some() {
+                CREDENTIAL_LEN
+            } else {
+                0
+            }),
+        }
+    }
 }

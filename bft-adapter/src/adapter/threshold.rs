@@ -31,6 +31,14 @@
 //! parts go through the generic triple batch, one pairing per share; one pairing per batch
 //! (all shares sign one message, `e(Σ rᵢ·pkᵢ, H(m)) = e(g, Σ rᵢ·σᵢ)`) would cut most of it.
 //!
+//! **Chains share nothing but the DST.** Votes, certificates and beacons bind the epoch and the
+//! height (see [`crate::types`]) but no chain identifier: the DST is the chain's domain. Two
+//! chains served by the same committee key (a test net and a production net after a resharing
+//! that kept the key, say) must sign under distinct DSTs, or a vote, certificate or beacon of
+//! one verifies on the other and the beacon seeds coincide; derive the DST from the chain id, as
+//! `conclave node` does from its genesis. [`ThresholdVerifier::new`] and
+//! [`ThresholdSigner::new`] reject an empty DST.
+//!
 //! **Setup checks.** [`ThresholdVerifier::new`] rejects a commitment whose quorum t+1 does not
 //! give quorum intersection with f = ⌊(n−1)/3⌋ faults (2(t+1) > n + f: two quorums share an
 //! honest seat), e.g. a degree-f beacon key, and one the honest seats cannot reach alone
@@ -171,7 +179,7 @@ impl<V: Variant> ThresholdVerifier<V> {
         Ok(ThresholdVerifier {
             n,
             combiner: Combiner::new(commitment, n, dst.to_vec())?,
-            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec()),
+            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec())?,
             group_public_key,
             salt,
             individual: None,
@@ -418,6 +426,26 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
     fn attributable(&self) -> bool {
         self.individual.is_some()
     }
+
+    /// True: a threshold signature under the group key needs t+1 shares in any period.
+    fn certificates_bind_quorum_at_any_period(&self) -> bool {
+        true
+    }
+
+    /// One signature of the variant per share (two in attributable mode: partial ‖
+    /// individual); one per certificate.
+    fn signature_sizes(&self) -> crate::traits::SignatureSizes {
+        use crate::codec::FieldSize;
+        let one = V::SIGNATURE_SIZE;
+        crate::traits::SignatureSizes {
+            share: FieldSize::Exact(if self.individual.is_some() {
+                2 * one
+            } else {
+                one
+            }),
+            certificate: FieldSize::Exact(one),
+        }
+    }
 }
 
 /// One seat's key share (implements [`Signer`]), and in attributable mode its individual key.
@@ -426,12 +454,14 @@ pub struct ThresholdSigner<V: Variant> {
     share: SecretShare,
     dst: Vec<u8>,
     individual: Option<SecretKey>,
-    _variant: std::marker::PhantomData<V>,
+    suite: Ciphersuite<V>,
 }
 
 impl<V: Variant> ThresholdSigner<V> {
-    /// Seat `id` signing with `share` (whose index must be `id + 1`).
+    /// Seat `id` signing with `share` (whose index must be `id + 1`) under a non-empty `dst`.
     pub fn new(id: NodeId, share: SecretShare, dst: &[u8]) -> Result<Self, String> {
+        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
+            .map_err(|e| e.to_string())?;
         if share.index() != id.0 + 1 {
             return Err(format!(
                 "share index {} does not match seat {}",
@@ -444,7 +474,7 @@ impl<V: Variant> ThresholdSigner<V> {
             share,
             dst: dst.to_vec(),
             individual: None,
-            _variant: std::marker::PhantomData,
+            suite,
         })
     }
 
@@ -468,8 +498,10 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
             .signature
             .to_bytes();
         if let Some(key) = &self.individual {
-            let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, self.dst.clone());
-            out.extend(key.sign(&suite, &individual_message(message)).to_bytes());
+            out.extend(
+                key.sign(&self.suite, &individual_message(message))
+                    .to_bytes(),
+            );
         }
         out
     }

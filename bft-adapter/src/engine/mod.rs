@@ -35,6 +35,14 @@
 //! their votes; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
+//! **Sync path.** A node further behind than its peers' `retained_decisions` catches up
+//! through its host: the host's ledger (or a sync peer) supplies certified decisions, one per
+//! height, through [`Input::Synced`], and the engine verifies each certificate in order
+//! (against the seed chained from the previous one) before moving to the next height, exactly
+//! as it would a [`Decided`] from a peer. With threshold certificates
+//! ([`Verifier::certificates_bind_quorum_at_any_period`]) such a decision is accepted whatever
+//! its period.
+//!
 //! Catch-up by certificate ([`Decided`]) is bounded: a decision is accepted only if its period
 //! is at most `Config::period_window` periods beyond the node's own (a period reachable by
 //! verified next quorums: farther ones are ignored until a chain of next bundles brings the
@@ -44,8 +52,25 @@
 //! votes likewise decides only a value known to be valid. A peer that sent one invalid
 //! certificate at a height has its further certificates and bundles at that height ignored.
 //!
+//! **Relay.** On a period change a node re-sends the signed proposal carrying v̄ (its
+//! *payload*); on the next-vote timeout and with every periodic re-send it also re-sends the
+//! freshest bundle and the payload of the current soft quorum's value, so a node that missed
+//! the proposal of v̄ can still validate and cert-vote it. A relayed proposal only supplies a
+//! value this node needs (its id is the hash of its bytes); see `relay.rs`.
+//!
+//! **Resources** (see `resources.rs`). Messages decode only with the field sizes the adapters
+//! produce ([`Verifier::signature_sizes`], [`Sortition::credential_sizes`]) and values of at
+//! most [`Limits::max_value_bytes`]; everything kept from a peer is charged to it
+//! ([`Limits::round_bytes_per_peer`], [`Limits::future_bytes_per_peer`]) and all peer input
+//! is bounded by [`Limits::peer_bytes_total`] ([`Engine::peer_bytes`]). A peer proven to send
+//! an invalid signature or credential, or to equivocate, in a step has its further votes for
+//! that step ignored unverified (likewise proposals per period); per-height state is dropped
+//! when the height is decided. This node's sortition credentials are cached per (period,
+//! step).
+//!
 //! Assumptions: point-to-point channels authenticate the *sender* (`from` in
-//! [`Input::Message`]); honest nodes never relay other nodes' votes or proposals. The engine
+//! [`Input::Message`]); honest nodes never relay other nodes' votes, and relay proposals only
+//! as payloads. The engine
 //! reads no clock, randomness, network or disk; its caller must carry out [`Action::Persist`]
 //! before any later [`Action::Broadcast`] / [`Action::Send`] so a restarted node never
 //! equivocates.
@@ -53,6 +78,8 @@
 //! [`Committee`]: crate::traits::Committee
 
 mod receive;
+mod relay;
+mod resources;
 mod rules;
 pub(crate) mod tally;
 
@@ -124,8 +151,10 @@ pub struct Config {
 }
 
 /// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
-/// next-height messages and 8 MiB per peer, 64 MiB in total, values of at most 1 MiB.
+/// next-height messages and 8 MiB per peer, 8 MiB of current-height state per peer, 64 MiB
+/// from all peers together, values of at most 1 MiB. See [`Engine::peer_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Next-height messages buffered per peer.
     pub future_messages_per_peer: usize,
@@ -133,8 +162,14 @@ pub struct Limits {
     pub future_bytes_per_peer: usize,
     /// Bytes of next-height messages buffered from all peers together.
     pub future_bytes_total: usize,
-    /// The largest proposed value accepted (longer proposals are reported as malformed).
+    /// The largest value accepted in a proposal or a decision (longer ones do not decode
+    /// and are reported as malformed).
     pub max_value_bytes: usize,
+    /// Bytes of current-height state (votes, proposals, payloads, bundles, a pending
+    /// decision) kept from one peer.
+    pub round_bytes_per_peer: usize,
+    /// Bytes kept from all peers together, both heights.
+    pub peer_bytes_total: usize,
 }
 
 impl Default for Limits {
@@ -144,6 +179,8 @@ impl Default for Limits {
             future_bytes_per_peer: 8 << 20,
             future_bytes_total: 64 << 20,
             max_value_bytes: 1 << 20,
+            round_bytes_per_peer: 8 << 20,
+            peer_bytes_total: 64 << 20,
         }
     }
 }
@@ -193,6 +230,21 @@ pub enum Input {
     /// Randomness from the host for the jitter of next_k timers (feed it once, e.g. at start;
     /// without it the jitter derives from the node id alone). The engine draws nothing else.
     Entropy([u8; 32]),
+    /// A certified decision for the engine's **current** height that the host obtained out of
+    /// band (its own ledger, or a sync peer): the sync path. It is verified exactly as a
+    /// [`Decided`] message from a peer (value id, certificate and beacon against the height's
+    /// seed, then the application's verdict through [`Action::ValidateValue`]), except that
+    /// its period is not limited by `Config::period_window` when
+    /// [`Verifier::certificates_bind_quorum_at_any_period`] holds. An accepted decision
+    /// yields the usual [`Action::Persist`] and [`Action::Decide`] and moves the engine to the
+    /// next height; a decision for another height or one that does not verify changes nothing
+    /// (no actions, and no evidence: the host is not a peer). Feed height h+1's decision
+    /// after h's [`Action::Decide`] (answer the [`Action::ValidateValue`] in between; the
+    /// engine's height tells where it is).
+    Synced {
+        /// The decided value and its certificate.
+        decided: Decided,
+    },
     /// The application's answer to [`Action::RequestValue`].
     ProposedValue {
         /// Height asked for.
@@ -329,11 +381,28 @@ struct Round {
     next_k: u8,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
-    /// A verified `Decided` whose value the application has not yet judged, with its sender.
-    pending_decision: Option<(NodeId, Decided, Vec<u8>)>,
+    /// A verified `Decided` whose value the application has not yet judged, with its sender
+    /// (`None`: the host, through [`Input::Synced`]) and its encoding.
+    pending_decision: Option<(Option<NodeId>, Decided, Vec<u8>)>,
     /// (peer, period, step) for which the peer sent a vote with an invalid signature: its
     /// further votes for that step are ignored unverified (pruned with the height).
     proven_invalid: BTreeSet<(NodeId, Period, VoteStep)>,
+    /// Signed proposals carrying values with a soft or next quorum, kept to relay them
+    /// after their period's proposals are pruned (see `relay.rs`).
+    payloads: BTreeMap<ValueId, Vec<u8>>,
+    /// (peer, period) for which the peer relayed a payload this node did not need.
+    payload_misses: BTreeSet<(NodeId, Period)>,
+    /// (proposer, period) proven to have sent an invalid or a conflicting proposal: its
+    /// further proposals for that period are ignored unverified.
+    muted_proposers: BTreeSet<(NodeId, Period)>,
+    /// Bytes of stored input charged to each peer (see `resources.rs`).
+    held: BTreeMap<NodeId, usize>,
+    /// Bytes of stored peer input at this height, charged or shared.
+    held_total: usize,
+    /// This node's sortition credentials by (period, step; `None` = proposer).
+    own_credentials: BTreeMap<(Period, Option<VoteStep>), Option<Vec<u8>>>,
+    /// The id of `own_value`.
+    own_value_id: Option<ValueId>,
 }
 
 /// One node's BA* state machine.
@@ -350,6 +419,8 @@ pub struct Engine {
     chains: BTreeMap<Height, Vec<Bundle>>,
     /// When this node last sent each peer a chain of next bundles of the current height.
     chain_sent: BTreeMap<NodeId, Time>,
+    /// The field sizes messages are decoded with (from the adapters and `Limits`).
+    wire: crate::codec::WireSizes,
     future: Vec<(NodeId, Vec<u8>)>,
     /// Per peer: (messages, bytes) held in `future`.
     future_usage: BTreeMap<NodeId, (usize, usize)>,
@@ -363,7 +434,17 @@ pub struct Engine {
 impl Engine {
     /// A fresh engine at height 1, period 1, with the genesis sortition seed.
     pub fn new(config: Config, adapters: Adapters, genesis_seed: Seed) -> Self {
+        let signatures = adapters.verifier.signature_sizes();
+        let credentials = adapters.sortition.credential_sizes();
+        let wire = crate::codec::WireSizes {
+            share: signatures.share,
+            certificate: signatures.certificate,
+            proposer_credential: credentials.proposer,
+            voter_credential: credentials.voter,
+            max_value: config.limits.max_value_bytes,
+        };
         Engine {
+            wire,
             config,
             adapters,
             height: Height(1),
@@ -448,6 +529,7 @@ impl Engine {
             Input::Message { from, bytes } => self.on_bytes(from, bytes),
             Input::Timer(id) => self.on_timer(id),
             Input::Entropy(seed) => self.entropy = seed,
+            Input::Synced { decided } => self.on_decided(None, decided, Vec::new()),
             Input::ProposedValue { height, value } => {
                 if height == self.height && self.round.own_value.is_none() {
                     let id = self.adapters.verifier.value_id(&value);
@@ -455,6 +537,7 @@ impl Engine {
                         .values
                         .insert(id, (value.clone(), Some(Validity::Valid)));
                     self.round.own_value = Some(value);
+                    self.round.own_value_id = Some(id);
                 }
             }
             Input::ValueValidated {
@@ -479,6 +562,7 @@ impl Engine {
             {
                 self.round.next_expired = true;
                 self.arm_next_k(1);
+                self.relay_on_timeout();
             }
             TimerId::NextK(h, p, k)
                 if h == self.height && p == self.period && k > self.round.next_k =>
@@ -571,13 +655,12 @@ impl Engine {
                 });
             }
         }
+        if !start {
+            self.relay_on_period_change();
+        }
         // Drop tallies and proposals that can no longer matter (cert votes of any period still
         // decide, so they are kept for the height).
-        let keep_from = Period(period.0.saturating_sub(1));
-        self.round
-            .tallies
-            .retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
-        self.round.proposals.retain(|p, _| *p >= keep_from);
+        self.prune_round(Period(period.0.saturating_sub(1)));
     }
 
     /// Records a decision and moves to the next height.
@@ -727,6 +810,7 @@ impl Engine {
                 bytes: crate::codec::encode(&m),
             });
         }
+        self.relay_on_resend();
     }
 }
 

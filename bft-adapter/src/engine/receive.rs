@@ -1,9 +1,10 @@
 //! Ingesting peer messages: filtering stale and duplicate input, checking credentials and
 //! signatures, detecting equivocation, and answering catch-up requests.
 
+use super::resources::{proposal_charge, vote_charge};
 use super::tally::{AddOutcome, Entry};
 use super::{Action, Engine, ProposalEntry, Validity};
-use crate::codec::{decode, encode};
+use crate::codec::{decode_with, encode};
 use crate::evidence::EvidenceKind;
 use crate::types::{
     beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Proposal, ValueId,
@@ -11,21 +12,23 @@ use crate::types::{
 };
 
 impl Engine {
-    pub(super) fn on_bytes(&mut self, from: NodeId, bytes: Vec<u8>) {
+    pub(super) fn on_bytes(&mut self, from: NodeId, mut bytes: Vec<u8>) {
         if from == self.config.id {
             return;
         }
         if !self.adapters.committee.is_member(from) {
             return; // not a peer of this committee: drop without evidence (no proof possible)
         }
-        let message = match decode(&bytes) {
+        let message = match decode_with(&bytes, &self.wire) {
             Ok(m) => m,
             Err(_) => return self.report(from, EvidenceKind::Malformed, Height(0), vec![bytes]),
         };
+        // What is kept is charged by length: hold no more than that.
+        bytes.shrink_to_fit();
         let height = message.height();
         match &message {
             Message::SyncRequest { height } => return self.on_sync_request(from, *height),
-            Message::Decided(d) => return self.on_decided(from, d.clone(), bytes),
+            Message::Decided(d) => return self.on_decided(Some(from), d.clone(), bytes),
             _ => {}
         }
         if height < self.height {
@@ -50,11 +53,13 @@ impl Engine {
     /// byte bound; over quota it is dropped (the peer re-sends it after we move on).
     fn buffer_future(&mut self, from: NodeId, bytes: Vec<u8>) {
         let limits = self.config.limits;
-        let total = self.buffered_bytes();
+        let buffered = self.buffered_bytes();
+        let all = self.peer_bytes();
         let usage = self.future_usage.entry(from).or_default();
         if usage.0 >= limits.future_messages_per_peer
             || usage.1.saturating_add(bytes.len()) > limits.future_bytes_per_peer
-            || total.saturating_add(bytes.len()) > limits.future_bytes_total
+            || buffered.saturating_add(bytes.len()) > limits.future_bytes_total
+            || all.saturating_add(bytes.len()) > limits.peer_bytes_total
         {
             return;
         }
@@ -119,31 +124,46 @@ impl Engine {
     /// adversary may search offline for a committee it alone controls), (2) the certificate
     /// and its beacon verify for that period, and (3) the application accepts the value (asked
     /// through [`Action::ValidateValue`] unless already known valid).
-    fn on_decided(&mut self, from: NodeId, decided: Decided, bytes: Vec<u8>) {
+    ///
+    /// `from` is `None` for a decision from the host's ledger ([`crate::Input::Synced`]):
+    /// nobody is reported when it fails, and with certificates that need a quorum in any
+    /// period (threshold mode) rule (1) does not apply.
+    pub(super) fn on_decided(&mut self, from: Option<NodeId>, decided: Decided, bytes: Vec<u8>) {
         let cert = &decided.certificate;
         if cert.height != self.height || cert.epoch != self.config.epoch {
-            if cert.height > self.height {
+            if let (Some(from), true) = (from, cert.height > self.height) {
                 self.request_sync(from);
             }
             return;
         }
-        let reachable = self.period.0.saturating_add(self.config.period_window);
-        if cert.period.0 == 0 || cert.period.0 > reachable {
-            return; // not (yet) justified by anything this node has seen
-        }
-        if self.certificate_muted(from, cert.height) {
+        if decided.value.len() > self.config.limits.max_value_bytes {
+            // Only the host can get here (the decoder caps values from peers).
             return;
         }
         let verifier = self.adapters.verifier.clone();
+        let any_period = from.is_none() && verifier.certificates_bind_quorum_at_any_period();
+        let reachable = self.period.0.saturating_add(self.config.period_window);
+        if cert.period.0 == 0 || (cert.period.0 > reachable && !any_period) {
+            return; // not (yet) justified by anything this node has seen
+        }
+        if from.is_some_and(|from| {
+            self.certificate_muted(from, cert.height)
+                || !self.has_room(from, proposal_charge(&bytes))
+        }) {
+            return;
+        }
         let ok = verifier.value_id(&decided.value) == cert.value_id
             && crate::traits::verify_decision_certificate(verifier.as_ref(), &self.seed, cert);
         if !ok {
-            return self.report(
-                from,
-                EvidenceKind::InvalidCertificate,
-                cert.height,
-                vec![bytes],
-            );
+            if let Some(from) = from {
+                self.report(
+                    from,
+                    EvidenceKind::InvalidCertificate,
+                    cert.height,
+                    vec![bytes],
+                );
+            }
+            return;
         }
         let id = cert.vote_id();
         self.round
@@ -153,9 +173,11 @@ impl Engine {
         match self.round.values.get(&id).and_then(|(_, v)| *v) {
             Some(Validity::Valid) => self.decide(decided),
             Some(Validity::Invalid) => {
-                self.report(from, EvidenceKind::InvalidValue, cert.height, vec![bytes])
+                if let Some(from) = from {
+                    self.report(from, EvidenceKind::InvalidValue, cert.height, vec![bytes])
+                }
             }
-            Some(Validity::Pending) => self.round.pending_decision = Some((from, decided, bytes)),
+            Some(Validity::Pending) => self.hold_decision(from, decided, bytes),
             None => {
                 let value = decided.value.clone();
                 self.round
@@ -166,9 +188,21 @@ impl Engine {
                     value_id: id,
                     value,
                 });
-                self.round.pending_decision = Some((from, decided, bytes));
+                self.hold_decision(from, decided, bytes);
             }
         }
+    }
+
+    /// Keeps a verified decision until the application judges its value (charged to its
+    /// sender; a previous pending one is replaced).
+    fn hold_decision(&mut self, from: Option<NodeId>, decided: Decided, bytes: Vec<u8>) {
+        if let Some((Some(old), _, old_bytes)) = self.round.pending_decision.take() {
+            self.refund(old, proposal_charge(&old_bytes));
+        }
+        if let Some(from) = from {
+            self.charge(from, proposal_charge(&bytes));
+        }
+        self.round.pending_decision = Some((from, decided, bytes));
     }
 
     /// Certificate checks are the expensive input (one pairing plus, in sampled mode, a VRF
@@ -190,19 +224,22 @@ impl Engine {
     }
 
     fn on_proposal(&mut self, from: NodeId, proposal: Proposal, bytes: Vec<u8>) {
-        if proposal.epoch != self.config.epoch || !self.window_ok(proposal.period, None) {
+        if proposal.epoch != self.config.epoch {
             return;
         }
         if proposal.value.len() > self.config.limits.max_value_bytes {
             return self.report(from, EvidenceKind::Malformed, proposal.height, vec![bytes]);
         }
-        if proposal.proposer != from {
-            return self.report(
-                from,
-                EvidenceKind::Impersonation,
-                proposal.height,
-                vec![bytes],
-            );
+        if proposal.proposer != from || !self.window_ok(proposal.period, None) {
+            // Relayed (or from a period outside the window): at most a payload.
+            return self.on_payload(from, proposal, bytes);
+        }
+        if self
+            .round
+            .muted_proposers
+            .contains(&(from, proposal.period))
+        {
+            return; // proven to send invalid or conflicting proposals for this period
         }
         if let Some(existing) = self
             .round
@@ -223,6 +260,7 @@ impl Engine {
                     .verify_share(from, &message, &proposal.signature)
             {
                 let proof = vec![existing.bytes.clone(), bytes];
+                self.round.muted_proposers.insert((from, proposal.period));
                 return self.report(
                     from,
                     EvidenceKind::ConflictingProposals,
@@ -239,10 +277,15 @@ impl Engine {
     /// values that could win.
     pub(super) fn accept_proposal(&mut self, proposal: Proposal, bytes: Vec<u8>, own: bool) {
         let (h, p, from) = (proposal.height, proposal.period, proposal.proposer);
+        let charge = proposal_charge(&bytes);
+        if !own && !self.has_room(from, charge) {
+            return; // over quota: dropped unverified
+        }
         let sortition = self.adapters.sortition.clone();
         let Some(priority) =
             sortition.verify_proposer(from, &self.seed, h, p, &proposal.credential)
         else {
+            self.round.muted_proposers.insert((from, p));
             return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
         };
         let verifier = self.adapters.verifier.clone();
@@ -258,8 +301,10 @@ impl Engine {
                 .verifier
                 .verify_share(from, &message, &proposal.signature)
             {
+                self.round.muted_proposers.insert((from, p));
                 return self.report(from, EvidenceKind::InvalidSignature, h, vec![bytes]);
             }
+            self.charge(from, charge);
         }
         self.round.proposals.entry(p).or_default().insert(
             from,
@@ -315,7 +360,9 @@ impl Engine {
             }
             // A verified certificate for a value honest nodes never vote for: its sender
             // relayed a decision formed by faulty voters alone.
-            self.report(from, EvidenceKind::InvalidValue, height, vec![bytes]);
+            if let Some(from) = from {
+                self.report(from, EvidenceKind::InvalidValue, height, vec![bytes]);
+            }
         }
         if !valid {
             let culprits: Vec<(NodeId, Vec<u8>)> = self
@@ -360,7 +407,10 @@ impl Engine {
                 .is_some_and(|s| s.contains(&v)),
             _ => return self.report(from, EvidenceKind::Malformed, bundle.height, vec![bytes]),
         };
-        if known || self.certificate_muted(from, bundle.height) {
+        if known
+            || self.certificate_muted(from, bundle.height)
+            || !self.has_room(from, proposal_charge(&bytes))
+        {
             return;
         }
         if !self.adapters.verifier.verify_certificate(
@@ -375,6 +425,7 @@ impl Engine {
                 vec![bytes],
             );
         }
+        self.charge(from, proposal_charge(&bytes));
         self.round
             .bundles
             .insert((bundle.period, bundle.step, bundle.value), bundle.clone());
@@ -390,24 +441,37 @@ impl Engine {
         from: crate::types::Period,
         to: crate::types::Period,
     ) -> Vec<Bundle> {
+        self.next_bundle_links(from, to)
+            .iter()
+            .filter_map(|key| self.round.bundles.get(key).cloned())
+            .collect()
+    }
+
+    /// The keys of [`Engine::next_bundle_chain`]'s bundles.
+    pub(super) fn next_bundle_links(
+        &self,
+        from: crate::types::Period,
+        to: crate::types::Period,
+    ) -> Vec<(crate::types::Period, VoteStep, VoteValue)> {
         let mut chain = Vec::new();
         let mut at = from.0;
         while at < to.0 {
-            let reach = at.saturating_add(self.config.period_window).min(to.0 - 1);
+            // Overshooting `to` is harmless (a link is a verified next quorum).
+            let reach = at.saturating_add(self.config.period_window);
             let link = self
                 .round
                 .bundles
-                .iter()
-                .filter(|((p, s, _), _)| s.is_next() && p.0.saturating_add(1) >= at && p.0 <= reach)
-                .max_by_key(|((p, _, _), _)| p.0);
-            let Some(((p, _, _), bundle)) = link else {
+                .keys()
+                .filter(|(p, s, _)| s.is_next() && p.0.saturating_add(1) >= at && p.0 <= reach)
+                .max_by_key(|(p, _, _)| p.0);
+            let Some(key) = link else {
                 break;
             };
-            if p.0 < at {
+            if key.0 .0 < at {
                 break; // no progress possible
             }
-            chain.push(bundle.clone());
-            at = p.0.saturating_add(1);
+            chain.push(*key);
+            at = key.0 .0.saturating_add(1);
         }
         chain
     }
@@ -474,6 +538,11 @@ impl Engine {
                 return; // duplicate
             }
         }
+        // What storing it would cost (`vote_charge`): over quota, it is dropped unverified.
+        let charge = 2 * bytes.len() + super::resources::OVERHEAD;
+        if !self.has_room(from, charge) {
+            return;
+        }
         let sortition = self.adapters.sortition.clone();
         let weight = sortition
             .verify_voter(
@@ -486,6 +555,9 @@ impl Engine {
             )
             .unwrap_or(0);
         if weight == 0 {
+            self.round
+                .proven_invalid
+                .insert((from, vote.period, vote.step));
             return self.report(
                 from,
                 EvidenceKind::InvalidCredential,
@@ -499,9 +571,11 @@ impl Engine {
             weight,
             bytes,
         };
+        debug_assert_eq!(charge, vote_charge(&entry));
         let tally = self.round.tallies.entry(key).or_default();
         match tally.add(entry.clone(), false) {
-            AddOutcome::Added | AddOutcome::Duplicate => {}
+            AddOutcome::Added => self.charge(from, charge),
+            AddOutcome::Duplicate => {}
             AddOutcome::Conflict(existing_value) => {
                 self.resolve_conflict(key, existing_value, entry)
             }
@@ -541,8 +615,9 @@ impl Engine {
                 existing.vote.step,
             ));
             if let Some(tally) = self.round.tallies.get_mut(&key) {
+                // `new` was just verified: it counts as verified (never checked again).
                 tally.remove(existing.vote.voter, existing_value);
-                let _ = tally.add(new, false);
+                let _ = tally.add(new, true);
             }
             return self.report(
                 existing.from,
@@ -552,6 +627,10 @@ impl Engine {
             );
         }
         let voter = new.vote.voter;
+        // Proven to equivocate in this step: its further votes for it are not worth checking.
+        self.round
+            .proven_invalid
+            .insert((new.from, new.vote.period, new.vote.step));
         self.report(
             voter,
             EvidenceKind::Equivocation,

@@ -41,7 +41,7 @@ impl Engine {
     }
 
     /// v̄ and "⊥ released" for the current period, from the previous period's next-quorums.
-    fn pinned(&self) -> (Option<ValueId>, bool) {
+    pub(super) fn pinned(&self) -> (Option<ValueId>, bool) {
         if self.period.0 <= 1 {
             return (None, true);
         }
@@ -73,11 +73,7 @@ impl Engine {
             })
         };
         let Some((value, seal)) = value else { return };
-        let Some(credential) = self
-            .adapters
-            .sortition
-            .proposer_credential(&self.seed, h, p)
-        else {
+        let Some(credential) = self.own_credential(p, None) else {
             // Not selected: remember that we considered this period.
             return;
         };
@@ -267,11 +263,7 @@ impl Engine {
     /// Signs, persists (barrier), broadcasts and counts a vote of our own.
     fn cast_vote(&mut self, step: VoteStep, value: VoteValue) {
         let (h, p) = (self.height, self.period);
-        let Some(credential) = self
-            .adapters
-            .sortition
-            .voter_credential(&self.seed, h, p, step)
-        else {
+        let Some(credential) = self.own_credential(p, Some(step)) else {
             // Not on this step's committee (sampled mode). Record nothing; others decide.
             return;
         };
@@ -364,6 +356,7 @@ impl Engine {
             }
         }
         for e in invalid {
+            self.refund(e.from, super::resources::vote_charge(&e));
             self.round
                 .proven_invalid
                 .insert((e.from, e.vote.period, e.vote.step));

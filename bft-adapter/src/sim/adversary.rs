@@ -4,6 +4,7 @@
 //! that show different things to different nodes.
 
 use crate::codec::{decode, encode};
+use crate::engine::Timeouts;
 use crate::traits::{Signer, Verifier};
 use crate::types::{
     beacon_message, proposal_message, vote_message, Epoch, Message, NodeId, Vote, VoteStep,
@@ -37,15 +38,30 @@ pub enum AdversaryKind {
     Replay,
     /// Two honest engines with one key, one talking to each half.
     Twins,
+    /// Split the honest nodes across values and across the pinned value (issue #11 §1's
+    /// schedule, generalised): its proposal reaches half A only; it soft-votes whatever an
+    /// honest node soft-votes, to one honest target only (so that node alone sees a soft
+    /// quorum and cert-votes); it echoes value next-votes to half A and ⊥ next-votes to half
+    /// B (a value and ⊥ in one next step is allowed), so that A pins a value while B is
+    /// released; it never sends cert votes, bundles or decisions to honest nodes.
+    SplitPinned,
+    /// Competing values at the right moment: its value goes to half A at once and another
+    /// value to half B timed to arrive just before B's soft-vote deadline; it soft-votes each
+    /// half's value to that half, withholds cert votes, bundles and decisions (A certifies
+    /// nothing with its help), and echoes value next-votes to the half that cast them and ⊥ to
+    /// the other.
+    LateSplitProposals,
     /// Each faulty node takes one of the kinds above in turn.
     Mixed,
 }
 
 impl AdversaryKind {
     /// Every concrete kind (all but `Mixed`), the order `Mixed` assigns them in.
-    pub const CONCRETE: [AdversaryKind; 9] = [
+    pub const CONCRETE: [AdversaryKind; 11] = [
         AdversaryKind::Equivocate,
         AdversaryKind::ConflictingProposals,
+        AdversaryKind::SplitPinned,
+        AdversaryKind::LateSplitProposals,
         AdversaryKind::InvalidSig,
         AdversaryKind::Twins,
         AdversaryKind::InvalidCredential,
@@ -75,6 +91,8 @@ impl AdversaryKind {
             AdversaryKind::LateNextVotes => "late-next-votes",
             AdversaryKind::Replay => "replay",
             AdversaryKind::Twins => "twins",
+            AdversaryKind::SplitPinned => "split-pinned",
+            AdversaryKind::LateSplitProposals => "late-split-proposals",
             AdversaryKind::Mixed => "mixed",
         }
     }
@@ -97,6 +115,9 @@ impl FromStr for AdversaryKind {
     }
 }
 
+/// Messages the replay attack remembers.
+const REPLAY_MEMORY: usize = 512;
+
 /// A message a faulty node emits.
 pub(crate) struct Out {
     pub to: NodeId,
@@ -115,9 +136,16 @@ pub(crate) struct Byzantine {
     side_b: BTreeSet<NodeId>,
     faulty: BTreeSet<NodeId>,
     echoed: BTreeSet<(u64, u32, VoteStep, VoteValue, bool)>,
+    /// The replay attack's recordings: a ring of the last [`REPLAY_MEMORY`] messages.
     recorded: Vec<Vec<u8>>,
     replay_cursor: usize,
+    record_next: usize,
     late_ms: u64,
+    timeouts: Timeouts,
+    /// (height, period, step, value is ⊥) already echoed by the split attacks.
+    split_echoed: BTreeSet<(u64, u32, VoteStep, bool)>,
+    /// Echo bookkeeping below this height has been dropped.
+    pruned_below: u64,
     make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
 }
 
@@ -132,7 +160,7 @@ impl Byzantine {
         side_a: BTreeSet<NodeId>,
         side_b: BTreeSet<NodeId>,
         faulty: BTreeSet<NodeId>,
-        late_ms: u64,
+        timeouts: Timeouts,
         make_value: Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>>,
     ) -> Self {
         Byzantine {
@@ -147,8 +175,32 @@ impl Byzantine {
             echoed: BTreeSet::new(),
             recorded: Vec::new(),
             replay_cursor: 0,
-            late_ms,
+            record_next: 0,
+            late_ms: 3 * timeouts.next_ms,
+            timeouts,
+            split_echoed: BTreeSet::new(),
+            pruned_below: 0,
             make_value,
+        }
+    }
+
+    /// Keeps `bytes` in the replay ring (bounded, so long runs hold constant memory).
+    fn record(&mut self, bytes: &[u8]) {
+        if self.recorded.len() < REPLAY_MEMORY {
+            self.recorded.push(bytes.to_vec());
+        } else {
+            self.recorded[self.record_next] = bytes.to_vec();
+        }
+        self.record_next = (self.record_next + 1) % REPLAY_MEMORY;
+    }
+
+    /// Forgets echo bookkeeping of heights more than two below `height`.
+    fn prune(&mut self, height: u64) {
+        if height > self.pruned_below + 2 {
+            self.pruned_below = height - 2;
+            let floor = self.pruned_below;
+            self.echoed.retain(|e| e.0 >= floor);
+            self.split_echoed.retain(|e| e.0 >= floor);
         }
     }
 
@@ -201,7 +253,13 @@ impl Byzantine {
 
     /// Rewrites one message the faulty node's engine wants to send (`to = None`: broadcast).
     /// `instance` is the twin index.
-    pub fn outgoing(&mut self, instance: usize, to: Option<NodeId>, bytes: Vec<u8>) -> Vec<Out> {
+    pub fn outgoing(
+        &mut self,
+        instance: usize,
+        to: Option<NodeId>,
+        bytes: Vec<u8>,
+        _now: u64,
+    ) -> Vec<Out> {
         let recipients: Vec<NodeId> = match to {
             Some(t) => vec![t],
             None => self.others().collect(),
@@ -249,7 +307,7 @@ impl Byzantine {
                 plain(&bytes, if late { self.late_ms } else { 0 })
             }
             AdversaryKind::Replay => {
-                self.recorded.push(bytes.clone());
+                self.record(&bytes);
                 let mut out = plain(&bytes, 0);
                 if to.is_none() && self.recorded.len() > 8 {
                     for _ in 0..2 {
@@ -320,18 +378,97 @@ impl Byzantine {
                 Some(Message::Vote(_)) => self.to_faulty(&bytes),
                 _ => plain(&bytes, 0),
             },
+            AdversaryKind::SplitPinned => match message {
+                Some(Message::Proposal(_)) => {
+                    let mut out = self.to_side(false, &bytes, 0);
+                    out.extend(self.to_faulty(&bytes));
+                    out
+                }
+                // Its own votes, bundles and decisions reach honest nodes only as the echoes
+                // in `split_echo`.
+                _ => self.to_faulty(&bytes),
+            },
+            AdversaryKind::LateSplitProposals => match message {
+                Some(Message::Proposal(p)) => {
+                    let mut alt = p.clone();
+                    alt.value = (self.make_value)(p.height.0, self.id, 1);
+                    let id = self.verifier.value_id(&alt.value);
+                    alt.signature = self
+                        .signer
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
+                    // Proposals go out at the period start; B's filter timer fires
+                    // filter_ms · min(period, max_backoff) later.
+                    let t = self.timeouts;
+                    let factor = u64::from(p.period.0.clamp(1, t.max_backoff.max(1)));
+                    let just_before = (t.filter_ms * factor).saturating_sub(t.filter_ms / 3);
+                    let mut out = self.to_side(false, &bytes, 0);
+                    out.extend(self.to_faulty(&bytes));
+                    out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), just_before));
+                    out
+                }
+                _ => self.to_faulty(&bytes),
+            },
             AdversaryKind::Mixed => plain(&bytes, 0),
         }
     }
 
+    /// The split attacks' reaction to an honest vote from half `b` (true: B).
+    fn split_echo(&mut self, b: bool, v: &Vote) -> Vec<Out> {
+        let bottom = v.value == VoteValue::Bottom;
+        let key = (v.height.0, v.period.0, v.step, bottom);
+        match v.step {
+            VoteStep::Cert => Vec::new(),
+            VoteStep::Soft if self.kind == AdversaryKind::SplitPinned => {
+                // One honest target (the first of B, else of A) sees the soft quorum.
+                let target = self.side_b.iter().chain(&self.side_a).next().copied();
+                match target {
+                    Some(to) if self.split_echoed.insert(key) => vec![Out {
+                        to,
+                        bytes: encode(&Message::Vote(self.sign_vote(v, v.value))),
+                        delay_ms: 0,
+                    }],
+                    _ => Vec::new(),
+                }
+            }
+            VoteStep::Soft => {
+                // Each half's value to that half (one value per half and period).
+                if !self
+                    .echoed
+                    .insert((v.height.0, v.period.0, v.step, VoteValue::Bottom, b))
+                {
+                    return Vec::new();
+                }
+                let vote = self.sign_vote(v, v.value);
+                self.to_side(b, &encode(&Message::Vote(vote)), 0)
+            }
+            _ => {
+                // Next steps: one value (to A, or to the half that voted it) and ⊥ (to B, or
+                // to the other half) per step.
+                if !self.split_echoed.insert(key) {
+                    return Vec::new();
+                }
+                let side = match (self.kind, bottom) {
+                    (AdversaryKind::SplitPinned, value_is_bottom) => value_is_bottom,
+                    (_, false) => b,
+                    (_, true) => !b,
+                };
+                let vote = self.sign_vote(v, v.value);
+                self.to_side(side, &encode(&Message::Vote(vote)), 0)
+            }
+        }
+    }
+
     /// Reacts to a message an honest node sent us (equivocation by echo).
-    pub fn incoming(&mut self, from: NodeId, bytes: &[u8]) -> Vec<Out> {
+    pub fn incoming(&mut self, from: NodeId, bytes: &[u8], _now: u64) -> Vec<Out> {
         if self.kind == AdversaryKind::Replay {
-            self.recorded.push(bytes.to_vec());
+            self.record(bytes);
         }
         if !matches!(
             self.kind,
-            AdversaryKind::Equivocate | AdversaryKind::ConflictingProposals
+            AdversaryKind::Equivocate
+                | AdversaryKind::ConflictingProposals
+                | AdversaryKind::SplitPinned
+                | AdversaryKind::LateSplitProposals
         ) {
             return Vec::new();
         }
@@ -345,6 +482,16 @@ impl Byzantine {
         let Ok(Message::Vote(v)) = decode(bytes) else {
             return Vec::new();
         };
+        if v.voter != from {
+            return Vec::new();
+        }
+        self.prune(v.height.0);
+        if matches!(
+            self.kind,
+            AdversaryKind::SplitPinned | AdversaryKind::LateSplitProposals
+        ) {
+            return self.split_echo(b, &v);
+        }
         if !self
             .echoed
             .insert((v.height.0, v.period.0, v.step, v.value, b))

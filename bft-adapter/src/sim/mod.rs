@@ -8,11 +8,25 @@
 //! their last persisted state. Faulty nodes follow the [`AdversaryKind`] catalogue. All
 //! collections are ordered, so the same seed gives the same report (except `wall_ms`).
 //!
-//! Oracles (reported as `violations`): agreement, validity, integrity (one decision per height,
-//! in order), every certificate verifies, liveness (every honest node decides every height),
-//! and, when agreement breaks, accountability (the evidence names at least f+1 culprits).
+//! Honest nodes may also crash at a persist point ([`CrashPoint`]): right after a
+//! `Persist` (before the next send), or between the height's persist and `Decide`, with that
+//! last write kept, lost or torn ([`LastWrite`]); the host carries out nothing after the crash,
+//! so a lost write never has anything depending on it on the wire (a `barrier` violation says
+//! otherwise). Every engine gets [`Input::Entropy`](crate::Input::Entropy) from the run's seed.
+//!
+//! Oracles (reported as `violations`, see the `oracle` module): agreement, validity, integrity
+//! (one decision per height, in order), certificates (also checked as plain BLS signatures with
+//! `conclave-threshold-sig` when the run uses real threshold crypto), liveness (every honest
+//! node decides every height, within [`LIVENESS_PERIODS`] periods after stabilisation), no
+//! honest node blamed, and, when agreement breaks, accountability (evidence that
+//! [`Evidence::verify`] accepts names at least f+1 seats; only evidence produced by honest
+//! nodes counts: their engines' reports and the forensic exchange of their own transcripts).
+//! The oracles run as the simulation goes, transcripts are pruned to the undecided heights, and
+//! [`SimOptions::keep_decisions`] turns off the decision lists, so long runs and sweeps run in
+//! bounded memory.
 
 mod adversary;
+mod forensics;
 mod oracle;
 mod world;
 
@@ -70,6 +84,89 @@ pub struct SimConfig {
     pub value_bytes: usize,
     /// Give up (and report a liveness violation) at this virtual time; 0 = automatic.
     pub max_sim_ms: u64,
+    /// Where the crashing honest nodes crash.
+    #[serde(default)]
+    pub crash_point: CrashPoint,
+    /// What happens to the write a crash at a persist point interrupts.
+    #[serde(default)]
+    pub last_write: LastWrite,
+}
+
+/// K of the liveness oracle: after stabilisation (GST, or the last restart of a crashed honest
+/// node if later) every honest node decides each height before more than K *honest-led*
+/// periods have passed, counted after the highest period an honest node had reached at that
+/// height at stabilisation (period 1 for heights started later). A period is honest-led when
+/// its best proposer credential is an honest seat's; a faulty leader can cost its period (it
+/// may split the honest nodes), so those periods are not counted, which keeps the bound sharp
+/// without making it probabilistic. K = 1: one honest-led period may be lost to the timing of
+/// stabilisation within it; see `docs/CLI.md` (`--sweep`) for the measured distribution.
+pub const LIVENESS_PERIODS: u32 = 1;
+
+/// Where a crashing honest node crashes.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashPoint {
+    /// Between two events, at a random time.
+    #[default]
+    Timed,
+    /// Right after a `Persist` (at or after a random time), before the next send.
+    AfterPersist,
+    /// Between the height's `Persist` and its `Decide` (at or after a random time).
+    BeforeDecide,
+}
+
+/// The fate of the write a crash at a persist point interrupts.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum LastWrite {
+    /// It reached the disk.
+    #[default]
+    Kept,
+    /// It never reached the disk.
+    Lost,
+    /// It reached the disk half-written (the record fails its check on restart).
+    Torn,
+}
+
+/// A fault planted into a run so a test can show that an oracle catches what it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plant {
+    /// The host of the first honest node records its height-1 decision with another (valid)
+    /// value than the one certified: agreement and certificate oracles.
+    WrongValue,
+    /// ... with one bit of the certificate's signature flipped: certificate oracle.
+    TamperCertificate,
+    /// The host of the first honest node reports evidence against the second: blame oracle.
+    BlameHonest,
+    /// Honest nodes keep no transcripts; instead evidence with unsigned proofs names every
+    /// faulty seat: accountability oracle (it must count only evidence that verifies).
+    ForgedAccountability,
+    /// Honest nodes' filter timers of periods `1..=n` never fire (nobody soft-votes there):
+    /// liveness oracle.
+    DropFilterTimers(u32),
+}
+
+/// How a run is carried out (not part of the report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Keep every decision for the report (`false`: `decisions` stays empty and memory stays
+    /// bounded however many heights run; the oracles check each decision as it happens).
+    pub keep_decisions: bool,
+    /// A fault to plant (oracle self-tests).
+    pub plant: Option<Plant>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            keep_decisions: true,
+            plant: None,
+        }
+    }
 }
 
 impl SimConfig {
@@ -91,6 +188,8 @@ impl SimConfig {
             crashes: 0,
             value_bytes: 64,
             max_sim_ms: 0,
+            crash_point: CrashPoint::Timed,
+            last_write: LastWrite::Kept,
         }
     }
 
@@ -199,6 +298,11 @@ pub struct Summary {
     pub heights_decided: u64,
     /// Encoded size of one `Decided` certificate (without the value), in bytes.
     pub certificate_bytes: usize,
+    /// Honest-node crashes that happened.
+    pub crashes: u32,
+    /// The most signed messages the honest nodes' transcripts held together (checked each time
+    /// a height is decided by all, before pruning): bounded by the undecided heights, not the run.
+    pub peak_transcript_messages: usize,
 }
 
 /// The outcome of a run; serialises to the `conclave simulate --json` shape.
@@ -218,7 +322,8 @@ pub struct SimReport {
     pub faulty: Vec<u32>,
     /// Decisions of each honest node, by seat.
     pub decisions: BTreeMap<u32, Vec<DecisionRecord>>,
-    /// Evidence gathered by honest nodes (and by cross-checking their logs).
+    /// Evidence reported by honest nodes' engines and found by the forensic exchange of their
+    /// transcripts at forked heights (only pieces that `Evidence::verify` accepts prove anything).
     pub evidence: Vec<Evidence>,
     /// Counters.
     pub metrics: Metrics,
@@ -265,6 +370,16 @@ pub fn run_simulation_with_progress(
     crypto: &dyn CryptoProvider,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SimReport, String> {
+    run_simulation_with(config, crypto, &SimOptions::default(), progress)
+}
+
+/// [`run_simulation_with_progress`] with explicit [`SimOptions`].
+pub fn run_simulation_with(
+    config: &SimConfig,
+    crypto: &dyn CryptoProvider,
+    options: &SimOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SimReport, String> {
     if config.nodes == 0 || config.faulty > config.nodes {
         return Err(format!(
             "need 0 <= faulty ({}) <= nodes ({}) and nodes > 0",
@@ -278,5 +393,5 @@ pub fn run_simulation_with_progress(
     if setup.adapters.len() != config.nodes as usize {
         return Err("crypto setup returned the wrong number of seats".into());
     }
-    Ok(world::World::new(config.clone(), setup).run(progress))
+    Ok(world::World::new(config.clone(), setup, options.clone()).run(progress))
 }

@@ -1,211 +1,358 @@
-//! Oracles over a finished run, and the forensic cross-check that turns the honest nodes'
-//! message logs into evidence when a fault escaped every single node's view (e.g. a proposer
-//! that showed each half a different value).
+//! The oracles, checked as the run goes (so memory stays bounded however many heights run)
+//! and completed at the end. None of them trusts the code it checks:
+//!
+//! - **Integrity**: each honest node decides heights 1, 2, … in order, once each.
+//! - **Agreement**: all honest decisions of a height carry one value (each height's first
+//!   decision is kept until every honest node has decided it).
+//! - **Validity**: the application accepts every decided value.
+//! - **Certificates**: every decided value matches its certificate, the certificate verifies
+//!   with the adapter's public verifier against the node's own seed chain, and, with real
+//!   threshold crypto, as a plain BLS signature under the group public key with
+//!   `conclave-threshold-sig` directly ([`Independent`]): not through the adapter under test.
+//! - **Liveness**: every honest node decides every height, and a height that ends after the
+//!   stabilisation time (GST, or the last restart of a crashed node if later) ends within
+//!   [`super::LIVENESS_PERIODS`] honest-led periods after the highest period an honest node had
+//!   reached at that height at stabilisation (period 1 for heights started later). A period is
+//!   honest-led when the best proposer credential of the period (computed from every seat's
+//!   sortition, not by the engine) is an honest seat's; a faulty leader can cost its period, so
+//!   those are not counted. The bound is in periods, not in time.
+//! - **No honest node blamed**: no evidence an honest node reports names an honest seat.
+//! - **Accountability**: when agreement breaks, evidence against at least f+1 seats that
+//!   [`Evidence::verify`] accepts on its own must come from honest nodes (their engines' reports
+//!   and the forensic exchange of their transcripts, [`super::forensics`]); nothing from the
+//!   simulator's own view counts. With non-attributable signatures (plain threshold partials)
+//!   no evidence verifies, and a fork is reported as unaccountable.
 
-use crate::codec::decode;
 use crate::evidence::{Evidence, EvidenceKind};
-use crate::traits::Verifier;
-use crate::types::{
-    proposal_message, Decided, Message, NodeId, Seed, ValueId, VoteStep, VoteValue,
-};
+use crate::traits::{verify_decision_certificate, Verifier};
+use crate::types::{Decided, Epoch, NodeId, Seed, ValueId};
+use conclave_threshold_sig::{Ciphersuite, MinPk, MinSig, PublicKey, Scheme, Signature, Variant};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-type VoteKey = (NodeId, u64, u32, VoteStep);
-type ProposalKey = (NodeId, u64, u32);
+/// At most this many violation messages are kept (the rest are counted).
+const MAX_VIOLATIONS: usize = 64;
+/// At most this many pieces of evidence are kept for the report.
+const MAX_EVIDENCE: usize = 4_096;
 
-/// Signed votes and proposals as received by honest nodes (at most two versions per slot).
-#[derive(Default)]
-pub(crate) struct ForensicLog {
-    votes: BTreeMap<VoteKey, BTreeMap<VoteValue, Vec<u8>>>,
-    proposals: BTreeMap<ProposalKey, BTreeMap<ValueId, Vec<u8>>>,
+/// A certificate verifier that shares no code with the adapter under test.
+pub(crate) enum Independent {
+    /// Threshold mode with real crypto: the certificate is a BLS signature under the group key.
+    Bls {
+        /// `min-pk` or `min-sig`.
+        variant: String,
+        /// The group public key.
+        public_key: Vec<u8>,
+        /// The ciphersuite's domain-separation tag.
+        dst: Vec<u8>,
+    },
+    /// No independent scheme (the mock, sampled multisignatures): the adapter's check only.
+    None,
 }
 
-impl ForensicLog {
-    /// Logs a message an honest node received from `from` over an authenticated link.
-    pub fn record(&mut self, from: NodeId, bytes: &[u8], verifier: &dyn Verifier) {
-        match decode(bytes) {
-            Ok(Message::Vote(v)) if v.voter == from => {
-                let slot = self
-                    .votes
-                    .entry((from, v.height.0, v.period.0, v.step))
-                    .or_default();
-                if slot.len() < 3 {
-                    slot.entry(v.value).or_insert_with(|| bytes.to_vec());
-                }
-            }
-            Ok(Message::Proposal(p)) if p.proposer == from => {
-                let slot = self
-                    .proposals
-                    .entry((from, p.height.0, p.period.0))
-                    .or_default();
-                if slot.len() < 2 {
-                    slot.entry(verifier.value_id(&p.value))
-                        .or_insert_with(|| bytes.to_vec());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Evidence of double votes and double proposals whose signatures all verify.
-    pub fn analyse(&self, verifier: &dyn Verifier) -> Vec<Evidence> {
-        let mut out = Vec::new();
-        for ((voter, h, _, step), versions) in &self.votes {
-            let signed: Vec<(&VoteValue, &Vec<u8>)> = versions
-                .iter()
-                .filter(|(_, bytes)| match decode(bytes) {
-                    Ok(Message::Vote(v)) => {
-                        verifier.verify_share(v.voter, &v.message(), &v.signature)
-                    }
-                    _ => false,
-                })
-                .collect();
-            let conflicting = if step.is_next() {
-                signed
-                    .iter()
-                    .filter(|(v, _)| **v != VoteValue::Bottom)
-                    .count()
-                    >= 2
-            } else {
-                signed.len() >= 2
+impl Independent {
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        fn check<V: Variant>(pk: &[u8], dst: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+            let (Ok(pk), Ok(sig)) = (
+                PublicKey::<V>::from_bytes(pk),
+                Signature::<V>::from_bytes(sig),
+            ) else {
+                return false;
             };
-            if conflicting {
-                let proof = signed.iter().take(2).map(|(_, b)| (*b).clone()).collect();
-                out.push(Evidence {
-                    culprit: *voter,
-                    kind: EvidenceKind::Equivocation,
-                    height: crate::types::Height(*h),
-                    proof,
-                    attributable: verifier.attributable(),
-                });
-            }
+            let Ok(suite) = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
+            else {
+                return false;
+            };
+            pk.verify(&suite, msg, &sig)
         }
-        for ((proposer, h, _), versions) in &self.proposals {
-            let signed: Vec<&Vec<u8>> = versions
-                .values()
-                .filter(|bytes| match decode(bytes) {
-                    Ok(Message::Proposal(p)) => verifier.verify_share(
-                        p.proposer,
-                        &proposal_message(p.epoch, p.height, p.period, verifier.value_id(&p.value)),
-                        &p.signature,
-                    ),
-                    _ => false,
-                })
-                .collect();
-            if signed.len() >= 2 {
-                let proof = signed.iter().take(2).map(|b| (*b).clone()).collect();
-                out.push(Evidence {
-                    culprit: *proposer,
-                    kind: EvidenceKind::ConflictingProposals,
-                    height: crate::types::Height(*h),
-                    proof,
-                    attributable: verifier.attributable(),
-                });
-            }
+        match self {
+            Independent::Bls {
+                variant,
+                public_key,
+                dst,
+            } => match variant.as_str() {
+                "min-pk" => check::<MinPk>(public_key, dst, message, signature),
+                "min-sig" => check::<MinSig>(public_key, dst, message, signature),
+                _ => false,
+            },
+            Independent::None => true,
         }
-        out
     }
 }
 
-/// Inputs to the oracles.
-pub(crate) struct Outcome<'a> {
+/// The application's validity predicate: (height, value) → valid.
+pub(crate) type Validate = Box<dyn Fn(u64, &[u8]) -> bool>;
+/// The seat with the best proposer credential of (seed, height, period).
+pub(crate) type Leader = Box<dyn Fn(&Seed, u64, u32) -> Option<NodeId>>;
+
+/// Static inputs of the oracles.
+pub(crate) struct OracleConfig {
     pub heights: u64,
     pub tolerated: u32,
-    pub honest: &'a [NodeId],
-    pub decisions: &'a BTreeMap<u32, Vec<Decided>>,
-    pub integrity: &'a [String],
-    pub evidence: &'a [Evidence],
-    pub verifier: &'a dyn Verifier,
+    pub epoch: Epoch,
+    pub honest: BTreeSet<NodeId>,
+    pub verifier: Arc<dyn Verifier>,
+    pub independent: Independent,
     pub genesis_seed: Seed,
-    pub validate: &'a dyn Fn(u64, &[u8]) -> bool,
+    pub validate: Validate,
+    /// The seat with the best proposer credential of (seed, height, period).
+    pub leader: Leader,
 }
 
-/// Runs every oracle; returns the violations.
-pub(crate) fn check(o: &Outcome<'_>) -> Vec<String> {
-    let mut violations: Vec<String> = o.integrity.to_vec();
-    let mut agreement_broken = false;
-    // Each node's sortition seeds, chained from genesis through its own decisions.
-    let seeds: BTreeMap<u32, Vec<Seed>> = o
-        .decisions
-        .iter()
-        .map(|(node, ds)| {
-            let mut chain = vec![o.genesis_seed];
-            for d in ds {
-                let last = chain[chain.len() - 1];
-                chain.push(o.verifier.next_seed(&last, &d.certificate));
-            }
-            (*node, chain)
-        })
-        .collect();
-    for h in 1..=o.heights {
-        let mut values: BTreeMap<ValueId, Vec<u32>> = BTreeMap::new();
-        for node in o.honest {
-            let decided = o
-                .decisions
-                .get(&node.0)
-                .and_then(|ds| ds.iter().find(|d| d.certificate.height.0 == h));
-            let Some(d) = decided else {
-                violations.push(format!(
-                    "liveness: node {} did not decide height {h}",
-                    node.0
-                ));
-                continue;
-            };
-            values
-                .entry(d.certificate.value_id)
-                .or_default()
-                .push(node.0);
-            if !(o.validate)(h, &d.value) {
-                violations.push(format!(
-                    "validity: node {} decided an invalid value at height {h}",
-                    node.0
-                ));
-            }
-            let c = &d.certificate;
-            let seed = seeds
-                .get(&node.0)
-                .and_then(|chain| chain.get(h as usize - 1))
-                .copied()
-                .unwrap_or(o.genesis_seed);
-            if o.verifier.value_id(&d.value) != c.value_id
-                || !crate::traits::verify_decision_certificate(o.verifier, &seed, c)
-            {
-                violations.push(format!(
-                    "certificate: node {}'s certificate for height {h} does not verify",
-                    node.0
-                ));
-            }
-        }
-        if values.len() > 1 {
-            agreement_broken = true;
-            let sides: Vec<String> = values
-                .iter()
-                .map(|(v, nodes)| format!("{:?} by {}", nodes, hex::encode(&v.0[..6])))
-                .collect();
-            violations.push(format!(
-                "agreement: height {h} decided differently: {}",
-                sides.join(" vs ")
-            ));
-        }
-    }
-    if agreement_broken {
-        let culprits: BTreeSet<NodeId> = o
-            .evidence
+/// The oracles' running state.
+pub(crate) struct Oracle {
+    config: OracleConfig,
+    /// Per honest node: heights decided and the seed of the next one (its own chain).
+    chains: BTreeMap<NodeId, (u64, Seed)>,
+    /// Each height's first decision (value, node) and how many honest nodes decided it.
+    first: BTreeMap<u64, (ValueId, NodeId, usize)>,
+    /// Heights where agreement broke.
+    pub forked: BTreeSet<u64>,
+    /// Highest period an honest node had reached at each height at stabilisation.
+    baseline: Option<BTreeMap<u64, u32>>,
+    violations: Vec<String>,
+    suppressed: usize,
+    evidence: BTreeMap<(NodeId, EvidenceKind, u64), (NodeId, Evidence)>,
+    /// Highest period of any honest decision.
+    pub max_period: u32,
+}
+
+impl Oracle {
+    pub fn new(config: OracleConfig) -> Self {
+        let chains = config
+            .honest
             .iter()
-            .filter(|e| {
-                matches!(
-                    e.kind,
-                    EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
-                )
-            })
-            .map(|e| e.culprit)
+            .map(|n| (*n, (0, config.genesis_seed)))
             .collect();
-        if culprits.len() <= o.tolerated as usize {
-            violations.push(format!(
-                "accountability: safety broke but only {} culprits are proven",
-                culprits.len()
-            ));
+        Oracle {
+            config,
+            chains,
+            first: BTreeMap::new(),
+            forked: BTreeSet::new(),
+            baseline: None,
+            violations: Vec::new(),
+            suppressed: 0,
+            evidence: BTreeMap::new(),
+            max_period: 0,
         }
     }
-    violations
+
+    fn violation(&mut self, message: String) {
+        if self.violations.len() < MAX_VIOLATIONS {
+            self.violations.push(message);
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    /// Heights every honest node has decided.
+    pub fn heights_done(&self) -> u64 {
+        self.chains.values().map(|c| c.0).min().unwrap_or(0)
+    }
+
+    /// Heights `node` has decided.
+    pub fn decided(&self, node: NodeId) -> u64 {
+        self.chains.get(&node).map_or(0, |c| c.0)
+    }
+
+    /// Stabilisation: `positions` holds every honest node's (height, period).
+    pub fn stabilised(&mut self, positions: &[(u64, u32)]) {
+        let mut baseline = BTreeMap::new();
+        for (h, p) in positions {
+            let e = baseline.entry(*h).or_insert(1);
+            *e = (*e).max(*p);
+        }
+        self.baseline = Some(baseline);
+    }
+
+    /// An honest node crashed: no liveness bound applies until the next stabilisation.
+    pub fn destabilised(&mut self) {
+        self.baseline = None;
+    }
+
+    /// An honest node decided; `period` is the period it was in at that height (at least the
+    /// certificate's). Returns false if the decision is out of order (and not recorded).
+    pub fn decide(&mut self, node: NodeId, decided: &Decided, period: u32) -> bool {
+        let c = &decided.certificate;
+        let h = c.height.0;
+        let Some(&(done, seed)) = self.chains.get(&node) else {
+            return false;
+        };
+        if h != done + 1 {
+            self.violation(format!(
+                "integrity: node {} decided height {h} when {} was next",
+                node.0,
+                done + 1
+            ));
+            return false;
+        }
+        let verifier = self.config.verifier.clone();
+        self.chains.insert(node, (h, verifier.next_seed(&seed, c)));
+        let period = period.max(c.period.0);
+        self.max_period = self.max_period.max(c.period.0);
+        if !(self.config.validate)(h, &decided.value) {
+            self.violation(format!(
+                "validity: node {} decided an invalid value at height {h}",
+                node.0
+            ));
+        }
+        let id = verifier.value_id(&decided.value);
+        if id != c.value_id
+            || c.epoch != self.config.epoch
+            || !verify_decision_certificate(verifier.as_ref(), &seed, c)
+            || !self.config.independent.verify(&c.message(), &c.signature)
+        {
+            self.violation(format!(
+                "certificate: node {}'s certificate for height {h} does not verify",
+                node.0
+            ));
+        }
+        if let Some(from) = self
+            .baseline
+            .as_ref()
+            .map(|b| b.get(&h).copied().unwrap_or(1))
+        {
+            // Periods wholly after stabilisation that an honest proposer led, before the one
+            // in which this node decided.
+            let honest_led = (from + 1..period)
+                .filter(|q| {
+                    (self.config.leader)(&seed, h, *q)
+                        .is_some_and(|l| self.config.honest.contains(&l))
+                })
+                .count() as u32;
+            if honest_led > super::LIVENESS_PERIODS {
+                self.violation(format!(
+                    "liveness: node {} decided height {h} in period {period}, after {honest_led} \
+                     honest-led periods since period {from} at stabilisation (bound {})",
+                    node.0,
+                    super::LIVENESS_PERIODS
+                ));
+            }
+        }
+        let honest = self.config.honest.len();
+        let entry = self.first.entry(h).or_insert((id, node, 0));
+        entry.2 += 1;
+        let (first_id, first_node, count) = *entry;
+        if first_id != id && self.forked.insert(h) {
+            self.violation(format!(
+                "agreement: height {h} decided differently: node {} {} vs node {} {}",
+                first_node.0,
+                hex::encode(&first_id.0[..6]),
+                node.0,
+                hex::encode(&id.0[..6])
+            ));
+        }
+        if count >= honest {
+            self.first.remove(&h);
+        }
+        true
+    }
+
+    /// Evidence an honest node's engine (or host) reported.
+    pub fn reported(&mut self, reporter: NodeId, evidence: Evidence) {
+        if self.config.honest.contains(&evidence.culprit) {
+            self.violation(format!(
+                "blame: honest node {} reported {:?} evidence against honest node {} at height {}",
+                reporter.0, evidence.kind, evidence.culprit.0, evidence.height.0
+            ));
+        }
+        if self.evidence.len() < MAX_EVIDENCE {
+            self.evidence
+                .entry((evidence.culprit, evidence.kind, evidence.height.0))
+                .or_insert((reporter, evidence));
+        }
+    }
+
+    /// Completes the checks; `forensic` is what the honest nodes' transcripts of the forked
+    /// heights yielded. Returns the violations and the evidence for the report.
+    pub fn finish(
+        mut self,
+        forensic: Vec<Evidence>,
+        stopped_in: &BTreeMap<NodeId, (u64, u32)>,
+    ) -> (Vec<String>, Vec<Evidence>) {
+        for (node, (done, _)) in self.chains.clone() {
+            if done < self.config.heights {
+                let (h, p) = stopped_in.get(&node).copied().unwrap_or((done + 1, 0));
+                self.violation(format!(
+                    "liveness: node {} did not decide height {} (stopped at height {h}, period {p})",
+                    node.0,
+                    done + 1
+                ));
+            }
+        }
+        for e in forensic {
+            if self.evidence.len() < MAX_EVIDENCE {
+                self.evidence
+                    .entry((e.culprit, e.kind, e.height.0))
+                    .or_insert((NodeId(u32::MAX), e));
+            }
+        }
+        let verifier = self.config.verifier.clone();
+        let mut proven = BTreeSet::new();
+        let mut framed = Vec::new();
+        for (_, e) in self.evidence.values() {
+            if e.verify(self.config.epoch, verifier.as_ref()).is_ok() {
+                if self.config.honest.contains(&e.culprit) {
+                    framed.push(e.culprit);
+                }
+                proven.insert(e.culprit);
+            }
+        }
+        for culprit in framed {
+            self.violation(format!(
+                "framing: evidence that verifies names honest node {}",
+                culprit.0
+            ));
+        }
+        if !self.forked.is_empty() && proven.len() <= self.config.tolerated as usize {
+            self.violation(format!(
+                "accountability: safety broke but only {} culprits are proven by evidence that \
+                 verifies{}",
+                proven.len(),
+                if verifier.attributable() {
+                    ""
+                } else {
+                    " (the signatures are not attributable)"
+                }
+            ));
+        }
+        if self.suppressed > 0 {
+            self.violations
+                .push(format!("... and {} more violations", self.suppressed));
+        }
+        let evidence = self.evidence.into_values().map(|(_, e)| e).collect();
+        (self.violations, evidence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Independent;
+    use conclave_threshold_sig::{Ciphersuite, MinPk, Scheme, SecretKey, Variant};
+
+    /// The independent check is plain BLS: it accepts a genuine signature under the group key
+    /// and nothing else (a flipped bit, another key, a mock certificate hash).
+    #[test]
+    fn independent_check_is_plain_bls() {
+        let dst = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_".to_vec();
+        let suite = Ciphersuite::<MinPk>::with_dst(Scheme::ProofOfPossession, dst.clone())
+            .expect("a non-empty DST");
+        let key = SecretKey::key_gen(&[7u8; 32]).unwrap();
+        let other = SecretKey::key_gen(&[8u8; 32]).unwrap();
+        let check = |public_key: Vec<u8>| Independent::Bls {
+            variant: MinPk::NAME.into(),
+            public_key,
+            dst: dst.clone(),
+        };
+        let independent = check(key.public_key::<MinPk>().to_bytes());
+        let message = b"certificate message";
+        let signature = key.sign(&suite, message).to_bytes();
+        assert!(independent.verify(message, &signature));
+        let mut flipped = signature.clone();
+        flipped[10] ^= 1;
+        assert!(!independent.verify(message, &flipped));
+        assert!(!independent.verify(b"another message", &signature));
+        assert!(!check(other.public_key::<MinPk>().to_bytes()).verify(message, &signature));
+        assert!(!independent.verify(message, &[0u8; 32]));
+    }
 }

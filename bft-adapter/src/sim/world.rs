@@ -1,14 +1,19 @@
-//! The event loop: virtual time, the network model, node lifecycles and bookkeeping.
+//! The event loop: virtual time, the network model, node lifecycles (crashes at any persist
+//! point, restarts from a two-slot store), and the bookkeeping the oracles need.
 
 use super::adversary::Byzantine;
-use super::oracle::{self, ForensicLog};
+use super::forensics::{self, Transcript};
+use super::oracle::{Independent, Oracle, OracleConfig};
 use super::{
-    CertificateRecord, CryptoSetup, DecisionRecord, Metrics, SimConfig, SimReport, Summary,
+    CertificateRecord, CrashPoint, CryptoSetup, DecisionRecord, LastWrite, Metrics, Plant,
+    SimConfig, SimOptions, SimReport, Summary,
 };
 use crate::codec::encode;
 use crate::engine::{Action, Config, Engine, Input, PersistedState, Timeouts, TimerId};
 use crate::evidence::{Evidence, EvidenceKind};
-use crate::types::{Decided, Epoch, Height, Message, NodeId, Time};
+use crate::types::{
+    Decided, Epoch, Height, Message, NodeId, Period, Time, Vote, VoteStep, VoteValue,
+};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -32,14 +37,55 @@ enum Event {
     },
     Crash(NodeId),
     Restart(NodeId),
+    /// The global stabilisation time.
+    Gst,
+}
+
+/// A host's durable store: two slots written alternately, each record checked on read (a real
+/// host would use a checksum), so a torn write leaves the previous record readable. A lost
+/// write leaves the store as it was. Either way the node restarts from its previous state,
+/// which is safe because the host carried out nothing after the lost write (the barrier).
+#[derive(Default)]
+struct Store {
+    slots: [Option<(u64, Option<PersistedState>)>; 2],
+    seq: u64,
+}
+
+impl Store {
+    fn write(&mut self, state: Option<PersistedState>) {
+        self.seq += 1;
+        self.slots[(self.seq % 2) as usize] = Some((self.seq, state));
+    }
+
+    /// The newest intact record.
+    fn read(&self) -> Option<PersistedState> {
+        let mut records: Vec<&(u64, Option<PersistedState>)> =
+            self.slots.iter().flatten().collect();
+        records.sort_by_key(|r| std::cmp::Reverse(r.0));
+        records.into_iter().find_map(|r| r.1.clone())
+    }
+}
+
+/// When one honest node crashes: at or after `after_ms`, at the point `point`.
+#[derive(Clone, Copy)]
+struct CrashPlan {
+    after_ms: u64,
+    point: CrashPoint,
+    last_write: LastWrite,
 }
 
 struct SimNode {
     instances: Vec<Engine>,
     byzantine: Option<Byzantine>,
-    persisted: Option<PersistedState>,
+    store: Store,
     crashed: bool,
     timers: BTreeMap<(usize, TimerId), u64>,
+    plan: Option<CrashPlan>,
+    incarnation: u32,
+    transcript: Transcript,
+    /// The slots (height, period, step, value) of own votes handed to the network at heights
+    /// not yet decided, for the barrier check on restart.
+    sent_votes: BTreeSet<(u64, u32, VoteStep, VoteValue)>,
 }
 
 /// The application every simulated node runs: values name their height and proposer.
@@ -72,6 +118,7 @@ pub(crate) fn choose_faulty(config: &SimConfig, rng: &mut ChaCha20Rng) -> BTreeS
 
 pub(crate) struct World {
     config: SimConfig,
+    options: SimOptions,
     setup: CryptoSetup,
     engine_config: Config,
     rng: ChaCha20Rng,
@@ -82,16 +129,29 @@ pub(crate) struct World {
     honest: Vec<NodeId>,
     faulty: BTreeSet<NodeId>,
     side_b: BTreeSet<NodeId>,
-    decisions: BTreeMap<u32, Vec<Decided>>,
-    integrity: Vec<String>,
-    evidence: BTreeMap<(NodeId, EvidenceKind, Height), Evidence>,
-    log: ForensicLog,
+    oracle: Oracle,
+    decisions: BTreeMap<u32, Vec<DecisionRecord>>,
+    certificate_bytes: usize,
     messages: u64,
     bytes: u64,
+    crashes: u32,
+    barrier_violations: Vec<String>,
+    peak_transcript: usize,
+}
+
+/// Entropy for one engine incarnation, from the run's seed.
+fn entropy(seed: u64, node: NodeId, incarnation: u32) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"conclave-sim/entropy/v1")
+        .chain_update(seed.to_be_bytes())
+        .chain_update(node.0.to_be_bytes())
+        .chain_update(incarnation.to_be_bytes())
+        .finalize()
+        .into()
 }
 
 impl World {
-    pub fn new(config: SimConfig, setup: CryptoSetup) -> Self {
+    pub fn new(config: SimConfig, setup: CryptoSetup, options: SimOptions) -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         let n = config.nodes;
         let faulty = choose_faulty(&config, &mut rng);
@@ -129,7 +189,7 @@ impl World {
                     side_a.clone(),
                     side_b.clone(),
                     faulty.clone(),
-                    3 * timeouts.next_ms,
+                    timeouts,
                     Box::new(move |h, p, salt| make_value(value_len, h, p, salt)),
                 )
             });
@@ -137,18 +197,62 @@ impl World {
                 .as_ref()
                 .is_some_and(|b| b.kind == super::AdversaryKind::Twins);
             let instances = (0..if twins { 2 } else { 1 })
-                .map(|_| Engine::new(cfg, adapters.clone(), setup.genesis_seed))
+                .map(|t| {
+                    let mut e = Engine::new(cfg, adapters.clone(), setup.genesis_seed);
+                    e.handle(Time(0), Input::Entropy(entropy(config.seed, id, t)));
+                    e
+                })
                 .collect();
             nodes.push(SimNode {
                 instances,
                 byzantine,
-                persisted: None,
+                store: Store::default(),
                 crashed: false,
                 timers: BTreeMap::new(),
+                plan: None,
+                incarnation: if twins { 2 } else { 1 },
+                transcript: Transcript::default(),
+                sent_votes: BTreeSet::new(),
             });
         }
+        let independent = match (setup.variant.as_str(), setup.group_public_key.is_empty()) {
+            ("min-pk" | "min-sig", false) => Independent::Bls {
+                variant: setup.variant.clone(),
+                public_key: setup.group_public_key.clone(),
+                dst: setup.dst.as_bytes().to_vec(),
+            },
+            _ => Independent::None,
+        };
+        let (len, nodes_n) = (config.value_bytes, config.nodes);
+        let seats = setup.adapters.clone();
+        let leader = move |seed: &crate::types::Seed, h: u64, p: u32| {
+            seats
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| {
+                    let (node, h, p) = (NodeId(i as u32), Height(h), Period(p));
+                    let c = a.sortition.proposer_credential(seed, h, p)?;
+                    a.sortition
+                        .verify_proposer(node, seed, h, p, &c)
+                        .map(|priority| (priority, node))
+                })
+                .min()
+                .map(|(_, node)| node)
+        };
+        let oracle = Oracle::new(OracleConfig {
+            leader: Box::new(leader),
+            heights: config.heights,
+            tolerated: config.tolerated(),
+            epoch: EPOCH,
+            honest: honest.iter().copied().collect(),
+            verifier: setup.verifier.clone(),
+            independent,
+            genesis_seed: setup.genesis_seed,
+            validate: Box::new(move |h, v| validate_value(len, nodes_n, h, v)),
+        });
         let mut world = World {
             config,
+            options,
             setup,
             engine_config,
             rng,
@@ -159,14 +263,17 @@ impl World {
             honest,
             faulty,
             side_b,
+            oracle,
             decisions: BTreeMap::new(),
-            integrity: Vec::new(),
-            evidence: BTreeMap::new(),
-            log: ForensicLog::default(),
+            certificate_bytes: 0,
             messages: 0,
             bytes: 0,
+            crashes: 0,
+            barrier_violations: Vec::new(),
+            peak_transcript: 0,
         };
         world.plan_crashes(timeouts);
+        world.push(world.config.gst_ms, Event::Gst);
         world
     }
 
@@ -177,11 +284,19 @@ impl World {
             .copied()
             .take(self.config.crashes as usize)
             .collect();
-        let horizon = (self.config.heights * 4 * t.filter_ms).max(t.filter_ms + 1);
+        let horizon = (self.config.heights * 2 * t.filter_ms).max(t.filter_ms + 1);
         for node in candidates {
             let at = self.rng.gen_range(t.filter_ms..horizon);
-            self.push(at, Event::Crash(node));
-            self.push(at + 3 * t.next_ms, Event::Restart(node));
+            let plan = CrashPlan {
+                after_ms: at,
+                point: self.config.crash_point,
+                last_write: self.config.last_write,
+            };
+            if plan.point == CrashPoint::Timed {
+                self.push(at, Event::Crash(node));
+            } else {
+                self.nodes[node.0 as usize].plan = Some(plan);
+            }
         }
     }
 
@@ -190,20 +305,8 @@ impl World {
         self.queue.insert((at, self.seq), event);
     }
 
-    fn heights_done(&self) -> u64 {
-        self.honest
-            .iter()
-            .map(|n| self.decisions.get(&n.0).map_or(0, |d| d.len() as u64))
-            .min()
-            .unwrap_or(0)
-    }
-
-    fn all_done(&self) -> bool {
-        self.honest.iter().all(|n| {
-            self.decisions
-                .get(&n.0)
-                .is_some_and(|d| d.len() as u64 >= self.config.heights)
-        })
+    fn restart_delay(&self) -> u64 {
+        3 * self.engine_config.timeouts.next_ms
     }
 
     /// Runs to completion; `progress` hears the number of heights every honest node decided
@@ -214,7 +317,9 @@ impl World {
         let limit = if self.config.max_sim_ms > 0 {
             self.config.max_sim_ms
         } else {
-            self.config.gst_ms + self.config.heights * 40 * t.next_ms + 20 * t.resend_ms
+            let restarts = u64::from(self.config.crashes)
+                * (self.config.heights * 4 * t.filter_ms + self.restart_delay());
+            self.config.gst_ms + restarts + self.config.heights * 40 * t.next_ms + 20 * t.resend_ms
         };
         for i in 0..self.config.nodes {
             for instance in 0..self.nodes[i as usize].instances.len() {
@@ -222,7 +327,7 @@ impl World {
             }
         }
         let mut reported = 0;
-        while !self.all_done() {
+        while self.oracle.heights_done() < self.config.heights {
             let Some(((at, _), event)) = self.queue.pop_first() else {
                 break;
             };
@@ -231,29 +336,75 @@ impl World {
             }
             self.now = at;
             self.dispatch(event);
-            let done = self.heights_done();
+            let done = self.oracle.heights_done();
             if done > reported {
                 reported = done;
                 progress(done);
+                self.prune_transcripts();
             }
         }
         self.report(started.elapsed().as_millis() as u64)
     }
 
+    /// Transcripts are kept for heights some honest node has not decided, and forked ones.
+    fn prune_transcripts(&mut self) {
+        let done = self.oracle.heights_done();
+        let keep = self.oracle.forked.clone();
+        let mut held = 0;
+        for n in &mut self.nodes {
+            held += n.transcript.len();
+            n.transcript.prune_below(done + 1, &keep);
+        }
+        self.peak_transcript = self.peak_transcript.max(held);
+    }
+
+    /// The honest nodes' positions, for the liveness oracle's baseline.
+    fn stabilise(&mut self) {
+        if self.now < self.config.gst_ms
+            || self.honest.iter().any(|n| {
+                let node = &self.nodes[n.0 as usize];
+                node.crashed || node.plan.is_some() && self.config.crash_point == CrashPoint::Timed
+            })
+        {
+            return;
+        }
+        let positions: Vec<(u64, u32)> = self
+            .honest
+            .iter()
+            .filter_map(|n| self.nodes[n.0 as usize].instances.first())
+            .map(|e| (e.height().0, e.period().0))
+            .collect();
+        self.oracle.stabilised(&positions);
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node.0 as usize];
+        n.crashed = true;
+        n.timers.clear();
+        n.instances.clear();
+        n.plan = None;
+        self.crashes += 1;
+        self.oracle.destabilised();
+        let at = self.now + self.restart_delay();
+        self.push(at, Event::Restart(node));
+    }
+
     fn dispatch(&mut self, event: Event) {
         match event {
+            Event::Gst => self.stabilise(),
             Event::Deliver { to, from, bytes } => {
                 let node = &mut self.nodes[to.0 as usize];
                 if node.crashed {
                     return;
                 }
                 if let Some(b) = node.byzantine.as_mut() {
-                    let outs = b.incoming(from, &bytes);
+                    let outs = b.incoming(from, &bytes, self.now);
                     for o in outs {
                         self.send(to, o.to, o.bytes, o.delay_ms);
                     }
-                } else {
-                    self.log.record(from, &bytes, self.setup.verifier.as_ref());
+                } else if self.options.plant != Some(Plant::ForgedAccountability) {
+                    node.transcript
+                        .record(from, &bytes, self.setup.verifier.as_ref());
                 }
                 for instance in 0..self.nodes[to.0 as usize].instances.len() {
                     self.process(
@@ -277,14 +428,16 @@ impl World {
                     return;
                 }
                 n.timers.remove(&(instance, id));
+                if let (Some(Plant::DropFilterTimers(periods)), TimerId::Filter(_, p)) =
+                    (self.options.plant, id)
+                {
+                    if n.byzantine.is_none() && p.0 <= periods {
+                        return;
+                    }
+                }
                 self.process(node, instance, Input::Timer(id));
             }
-            Event::Crash(node) => {
-                let n = &mut self.nodes[node.0 as usize];
-                n.crashed = true;
-                n.timers.clear();
-                n.instances.clear();
-            }
+            Event::Crash(node) => self.crash(node),
             Event::Restart(node) => {
                 let adapters = self.setup.adapters[node.0 as usize].clone();
                 let cfg = Config {
@@ -292,18 +445,57 @@ impl World {
                     ..self.engine_config
                 };
                 let n = &mut self.nodes[node.0 as usize];
-                let engine = match n.persisted.clone() {
+                let state = n.store.read();
+                // The host's recovery: a decision the engine persisted but the host never
+                // applied (a crash between the height's persist and `Decide`) is applied now.
+                let missed = state
+                    .as_ref()
+                    .and_then(|s| s.last_decided.clone())
+                    .filter(|d| d.certificate.height.0 == self.oracle.decided(node) + 1);
+                if let Some(s) = &state {
+                    let lost: Vec<String> = n
+                        .sent_votes
+                        .iter()
+                        .filter(|(h, p, step, value)| {
+                            *h > s.height.0
+                                || *h == s.height.0
+                                    && !s.own_votes.iter().any(|v| {
+                                        v.period.0 == *p && v.step == *step && v.value == *value
+                                    })
+                        })
+                        .map(|(h, p, step, _)| format!("h{h} p{p} {step:?}"))
+                        .collect();
+                    if !lost.is_empty() {
+                        self.barrier_violations.push(format!(
+                            "barrier: node {} restarted without votes it had sent: {}",
+                            node.0,
+                            lost.join(", ")
+                        ));
+                    }
+                }
+                let mut engine = match state {
                     Some(state) => Engine::restore(cfg, adapters, state),
                     None => Engine::new(cfg, adapters, self.setup.genesis_seed),
                 };
+                n.incarnation += 1;
+                engine.handle(
+                    Time(self.now),
+                    Input::Entropy(entropy(self.config.seed, node, n.incarnation)),
+                );
                 n.instances = vec![engine];
                 n.crashed = false;
+                if let Some(decided) = missed {
+                    let period = decided.certificate.period.0;
+                    self.record_decision(node, decided, period);
+                }
+                self.stabilise();
                 self.process(node, 0, Input::Start);
             }
         }
     }
 
-    /// Feeds one input to one engine instance and carries out its actions in order.
+    /// Feeds one input to one engine instance and carries out its actions in order (a crash
+    /// planned at a persist point stops it right after that `Persist`).
     fn process(&mut self, node: NodeId, instance: usize, input: Input) {
         let mut work = VecDeque::from([input]);
         let honest = !self.faulty.contains(&node);
@@ -312,8 +504,10 @@ impl World {
             let Some(engine) = self.nodes[node.0 as usize].instances.get_mut(instance) else {
                 return;
             };
+            let (height_before, period_before) = (engine.height(), engine.period().0);
             let step = engine.handle(Time(self.now), input);
-            for action in step.actions {
+            let mut actions = step.actions.into_iter().peekable();
+            while let Some(action) = actions.next() {
                 match action {
                     Action::Broadcast { bytes } => self.emit(node, instance, None, bytes),
                     Action::Send { to, bytes } => self.emit(node, instance, Some(to), bytes),
@@ -354,38 +548,113 @@ impl World {
                             valid,
                         });
                     }
-                    Action::Persist(state) => self.nodes[node.0 as usize].persisted = Some(*state),
-                    Action::Decide { decided } if honest => self.record_decision(node, decided),
-                    Action::Evidence(e) if honest => {
-                        self.evidence
-                            .entry((e.culprit, e.kind, e.height))
-                            .or_insert(e);
+                    Action::Persist(state) => {
+                        let n = &mut self.nodes[node.0 as usize];
+                        let crash_here = n.plan.filter(|p| {
+                            self.now >= p.after_ms
+                                && match p.point {
+                                    CrashPoint::AfterPersist => true,
+                                    CrashPoint::BeforeDecide => {
+                                        matches!(actions.peek(), Some(Action::Decide { .. }))
+                                    }
+                                    CrashPoint::Timed => false,
+                                }
+                        });
+                        match crash_here.map(|p| p.last_write) {
+                            None | Some(LastWrite::Kept) => n.store.write(Some(*state)),
+                            Some(LastWrite::Lost) => {}
+                            Some(LastWrite::Torn) => n.store.write(None),
+                        }
+                        if crash_here.is_some() {
+                            self.crash(node);
+                            return;
+                        }
                     }
+                    Action::Decide { decided } if honest => {
+                        let period = if decided.certificate.height == height_before {
+                            period_before
+                        } else {
+                            period_before.max(decided.certificate.period.0)
+                        };
+                        self.record_decision(node, decided, period);
+                    }
+                    Action::Evidence(e) if honest => self.oracle.reported(node, e),
                     Action::Decide { .. } | Action::Evidence(_) => {}
                 }
             }
         }
     }
 
-    fn record_decision(&mut self, node: NodeId, decided: Decided) {
-        let list = self.decisions.entry(node.0).or_default();
-        let expected = list.len() as u64 + 1;
-        if decided.certificate.height.0 != expected {
-            self.integrity.push(format!(
-                "integrity: node {} decided height {} when {expected} was next",
-                node.0, decided.certificate.height.0
-            ));
+    fn record_decision(&mut self, node: NodeId, mut decided: Decided, period: u32) {
+        let first_honest = self.honest.first() == Some(&node);
+        if first_honest && decided.certificate.height.0 == 1 {
+            match self.options.plant {
+                Some(Plant::WrongValue) => {
+                    decided.value = make_value(self.config.value_bytes, 1, node, 7);
+                }
+                Some(Plant::TamperCertificate) => {
+                    if let Some(b) = decided.certificate.signature.last_mut() {
+                        *b ^= 1;
+                    }
+                }
+                Some(Plant::BlameHonest) => {
+                    if let Some(&victim) = self.honest.get(1) {
+                        self.oracle.reported(
+                            node,
+                            Evidence {
+                                culprit: victim,
+                                kind: EvidenceKind::InvalidSignature,
+                                height: Height(1),
+                                proof: Vec::new(),
+                                attributable: false,
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !self.oracle.decide(node, &decided, period) {
             return;
         }
-        list.push(decided);
+        let c = &decided.certificate;
+        if self.certificate_bytes == 0 {
+            let cert_only = Decided {
+                certificate: c.clone(),
+                value: Vec::new(),
+            };
+            self.certificate_bytes = encode(&Message::Decided(cert_only)).len();
+        }
+        if self.options.keep_decisions {
+            self.decisions
+                .entry(node.0)
+                .or_default()
+                .push(DecisionRecord {
+                    height: c.height.0,
+                    value: hex::encode(&decided.value),
+                    period: c.period.0,
+                    certificate: CertificateRecord {
+                        message: hex::encode(c.message()),
+                        signature: hex::encode(&c.signature),
+                    },
+                });
+        }
     }
 
     fn emit(&mut self, node: NodeId, instance: usize, to: Option<NodeId>, bytes: Vec<u8>) {
+        let now = self.now;
         if let Some(b) = self.nodes[node.0 as usize].byzantine.as_mut() {
-            for o in b.outgoing(instance, to, bytes) {
+            for o in b.outgoing(instance, to, bytes, now) {
                 self.send(node, o.to, o.bytes, o.delay_ms);
             }
             return;
+        }
+        if let Ok(Message::Vote(v)) = crate::codec::decode(&bytes) {
+            let n = &mut self.nodes[node.0 as usize];
+            let current = n.instances.get(instance).map_or(0, |e| e.height().0);
+            n.sent_votes.retain(|s| s.0 >= current);
+            n.sent_votes
+                .insert((v.height.0, v.period.0, v.step, v.value));
         }
         match to {
             Some(to) => self.send(node, to, bytes, 0),
@@ -450,71 +719,63 @@ impl World {
             }
         }
         let verifier = self.setup.verifier.clone();
-        let mut evidence: BTreeMap<(NodeId, EvidenceKind, Height), Evidence> = self.evidence;
-        for e in self.log.analyse(verifier.as_ref()) {
-            evidence.entry((e.culprit, e.kind, e.height)).or_insert(e);
-        }
-        let evidence: Vec<Evidence> = evidence.into_values().collect();
-        let (len, nodes) = (self.config.value_bytes, self.config.nodes);
-        let validate = move |h: u64, v: &[u8]| validate_value(len, nodes, h, v);
-        let violations = oracle::check(&oracle::Outcome {
-            heights: self.config.heights,
-            tolerated: self.config.tolerated(),
-            honest: &self.honest,
-            decisions: &self.decisions,
-            integrity: &self.integrity,
-            evidence: &evidence,
-            verifier: verifier.as_ref(),
-            genesis_seed: self.setup.genesis_seed,
-            validate: &validate,
-        });
-        let mut decisions = BTreeMap::new();
-        let mut max_period = 0;
-        let mut certificate_bytes = 0;
-        for node in &self.honest {
-            let list = self
-                .decisions
-                .get(&node.0)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let records = list
+        let mut forensic = Vec::new();
+        for h in &self.oracle.forked {
+            let transcripts = self
+                .honest
                 .iter()
-                .take(self.config.heights as usize)
-                .map(|d| {
-                    let c = &d.certificate;
-                    max_period = max_period.max(c.period.0);
-                    let cert_only = Decided {
-                        certificate: c.clone(),
-                        value: Vec::new(),
-                    };
-                    certificate_bytes = encode(&Message::Decided(cert_only)).len();
-                    DecisionRecord {
-                        height: c.height.0,
-                        value: hex::encode(&d.value),
-                        period: c.period.0,
-                        certificate: CertificateRecord {
-                            message: hex::encode(c.message()),
-                            signature: hex::encode(&c.signature),
-                        },
-                    }
-                })
-                .collect();
-            decisions.insert(node.0, records);
+                .map(|n| &self.nodes[n.0 as usize].transcript);
+            forensic.extend(forensics::exchange(*h, transcripts, verifier.as_ref()));
         }
-        let heights_decided = self
+        if self.options.plant == Some(Plant::ForgedAccountability) {
+            // Claims against every faulty seat whose "proof" is a pair of unsigned votes.
+            for f in &self.faulty {
+                let vote = |value| {
+                    encode(&Message::Vote(Vote {
+                        epoch: EPOCH,
+                        height: Height(1),
+                        period: Period(1),
+                        step: VoteStep::Soft,
+                        value,
+                        voter: *f,
+                        credential: Vec::new(),
+                        signature: vec![0; 32],
+                        beacon_share: Vec::new(),
+                    }))
+                };
+                forensic.push(Evidence {
+                    culprit: *f,
+                    kind: EvidenceKind::Equivocation,
+                    height: Height(1),
+                    proof: vec![
+                        vote(VoteValue::Value(verifier.value_id(b"a"))),
+                        vote(VoteValue::Value(verifier.value_id(b"b"))),
+                    ],
+                    attributable: true,
+                });
+            }
+        }
+        let stopped: BTreeMap<NodeId, (u64, u32)> = self
             .honest
             .iter()
-            .map(|n| self.decisions.get(&n.0).map_or(0, |d| d.len() as u64))
-            .min()
-            .unwrap_or(0)
-            .min(self.config.heights);
+            .filter_map(|n| {
+                self.nodes[n.0 as usize]
+                    .instances
+                    .first()
+                    .map(|e| (*n, (e.height().0, e.period().0)))
+            })
+            .collect();
+        let heights_decided = self.oracle.heights_done().min(self.config.heights);
+        let max_period = self.oracle.max_period;
+        let (mut violations, evidence) = self.oracle.finish(forensic, &stopped);
+        violations.extend(self.barrier_violations);
         SimReport {
             variant: self.setup.variant.clone(),
             dst: self.setup.dst.clone(),
             group_public_key: hex::encode(&self.setup.group_public_key),
             honest: self.honest.iter().map(|n| n.0).collect(),
             faulty: self.faulty.iter().map(|n| n.0).collect(),
-            decisions,
+            decisions: self.decisions,
             evidence,
             metrics: Metrics {
                 messages: self.messages,
@@ -526,7 +787,9 @@ impl World {
             violations,
             summary: Summary {
                 heights_decided,
-                certificate_bytes,
+                certificate_bytes: self.certificate_bytes,
+                crashes: self.crashes,
+                peak_transcript_messages: self.peak_transcript,
             },
             config: self.config,
         }
