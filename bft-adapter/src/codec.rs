@@ -20,6 +20,9 @@ use thiserror::Error;
 /// The longest byte field (value, signature, credential) the decoder accepts: 1 MiB.
 pub const MAX_FIELD_LEN: usize = 1 << 20;
 
+/// The longest seed seal the decoder accepts (sampled mode: 84 bytes; empty in threshold mode).
+pub const MAX_SEAL_LEN: usize = 128;
+
 /// The length a byte field must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldSize {
@@ -109,6 +112,7 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.bytes(&p.credential);
             w.bytes(&p.value);
             w.bytes(&p.signature);
+            w.bytes(&p.seal);
         }
         Message::Vote(v) => {
             w.u8(2);
@@ -131,6 +135,7 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.0.extend_from_slice(&c.value_id.0);
             w.bytes(&c.signature);
             w.bytes(&c.beacon);
+            w.bytes(&c.seal);
             w.bytes(&d.value);
         }
         Message::SyncRequest { height } => {
@@ -170,6 +175,7 @@ pub fn decode_with(bytes: &[u8], sizes: &WireSizes) -> Result<Message, DecodeErr
             credential: r.sized("proposer credential", sizes.proposer_credential)?,
             value: r.sized("value", value_size)?,
             signature: r.sized("signature", sizes.share)?,
+            seal: r.sized("seal", FieldSize::AtMost(MAX_SEAL_LEN))?,
         }),
         2 => Message::Vote(Vote {
             epoch: Epoch(r.u64()?),
@@ -197,6 +203,7 @@ pub fn decode_with(bytes: &[u8], sizes: &WireSizes) -> Result<Message, DecodeErr
                 value_id: ValueId(r.array()?),
                 signature: r.sized("certificate", sizes.certificate)?,
                 beacon: r.sized("beacon", sizes.certificate)?,
+                seal: r.sized("seal", FieldSize::AtMost(MAX_SEAL_LEN))?,
             },
             value: r.sized("value", value_size)?,
         }),
@@ -345,6 +352,7 @@ mod tests {
                 credential: vec![7; 32],
                 value: b"hello".to_vec(),
                 signature: vec![8; 32],
+                seal: vec![9; 84],
             }),
             Message::Decided(Decided {
                 certificate: Certificate {
@@ -354,6 +362,7 @@ mod tests {
                     value_id: ValueId([1; 32]),
                     signature: vec![2; 32],
                     beacon: vec![3; 32],
+                    seal: vec![4; 84],
                 },
                 value: b"v".to_vec(),
             }),
@@ -451,6 +460,7 @@ mod tests {
             credential: vec![7; 32],
             value: vec![1; 9],
             signature: vec![8; 3],
+            seal: Vec::new(),
         };
         assert_eq!(
             decode_with(&encode(&Message::Proposal(proposal)), &sizes),

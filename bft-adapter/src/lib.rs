@@ -26,14 +26,18 @@
 //! meets 10⁻⁹ (table in `conclave_committee::safety`), which is why threshold mode is the
 //! default and sampled mode is for large populations. A decision from a peer is accepted only
 //! within `Config::period_window` periods of the node's own and only after the application
-//! validated its value (a node further behind syncs from its host's ledger through
-//! [`Input::Synced`], verifying each certificate in order); sampled seeds chain through each decision (see [`adapter::sampled`] for what an
+//! validated its value (in sampled mode next-quorum bundles count only within that window too,
+//! and a node further behind is moved by a chain of them, or syncs from its host's ledger
+//! through [`Input::Synced`], verifying each certificate in order); sampled seeds follow
+//! Algorand's VRF seed chain, from the decided value's proposer's VRF proof (see
+//! [`adapter::sampled`] for what an
 //! adversary can still precompute).
 //!
 //! Certificate size: epoch, height, period, value id and two signatures (decision and beacon).
 //! With BLS MinPk threshold signatures (96-byte G2 signatures) a [`types::Certificate`] is
-//! 8 + 8 + 4 + 32 + 2 × 96 = 244 bytes (252 encoded with length prefixes, plus the message tag
-//! and value inside a `Decided`), whatever the committee size; with MinSig, 148 bytes.
+//! 8 + 8 + 4 + 32 + 2 × 96 = 244 bytes (256 encoded with length prefixes, the empty seed seal's
+//! included, plus the message tag and value inside a `Decided`), whatever the committee size;
+//! with MinSig, 148 bytes.
 //!
 //! ```
 //! use conclave_bft::sim::{run_simulation, AdversaryKind, MockProvider, SimConfig};

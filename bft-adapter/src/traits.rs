@@ -76,6 +76,14 @@ pub trait Committee: Send + Sync {
     fn is_member(&self, node: NodeId) -> bool;
     /// Verified vote weight needed for a quorum in `step` (2f+1 in threshold mode).
     fn quorum(&self, step: VoteStep) -> u64;
+    /// True when each step's voters are drawn by sortition (sampled mode), so that a coalition
+    /// holds a quorum alone in some periods and can find them offline once the height's seed
+    /// is known. The engine then accepts a next-quorum bundle only within `period_window`
+    /// periods of its own (a node further behind is moved forward by a chain of them), as it
+    /// does for decisions. Default: false (a quorum needs the honest seats).
+    fn sampled(&self) -> bool {
+        false
+    }
 }
 
 /// Verifiable selection of proposers and voters (VRF sortition, or "everyone" in threshold mode).
@@ -111,6 +119,15 @@ pub trait Sortition: Send + Sync {
         step: VoteStep,
         credential: &[u8],
     ) -> Option<u64>;
+    /// This node's seed seal for a value it proposes at `height` under `seed`: in sampled mode
+    /// its VRF proof on `(seed, height)`, from which the next height's seed derives if the
+    /// value is decided (see [`Verifier::verify_seal`]). Default: empty (seeds that do not come
+    /// from proposers, as in threshold mode).
+    fn seed_seal(&self, seed: &Seed, height: Height) -> Vec<u8> {
+        let _ = (seed, height);
+        Vec::new()
+    }
+
     /// The sizes of this scheme's credentials (default: anything up to
     /// [`MAX_FIELD_LEN`]; schemes should state their fixed sizes).
     fn credential_sizes(&self) -> CredentialSizes {
@@ -120,6 +137,11 @@ pub trait Sortition: Send + Sync {
         }
     }
 }
+
+/// A seed seal that does not verify (see [`Verifier::verify_seal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid seed seal")]
+pub struct InvalidSeal;
 
 /// This node's signing key (a DKG share, or an individual BLS key in multisig schemes).
 pub trait Signer: Send + Sync {
@@ -174,6 +196,22 @@ pub trait Verifier: Send + Sync {
     /// `certificate` (threshold mode: a hash of the unique beacon signature). Every node that
     /// decides the same value must derive the same seed, whichever quorum it combined.
     fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed;
+    /// Checks a seed seal (see [`Sortition::seed_seal`]) for `height` under its seed `seed`;
+    /// returns the seat that made it (`None` for the empty seal of a scheme whose seeds do not
+    /// come from proposers). Default: only the empty seal is valid.
+    fn verify_seal(
+        &self,
+        seed: &Seed,
+        height: Height,
+        seal: &[u8],
+    ) -> Result<Option<NodeId>, InvalidSeal> {
+        let _ = (seed, height);
+        if seal.is_empty() {
+            Ok(None)
+        } else {
+            Err(InvalidSeal)
+        }
+    }
     /// True if a signature that passes [`Verifier::verify_share`] for `signer` can only have
     /// been made with `signer`'s own secret, so that two conflicting ones prove `signer` signed
     /// both (see [`crate::evidence::Evidence::verify`]).
@@ -206,9 +244,10 @@ pub trait Verifier: Send + Sync {
     }
 }
 
-/// Checks a decision certificate completely: its signature over [`Certificate::message`] and its
+/// Checks a decision certificate completely: its signature over [`Certificate::message`], its
 /// beacon over [`Certificate::beacon_message`], formed in the certificate's period at a height
-/// whose sortition seed is `seed`.
+/// whose sortition seed is `seed`, and its seed seal ([`Verifier::verify_seal`]), from which
+/// sampled mode derives the next seed.
 pub fn verify_decision_certificate(
     verifier: &dyn Verifier,
     seed: &Seed,
@@ -221,6 +260,9 @@ pub fn verify_decision_certificate(
             certificate.period,
             &certificate.beacon,
         )
+        && verifier
+            .verify_seal(seed, certificate.height, &certificate.seal)
+            .is_ok()
 }
 
 /// The application: supplies values to propose and judges proposed values.

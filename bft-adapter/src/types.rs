@@ -10,7 +10,10 @@
 //! | proposal | `"conclave-bft/proposal/v1" ‖ epoch u64 ‖ height u64 ‖ period u32 ‖ value id` |
 //! | beacon | `"conclave-bft/beacon/v1" ‖ epoch u64 ‖ height u64` |
 //!
-//! Integers are big-endian; `value` is `0x00` for ⊥ or `0x01 ‖ 32-byte value id`.
+//! Integers are big-endian; `value` is `0x00` for ⊥ or `0x01 ‖ 32-byte id`, where the id is
+//! [`sealed_id`]`(value id, seed seal)` (the value id itself when the seal is empty, as in
+//! threshold mode). A proposal signs the value id; the seal is self-authenticating (a VRF
+//! proof).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -162,6 +165,13 @@ pub struct Proposal {
     pub value: Vec<u8>,
     /// The proposer's signature over [`proposal_message`] with the value's id.
     pub signature: Vec<u8>,
+    /// The seed seal of the value's *original* proposer (sampled mode: its VRF proof on the
+    /// height's seed, from which the next height's seed derives; a re-proposal of the pinned
+    /// value carries its original proposer's seal). Empty where seeds do not come from
+    /// proposers (threshold mode). Votes name [`sealed_id`]`(value id, seal)`, so a decision
+    /// binds its seal.
+    #[serde(default)]
+    pub seal: Vec<u8>,
 }
 
 /// A decision certificate: a combined signature of a cert quorum plus the height's beacon.
@@ -181,11 +191,21 @@ pub struct Certificate {
     pub value_id: ValueId,
     /// Combined signature over [`Certificate::message`].
     pub signature: Vec<u8>,
-    /// Combined signature over [`beacon_message`]; hashes to the next height's seed.
+    /// Combined signature over [`beacon_message`]; hashes to the next height's seed
+    /// (threshold mode).
     pub beacon: Vec<u8>,
+    /// The decided value's seed seal (see [`Proposal::seal`]): in sampled mode the next
+    /// height's seed derives from it. Empty in threshold mode.
+    #[serde(default)]
+    pub seal: Vec<u8>,
 }
 
 impl Certificate {
+    /// The id the cert votes named: [`sealed_id`]`(value_id, seal)`.
+    pub fn vote_id(&self) -> ValueId {
+        sealed_id(self.value_id, &self.seal)
+    }
+
     /// The exact byte string the certificate signature signs.
     pub fn message(&self) -> Vec<u8> {
         vote_message(
@@ -193,7 +213,7 @@ impl Certificate {
             self.height,
             self.period,
             VoteStep::Cert,
-            VoteValue::Value(self.value_id),
+            VoteValue::Value(self.vote_id()),
         )
     }
 
@@ -270,6 +290,26 @@ impl Message {
 }
 
 const VOTE_DOMAIN: &[u8] = b"conclave-bft/vote/v1";
+const SEALED_DOMAIN: &[u8] = b"conclave-bft/sealed-value/v1";
+
+/// The id votes name for a value with seed seal `seal`: the value id itself when `seal` is
+/// empty (threshold mode), else `SHA-256("conclave-bft/sealed-value/v1" ‖ value id ‖ seal)`.
+/// Binding the seal into what the quorum signs is what makes the seed a function of the
+/// decision: two proposals of the same bytes with different seals are different candidates.
+pub fn sealed_id(value_id: ValueId, seal: &[u8]) -> ValueId {
+    if seal.is_empty() {
+        return value_id;
+    }
+    use sha2::Digest;
+    ValueId(
+        sha2::Sha256::new()
+            .chain_update(SEALED_DOMAIN)
+            .chain_update(value_id.0)
+            .chain_update(seal)
+            .finalize()
+            .into(),
+    )
+}
 const PROPOSAL_DOMAIN: &[u8] = b"conclave-bft/proposal/v1";
 const BEACON_DOMAIN: &[u8] = b"conclave-bft/beacon/v1";
 

@@ -143,6 +143,7 @@ fn z_proposal(crypto: &MockCrypto, genesis: &Seed, period: u32, value: Vec<u8>) 
         signature: z
             .signer
             .sign(&proposal_message(Epoch(0), Height(1), Period(period), id)),
+        seal: Vec::new(),
     }
 }
 
@@ -173,6 +174,7 @@ fn flood_slice(crypto: &MockCrypto, genesis: &Seed, s: u32) -> Vec<Vec<u8>> {
             credential: vec![7; 32],
             value: big(s * 8 + i),
             signature: vec![7; 32],
+            seal: Vec::new(),
         };
         out.push(codec::encode(&Message::Proposal(p)));
     }
@@ -224,6 +226,7 @@ fn flood_slice(crypto: &MockCrypto, genesis: &Seed, s: u32) -> Vec<Vec<u8>> {
             credential: vec![1; 32],
             value: vec![(i % 256) as u8; 1024],
             signature: vec![2; 32],
+            seal: Vec::new(),
         };
         out.push(codec::encode(&Message::Proposal(p)));
     }
@@ -237,6 +240,7 @@ fn flood_slice(crypto: &MockCrypto, genesis: &Seed, s: u32) -> Vec<Vec<u8>> {
                 value_id: id(s * 3 + i, 4),
                 signature: vec![5; 32],
                 beacon: vec![6; 32],
+                seal: Vec::new(),
             },
             value: big(2_000_000 + s * 3 + i),
         };
@@ -422,6 +426,7 @@ fn measure_issue_figures() {
                         credential: vec![7; 32],
                         value,
                         signature: vec![7; 32],
+                        seal: Vec::new(),
                     };
                     (0, codec::encode(&Message::Proposal(p)))
                 })

@@ -398,6 +398,7 @@ impl Driver {
                 value_id,
                 signature: Vec::new(),
                 beacon: Vec::new(),
+                seal: Vec::new(),
             };
             certificate.signature = verifier
                 .combine(&certificate.message(), &shares(|v| &v.signature))
@@ -447,6 +448,7 @@ impl Driver {
             credential: credential(seat, period),
             value,
             signature,
+            seal: Vec::new(),
         }))
     }
 

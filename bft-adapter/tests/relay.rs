@@ -190,6 +190,7 @@ fn run(fakes: u32) -> u64 {
         signature: z
             .signer
             .sign(&proposal_message(Epoch(0), Height(1), Period(1), id)),
+        seal: Vec::new(),
     };
     let soft = VoteValue::Value(id);
     let vote = Vote {

@@ -96,6 +96,7 @@ fn run(flood: bool) -> (u64, usize, bool) {
                     credential: vec![0; 32],
                     value,
                     signature: vec![0; 32],
+                    seal: Vec::new(),
                 };
                 w.inject(t, Z, A, &Message::Proposal(p));
             }

@@ -234,6 +234,7 @@ fn decision_at(crypto: &MockCrypto, period: u32, value: &[u8]) -> Decided {
         value_id: verifier.value_id(value),
         signature: Vec::new(),
         beacon: Vec::new(),
+        seal: Vec::new(),
     };
     let combine = |message: &[u8]| {
         let signatures: Vec<Vec<u8>> = (0..4)

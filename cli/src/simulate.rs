@@ -418,7 +418,8 @@ fn print_summary(
                 "sampled model",
                 format!(
                     "h = {} (F ≤ {} assumed), τ = {}, T = {}, quorum {}; per step: safety {:.3e}, \
-                     liveness {:.3e} (target {:.0e}); with F = {}: safety {:.3e}, liveness {:.3e}",
+                     liveness {:.3e} (target {:.0e}); with F = {}: safety {:.3e}, liveness {:.3e}; \
+                     per height (≤ {:.3} periods): safety {:.3e}, with F = {}: {:.3e}",
                     s.honest_fraction,
                     s.faulty_assumed,
                     info.and_then(|i| i.tau_step).unwrap_or(0),
@@ -429,7 +430,11 @@ fn print_summary(
                     s.failure_target,
                     s.faulty_actual,
                     s.actual_safety_failure,
-                    s.actual_liveness_failure
+                    s.actual_liveness_failure,
+                    s.expected_periods,
+                    s.height_safety_failure,
+                    s.faulty_actual,
+                    s.actual_height_safety_failure
                 ),
             ),
         );

@@ -151,6 +151,36 @@ impl FailureProbability {
     pub fn log2_floor(self) -> Option<i64> {
         self.0.log2_floor()
     }
+
+    /// Zero.
+    pub const ZERO: FailureProbability = FailureProbability(SoftFloat::ZERO);
+
+    /// One.
+    pub const ONE: FailureProbability = FailureProbability(SoftFloat::ONE);
+
+    /// `self + other` (one truncation), capped at one: a union bound.
+    pub fn union(self, other: FailureProbability) -> FailureProbability {
+        FailureProbability(self.0.add(other.0)).min(FailureProbability::ONE)
+    }
+
+    /// `self · numerator / denominator` (two truncations; not capped); `None` for a zero
+    /// denominator.
+    pub fn scale(self, numerator: u64, denominator: u64) -> Option<FailureProbability> {
+        (denominator > 0)
+            .then(|| FailureProbability(self.0.mul_u64(numerator).div_u64(denominator)))
+    }
+
+    /// `self^k` (square-and-multiply, truncating).
+    pub fn pow(self, k: u64) -> FailureProbability {
+        FailureProbability(self.0.pow(k))
+    }
+
+    /// An upper bound in 63-bit fixed point: `⌊p · 2^63⌋ + 1` (so `p < result / 2^63` up to
+    /// the truncation error below `2^-100` relative), saturating at `2^63 + 1` for `p ≥ 1`.
+    pub fn fixed63_upper(self) -> u64 {
+        let fixed = self.0.to_fixed127() >> 64;
+        (fixed.min(1 << 63) as u64) + 1
+    }
 }
 
 /// `Pr[Binomial(seats, 1 - h) > f]` with `f = ⌊(seats - 1) / 3⌋` and honest fraction

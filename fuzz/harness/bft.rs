@@ -286,6 +286,7 @@ impl World {
                         .unwrap_or_default(),
                     signature: a.signer.sign(&proposal_message(EPOCH, height, period, id)),
                     value,
+                    seal: a.sortition.seed_seal(&self.seed(height), height),
                 };
                 let from = self.sender(input, proposer);
                 self.handle(Input::Message {
@@ -326,6 +327,7 @@ impl World {
                     value_id,
                     signature: Vec::new(),
                     beacon: self.quorum_signature(&beacon_message(EPOCH, height)),
+                    seal: Vec::new(),
                 };
                 certificate.signature = self.quorum_signature(&certificate.message());
                 let value = if input.below(8) == 0 {
@@ -435,6 +437,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                 credential: vec![3; 32],
                 value: b"value".to_vec(),
                 signature: vec![4; 32],
+                seal: Vec::new(),
             };
             let bundle = Bundle {
                 epoch: EPOCH,
@@ -452,6 +455,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                     value_id: ValueId([8; 32]),
                     signature: vec![6; 32],
                     beacon: vec![7; 32],
+                    seal: Vec::new(),
                 },
                 value: b"decided".to_vec(),
             };

@@ -6,7 +6,8 @@
 //! - [`sampled`]: per-step VRF committees, individual BLS keys, multisignature certificates
 //!   with the voters' credentials (for populations too large for one threshold key), with
 //!   parameters from [`params::SampledParams`] (a stated honest-stake fraction, refused when
-//!   the per-step failure probability exceeds a target).
+//!   the per-step failure probability exceeds a target; per-height bounds in
+//!   [`params::HeightFailure`]).
 //! - [`sortition`]: VRF credentials for proposers (both modes) and sampled voters.
 //! - [`RealProvider`]: builds all of it for the simulator, running the DKG among the seats.
 //!
@@ -20,7 +21,7 @@ pub mod sampled;
 pub mod sortition;
 pub mod threshold;
 
-pub use params::{Ratio, SampledParams, SampledParamsError};
+pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
 pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};

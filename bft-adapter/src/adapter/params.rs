@@ -18,6 +18,17 @@
 //! probability `τ/n`) and `q = ⌈T·τ⌉`, and refuses the parameters when either exceeds the
 //! failure target (default `10⁻⁹` per step).
 //!
+//! **Per height.** A height runs soft, cert and next steps (and next_k steps) in each of its
+//! periods, each step a fresh committee draw, so [`SampledParams::height_failure`] takes the
+//! union over them ([`HeightFailure`]): a period ends without a decision with probability at
+//! most `q = f/n + (1 − τ_p/n)^n + 2·Pr[H < q]` (a faulty best proposer, no proposer at all
+//! with `τ_p` = [`super::sortition::TAU_PROPOSER`] expected proposers, or the honest soft or
+//! cert voters missing the quorum), so a height runs at most `1/(1 − q)` periods in
+//! expectation, and the probability of a safety failure in a height is at most
+//! `1/(1 − q) × STEPS_PER_PERIOD × Pr[H + 2A ≥ 2q]` ([`STEPS_PER_PERIOD`]: soft, cert, next
+//! and one next_k step). Computed in the same soft-float and 63-bit fixed-point integer
+//! arithmetic (rounded up where it matters), no floating point.
+//!
 //! At `n ≤ 1000` no committee smaller than about two thirds of the seats meets `10⁻⁹` at 80%
 //! honest stake (see the table in `conclave_committee::safety`); that is why threshold mode is
 //! the default and sampled mode is for large populations.
@@ -137,6 +148,56 @@ pub enum SampledParamsError {
     },
 }
 
+/// Vote steps of one period counted by the per-height bound: soft, cert, next (steps 4 and 5
+/// share one committee) and one next_k step. A period that runs `k` next_k steps draws `k − 1`
+/// more committees; add their per-step terms for such schedules.
+pub const STEPS_PER_PERIOD: u64 = 4;
+
+/// The per-height bounds of a sampled configuration (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeightFailure {
+    /// Upper bound on the probability that a period ends without a decision.
+    pub period_failure: FailureProbability,
+    /// Upper bound on the expected number of periods of a height, `1 / (1 − period_failure)`
+    /// as an exact ratio (`None` when `period_failure ≥ 1`: no bound).
+    pub expected_periods: Option<Ratio>,
+    /// Union bound on a safety failure within one height (capped at one).
+    pub safety: FailureProbability,
+}
+
+impl HeightFailure {
+    /// The bounds for `seats` seats, `faulty` of them faulty, with per-step `step` failures.
+    fn new(seats: u32, faulty: u32, step: StepFailure) -> HeightFailure {
+        let n = u64::from(seats);
+        let tau_p = super::sortition::TAU_PROPOSER.min(n);
+        let no_proposer = FailureProbability::from_ratio(n - tau_p, n)
+            .unwrap_or(FailureProbability::ONE)
+            .pow(n);
+        let faulty_proposer =
+            FailureProbability::from_ratio(u64::from(faulty), n).unwrap_or(FailureProbability::ONE);
+        let period_failure = faulty_proposer
+            .union(no_proposer)
+            .union(step.liveness)
+            .union(step.liveness);
+        const ONE: u64 = 1 << 63;
+        let q = period_failure.fixed63_upper();
+        let expected_periods = (q < ONE).then(|| Ratio::new(ONE, ONE - q));
+        let safety = match expected_periods {
+            Some(periods) => step
+                .safety
+                .scale(STEPS_PER_PERIOD, 1)
+                .and_then(|s| s.scale(periods.numerator, periods.denominator))
+                .map_or(FailureProbability::ONE, |s| s.min(FailureProbability::ONE)),
+            None => FailureProbability::ONE,
+        };
+        HeightFailure {
+            period_failure,
+            expected_periods,
+            safety,
+        }
+    }
+}
+
 /// Validated sampled-mode parameters for a population of `seats` unit-stake seats (see the
 /// module docs): honest fraction, expected committee weight and threshold per step, failure
 /// target, and what they imply.
@@ -150,6 +211,7 @@ pub struct SampledParams {
     faulty: u32,
     quorum: u64,
     failure: StepFailure,
+    height: HeightFailure,
 }
 
 impl SampledParams {
@@ -217,6 +279,7 @@ impl SampledParams {
             faulty,
             quorum,
             failure,
+            height: HeightFailure::new(seats, faulty, failure),
         })
     }
 
@@ -274,6 +337,24 @@ impl SampledParams {
     /// Per-step probability that the honest voters cannot reach a quorum.
     pub fn liveness_failure(&self) -> FailureProbability {
         self.failure.liveness
+    }
+
+    /// The per-height bounds at the stated fraction (see [`HeightFailure`]).
+    pub fn height_failure(&self) -> HeightFailure {
+        self.height
+    }
+
+    /// [`SampledParams::height_failure`] with `faulty` faulty seats instead of the stated
+    /// fraction's.
+    pub fn height_failure_with_faulty(
+        &self,
+        faulty: u32,
+    ) -> Result<HeightFailure, SampledParamsError> {
+        Ok(HeightFailure::new(
+            self.seats,
+            faulty,
+            self.failure_with_faulty(faulty)?,
+        ))
     }
 
     /// The same model evaluated with `faulty` faulty seats instead of the stated fraction's
@@ -365,6 +446,35 @@ mod tests {
             (c.nodes, c.faulty, c.mode),
             (40, 8, crate::sim::Mode::Sampled)
         );
+    }
+
+    #[test]
+    fn the_per_height_bound_is_the_union_over_the_expected_periods_and_steps() {
+        // Algorand-sized committee at n = 10 000, 80% honest: 1/(1 − q) ≈ 1/(1 − 0.2) periods.
+        let p = SampledParams::defaults(10_000).unwrap();
+        let h = p.height_failure();
+        let periods = h.expected_periods.unwrap().to_f64();
+        assert!((1.249..1.251).contains(&periods), "{periods}");
+        let step = p.safety_failure().to_f64();
+        let height = h.safety.to_f64();
+        assert!(step > 0.0 && step <= 1e-9);
+        let expected = step * STEPS_PER_PERIOD as f64 * periods;
+        assert!(
+            (height / expected - 1.0).abs() < 1e-6,
+            "{height} vs {expected}"
+        );
+        assert!(h.safety >= p.safety_failure());
+        // More faulty seats: more periods and a larger bound; at half the seats faulty the
+        // expected number of periods is still finite, the safety bound capped at one.
+        let worse = p.height_failure_with_faulty(3_000).unwrap();
+        assert!(worse.safety > h.safety);
+        assert!(worse.expected_periods.unwrap().to_f64() > periods);
+        let half = p.height_failure_with_faulty(5_000).unwrap();
+        assert_eq!(half.safety, FailureProbability::ONE);
+        // Everyone faulty: a period never ends in a decision, no bound.
+        let all = p.height_failure_with_faulty(10_000).unwrap();
+        assert_eq!(all.expected_periods, None);
+        assert_eq!(all.safety, FailureProbability::ONE);
     }
 
     #[test]

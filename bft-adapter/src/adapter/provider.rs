@@ -122,6 +122,17 @@ pub struct SampledSetup {
     pub actual_safety_failure: f64,
     /// See `actual_safety_failure`.
     pub actual_liveness_failure: f64,
+    /// Union bound on a safety failure within one height at the stated fraction
+    /// ([`SampledParams::height_failure`]).
+    #[serde(default)]
+    pub height_safety_failure: f64,
+    /// Upper bound on the expected periods of a height at the stated fraction (infinite when
+    /// unbounded).
+    #[serde(default)]
+    pub expected_periods: f64,
+    /// `height_safety_failure` with the run's actual faulty seats.
+    #[serde(default)]
+    pub actual_height_safety_failure: f64,
 }
 
 impl SampledSetup {
@@ -138,6 +149,14 @@ impl SampledSetup {
             liveness_failure: params.liveness_failure().to_f64(),
             actual_safety_failure: actual.map_or(f64::NAN, |f| f.safety.to_f64()),
             actual_liveness_failure: actual.map_or(f64::NAN, |f| f.liveness.to_f64()),
+            height_safety_failure: params.height_failure().safety.to_f64(),
+            expected_periods: params
+                .height_failure()
+                .expected_periods
+                .map_or(f64::INFINITY, Ratio::to_f64),
+            actual_height_safety_failure: params
+                .height_failure_with_faulty(faulty.min(params.seats()))
+                .map_or(f64::NAN, |h| h.safety.to_f64()),
         }
     }
 }

@@ -24,36 +24,64 @@
 //!   decision's period. (Before #17 a beacon recorded period 0 and verification searched
 //!   periods 1..=64, so decisions from period 65 on never verified at other nodes.)
 //!
-//! **Seeds.** A multisignature depends on which voters it aggregates, so the sampled "beacon"
-//! certificate differs between nodes and cannot seed sortition; [`Verifier::next_seed`] does not
-//! read it. (The beacon certificate is still formed and checked, like the decision certificate,
-//! because the engine is mode-agnostic; it only costs one aggregate and one pairing.) Seeds chain
-//! through what every deciding node agrees on:
+//! **Seeds (Algorand's VRF seed chain).** A multisignature depends on which voters it
+//! aggregates, so the sampled "beacon" certificate differs between nodes and cannot seed
+//! sortition; [`Verifier::next_seed`] does not read it. (The beacon certificate is still formed
+//! and checked, like the decision certificate, because the engine is mode-agnostic; it only
+//! costs one aggregate and one pairing.) Instead every proposal carries its proposer's *seed
+//! seal* ([`crate::types::Proposal::seal`]): `origin u32 ‖ π`, with `π` the origin's VRF proof on
+//! `(seed(h), h)` under the epoch's seed-chain domain
+//! (`conclave_committee::seed::prove_chain_seed`). Then
 //!
 //! - `seed(1) = SHA-256("conclave-bft/sampled-seed/v1" ‖ genesis ‖ epoch ‖ 1)` ([`SampledVerifier::genesis_seed`]);
-//! - `seed(h+1) = SHA-256("conclave-bft/sampled-seed/v2" ‖ genesis ‖ epoch ‖ h ‖ seed(h) ‖
-//!   period ‖ value id)` of height `h`'s decision.
+//! - `seed(h+1) = SHA-256("conclave-bft/sampled-seed/v3" ‖ genesis ‖ epoch ‖ h ‖ y)`, where `y`
+//!   is the VRF-derived output of the decided value's seal (`verify_chain_seed`).
 //!
-//! Certificates are verified against the seed of their height (the engine passes its own), so a
-//! certificate precomputed before that seed existed does not verify.
+//! A VRF output is unique for a key and an input, so it does not depend on the value: a
+//! proposer that tries different values gets the same next seed (it cannot grind). Votes name
+//! [`crate::types::sealed_id`]`(value id, seal)` and the certificate carries the seal, so
+//! every node that decides derives the same seed, a verifier recomputes it from the certificate
+//! alone ([`Verifier::verify_seal`], part of
+//! [`crate::traits::verify_decision_certificate`]), and a peer's claimed seal is never
+//! trusted: a forged or foreign seal fails the VRF check, or names a different id than the
+//! quorum signed. Honest nodes soft-vote only *fresh* proposals (seal origin = proposer); a
+//! re-proposal of the pinned value keeps its original proposer's seal. (Were the seal unbound,
+//! a faulty seat could re-send an honest value under its own seal and split the deciders'
+//! seeds.) Certificates are verified against the seed of their height, so a certificate
+//! precomputed before that seed existed does not verify.
 //!
-//! *What an adversary can precompute.* The committees of every period of height 1 (its seed is
-//! fixed at setup); at height `h ≥ 2`, nothing before height `h − 1` is decided, unless it can
-//! predict the decided value. It can *choose* among values when its own proposal wins height `h`
-//! (grinding `seed(h+1)`, a stronger bias than Algorand's publish-or-withhold), and once
-//! `seed(h)` is known it can search the periods of height `h` for one where it alone reaches a
-//! quorum. The engine therefore accepts a decision only within `period_window` periods of the
-//! node's own (see `Engine` docs), so the search is worth at most (periods reached + window) ×
-//! the per-step failure probability of the committee parameters. Algorand's VRF seed chain
-//! (`conclave_committee::seed::prove_chain_seed`, the winning proposer's VRF output on
-//! `seed(h)`) removes the grinding but needs the proposer's proof carried with the decision; a
-//! threshold key (threshold mode) removes both.
+//! *What an adversary can still precompute or bias.*
+//!
+//! - **Height 1**: its seed is fixed at setup (genesis), so the committees of every period of
+//!   height 1 are public from the start; the engine accepts a decision only within
+//!   `period_window` periods of the node's own, so a coalition's offline search is worth at
+//!   most (periods reached + window) × the per-step failure probability of the parameters.
+//!   A genesis that is itself unpredictable (e.g. a beacon output after key registration)
+//!   removes this; this crate takes `genesis` from its caller.
+//! - **Withholding** (as in Algorand): a faulty seat whose proposal would win can withhold it,
+//!   so the next-best proposer's seal (or a later period's) decides instead: a choice between a
+//!   few VRF outputs per height it wins, not a free choice of seed. Every VRF output is
+//!   revealed only with the proposal, so nothing of `seed(h+1)` is known before height `h`'s
+//!   proposals are sent. (This engine always decides a proposed value, so there is no empty
+//!   block whose seed falls back to `H(seed(h) ‖ h)`; the fallback hash is used only when
+//!   [`Verifier::next_seed`] is handed a certificate whose seal does not verify, which the
+//!   engine never decides.)
+//! - **Within a height**: once `seed(h)` is known, faulty seats can compute their own
+//!   credentials for every period of height `h` and search for one where they alone reach a
+//!   quorum; the period window bounds that search as for height 1.
+//!
+//! *Alternative: seed look-back.* Algorand also uses the seed of round `r − 1 − (r mod R)` for
+//! the committees of round `r` (with `R` large, e.g. 1000 rounds) together with stake that was
+//! registered before that seed existed, so even a proposer that withholds cannot steer the
+//! seed of a round whose stake distribution it knows; here the population is fixed per epoch,
+//! so look-back would only lengthen the window in which every committee is public. A threshold
+//! key (threshold mode: a unique BLS beacon) removes both withholding and precomputation.
 
 use super::params::SampledParams;
 use super::sortition::VrfRoster;
 use super::threshold::value_id;
 use super::{seeded_rng, CryptoCounters};
-use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
+use crate::traits::{CombineError, Committee, InvalidSeal, Share, Signer, Verifier};
 use crate::types::{
     beacon_message, vote_message, Certificate, Epoch, Height, NodeId, Period, Seed, ValueId,
 };
@@ -69,7 +97,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 const SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v1";
-const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v2";
+const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v3";
+const FALLBACK_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/fallback/v3";
 const HEADER_LEN: usize = 8 + 8 + 4 + 1 + 2;
 
 /// The public side of a sampled population: [`Committee`] and [`Verifier`].
@@ -262,6 +291,10 @@ impl<V: Variant> Committee for SampledVerifier<V> {
     fn quorum(&self, _step: VoteStep) -> u64 {
         self.quorum
     }
+
+    fn sampled(&self) -> bool {
+        true
+    }
 }
 
 impl<V: Variant> Verifier for SampledVerifier<V> {
@@ -403,19 +436,39 @@ impl<V: Variant> Verifier for SampledVerifier<V> {
         value_id(value)
     }
 
+    /// From the decided value's seed seal (see the module docs); a certificate whose seal
+    /// does not verify (never decided by the engine) gets the fallback
+    /// `SHA-256(".../fallback/v3" ‖ genesis ‖ epoch ‖ h ‖ seed(h))`.
     fn next_seed(&self, previous: &Seed, certificate: &Certificate) -> Seed {
+        let h = certificate.height;
+        let (domain, material) = match self.roster.verify_seal(previous, h, &certificate.seal) {
+            Some((_, output)) => (NEXT_SEED_DOMAIN, output),
+            None => (FALLBACK_SEED_DOMAIN, previous.0),
+        };
         Seed(
             Sha256::new()
-                .chain_update(NEXT_SEED_DOMAIN)
+                .chain_update(domain)
                 .chain_update(self.genesis)
                 .chain_update(self.epoch.to_be_bytes())
-                .chain_update(certificate.height.0.to_be_bytes())
-                .chain_update(previous.0)
-                .chain_update(certificate.period.0.to_be_bytes())
-                .chain_update(certificate.value_id.0)
+                .chain_update(h.0.to_be_bytes())
+                .chain_update(material)
                 .finalize()
                 .into(),
         )
+    }
+
+    /// A seal must be the VRF proof of a seat on `(seed, height)` (an empty seal is invalid:
+    /// sampled seeds always come from a proposer).
+    fn verify_seal(
+        &self,
+        seed: &Seed,
+        height: Height,
+        seal: &[u8],
+    ) -> Result<Option<NodeId>, InvalidSeal> {
+        self.roster
+            .verify_seal(seed, height, seal)
+            .map(|(origin, _)| Some(origin))
+            .ok_or(InvalidSeal)
     }
 
     /// Votes are signed with each voter's individual BLS key.

@@ -12,9 +12,10 @@
 //! mode a seat votes in a step only if its VRF selects it with expected committee size `τ_step`.
 
 use crate::types::{Height, NodeId, Period, Priority, Seed, VoteStep};
-use conclave_committee::seed::Seed as CommitteeSeed;
+use conclave_committee::seed::{prove_chain_seed, verify_chain_seed, Seed as CommitteeSeed};
 use conclave_committee::sortition::{sortition, Credential};
 use conclave_committee::transcript::{Role, SortitionContext};
+use conclave_committee::vrf::{Proof, PROOF_LEN};
 use conclave_committee::vrf::{PublicKey as VrfPublicKey, SecretKey as VrfSecretKey};
 use conclave_committee::SortitionParams;
 use std::sync::Arc;
@@ -133,6 +134,44 @@ impl VrfRoster {
     }
 }
 
+/// Length of a sampled-mode seed seal: `origin seat u32 ‖ VRF proof` (see [`VrfRoster::verify_seal`]).
+pub const SEAL_LEN: usize = 4 + PROOF_LEN;
+
+impl VrfRoster {
+    /// The VRF domain of this epoch's seed chain.
+    fn seed_domain(&self) -> String {
+        format!("{SORTITION_DOMAIN}/seed-chain/epoch-{}", self.epoch)
+    }
+
+    /// Checks a seed seal `origin u32 ‖ proof` (sampled mode only): the origin's VRF proof on
+    /// `(seed, height)` (`conclave_committee::seed::verify_chain_seed`). Returns the origin
+    /// and the VRF-derived seed material, unique for that key and input: whatever value the
+    /// origin proposes, its seal yields the same material.
+    pub fn verify_seal(
+        &self,
+        seed: &Seed,
+        height: Height,
+        seal: &[u8],
+    ) -> Option<(NodeId, [u8; 32])> {
+        self.voter?;
+        if seal.len() != SEAL_LEN {
+            return None;
+        }
+        let origin = NodeId(u32::from_be_bytes(seal[..4].try_into().ok()?));
+        let key = self.keys.get(origin.0 as usize)?;
+        let proof = Proof::from_slice(&seal[4..]).ok()?;
+        let material = verify_chain_seed(
+            key,
+            &self.seed_domain(),
+            &CommitteeSeed::from_bytes(seed.0),
+            height.0,
+            &proof,
+        )
+        .ok()?;
+        Some((origin, material.to_bytes()))
+    }
+}
+
 /// One seat's sortition: its VRF secret key plus the shared roster (implements
 /// [`crate::traits::Sortition`]).
 pub struct VrfSortition {
@@ -200,6 +239,23 @@ impl crate::traits::Sortition for VrfSortition {
     ) -> Option<u64> {
         self.roster
             .verify_voter(node, seed, height, period, step, credential)
+    }
+
+    /// Sampled mode: `id u32 ‖ VRF proof on (seed, height)` under this epoch's seed-chain
+    /// domain. Threshold mode (seeds from the beacon): empty.
+    fn seed_seal(&self, seed: &Seed, height: Height) -> Vec<u8> {
+        if self.roster.voter.is_none() {
+            return Vec::new();
+        }
+        let (proof, _) = prove_chain_seed(
+            &self.secret,
+            &self.roster.seed_domain(),
+            &CommitteeSeed::from_bytes(seed.0),
+            height.0,
+        );
+        let mut seal = self.id.0.to_be_bytes().to_vec();
+        seal.extend_from_slice(&proof.to_bytes());
+        seal
     }
 
     /// Proposer credentials are the committee crate's 120-byte encoding; voter credentials

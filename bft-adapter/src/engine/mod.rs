@@ -23,7 +23,13 @@
 //!
 //! A next-quorum for x in period p (in any next step) moves the node to p+1 with v̄ = x; a
 //! next-quorum bundle for any later period is accepted (not only those in the vote window), so
-//! a node left behind catches up. Soft and next quorums
+//! a node left behind catches up. With sampled committees ([`Committee::sampled`]) a coalition
+//! can find offline a far period where it alone holds a next quorum, so there a bundle counts
+//! only within `Config::period_window` periods of the node's own, and a node further behind is
+//! moved by a *chain* of them: a node that hears a peer vote in a period it left sends that
+//! peer its next bundles from there to its own period (each within the window of the last, at
+//! most once per re-send interval), and keeps such a chain with each decision it retains, sent
+//! before the decision to a peer that asks for it. Soft and next quorums
 //! can also arrive as [`Bundle`]s (one combined signature), which nodes forward the moment the
 //! quorum completes (a node about to next-vote must hear it before its timer) and re-send with
 //! their votes; that is what keeps nodes live when equivocators show different votes to different
@@ -38,8 +44,9 @@
 //! its period.
 //!
 //! Catch-up by certificate ([`Decided`]) is bounded: a decision is accepted only if its period
-//! is at most `Config::period_window` periods beyond the node's own (the distance one
-//! next-bundle can move it; farther ones are ignored until the node gets there), its
+//! is at most `Config::period_window` periods beyond the node's own (a period reachable by
+//! verified next quorums: farther ones are ignored until a chain of next bundles brings the
+//! node there), its
 //! certificate and beacon verify against the height's seed, and the application accepted the
 //! value (the engine emits [`Action::ValidateValue`] and waits). A cert quorum formed from
 //! votes likewise decides only a value known to be valid. A peer that sent one invalid
@@ -344,14 +351,22 @@ enum Validity {
 #[derive(Clone, Debug)]
 struct ProposalEntry {
     priority: crate::types::Priority,
+    /// The id votes name ([`crate::types::sealed_id`] of the value id and the seal).
     value_id: ValueId,
+    /// The value id the proposer signed (what conflicting proposals differ in).
+    signed_id: ValueId,
+    /// The seal is the proposer's own (not a re-proposal of another seat's value).
+    fresh: bool,
     bytes: Vec<u8>,
 }
 
 /// State of the height being decided.
 #[derive(Default)]
 struct Round {
+    /// Keyed by the id votes name (the sealed id).
     values: BTreeMap<ValueId, (Vec<u8>, Option<Validity>)>,
+    /// The seed seal of each sealed id in `values` (sampled mode; see `Proposal::seal`).
+    seals: BTreeMap<ValueId, Vec<u8>>,
     proposals: BTreeMap<Period, BTreeMap<NodeId, ProposalEntry>>,
     tallies: BTreeMap<(Period, VoteStep), StepTally>,
     soft_quorum: BTreeMap<Period, ValueId>,
@@ -399,6 +414,11 @@ pub struct Engine {
     seed: Seed,
     round: Round,
     recent: BTreeMap<Height, Decided>,
+    /// For each height in `recent`: next-quorum bundles that move a node from period 1 to
+    /// within `period_window` of the decision's period (empty when it is that close already).
+    chains: BTreeMap<Height, Vec<Bundle>>,
+    /// When this node last sent each peer a chain of next bundles of the current height.
+    chain_sent: BTreeMap<NodeId, Time>,
     /// The field sizes messages are decoded with (from the adapters and `Limits`).
     wire: crate::codec::WireSizes,
     future: Vec<(NodeId, Vec<u8>)>,
@@ -432,6 +452,8 @@ impl Engine {
             seed: genesis_seed,
             round: Round::default(),
             recent: BTreeMap::new(),
+            chains: BTreeMap::new(),
+            chain_sent: BTreeMap::new(),
             future: Vec::new(),
             future_usage: BTreeMap::new(),
             last_sync: BTreeMap::new(),
@@ -459,11 +481,15 @@ impl Engine {
                 .insert(previous, state.previous_next_quorums.into_iter().collect());
         }
         for proposal in state.own_proposals {
-            let id = engine.adapters.verifier.value_id(&proposal.value);
+            let id = crate::types::sealed_id(
+                engine.adapters.verifier.value_id(&proposal.value),
+                &proposal.seal,
+            );
             engine
                 .round
                 .values
                 .insert(id, (proposal.value.clone(), Some(Validity::Valid)));
+            engine.round.seals.insert(id, proposal.seal.clone());
             engine.round.own_proposals.insert(proposal.period, proposal);
         }
         for vote in state.own_votes {
@@ -654,9 +680,21 @@ impl Engine {
             .verifier
             .next_seed(&self.seed, &decided.certificate);
         self.recent.insert(height, decided.clone());
+        let target = Period(
+            decided
+                .certificate
+                .period
+                .0
+                .saturating_sub(self.config.period_window),
+        );
+        let chain = self.next_bundle_chain(Period(1), target);
+        self.chains.insert(height, chain);
         while self.recent.len() > self.config.retained_decisions.max(1) {
-            self.recent.pop_first();
+            if let Some((h, _)) = self.recent.pop_first() {
+                self.chains.remove(&h);
+            }
         }
+        self.chain_sent.clear();
         self.last_sync.retain(|(_, h), _| *h > height);
         // Evidence already reported for decided heights can no longer recur; keep only the
         // height-less kinds (at most one per peer and kind).

@@ -80,9 +80,18 @@ impl Engine {
         }
     }
 
+    /// Sends a lagging peer the decision of `height`, preceded by the next bundles that let it
+    /// reach the decision's period (each within `period_window` of the last; see
+    /// [`Engine::next_bundle_chain`]).
     fn send_decision(&mut self, to: NodeId, height: Height) {
         if let Some(decided) = self.recent.get(&height).cloned() {
             if !self.rate_limited(to, height) {
+                for bundle in self.chains.get(&height).cloned().unwrap_or_default() {
+                    self.out.push(Action::Send {
+                        to,
+                        bytes: encode(&Message::Bundle(bundle)),
+                    });
+                }
                 self.out.push(Action::Send {
                     to,
                     bytes: encode(&Message::Decided(decided)),
@@ -156,7 +165,11 @@ impl Engine {
             }
             return;
         }
-        let id = cert.value_id;
+        let id = cert.vote_id();
+        self.round
+            .seals
+            .entry(id)
+            .or_insert_with(|| cert.seal.clone());
         match self.round.values.get(&id).and_then(|(_, v)| *v) {
             Some(Validity::Valid) => self.decide(decided),
             Some(Validity::Invalid) => {
@@ -240,7 +253,7 @@ impl Engine {
             let value_id = self.adapters.verifier.value_id(&proposal.value);
             let message =
                 proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
-            if value_id != existing.value_id
+            if value_id != existing.signed_id
                 && self
                     .adapters
                     .verifier
@@ -275,9 +288,14 @@ impl Engine {
             self.round.muted_proposers.insert((from, p));
             return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
         };
-        let value_id = self.adapters.verifier.value_id(&proposal.value);
+        let verifier = self.adapters.verifier.clone();
+        let Ok(origin) = verifier.verify_seal(&self.seed, h, &proposal.seal) else {
+            return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
+        };
+        let signed_id = verifier.value_id(&proposal.value);
+        let value_id = crate::types::sealed_id(signed_id, &proposal.seal);
         if !own {
-            let message = proposal_message(proposal.epoch, h, p, value_id);
+            let message = proposal_message(proposal.epoch, h, p, signed_id);
             if !self
                 .adapters
                 .verifier
@@ -293,9 +311,12 @@ impl Engine {
             ProposalEntry {
                 priority,
                 value_id,
+                signed_id,
+                fresh: origin.is_none_or(|o| o == from),
                 bytes,
             },
         );
+        self.round.seals.entry(value_id).or_insert(proposal.seal);
         if let std::collections::btree_map::Entry::Vacant(slot) = self.round.values.entry(value_id)
         {
             slot.insert((proposal.value.clone(), Some(Validity::Pending)));
@@ -332,7 +353,7 @@ impl Engine {
         let pending = self
             .round
             .pending_decision
-            .take_if(|(_, d, _)| d.certificate.value_id == value_id);
+            .take_if(|(_, d, _)| d.certificate.vote_id() == value_id);
         if let Some((from, decided, bytes)) = pending {
             if valid {
                 return self.decide(decided);
@@ -360,10 +381,15 @@ impl Engine {
 
     /// A combined soft or next quorum: one certificate check instead of a quorum of votes.
     fn on_bundle(&mut self, from: NodeId, bundle: Bundle, bytes: Vec<u8>) {
-        // A next-quorum bundle for any later period moves this node forward (it proves a quorum
-        // moved on), so it is never dropped for being too far ahead.
+        // A next-quorum bundle for a later period moves this node forward (it proves a quorum
+        // moved on). With a threshold key it is never dropped for being too far ahead; with
+        // sampled committees a coalition can find offline a far period where it alone holds a
+        // next quorum, so only bundles within `period_window` count, and a node further behind
+        // is moved by a chain of them (see `send_chain`).
         let in_window = if bundle.step.is_next() {
             bundle.period.0.saturating_add(1) >= self.period.0
+                && (!self.adapters.committee.sampled()
+                    || bundle.period.0 <= self.period.0.saturating_add(self.config.period_window))
         } else {
             self.window_ok(bundle.period, Some(bundle.step))
         };
@@ -406,7 +432,80 @@ impl Engine {
         self.quorum_reached(bundle.period, bundle.step, bundle.value);
     }
 
+    /// Bundles that move a node at period `from` of the current height to at least period
+    /// `to`, each acceptable where the previous one left it (a next quorum of a period in
+    /// `[p − 1, p + period_window]` at period `p`), preferring the farthest: about
+    /// `(to − from) / period_window` bundles. Stops early if this node lacks a link.
+    pub(super) fn next_bundle_chain(
+        &self,
+        from: crate::types::Period,
+        to: crate::types::Period,
+    ) -> Vec<Bundle> {
+        self.next_bundle_links(from, to)
+            .iter()
+            .filter_map(|key| self.round.bundles.get(key).cloned())
+            .collect()
+    }
+
+    /// The keys of [`Engine::next_bundle_chain`]'s bundles.
+    pub(super) fn next_bundle_links(
+        &self,
+        from: crate::types::Period,
+        to: crate::types::Period,
+    ) -> Vec<(crate::types::Period, VoteStep, VoteValue)> {
+        let mut chain = Vec::new();
+        let mut at = from.0;
+        while at < to.0 {
+            // Overshooting `to` is harmless (a link is a verified next quorum).
+            let reach = at.saturating_add(self.config.period_window);
+            let link = self
+                .round
+                .bundles
+                .keys()
+                .filter(|(p, s, _)| s.is_next() && p.0.saturating_add(1) >= at && p.0 <= reach)
+                .max_by_key(|(p, _, _)| p.0);
+            let Some(key) = link else {
+                break;
+            };
+            if key.0 .0 < at {
+                break; // no progress possible
+            }
+            chain.push(*key);
+            at = key.0 .0.saturating_add(1);
+        }
+        chain
+    }
+
+    /// A peer still voting in a period this node left more than one period ago is behind:
+    /// send it (at most once per re-send interval) the chain of next bundles to this node's
+    /// period. In sampled mode it accepts only bundles within `period_window` of its own
+    /// period, so one bundle of the latest period would not move it.
+    fn send_chain(&mut self, to: NodeId, from: crate::types::Period) {
+        let interval = self.config.timeouts.resend_ms;
+        if self
+            .chain_sent
+            .get(&to)
+            .is_some_and(|t| self.now.0 < t.0.saturating_add(interval))
+        {
+            return;
+        }
+        let chain = self.next_bundle_chain(from, self.period);
+        if chain.is_empty() {
+            return;
+        }
+        self.chain_sent.insert(to, self.now);
+        for bundle in chain {
+            self.out.push(Action::Send {
+                to,
+                bytes: encode(&Message::Bundle(bundle)),
+            });
+        }
+    }
+
     fn on_vote(&mut self, from: NodeId, vote: Vote, bytes: Vec<u8>) {
+        if vote.epoch == self.config.epoch && vote.period.0.saturating_add(1) < self.period.0 {
+            self.send_chain(from, vote.period); // (stale cert votes still count below)
+        }
         if vote.epoch != self.config.epoch || !self.window_ok(vote.period, Some(vote.step)) {
             return;
         }

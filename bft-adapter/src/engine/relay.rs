@@ -136,7 +136,11 @@ impl Engine {
         {
             return;
         }
-        let id = self.adapters.verifier.value_id(&proposal.value);
+        // The id names the value with its seed seal (the seal is bound by the hash too).
+        let id = crate::types::sealed_id(
+            self.adapters.verifier.value_id(&proposal.value),
+            &proposal.seal,
+        );
         if !wanted.contains(&id) {
             self.round.payload_misses.insert((from, self.period));
             return;
@@ -145,6 +149,7 @@ impl Engine {
             .values
             .insert(id, (proposal.value.clone(), Some(Validity::Pending)));
         self.charge(from, charge);
+        self.round.seals.insert(id, proposal.seal.clone());
         self.round.payloads.insert(id, bytes);
         self.out.push(Action::ValidateValue {
             height: self.height,

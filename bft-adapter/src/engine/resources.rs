@@ -101,7 +101,15 @@ impl Engine {
         r.tallies
             .retain(|(p, s), _| *s == VoteStep::Cert || *p >= keep_from);
         r.proposals.retain(|p, _| *p >= keep_from);
-        r.bundles.retain(|(p, _, _), _| *p >= keep_from);
+        // Next bundles that link period 1 to the kept periods (one per `period_window`
+        // periods) stay: they move a node that fell further behind (see `send_chain`).
+        let links: BTreeSet<_> = self
+            .next_bundle_links(Period(1), keep_from)
+            .into_iter()
+            .collect();
+        let r = &mut self.round;
+        r.bundles
+            .retain(|key, _| key.0 >= keep_from || links.contains(key));
         r.own_credentials.retain(|(p, _), _| *p >= keep_from);
         r.proven_invalid
             .retain(|(_, p, s)| *s == VoteStep::Cert || *p >= keep_from);
@@ -132,10 +140,12 @@ impl Engine {
         keep.extend(
             r.pending_decision
                 .as_ref()
-                .map(|(_, d, _)| d.certificate.value_id),
+                .map(|(_, d, _)| d.certificate.vote_id()),
         );
         keep.extend(r.own_value_id);
         r.values.retain(|id, _| keep.contains(id));
+        let values = &r.values;
+        r.seals.retain(|id, _| values.contains_key(id));
         self.recount();
     }
 

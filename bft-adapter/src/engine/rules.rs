@@ -63,17 +63,28 @@ impl Engine {
             return;
         }
         let (pinned, released) = self.pinned();
+        // A fresh value carries this node's seed seal; the pinned value its original one.
         let value = if released {
-            self.round.own_value.clone()
+            self.round.own_value.clone().map(|v| (v, None))
         } else {
-            pinned.and_then(|id| self.round.values.get(&id).map(|(bytes, _)| bytes.clone()))
+            pinned.and_then(|id| {
+                let bytes = self.round.values.get(&id)?.0.clone();
+                Some((bytes, self.round.seals.get(&id).cloned()))
+            })
         };
-        let Some(value) = value else { return };
+        let Some((value, seal)) = value else { return };
         let Some(credential) = self.own_credential(p, None) else {
             // Not selected: remember that we considered this period.
             return;
         };
+        let seal = seal.unwrap_or_else(|| self.adapters.sortition.seed_seal(&self.seed, h));
         let value_id = self.adapters.verifier.value_id(&value);
+        let sealed = crate::types::sealed_id(value_id, &seal);
+        self.round
+            .values
+            .entry(sealed)
+            .or_insert_with(|| (value.clone(), Some(Validity::Valid)));
+        self.round.seals.insert(sealed, seal.clone());
         let signature =
             self.adapters
                 .signer
@@ -86,6 +97,7 @@ impl Engine {
             credential,
             value,
             signature,
+            seal,
         };
         let bytes = encode(&Message::Proposal(proposal.clone()));
         self.round.own_proposals.insert(p, proposal.clone());
@@ -96,11 +108,12 @@ impl Engine {
         self.accept_proposal(proposal, bytes, true);
     }
 
-    /// The lowest-priority proposal of the current period, if its value is known to be valid.
+    /// The lowest-priority fresh proposal of the current period (its seal is the proposer's
+    /// own: a seat cannot win with another seat's seal), if its value is known to be valid.
     /// `None` while the best one is still being validated.
     fn best_proposal(&self) -> Option<ValueId> {
         let proposals = self.round.proposals.get(&self.period)?;
-        let mut ranked: Vec<_> = proposals.iter().collect();
+        let mut ranked: Vec<_> = proposals.iter().filter(|(_, e)| e.fresh).collect();
         ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
         for (_, entry) in ranked {
             match self.round.values.get(&entry.value_id).and_then(|(_, v)| *v) {
@@ -367,9 +380,15 @@ impl Engine {
         for ((p, step), value) in quorums {
             self.quorum_reached(p, step, value);
         }
-        if let Some(cert) = self.round.certificate.clone() {
+        if let Some(mut cert) = self.round.certificate.clone() {
             // Decide only a value the application accepted (it is being validated otherwise).
-            if let Some((value, Some(Validity::Valid))) = self.round.values.get(&cert.value_id) {
+            // The quorum signed the sealed id; the certificate names the value id and the seal.
+            let id = cert.vote_id();
+            if let Some((value, Some(Validity::Valid))) = self.round.values.get(&id) {
+                if let Some(seal) = self.round.seals.get(&id).filter(|s| !s.is_empty()) {
+                    cert.value_id = self.adapters.verifier.value_id(value);
+                    cert.seal = seal.clone();
+                }
                 let decided = Decided {
                     certificate: cert,
                     value: value.clone(),
@@ -474,6 +493,8 @@ impl Engine {
             value_id: id,
             signature: Vec::new(),
             beacon: Vec::new(),
+            // Filled in with the value id when the decision is made (see `check_quorums`).
+            seal: Vec::new(),
         };
         let shares: Vec<Share<'_>> = chosen
             .iter()
