@@ -15,8 +15,9 @@
 //! behind, fetches the missing decisions (blocks with certificates, range requests capped in
 //! bytes), checks each — the certificate and beacon under the group key, the block hash is the
 //! certified value id, the parent link — and hands them to the driver, which feeds them to the
-//! engine as `Decided` messages from the peer that served them (the engine checks them again
-//! and asks the application to validate the block).
+//! engine as [`Input::Synced`] (the engine checks each again, at any period in threshold mode,
+//! and asks the application to validate the block), so a node catches up however far behind
+//! it is.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
@@ -152,8 +153,8 @@ pub enum DriverEvent {
     Synced {
         /// The serving node.
         from: u32,
-        /// Engine-encoded `Decided`.
-        bytes: Vec<u8>,
+        /// The decision.
+        decided: Decided,
     },
 }
 
@@ -278,8 +279,9 @@ impl Driver {
                     self.on_inbound(m);
                 }
                 e = sync_rx.recv() => {
-                    if let Some(DriverEvent::Synced { from, bytes }) = e {
-                        self.queue.push_back(Input::Message { from: NodeId(from - 1), bytes });
+                    if let Some(DriverEvent::Synced { from, decided }) = e {
+                        tracing::debug!(from, height = decided.certificate.height.0, "synced decision");
+                        self.queue.push_back(Input::Synced { decided });
                     }
                 }
                 _ = sleep => {
@@ -560,10 +562,13 @@ async fn fetch_sync<V: Variant>(
             };
             let chain = verify_chain(verifier.as_ref(), &tip, &resp);
             tracing::info!(peer, from = tip.height + 1, blocks = chain.len(), "sync");
-            for (_, bytes) in chain {
+            for (decided, _) in chain {
                 shared.metrics.synced_blocks.inc();
                 if to_driver
-                    .send(DriverEvent::Synced { from: peer, bytes })
+                    .send(DriverEvent::Synced {
+                        from: peer,
+                        decided,
+                    })
                     .await
                     .is_err()
                 {
