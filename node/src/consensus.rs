@@ -7,7 +7,7 @@
 //! [`Action::Decide`] applies the block in one transaction (block, certificate, tx index, KV
 //! writes, tip): the engine persists its next-height state just before emitting it, and that
 //! state carries the decision, so after a crash between the two the restart applies it from
-//! the persisted state ([`recover`]). Application requests (build a block, validate one) are
+//! the persisted state (`recover`). Application requests (build a block, validate one) are
 //! answered synchronously and fed back before any other queued input, so a run of sync
 //! decisions for consecutive heights is taken in order.
 //!
