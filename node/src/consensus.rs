@@ -534,7 +534,8 @@ pub fn verify_chain(
     out
 }
 
-/// Poll the peers' tips; when more than one block behind, fetch, verify and hand over.
+/// Poll the peers' tips; when more than one block behind, fetch, verify and hand over. Also
+/// forwards txs that stayed pending for over a second again.
 async fn fetch_sync<V: Variant>(
     shared: Arc<Shared>,
     verifier: Arc<ThresholdVerifier<V>>,
@@ -543,6 +544,17 @@ async fn fetch_sync<V: Variant>(
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tick.tick().await;
+        // Pending txs older than a second go to the peers again (bounded per tick).
+        let stale = shared
+            .mempool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stale(Duration::from_secs(1), 256);
+        for tx in stale {
+            let mut b = vec![TAG_TX];
+            b.extend_from_slice(&tx);
+            shared.net.broadcast(Proto::Consensus, b);
+        }
         let tip = *shared.tip.borrow();
         for peer in shared.net.connected() {
             let Some(status) = shared.net.request(peer, vec![SYNC_STATUS]).await else {
