@@ -270,7 +270,11 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
 
 fn verify_certificate(variant: &str, gpk: &[u8], dst: &str, msg: &[u8], sig: &[u8]) -> bool {
     fn check<V: Variant>(gpk: &[u8], dst: &str, msg: &[u8], sig: &[u8]) -> bool {
-        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.as_bytes().to_vec());
+        let Ok(suite) =
+            Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.as_bytes().to_vec())
+        else {
+            return false;
+        };
         match (
             suite,
             PublicKey::<V>::from_bytes(gpk),

@@ -210,6 +210,7 @@ pub enum MempoolError {
 pub struct Mempool {
     order: VecDeque<[u8; 32]>,
     txs: HashMap<[u8; 32], Vec<u8>>,
+    since: HashMap<[u8; 32], std::time::Instant>,
     bytes: usize,
     max_txs: usize,
     max_bytes: usize,
@@ -221,6 +222,7 @@ impl Mempool {
         Mempool {
             order: VecDeque::new(),
             txs: HashMap::new(),
+            since: HashMap::new(),
             bytes: 0,
             max_txs,
             max_bytes,
@@ -238,6 +240,7 @@ impl Mempool {
         }
         self.bytes += tx.len();
         self.order.push_back(h);
+        self.since.insert(h, std::time::Instant::now());
         self.txs.insert(h, tx);
         Ok(true)
     }
@@ -275,6 +278,7 @@ impl Mempool {
         let mut any = false;
         for h in hashes {
             if let Some(tx) = self.txs.remove(h) {
+                self.since.remove(h);
                 self.bytes -= tx.len();
                 any = true;
             }
@@ -283,6 +287,17 @@ impl Mempool {
             let txs = &self.txs;
             self.order.retain(|h| txs.contains_key(h));
         }
+    }
+
+    /// Up to `max` of the oldest txs pending for longer than `age` (to forward again: a tx
+    /// submitted while its node had no peers must still reach a proposer).
+    pub fn stale(&self, age: std::time::Duration, max: usize) -> Vec<Vec<u8>> {
+        self.order
+            .iter()
+            .take_while(|h| self.since.get(*h).is_some_and(|t| t.elapsed() >= age))
+            .take(max)
+            .map(|h| self.txs[h].clone())
+            .collect()
     }
 
     /// Number of pending txs.

@@ -219,6 +219,11 @@ pub struct NodeConfig {
     /// Timeouts and limits.
     #[serde(default)]
     pub tuning: Tuning,
+    /// Optional per-peer dial addresses (node index → multiaddr) replacing the genesis `p2p`
+    /// address when this node dials that peer: a deployment routes through a relay or proxy
+    /// with it (the partition tests put a TCP proxy they control between every pair).
+    #[serde(default)]
+    pub dial: std::collections::BTreeMap<String, String>,
 }
 
 /// A node's home, loaded: config, genesis and secret keys.
@@ -381,6 +386,7 @@ pub fn init_testnet(
             genesis: "../genesis.json".into(),
             data_dir: "data".into(),
             tuning,
+            dial: Default::default(),
         };
         std::fs::write(
             home.join("config.toml"),

@@ -7,7 +7,7 @@
 //! [`Action::Decide`] applies the block in one transaction (block, certificate, tx index, KV
 //! writes, tip): the engine persists its next-height state just before emitting it, and that
 //! state carries the decision, so after a crash between the two the restart applies it from
-//! the persisted state ([`recover`]). Application requests (build a block, validate one) are
+//! the persisted state (`recover`). Application requests (build a block, validate one) are
 //! answered synchronously and fed back before any other queued input, so a run of sync
 //! decisions for consecutive heights is taken in order.
 //!
@@ -15,8 +15,9 @@
 //! behind, fetches the missing decisions (blocks with certificates, range requests capped in
 //! bytes), checks each — the certificate and beacon under the group key, the block hash is the
 //! certified value id, the parent link — and hands them to the driver, which feeds them to the
-//! engine as `Decided` messages from the peer that served them (the engine checks them again
-//! and asks the application to validate the block).
+//! engine as [`Input::Synced`] (the engine checks each again, at any period in threshold mode,
+//! and asks the application to validate the block), so a node catches up however far behind
+//! it is.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
@@ -152,8 +153,8 @@ pub enum DriverEvent {
     Synced {
         /// The serving node.
         from: u32,
-        /// Engine-encoded `Decided`.
-        bytes: Vec<u8>,
+        /// The decision.
+        decided: Decided,
     },
 }
 
@@ -278,8 +279,9 @@ impl Driver {
                     self.on_inbound(m);
                 }
                 e = sync_rx.recv() => {
-                    if let Some(DriverEvent::Synced { from, bytes }) = e {
-                        self.queue.push_back(Input::Message { from: NodeId(from - 1), bytes });
+                    if let Some(DriverEvent::Synced { from, decided }) = e {
+                        tracing::debug!(from, height = decided.certificate.height.0, "synced decision");
+                        self.queue.push_back(Input::Synced { decided });
                     }
                 }
                 _ = sleep => {
@@ -532,7 +534,8 @@ pub fn verify_chain(
     out
 }
 
-/// Poll the peers' tips; when more than one block behind, fetch, verify and hand over.
+/// Poll the peers' tips; when more than one block behind, fetch, verify and hand over. Also
+/// forwards txs that stayed pending for over a second again.
 async fn fetch_sync<V: Variant>(
     shared: Arc<Shared>,
     verifier: Arc<ThresholdVerifier<V>>,
@@ -541,6 +544,17 @@ async fn fetch_sync<V: Variant>(
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tick.tick().await;
+        // Pending txs older than a second go to the peers again (bounded per tick).
+        let stale = shared
+            .mempool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stale(Duration::from_secs(1), 256);
+        for tx in stale {
+            let mut b = vec![TAG_TX];
+            b.extend_from_slice(&tx);
+            shared.net.broadcast(Proto::Consensus, b);
+        }
         let tip = *shared.tip.borrow();
         for peer in shared.net.connected() {
             let Some(status) = shared.net.request(peer, vec![SYNC_STATUS]).await else {
@@ -560,10 +574,13 @@ async fn fetch_sync<V: Variant>(
             };
             let chain = verify_chain(verifier.as_ref(), &tip, &resp);
             tracing::info!(peer, from = tip.height + 1, blocks = chain.len(), "sync");
-            for (_, bytes) in chain {
+            for (decided, _) in chain {
                 shared.metrics.synced_blocks.inc();
                 if to_driver
-                    .send(DriverEvent::Synced { from: peer, bytes })
+                    .send(DriverEvent::Synced {
+                        from: peer,
+                        decided,
+                    })
                     .await
                     .is_err()
                 {

@@ -96,8 +96,13 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
     let me = home.config.index;
     let metrics = Arc::new(metrics::Metrics::new());
     let store = store::Store::open(&home.data_dir())?;
-    let (net, events, net_task) =
-        net::start(&home.genesis, me, home.p2p_key.clone(), metrics.clone())?;
+    let (net, events, net_task) = net::start(
+        &home.genesis,
+        me,
+        home.p2p_key.clone(),
+        &home.config.dial,
+        metrics.clone(),
+    )?;
     let tip = store.tip()?;
     let (tip_tx, _) = watch::channel(tip);
     let t = home.config.tuning;

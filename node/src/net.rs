@@ -280,11 +280,12 @@ struct PeerInfo {
 }
 
 /// Start the transport for node `me`: listen on its genesis address and keep dialling the
-/// others. Returns the handle and the inbound receivers; the swarm runs on a spawned task.
+/// others (at `dial[index]` where given, else at their genesis address). Returns the handle and the inbound receivers; the swarm runs on a spawned task.
 pub fn start(
     genesis: &Genesis,
     me: u32,
     key: libp2p::identity::Keypair,
+    dial: &std::collections::BTreeMap<String, String>,
     metrics: Arc<Metrics>,
 ) -> Result<(NetHandle, NetEvents, tokio::task::JoinHandle<()>), NodeError> {
     let n = genesis.n();
@@ -293,9 +294,15 @@ pub fn start(
         if node.index == me {
             continue;
         }
+        let addr = match dial.get(&node.index.to_string()) {
+            Some(a) => a
+                .parse()
+                .map_err(|_| NodeError::Config(format!("invalid dial address {a:?}")))?,
+            None => node.multiaddr()?,
+        };
         peers.push(PeerInfo {
             peer: node.peer()?,
-            addr: node.multiaddr()?,
+            addr,
             index: node.index,
             next_dial: Instant::now(),
             backoff: Duration::from_millis(250),
