@@ -222,19 +222,13 @@ async fn main() -> std::io::Result<()> {
     let start = Instant::now();
     let (report_tx, mut reports) = mpsc::channel(1024);
     let network = Network::default();
+    let launch = |id: NodeId| {
+        spawn(id, crypto.adapters(id), &crypto, &dir, &network, report_tx.clone(), start)
+    };
     let mut tasks = BTreeMap::new();
     for i in 0..NODES {
         let id = NodeId(i);
-        let task = spawn(
-            id,
-            crypto.adapters(id),
-            &crypto,
-            &dir,
-            &network,
-            report_tx.clone(),
-            start,
-        )?;
-        tasks.insert(id, task);
+        tasks.insert(id, launch(id)?);
     }
 
     let mut decided: BTreeMap<Height, BTreeMap<NodeId, ValueId>> = BTreeMap::new();
@@ -255,16 +249,7 @@ async fn main() -> std::io::Result<()> {
             println!("node 2: killed after deciding height {CRASH_AFTER}");
             // Restored from its file; peers reach it through a new inbox (a real transport
             // reconnects), and it catches up by the certificates they send.
-            let task = spawn(
-                id,
-                crypto.adapters(id),
-                &crypto,
-                &dir,
-                &network,
-                report_tx.clone(),
-                start,
-            )?;
-            tasks.insert(id, task);
+            tasks.insert(id, launch(id)?);
         }
     }
     for (height, by_node) in &decided {

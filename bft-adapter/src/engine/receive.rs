@@ -290,6 +290,8 @@ impl Engine {
         };
         let verifier = self.adapters.verifier.clone();
         let Ok(origin) = verifier.verify_seal(&self.seed, h, &proposal.seal) else {
+            // As for an invalid credential: its further proposals this period go unverified.
+            self.round.muted_proposers.insert((from, p));
             return self.report(from, EvidenceKind::InvalidCredential, h, vec![bytes]);
         };
         let signed_id = verifier.value_id(&proposal.value);
