@@ -477,7 +477,14 @@ impl<V: Variant> Runner<V> {
             self.update_phase_metric();
         }
         if let Some((out, t)) = &self.output {
-            if let Some((peer, _)) = self.done.iter().find(|(_, h)| *h != t) {
+            // Before agreement a different hash stops this node; after it (a quorum already
+            // matched) a deviating peer is only logged, and this task keeps answering peers.
+            if let Some(peer) = self.done.iter().find(|(_, h)| *h != t).map(|(p, _)| *p) {
+                if self.agreed {
+                    tracing::warn!(peer, "a peer reports a different DKG transcript hash");
+                    self.done.remove(&peer);
+                    return Ok(());
+                }
                 return Err(NodeError::Dkg(format!(
                     "node {peer} reports a different DKG transcript hash: outcomes disagree"
                 )));
