@@ -223,7 +223,15 @@ async fn main() -> std::io::Result<()> {
     let (report_tx, mut reports) = mpsc::channel(1024);
     let network = Network::default();
     let launch = |id: NodeId| {
-        spawn(id, crypto.adapters(id), &crypto, &dir, &network, report_tx.clone(), start)
+        spawn(
+            id,
+            crypto.adapters(id),
+            &crypto,
+            &dir,
+            &network,
+            report_tx.clone(),
+            start,
+        )
     };
     let mut tasks = BTreeMap::new();
     for i in 0..NODES {

@@ -276,11 +276,10 @@ fn verify_certificate(variant: &str, gpk: &[u8], dst: &str, msg: &[u8], sig: &[u
             return false;
         };
         match (
-            suite,
             PublicKey::<V>::from_bytes(gpk),
             Signature::<V>::from_bytes(sig),
         ) {
-            (Ok(suite), Ok(pk), Ok(s)) => pk.verify(&suite, msg, &s),
+            (Ok(pk), Ok(s)) => pk.verify(&suite, msg, &s),
             _ => false,
         }
     }
