@@ -66,7 +66,7 @@ pub struct TestnetArgs {
 /// `conclave testnet init`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TestnetCommand {
-    /// Write DIR/genesis.json and DIR/node-<i>/ (config.toml, secret keys of mode 0600).
+    /// Write `DIR/genesis.json` and `DIR/node-<i>/` (config.toml, secret keys of mode 0600).
     Init {
         /// Number of nodes.
         #[arg(long)]
