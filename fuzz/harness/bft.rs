@@ -6,7 +6,8 @@
 //! proposals, bundles and certificates signed by seats 1–3 (which may equivocate: the harness
 //! holds their keys), messages from a non-member, spoofed relays, raw bytes, catch-up requests,
 //! application answers, and crash/restart from the last `Persist`. Properties: no panic; every
-//! message the engine sends decodes; it never signs two conflicting votes in one step (soft and
+//! message the engine sends decodes; another seat's proposal is relayed only as that seat
+//! signed it; it never signs two conflicting votes in one step (soft and
 //! cert: one value per period; next: at most one value and one ⊥ per period), nor two
 //! proposals per period, not even across restarts; it never decides two values for one height,
 //! and every decision carries a certificate that verifies.
@@ -104,7 +105,19 @@ impl World {
                         let first = *self.own_proposals.entry((p.height, p.period)).or_insert(id);
                         assert_eq!(first, id, "two proposals at {:?} {:?}", p.height, p.period);
                     }
-                    Message::Proposal(p) => panic!("the engine relayed a proposal: {p:?}"),
+                    // Relaying another seat's proposal is legitimate (the pinned value's
+                    // payload, #11 §2), but only as that seat signed it: the engine cannot
+                    // forge, and must not pass on, a proposal its proposer did not sign.
+                    Message::Proposal(p) => {
+                        let id = self.crypto.verifier().value_id(&p.value);
+                        let message = proposal_message(p.epoch, p.height, p.period, id);
+                        assert!(
+                            self.crypto
+                                .verifier()
+                                .verify_share(p.proposer, &message, &p.signature),
+                            "the engine relayed a proposal its proposer did not sign: {p:?}"
+                        );
+                    }
                     _ => {}
                 }
             }
