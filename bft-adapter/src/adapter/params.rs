@@ -439,6 +439,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sim")]
     fn the_simulator_derives_the_faulty_seats_from_the_honest_fraction() {
         let p = SampledParams::defaults(40).unwrap();
         let c = crate::sim::SimConfig::sampled(&p);
