@@ -70,6 +70,7 @@ impl WireSizes {
 
 /// Why bytes did not decode to a [`Message`].
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The input ended inside a field.
     #[error("truncated message")]

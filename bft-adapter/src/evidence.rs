@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of misbehaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EvidenceKind {
     /// Two different votes by one voter in one single-vote step.
     Equivocation,
@@ -72,6 +73,7 @@ pub struct Evidence {
 
 /// Why [`Evidence::verify`] does not accept a piece of evidence as proof.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EvidenceError {
     /// The kind names a transport sender; only the receiving node can judge it.
     #[error("{0:?} evidence is not self-proving (it relies on an authenticated channel)")]

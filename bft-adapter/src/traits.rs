@@ -50,6 +50,7 @@ pub struct Share<'a> {
 
 /// Why combination failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CombineError {
     /// The shares do not reach the quorum.
     #[error("not enough shares: {have} weight of {need}")]

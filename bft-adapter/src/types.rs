@@ -58,6 +58,7 @@ pub struct Priority(pub [u8; 32]);
 
 /// The voting steps of a BA* period (the proposal step is carried by [`Proposal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum VoteStep {
     /// Step 2 (filtering): vote for the best proposal seen, or the pinned value.
     Soft,
@@ -260,6 +261,7 @@ impl Bundle {
 
 /// A wire message between engines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Message {
     /// Step 1: a value proposal.
     Proposal(Proposal),

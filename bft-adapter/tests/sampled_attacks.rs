@@ -138,6 +138,7 @@ impl Net {
                         self.decided.entry(node).or_default().push(decided)
                     }
                     Action::Evidence(e) => self.evidence.push((node, e)),
+                    _ => unreachable!("a variant this test does not know"),
                 }
             }
         }

@@ -69,6 +69,7 @@ impl Phase {
 /// An input to [`Participant::handle`].
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[non_exhaustive]
 pub enum Input<V: Variant> {
     /// Begin: a dealer broadcasts its dealings.
     Start,

@@ -149,6 +149,7 @@ impl World {
                     .insert(Height(c.height.0 + 1), verifier.next_seed(&seed, c));
             }
             Action::Evidence(e) => assert_ne!(e.culprit, ME, "evidence against itself"),
+            _ => unreachable!("a variant this test does not know"),
         }
     }
 

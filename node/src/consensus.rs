@@ -379,6 +379,13 @@ impl Driver {
                     self.shared.metrics.evidence.inc();
                     tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, height = e.height.0, "evidence");
                 }
+                // `Action` is non-exhaustive: an action this host does not know how to carry
+                // out stops the node rather than being skipped (it could be a barrier).
+                other => {
+                    return Err(NodeError::Store(format!(
+                        "unknown engine action {other:?}: this host is older than the engine"
+                    )))
+                }
             }
         }
         // The application's answers go first, in order, before any other queued input.

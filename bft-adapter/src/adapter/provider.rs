@@ -56,6 +56,7 @@ impl VariantChoice {
 /// How the threshold key is created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum KeySetup {
     /// The dealer-free DKG of `conclave-dkg`, run among the seats.
     #[default]

@@ -90,6 +90,7 @@ fn individual_message(message: &[u8]) -> Vec<u8> {
 
 /// Why a [`ThresholdVerifier`] cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ThresholdSetupError {
     /// Two quorums of `quorum` seats need not share an honest seat: 2·quorum ≤ n + f.
     #[error(

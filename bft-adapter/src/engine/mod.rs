@@ -201,6 +201,7 @@ impl Config {
 
 /// A timer the engine asks its host to arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum TimerId {
     /// The soft-vote (filter) timer of a period.
     Filter(Height, Period),
@@ -215,6 +216,7 @@ pub enum TimerId {
 
 /// An input to the engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Input {
     /// Start (or resume after [`Engine::restore`]): arms timers and asks for a value.
     Start,
@@ -264,7 +266,12 @@ pub enum Input {
 }
 
 /// An effect the host must carry out, in order.
+///
+/// Non-exhaustive: a later version may add actions. A host's `match` needs a wildcard arm, and
+/// that arm must fail closed (stop, as `conclave-node` does) rather than skip the action, since
+/// an unknown action may be a barrier the following ones depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Send to every other seat.
     Broadcast {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 /// What the faulty nodes do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum AdversaryKind {
     /// Send nothing.
     Silent,

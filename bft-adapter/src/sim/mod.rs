@@ -107,6 +107,7 @@ pub const LIVENESS_PERIODS: u32 = 1;
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CrashPoint {
     /// Between two events, at a random time.
     #[default]
@@ -134,6 +135,7 @@ pub enum LastWrite {
 
 /// A fault planted into a run so a test can show that an oracle catches what it checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plant {
     /// The host of the first honest node records its height-1 decision with another (valid)
     /// value than the one certified: agreement and certificate oracles.
