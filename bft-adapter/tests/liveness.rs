@@ -33,7 +33,7 @@ include!("common/world.rs");
 fn next_bundle(crypto: &MockCrypto, value: VoteValue) -> Bundle {
     let message = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
     let signatures: Vec<Vec<u8>> = (0..N)
-        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message).unwrap())
         .collect();
     let shares: Vec<Share<'_>> = signatures
         .iter()

@@ -209,7 +209,7 @@ impl World {
     /// Partial signatures of seats 1..=3 on `message` (a quorum of the four).
     fn quorum_signature(&self, message: &[u8]) -> Vec<u8> {
         let sigs: Vec<(NodeId, Vec<u8>)> = (1..NODES)
-            .map(|i| (NodeId(i), self.adapters(i).signer.sign(message)))
+            .map(|i| (NodeId(i), self.adapters(i).signer.sign(message).unwrap()))
             .collect();
         let shares: Vec<Share<'_>> = sigs
             .iter()
@@ -261,9 +261,11 @@ impl World {
                 let step = VoteStep::ALL[input.below(3)];
                 let value = self.vote_value(input);
                 let signer = self.adapters(voter).signer;
-                let signature = signer.sign(&vote_message(EPOCH, height, period, step, value));
+                let signature = signer
+                    .sign(&vote_message(EPOCH, height, period, step, value))
+                    .unwrap();
                 let beacon_share = match step {
-                    VoteStep::Cert => signer.sign(&beacon_message(EPOCH, height)),
+                    VoteStep::Cert => signer.sign(&beacon_message(EPOCH, height)).unwrap(),
                     _ => Vec::new(),
                 };
                 let vote = Vote {
@@ -298,7 +300,10 @@ impl World {
                         .sortition
                         .proposer_credential(&self.seed(height), height, period)
                         .unwrap_or_default(),
-                    signature: a.signer.sign(&proposal_message(EPOCH, height, period, id)),
+                    signature: a
+                        .signer
+                        .sign(&proposal_message(EPOCH, height, period, id))
+                        .unwrap(),
                     value,
                     seal: a.sortition.seed_seal(&self.seed(height), height),
                 };

@@ -51,7 +51,7 @@
 //! signature it returns and falls back to one-by-one verification of the shares when that fails.
 
 use super::{seeded_rng, CryptoCounters};
-use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
+use crate::traits::{CombineError, Committee, Share, SignError, Signer, Verifier};
 use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
 use conclave_threshold_sig::{
     verify_batch as verify_signatures_batch, verify_partials_batch, BatchItem, Ciphersuite,
@@ -492,7 +492,7 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
         self.id
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut out = self
             .share
             .sign::<V>(&self.dst, message)
@@ -504,6 +504,6 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
                     .to_bytes(),
             );
         }
-        out
+        Ok(out)
     }
 }

@@ -436,6 +436,8 @@ pub struct Engine {
     entropy: [u8; 32],
     now: Time,
     out: Vec<Action>,
+    /// Proposals and votes abstained from because the signer failed (not persisted).
+    signing_failures: u64,
 }
 
 impl Engine {
@@ -472,6 +474,7 @@ impl Engine {
             },
             now: Time(0),
             out: Vec::new(),
+            signing_failures: 0,
         }
     }
 
@@ -511,6 +514,14 @@ impl Engine {
     /// Bytes of next-height messages currently buffered (bounded by [`Limits`]).
     pub fn buffered_bytes(&self) -> usize {
         self.future_usage.values().map(|u| u.1).sum()
+    }
+
+    /// How many proposals and votes this engine abstained from because its [`Signer`]
+    /// failed (since it was created or restored). A host should alert on a rising count.
+    ///
+    /// [`Signer`]: crate::traits::Signer
+    pub fn signing_failures(&self) -> u64 {
+        self.signing_failures
     }
 
     /// The height being decided.

@@ -79,16 +79,21 @@ impl Engine {
         };
         let seal = seal.unwrap_or_else(|| self.adapters.sortition.seed_seal(&self.seed, h));
         let value_id = self.adapters.verifier.value_id(&value);
+        let Ok(signature) =
+            self.adapters
+                .signer
+                .sign(&proposal_message(self.config.epoch, h, p, value_id))
+        else {
+            // The signer failed (remote signer or HSM): abstain from proposing this period.
+            self.signing_failures += 1;
+            return;
+        };
         let sealed = crate::types::sealed_id(value_id, &seal);
         self.round
             .values
             .entry(sealed)
             .or_insert_with(|| (value.clone(), Some(Validity::Valid)));
         self.round.seals.insert(sealed, seal.clone());
-        let signature =
-            self.adapters
-                .signer
-                .sign(&proposal_message(self.config.epoch, h, p, value_id));
         let proposal = Proposal {
             epoch: self.config.epoch,
             height: h,
@@ -268,13 +273,21 @@ impl Engine {
             return;
         };
         let message = crate::types::vote_message(self.config.epoch, h, p, step, value);
-        let signature = self.adapters.signer.sign(&message);
-        let beacon_share = if step == VoteStep::Cert {
-            self.adapters
-                .signer
-                .sign(&beacon_message(self.config.epoch, h))
-        } else {
-            Vec::new()
+        let signed = self.adapters.signer.sign(&message).and_then(|signature| {
+            let beacon_share = if step == VoteStep::Cert {
+                self.adapters
+                    .signer
+                    .sign(&beacon_message(self.config.epoch, h))?
+            } else {
+                Vec::new()
+            };
+            Ok((signature, beacon_share))
+        });
+        let Ok((signature, beacon_share)) = signed else {
+            // The signer failed: abstain from this vote (nothing recorded, persisted or
+            // sent), as a node off this step's committee would.
+            self.signing_failures += 1;
+            return;
         };
         let vote = Vote {
             epoch: self.config.epoch,
