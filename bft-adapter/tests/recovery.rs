@@ -258,3 +258,239 @@ fn without_fast_recovery_the_split_never_heals() {
         assert_eq!(e.period(), Period(2), "node {id}: {}", e.debug_summary());
     }
 }
+
+/// A bundle of every seat's signature for `(period, step, value)` at height 1.
+fn bundle(crypto: &MockCrypto, p: u32, step: VoteStep, value: VoteValue) -> Bundle {
+    let message = vote_message(Epoch(0), Height(1), Period(p), step, value);
+    let signatures: Vec<Vec<u8>> = (0..N)
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .collect();
+    let shares: Vec<Share<'_>> = signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Share {
+            signer: NodeId(i as u32),
+            credential: &[],
+            signature: s,
+        })
+        .collect();
+    Bundle {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(p),
+        step,
+        value,
+        signature: crypto
+            .verifier()
+            .combine(&message, &shares)
+            .expect("quorum"),
+    }
+}
+
+fn fresh(crypto: &MockCrypto, id: NodeId, recovery_ms: u64) -> Engine {
+    let mut config = Config::new(id, Epoch(0));
+    config.timeouts.recovery_ms = recovery_ms;
+    let mut e = Engine::new(config, crypto.adapters(id), crypto.genesis_seed());
+    e.handle(Time(0), Input::Start);
+    e
+}
+
+fn message(from: NodeId, m: &Message) -> Input {
+    Input::Message {
+        from,
+        bytes: codec::encode(m),
+    }
+}
+
+fn evidence(actions: &[Action]) -> Vec<conclave_bft::evidence::Evidence> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Evidence(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn own_votes(actions: &[Action]) -> Vec<Vote> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Broadcast { bytes } => match codec::decode(bytes) {
+                Ok(Message::Vote(v)) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// A quorum in a recovery step is a period-advance proof, as votes and as a bundle; a bundle
+/// that names ⊥ in late or redo, or a value in down, is malformed and moves nobody.
+#[test]
+fn recovery_quorums_advance_the_period() {
+    let crypto = MockCrypto::new(N, 7);
+    let x = VoteValue::Value(crypto.verifier().value_id(b"value-x"));
+    for (step, value) in [
+        (VoteStep::Late, x),
+        (VoteStep::Redo, x),
+        (VoteStep::Down, VoteValue::Bottom),
+    ] {
+        // Votes: B, C and Z vote in the step; A moves to period 2.
+        let mut e = fresh(&crypto, A, LAMBDA_F);
+        for from in [B, C, Z] {
+            e.handle(
+                Time(10),
+                message(from, &Message::Vote(vote(&crypto, from, 1, step, value))),
+            );
+        }
+        assert_eq!(e.period(), Period(2), "{step:?} votes");
+        // A bundle does the same.
+        let mut e = fresh(&crypto, A, LAMBDA_F);
+        e.handle(
+            Time(10),
+            message(B, &Message::Bundle(bundle(&crypto, 1, step, value))),
+        );
+        assert_eq!(e.period(), Period(2), "{step:?} bundle");
+        // A value quorum pins it: A's step-4 vote in period 2 (nothing cert-voted, nothing
+        // released) is for x; a down quorum releases ⊥.
+        let step4 = e.handle(
+            Time(5_000),
+            Input::Timer(TimerId::Next(Height(1), Period(2))),
+        );
+        let next: Vec<VoteValue> = own_votes(&step4.actions)
+            .iter()
+            .filter(|v| v.step == VoteStep::Next)
+            .map(|v| v.value)
+            .collect();
+        assert_eq!(next, vec![value], "{step:?}: period 2's step-4 vote");
+    }
+    // Malformed: late ⊥, redo ⊥, down x — as bundles and as votes.
+    for (step, value) in [
+        (VoteStep::Late, VoteValue::Bottom),
+        (VoteStep::Redo, VoteValue::Bottom),
+        (VoteStep::Down, x),
+    ] {
+        let mut e = fresh(&crypto, A, LAMBDA_F);
+        let out = e.handle(
+            Time(10),
+            message(B, &Message::Bundle(bundle(&crypto, 1, step, value))),
+        );
+        assert_eq!(e.period(), Period(1), "{step:?} {value:?} bundle");
+        assert!(evidence(&out.actions).iter().any(
+            |ev| ev.culprit == B && ev.kind == conclave_bft::evidence::EvidenceKind::Malformed
+        ));
+        let mut e = fresh(&crypto, A, LAMBDA_F);
+        for from in [B, C, Z] {
+            let out = e.handle(
+                Time(10),
+                message(from, &Message::Vote(vote(&crypto, from, 1, step, value))),
+            );
+            assert_eq!(evidence(&out.actions).len(), 1, "{step:?} {value:?} vote");
+        }
+        assert_eq!(e.period(), Period(1), "{step:?} {value:?} votes");
+    }
+}
+
+/// Two late votes of one seat for different values in one period are an equivocation the
+/// engine reports and [`conclave_bft::evidence::Evidence::verify`] accepts; a late and a redo
+/// vote for different values are different steps (both honest).
+#[test]
+fn equivocation_within_a_recovery_step_is_evidence() {
+    use conclave_bft::evidence::EvidenceKind;
+    let crypto = MockCrypto::new(N, 7);
+    let verifier = crypto.verifier();
+    let x = VoteValue::Value(verifier.value_id(b"value-x"));
+    let y = VoteValue::Value(verifier.value_id(b"value-y"));
+    for step in [VoteStep::Late, VoteStep::Redo] {
+        let mut e = fresh(&crypto, A, LAMBDA_F);
+        e.handle(
+            Time(10),
+            message(Z, &Message::Vote(vote(&crypto, Z, 1, step, x))),
+        );
+        let out = e.handle(
+            Time(11),
+            message(Z, &Message::Vote(vote(&crypto, Z, 1, step, y))),
+        );
+        let found = evidence(&out.actions);
+        assert_eq!(found.len(), 1, "{step:?}");
+        assert_eq!(found[0].kind, EvidenceKind::Equivocation);
+        assert_eq!(found[0].culprit, Z);
+        found[0]
+            .verify(Epoch(0), verifier.as_ref())
+            .expect("self-proving");
+    }
+    let mut e = fresh(&crypto, A, LAMBDA_F);
+    e.handle(
+        Time(10),
+        message(Z, &Message::Vote(vote(&crypto, Z, 1, VoteStep::Late, x))),
+    );
+    let out = e.handle(
+        Time(11),
+        message(Z, &Message::Vote(vote(&crypto, Z, 1, VoteStep::Redo, y))),
+    );
+    assert!(evidence(&out.actions).is_empty());
+}
+
+/// The recovery timer votes only after step 4, once per recovery step and period, survives a
+/// restart (the restored node signs nothing new in a step it voted in), and keeps firing
+/// about every λ_f however long the period lasts.
+#[test]
+fn recovery_votes_once_per_step_and_survives_restore() {
+    let crypto = MockCrypto::new(N, 7);
+    let h = Height(1);
+    let p = Period(1);
+    let mut e = fresh(&crypto, A, LAMBDA_F);
+    // Fired before step 4: nothing yet; the vote follows step 4 at once.
+    let early = e.handle(Time(400), Input::Timer(TimerId::Recovery(h, p)));
+    assert!(own_votes(&early.actions).is_empty());
+    let step4 = e.handle(Time(600), Input::Timer(TimerId::Next(h, p)));
+    let steps: Vec<(VoteStep, VoteValue)> = own_votes(&step4.actions)
+        .iter()
+        .map(|v| (v.step, v.value))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (VoteStep::Next, VoteValue::Bottom),
+            (VoteStep::Down, VoteValue::Bottom)
+        ]
+    );
+    // Every later firing re-arms, and signs nothing new in a step already voted.
+    let mut persisted = None;
+    let mut at = Vec::new();
+    for j in 0..20u64 {
+        let out = e.handle(
+            Time(LAMBDA_F * (j + 2)),
+            Input::Timer(TimerId::Recovery(h, p)),
+        );
+        assert!(own_votes(&out.actions).is_empty(), "firing {j}");
+        for a in &out.actions {
+            if let Action::SetTimer {
+                id: TimerId::Recovery(..),
+                at: t,
+            } = a
+            {
+                at.push(t.0);
+            }
+        }
+    }
+    assert_eq!(at.len(), 20);
+    assert!(at
+        .windows(2)
+        .all(|w| w[1] > w[0] && w[1] - w[0] <= LAMBDA_F * 5 / 4));
+    for a in step4.actions {
+        if let Action::Persist(s) = a {
+            persisted = Some(*s);
+        }
+    }
+    let state = persisted.expect("the down vote was persisted");
+    assert!(state.own_votes.iter().any(|v| v.step == VoteStep::Down));
+    let mut config = Config::new(A, Epoch(0));
+    config.timeouts.recovery_ms = LAMBDA_F;
+    let mut r = Engine::restore(config, crypto.adapters(A), state);
+    r.handle(Time(200_000), Input::Start);
+    r.handle(Time(200_600), Input::Timer(TimerId::Next(h, p)));
+    let out = r.handle(Time(210_000), Input::Timer(TimerId::Recovery(h, p)));
+    assert!(own_votes(&out.actions).is_empty());
+}
