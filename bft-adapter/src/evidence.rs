@@ -99,7 +99,8 @@ pub enum EvidenceError {
 impl Evidence {
     /// Checks, with nothing but the epoch's public `verifier`, that this evidence proves its
     /// culprit signed two conflicting statements: two votes for different values in one
-    /// single-vote step (for next-votes, two different non-⊥ values), or two proposals of
+    /// single-vote step (soft, cert and the fast-recovery steps; for step 4/5 and next_k
+    /// votes, two different non-⊥ values), or two proposals of
     /// different values in one period, at this evidence's height, in `epoch`.
     ///
     /// Refuses every kind but [`EvidenceKind::Equivocation`] and
@@ -130,7 +131,7 @@ impl Evidence {
                     && a.voter == self.culprit
                     && b.voter == self.culprit;
                 let conflicting = a.value != b.value
-                    && (!a.step.is_next()
+                    && (!a.step.allows_bottom_and_value()
                         || (a.value != VoteValue::Bottom && b.value != VoteValue::Bottom));
                 if !same_slot || !conflicting {
                     return Err(EvidenceError::NotConflicting);

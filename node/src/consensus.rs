@@ -209,6 +209,8 @@ pub async fn run<V: Variant>(
         next_ms: t.next_ms,
         resend_ms: t.resend_ms,
         max_backoff: 8,
+        // λ_f = 25 × next_ms, as in the engine's defaults.
+        recovery_ms: 25 * t.next_ms,
     };
     let mut tip = shared.store.tip()?;
     let engine = match shared.store.meta(ENGINE_STATE)? {

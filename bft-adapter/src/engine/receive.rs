@@ -402,7 +402,7 @@ impl Engine {
             (VoteStep::Soft, VoteValue::Value(_)) => {
                 self.round.soft_quorum.contains_key(&bundle.period)
             }
-            (s, v) if s.is_next() => self
+            (s, v) if s.is_next() && s.admits(v) => self
                 .round
                 .next_quorum
                 .get(&bundle.period)
@@ -521,11 +521,10 @@ impl Engine {
         {
             return; // proven to sign garbage for this step: not worth another verification
         }
-        let malformed = match vote.step {
-            VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
-            VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
-            VoteStep::Next | VoteStep::NextK(_) => !vote.beacon_share.is_empty(),
-        };
+        // Only cert votes carry a beacon share; soft, cert, late and redo votes name a value,
+        // down votes ⊥ (`VoteStep::admits`).
+        let malformed = !vote.step.admits(vote.value)
+            || (vote.step == VoteStep::Cert) == vote.beacon_share.is_empty();
         if malformed {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
         }

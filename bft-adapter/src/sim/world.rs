@@ -164,6 +164,8 @@ impl World {
             next_ms: 6 * lambda,
             resend_ms: 12 * lambda,
             max_backoff: 8,
+            // λ_f = 25 × next_ms, as in the engine's defaults.
+            recovery_ms: 150 * lambda,
         };
         let mut engine_config = Config::new(NodeId(0), EPOCH);
         engine_config.timeouts = timeouts;
