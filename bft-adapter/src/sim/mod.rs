@@ -355,11 +355,40 @@ pub fn faulty_seats(config: &SimConfig) -> std::collections::BTreeSet<NodeId> {
     )
 }
 
+/// Why [`run_simulation`] could not run (a configuration or crypto setup it cannot use; a run
+/// that goes wrong is a report with violations, not an error).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The committee size and fault count do not fit: `0 < nodes` and `faulty <= nodes`.
+    #[error("need 0 <= faulty ({faulty}) <= nodes ({nodes}) and nodes > 0")]
+    Committee {
+        /// N asked for.
+        nodes: u32,
+        /// F asked for.
+        faulty: u32,
+    },
+    /// `drop` or `duplicate` is not a probability in `0..=1`.
+    #[error("drop and duplicate must be probabilities")]
+    Probability,
+    /// The crypto provider refused the configuration (its message).
+    #[error("crypto setup: {0}")]
+    Setup(String),
+    /// The crypto provider returned keys for another number of seats.
+    #[error("crypto setup returned {got} seats for a committee of {expected}")]
+    SeatCount {
+        /// N.
+        expected: u32,
+        /// Adapter bundles returned.
+        got: usize,
+    },
+}
+
 /// Runs one simulation. Errors only if the configuration or the crypto setup is unusable.
 pub fn run_simulation(
     config: &SimConfig,
     crypto: &dyn CryptoProvider,
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     run_simulation_with_progress(config, crypto, &mut |_| {})
 }
 
@@ -369,7 +398,7 @@ pub fn run_simulation_with_progress(
     config: &SimConfig,
     crypto: &dyn CryptoProvider,
     progress: &mut dyn FnMut(u64),
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     run_simulation_with(config, crypto, &SimOptions::default(), progress)
 }
 
@@ -379,19 +408,22 @@ pub fn run_simulation_with(
     crypto: &dyn CryptoProvider,
     options: &SimOptions,
     progress: &mut dyn FnMut(u64),
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     if config.nodes == 0 || config.faulty > config.nodes {
-        return Err(format!(
-            "need 0 <= faulty ({}) <= nodes ({}) and nodes > 0",
-            config.faulty, config.nodes
-        ));
+        return Err(SimError::Committee {
+            nodes: config.nodes,
+            faulty: config.faulty,
+        });
     }
     if !(0.0..=1.0).contains(&config.drop) || !(0.0..=1.0).contains(&config.duplicate) {
-        return Err("drop and duplicate must be probabilities".into());
+        return Err(SimError::Probability);
     }
-    let setup = crypto.setup(config)?;
+    let setup = crypto.setup(config).map_err(SimError::Setup)?;
     if setup.adapters.len() != config.nodes as usize {
-        return Err("crypto setup returned the wrong number of seats".into());
+        return Err(SimError::SeatCount {
+            expected: config.nodes,
+            got: setup.adapters.len(),
+        });
     }
     Ok(world::World::new(config.clone(), setup, options.clone()).run(progress))
 }
