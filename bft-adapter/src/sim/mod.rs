@@ -15,8 +15,10 @@
 //! otherwise). Every engine gets [`Input::Entropy`](crate::Input::Entropy) from the run's seed.
 //!
 //! Oracles (reported as `violations`, see the `oracle` module): agreement, validity, integrity
-//! (one decision per height, in order), certificates (also checked as plain BLS signatures with
-//! `conclave-threshold-sig` when the run uses real threshold crypto), liveness (every honest
+//! (one decision per height, in order), certificates (also checked without the adapter's code
+//! when the run uses real crypto: as plain BLS signatures with `conclave-threshold-sig` in
+//! threshold mode; in sampled mode from the published [`SampledPublic`] keys, re-deriving every
+//! credential and the seed chain with `conclave-committee`), liveness (every honest
 //! node decides every height, within [`LIVENESS_PERIODS`] periods after stabilisation), no
 //! honest node blamed, and, when agreement breaks, accountability (evidence that
 //! [`Evidence::verify`] accepts names at least f+1 seats; only evidence produced by honest
@@ -27,6 +29,7 @@
 
 mod adversary;
 mod forensics;
+mod independent;
 mod oracle;
 mod world;
 
@@ -40,6 +43,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use adversary::AdversaryKind;
+pub use independent::SampledPublic;
 
 /// How certificates are formed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +227,9 @@ pub struct CryptoSetup {
     pub adapters: Vec<Adapters>,
     /// The public verifier (oracles check certificates with it).
     pub verifier: Arc<dyn Verifier>,
+    /// Sampled mode: the registered public keys and parameters, from which the oracles check
+    /// every certificate without the adapter's code (`None`: no independent sampled check).
+    pub sampled: Option<SampledPublic>,
 }
 
 /// A crypto backend: the mock ([`MockProvider`]) or the real adapter (which runs the DKG).
@@ -250,6 +257,7 @@ impl CryptoProvider for MockProvider {
                 .map(|i| mock.adapters(NodeId(i)))
                 .collect(),
             verifier: mock.verifier(),
+            sampled: None,
         })
     }
 }
@@ -425,5 +433,6 @@ pub fn run_simulation_with(
             got: setup.adapters.len(),
         });
     }
-    Ok(world::World::new(config.clone(), setup, options.clone()).run(progress))
+    let independent = independent::Independent::for_setup(&setup).map_err(SimError::Setup)?;
+    Ok(world::World::new(config.clone(), setup, independent, options.clone()).run(progress))
 }
