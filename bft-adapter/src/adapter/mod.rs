@@ -22,10 +22,12 @@ pub mod sortition;
 pub mod threshold;
 
 pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
-pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
+pub use provider::{KeySetup, RealProvider, SetupInfo, SetupProgress, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
-pub use threshold::{ThresholdSetupError, ThresholdSigner, ThresholdVerifier};
+pub use threshold::{
+    ThresholdSetupError, ThresholdSigner, ThresholdSignerError, ThresholdVerifier,
+};
 
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
