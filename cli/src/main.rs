@@ -1,10 +1,30 @@
 //! `conclave`: the command-line tool of the conclave toolkit. The stable interface is documented
 //! in `CLI.md` (commands, flags, exit codes, JSON fields): exit 0 success/valid, 1 invalid input
-//! or verdict (one line on stderr), 2 usage error.
+//! or verdict (one line on stderr, `conclave: …`), 2 usage error.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+// `println!` and `print!` for every module below (declared before them, so these shadow the
+// standard macros): a write to a closed stdout (`conclave … | head -c1`) is dropped instead of
+// panicking (exit 101). The command still runs to its end and exits with its verdict's code.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
 
 mod bls;
 mod committee;

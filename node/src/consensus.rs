@@ -128,7 +128,8 @@ fn adapters<V: Variant>(
         .find(|s| s.index() == me)
         .cloned()
         .ok_or_else(|| NodeError::Dkg("the DKG output holds no share of this seat".into()))?;
-    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst).map_err(NodeError::Dkg)?;
+    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst)
+        .map_err(|e| NodeError::Dkg(e.to_string()))?;
     let keys = g
         .nodes
         .iter()

@@ -25,10 +25,12 @@ pub mod threshold;
 
 pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
 #[cfg(feature = "sim")]
-pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
+pub use provider::{KeySetup, RealProvider, SetupInfo, SetupProgress, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
-pub use threshold::{ThresholdSetupError, ThresholdSigner, ThresholdVerifier};
+pub use threshold::{
+    ThresholdSetupError, ThresholdSigner, ThresholdSignerError, ThresholdVerifier,
+};
 
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};

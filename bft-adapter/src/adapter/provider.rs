@@ -22,7 +22,10 @@ use crate::engine::Adapters;
 use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SampledPublic, SimConfig};
 use crate::types::{NodeId, Seed};
 use conclave_committee::vrf::SecretKey as VrfSecretKey;
-use conclave_dkg::sim::{dkg_parties, run_parties, Behaviour, SimConfig as DkgSimConfig};
+use conclave_dkg::sim::{
+    dkg_parties, run_parties_with_progress, Behaviour, SimConfig as DkgSimConfig,
+    SimVariant as DkgSimVariant,
+};
 use conclave_threshold_sig::{
     deal, standard_dst, Commitment, MinPk, MinSig, Scheme, SecretKey, SecretShare, Variant,
 };
@@ -185,6 +188,24 @@ pub struct RealProvider {
     pub attributable: bool,
     last: Mutex<Option<SetupInfo>>,
     counters: Mutex<Option<Arc<CryptoCounters>>>,
+    setup_progress: Option<SetupProgress>,
+}
+
+/// A callback for the DKG phase of [`RealProvider`]'s setup: `(done, total)` work units.
+#[derive(Clone)]
+pub struct SetupProgress(Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl SetupProgress {
+    /// Wraps `f`, called from the thread that runs the setup.
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        SetupProgress(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for SetupProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetupProgress")
+    }
 }
 
 impl RealProvider {
@@ -210,6 +231,12 @@ impl RealProvider {
     /// Sets the signature variant.
     pub fn with_variant(mut self, variant: VariantChoice) -> Self {
         self.variant = variant;
+        self
+    }
+
+    /// Reports the progress of the threshold-mode DKG (for progress bars).
+    pub fn with_setup_progress(mut self, progress: SetupProgress) -> Self {
+        self.setup_progress = Some(progress);
         self
     }
 
@@ -352,7 +379,7 @@ impl RealProvider {
             Vec::new()
         };
         let dkg_config = DkgSimConfig {
-            variant: V::NAME.to_string(),
+            variant: DkgSimVariant::of::<V>(),
             n,
             t,
             seed: derive(master, b"dkg"),
@@ -362,7 +389,13 @@ impl RealProvider {
                 .collect(),
         };
         let mut parties = dkg_parties::<V>(&dkg_config).map_err(|e| format!("DKG: {e}"))?;
-        let (results, metrics) = run_parties(&mut parties).map_err(|e| format!("DKG: {e}"))?;
+        let hook = self.setup_progress.clone();
+        let (results, metrics) = run_parties_with_progress(&mut parties, &mut |done, total| {
+            if let Some(SetupProgress(f)) = &hook {
+                f(done, total);
+            }
+        })
+        .map_err(|e| format!("DKG: {e}"))?;
         let honest = parties
             .iter()
             .zip(&results)
@@ -439,7 +472,8 @@ impl RealProvider {
         let mut adapters = Vec::with_capacity(n as usize);
         for (i, ((share, secret), key)) in shares.into_iter().zip(vrf).zip(individual).enumerate() {
             let id = NodeId(i as u32);
-            let mut signer = ThresholdSigner::<V>::new(id, share, &dst)?;
+            let mut signer =
+                ThresholdSigner::<V>::new(id, share, &dst).map_err(|e| e.to_string())?;
             if let Some(key) = key {
                 signer = signer.with_individual_key(key);
             }

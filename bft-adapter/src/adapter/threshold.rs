@@ -133,6 +133,23 @@ pub enum ThresholdSetupError {
     Combiner(#[from] TsError),
 }
 
+/// Why a [`ThresholdSigner`] cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThresholdSignerError {
+    /// The share's index is not the seat's (share indices are seat + 1).
+    #[error("share index {index} does not match seat {seat}")]
+    ShareIndex {
+        /// The share's index.
+        index: u32,
+        /// The seat.
+        seat: NodeId,
+    },
+    /// The DST is refused (empty).
+    #[error(transparent)]
+    Dst(#[from] TsError),
+}
+
 /// The public side of a threshold committee: [`Committee`] and [`Verifier`].
 pub struct ThresholdVerifier<V: Variant> {
     n: u32,
@@ -460,15 +477,13 @@ pub struct ThresholdSigner<V: Variant> {
 
 impl<V: Variant> ThresholdSigner<V> {
     /// Seat `id` signing with `share` (whose index must be `id + 1`) under a non-empty `dst`.
-    pub fn new(id: NodeId, share: SecretShare, dst: &[u8]) -> Result<Self, String> {
-        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
-            .map_err(|e| e.to_string())?;
+    pub fn new(id: NodeId, share: SecretShare, dst: &[u8]) -> Result<Self, ThresholdSignerError> {
+        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())?;
         if share.index() != id.0 + 1 {
-            return Err(format!(
-                "share index {} does not match seat {}",
-                share.index(),
-                id
-            ));
+            return Err(ThresholdSignerError::ShareIndex {
+                index: share.index(),
+                seat: id,
+            });
         }
         Ok(ThresholdSigner {
             id,
