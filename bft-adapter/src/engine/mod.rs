@@ -395,6 +395,12 @@ struct ProposalEntry {
     signed_id: ValueId,
     /// The seal is the proposer's own (not a re-proposal of another seat's value).
     fresh: bool,
+    /// The proposer's signature was checked. A proposal is checked only while it could be the
+    /// period's best (see `receive.rs`, `check_contenders`); an unchecked one is never
+    /// soft-voted for, relayed or used as evidence before it is checked.
+    verified: bool,
+    /// The proposer's signature (for a deferred check).
+    signature: Vec<u8>,
     bytes: Vec<u8>,
 }
 
