@@ -432,12 +432,15 @@ fn no_asynchrony_schedule_decides() {
             .sortition
             .proposer_credential(&genesis, Height(1), Period(1))
             .expect("mock seats always propose"),
-        signature: z.signer.sign(&conclave_bft::types::proposal_message(
-            Epoch(0),
-            Height(1),
-            Period(1),
-            verifier.value_id(&z_value),
-        )),
+        signature: z
+            .signer
+            .sign(&conclave_bft::types::proposal_message(
+                Epoch(0),
+                Height(1),
+                Period(1),
+                verifier.value_id(&z_value),
+            ))
+            .unwrap(),
         value: z_value,
         seal: Vec::new(),
     };

@@ -33,7 +33,7 @@ const LAMBDA_F: u64 = 5_000;
 fn next_bundle(crypto: &MockCrypto, value: VoteValue) -> Bundle {
     let message = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
     let signatures: Vec<Vec<u8>> = (0..N)
-        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message).unwrap())
         .collect();
     let shares: Vec<Share<'_>> = signatures
         .iter()
@@ -263,7 +263,7 @@ fn without_fast_recovery_the_split_never_heals() {
 fn bundle(crypto: &MockCrypto, p: u32, step: VoteStep, value: VoteValue) -> Bundle {
     let message = vote_message(Epoch(0), Height(1), Period(p), step, value);
     let signatures: Vec<Vec<u8>> = (0..N)
-        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message).unwrap())
         .collect();
     let shares: Vec<Share<'_>> = signatures
         .iter()
