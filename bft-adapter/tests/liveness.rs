@@ -240,14 +240,23 @@ fn search(seeds: std::ops::Range<u64>) {
     let runs = seeds.end - seeds.start;
     let started = std::time::Instant::now();
     let mut worst = 0;
+    let mut worst_seeds = Vec::new();
     let mut histogram = BTreeMap::new();
     for seed in seeds {
         let k = random_run(seed).unwrap_or_else(|e| panic!("{e}"));
         *histogram.entry(k).or_insert(0u32) += 1;
-        worst = worst.max(k);
+        if k > worst {
+            worst_seeds.clear();
+        }
+        if k >= worst {
+            worst = k;
+            worst_seeds.push(seed);
+        }
     }
+    worst_seeds.truncate(10);
     println!(
-        "periods after GST over {runs} schedules: {histogram:?} ({:.1} s)",
+        "periods after GST over {runs} schedules: {histogram:?} ({:.1} s; worst at seeds \
+         {worst_seeds:?})",
         started.elapsed().as_secs_f64()
     );
     assert!(worst <= K, "worst {worst} periods after GST: {histogram:?}");
