@@ -175,7 +175,7 @@ fn split_past_next_k(cap: u32, shape: Shape, recovery_ms: u64) -> (World, u64, M
     assert!(world.decided.is_empty());
     for id in [A, B, C] {
         let e = world.engines[id.0 as usize].as_ref().unwrap();
-        assert_eq!(e.period(), Period(2), "node {id}: {}", e.debug_summary());
+        assert_eq!(e.period(), Period(2), "node {id}: {}", summary(e));
         assert!(
             !world
                 .timers
@@ -186,6 +186,16 @@ fn split_past_next_k(cap: u32, shape: Shape, recovery_ms: u64) -> (World, u64, M
         );
     }
     (world, heal, crypto)
+}
+
+/// The end of an engine's debug summary (its latest tallies; the whole lists 200 next_k
+/// steps).
+fn summary(e: &Engine) -> String {
+    let s = e.debug_summary();
+    let start = (s.len().saturating_sub(300)..s.len())
+        .find(|i| s.is_char_boundary(*i))
+        .unwrap_or(0);
+    format!("…{}", &s[start..])
 }
 
 /// Runs until every honest node decided or `until`; returns when the last one decided.
@@ -214,14 +224,7 @@ fn partition_outlasting_next_k_heals_within_lambda_f() {
                     .engines
                     .iter()
                     .flatten()
-                    .map(|e| {
-                        format!(
-                            "node {} period {}: {}",
-                            e.id(),
-                            e.period().0,
-                            e.debug_summary()
-                        )
-                    })
+                    .map(|e| format!("node {} period {}: {}", e.id(), e.period().0, summary(e)))
                     .collect();
                 panic!(
                     "cap {cap}, {shape:?}: not all decided within {bound} ms of the heal at \
@@ -255,7 +258,7 @@ fn without_fast_recovery_the_split_never_heals() {
     assert_eq!(run_until_decided(&mut world, heal + 600_000), None);
     for id in [A, B, C] {
         let e = world.engines[id.0 as usize].as_ref().unwrap();
-        assert_eq!(e.period(), Period(2), "node {id}: {}", e.debug_summary());
+        assert_eq!(e.period(), Period(2), "node {id}: {}", summary(e));
     }
 }
 
@@ -493,4 +496,77 @@ fn recovery_votes_once_per_step_and_survives_restore() {
     r.handle(Time(200_600), Input::Timer(TimerId::Next(h, p)));
     let out = r.handle(Time(210_000), Input::Timer(TimerId::Recovery(h, p)));
     assert!(own_votes(&out.actions).is_empty());
+}
+
+/// Bandwidth while a height is stuck (issue #11 §1 item 4): A, B and C agree on a 1 MiB v̄,
+/// no cert vote is ever delivered, and from 3 s on C is cut off, so A and B sit in one period
+/// with v̄ pinned. Count the payload bytes (proposals, own or relayed) A sends in the minute
+/// from 10 s to 70 s. Before the backoff A re-sent its own re-proposal and v̄'s relayed payload
+/// with every 1.2 s re-send to each live peer (B and C; Z is down): 200 MiB in that minute
+/// (measured with the cap set to 1); with it, 28 MiB.
+#[test]
+fn a_stuck_height_relays_its_payload_with_backoff() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    const MIB: usize = 1 << 20;
+    let crypto = MockCrypto::new(N, 3);
+    let sent: Rc<RefCell<BTreeMap<u64, usize>>> = Rc::default();
+    let counter = sent.clone();
+    let policy: Policy = Box::new(move |now, from, to, m| {
+        if let (Message::Proposal(p), true) = (m, from == A) {
+            if p.value.len() >= MIB && (10_000..70_000).contains(&now) {
+                *counter.borrow_mut().entry(now / 10_000).or_default() += p.value.len();
+            }
+        }
+        match m {
+            Message::Vote(v) if v.step == VoteStep::Cert => Some(LOST),
+            _ if now >= 3_000 && (from == C || to == C) => Some(LOST),
+            _ => Some(10),
+        }
+    });
+    let engines = (0..N)
+        .map(|i| {
+            (NodeId(i) != Z).then(|| {
+                Engine::new(
+                    Config::new(NodeId(i), Epoch(0)),
+                    crypto.adapters(NodeId(i)),
+                    crypto.genesis_seed(),
+                )
+            })
+        })
+        .collect();
+    let mut world = World::new(engines, u64::MAX, policy);
+    for id in [A, B, C] {
+        let mut value = format!("value-1-{}-", id.0).into_bytes();
+        value.resize(MIB, b'.');
+        world.handle(
+            id,
+            Input::ProposedValue {
+                height: Height(1),
+                value,
+            },
+        );
+        world.handle(id, Input::Start);
+    }
+    world.run(70_000, &[A, B, C]);
+    assert!(world.decided.is_empty());
+    let a = world.engines[A.0 as usize].as_ref().unwrap();
+    let b = world.engines[B.0 as usize].as_ref().unwrap();
+    assert!(
+        a.period().0 >= 2 && a.period() == b.period(),
+        "A and B stuck in one period"
+    );
+    let per_10s: Vec<usize> = sent.borrow().values().map(|b| b / MIB).collect();
+    let total: usize = per_10s.iter().sum();
+    println!(
+        "A stuck in period {}: {total} MiB of payloads sent from 10 s to 70 s (MiB per 10 s: \
+         {per_10s:?})",
+        a.period().0
+    );
+    // At most one relay per `PAYLOAD_RESEND_CAP` (8) re-sends, each at most two payloads
+    // (own re-proposal and v̄'s) to three peers: 60 s / 9.6 s → 7 relays → ≤ 42 MiB (here
+    // two live peers, one more payload on the period's timeout: 28 MiB).
+    assert!(total <= 42, "{total} MiB in a minute");
+    // … and still some: a peer that lost v̄'s payload gets it again.
+    assert!(total >= 3, "{total} MiB in a minute");
 }

@@ -429,6 +429,8 @@ struct Round {
     recovery_fired: u32,
     /// The fast-recovery timer fired and its vote is not cast yet (it waits for step 4).
     recovery_due: bool,
+    /// Re-sends since the current period began (the payload relay backs off with it).
+    resends_this_period: u32,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
     /// A verified `Decided` whose value the application has not yet judged, with its sender
@@ -743,6 +745,7 @@ impl Engine {
         self.round.period_start = self.now.0;
         self.round.recovery_fired = 0;
         self.round.recovery_due = false;
+        self.round.resends_this_period = 0;
         let factor = self.backoff();
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
@@ -852,13 +855,14 @@ impl Engine {
         }));
     }
 
-    /// Re-broadcasts this node's current-period votes and proposal, and the previous period's
-    /// next-votes, so peers recover from lost messages.
+    /// Re-broadcasts this node's current-period votes and the previous period's next-votes,
+    /// and (with backoff, see `relay.rs`) its proposal, so peers recover from lost messages.
     fn resend(&mut self) {
         let p = self.period;
         let previous = Period(p.0.saturating_sub(1));
         let mut messages = Vec::new();
-        if let Some(prop) = self.round.own_proposals.get(&p) {
+        let payloads = self.payload_resend_due();
+        if let Some(prop) = self.round.own_proposals.get(&p).filter(|_| payloads) {
             messages.push(crate::types::Message::Proposal(prop.clone()));
         }
         // Of each period's next_k votes only the latest is re-sent: a node re-votes in every
@@ -915,7 +919,9 @@ impl Engine {
                 bytes: crate::codec::encode(&m),
             });
         }
-        self.relay_on_resend();
+        if payloads {
+            self.relay_on_resend();
+        }
     }
 }
 
