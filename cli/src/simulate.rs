@@ -65,7 +65,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "1e-9")]
     pub failure_target: String,
     /// What the faulty nodes do: mixed, silent, equivocate, conflicting-proposals,
-    /// invalid-sig, invalid-credential, withhold, late-next-votes, replay, twins.
+    /// invalid-sig, invalid-credential, withhold, late-next-votes, replay, twins, split-pinned,
+    /// late-split-proposals, cross-period.
     #[arg(long, default_value = "mixed")]
     pub adversary: String,
     /// Heights to decide.

@@ -2,9 +2,10 @@
 //! 4, 7, 10, 16 and 31, and six network/crash scenarios, with every oracle on; prints a table
 //! of runs and violations per adversary, size and scenario (or one JSON object).
 //!
-//! Seed `s` (from `--seed` on) runs size `SIZES[i % 5]`, adversary `KINDS[(i / 5) % 12]` and
-//! scenario `SCENARIOS[(i / 60) % 6]` with `i = s − first seed`, so every combination comes up
-//! once per 360 seeds. Runs keep no decision lists and the sweep keeps only counters and the
+//! Seed `s` (from `--seed` on) runs size `SIZES[i % 5]`, adversary `KINDS[(i / 5) % 13]` and
+//! scenario `SCENARIOS[(i / 65) % 6]` with `i = s − first seed`, so every combination comes up
+//! once per 390 seeds. Threshold or sampled mode (`--mode`): F = f + E with f from the mode's
+//! fault bound (sampled: the stated honest fraction's ⌊(1−h)·N⌋). Runs keep no decision lists and the sweep keeps only counters and the
 //! first [`EXAMPLES`] violations, so its memory does not grow with N.
 
 use std::collections::BTreeMap;
