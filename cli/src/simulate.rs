@@ -298,14 +298,32 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         if seeds == 0 || seeds > 10_000_000 {
             return fail(&format!("--sweep must be in 1..=10000000, got {seeds}"));
         }
-        if config.mode != Mode::Threshold {
-            return fail("--sweep runs threshold mode only");
-        }
         if args.extra_faulty > 10 {
             return fail("--extra-faulty must be at most 10");
         }
         bar.finish_and_clear();
-        return match sweep::sweep(seeds, &config, args.extra_faulty, provider) {
+        if config.mode == Mode::Sampled && args.crypto == CryptoArg::Mock {
+            return fail("sampled mode needs --crypto real");
+        }
+        // F before --extra-faulty: threshold f = ⌊(N−1)/3⌋; sampled ⌊(1−h)·N⌋ at the stated h
+        // (with τ at most N: a sweep size below --tau samples everyone).
+        let threshold = |n: u32| Ok(n.saturating_sub(1) / 3);
+        let sampled = |n: u32| real.sampled_params(n).map(|p| p.faulty());
+        let (tolerated, rule): (sweep::Tolerated<'_>, String) = match config.mode {
+            Mode::Threshold => (&threshold, "f = ⌊(N−1)/3⌋".into()),
+            Mode::Sampled => (
+                &sampled,
+                format!("f = ⌊(1−h)·N⌋, h = {}", args.honest_fraction),
+            ),
+        };
+        return match sweep::sweep(
+            seeds,
+            &config,
+            args.extra_faulty,
+            tolerated,
+            &rule,
+            provider,
+        ) {
             Ok(s) => sweep::finish(&s, args.json),
             Err(e) => fail(&e),
         };

@@ -542,7 +542,7 @@ impl crate::traits::Signer for FlakySigner {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(crate::traits::SignError::Unavailable("HSM timeout".into()));
         }
-        self.inner.sign(message)
+        self.inner.sign(message).unwrap()
     }
 }
 
@@ -599,4 +599,72 @@ fn a_failing_signer_abstains_and_the_node_votes_again_once_it_is_back() {
     assert!(sent_by_3(&log[3]) >= 3, "node 3 did not vote again");
     assert_eq!(es[3].signing_failures(), failures);
     assert!(votes_sent(&log[3]).iter().all(|v| !v.signature.is_empty()));
+
+/// Seed seals (sampled mode) are counted in the engine's accounting of peer input, like the
+/// values they come with: every byte stored is in `peer_bytes()`, which the quotas check, so
+/// no peer stores more than its quota through seals. (Before, seals were pruned with their
+/// values but never counted: `peer_bytes()` fell short by every stored seal.)
+#[test]
+fn seed_seals_are_counted_in_peer_bytes() {
+    use crate::adapter::RealProvider;
+    use crate::sim::{CryptoProvider, Mode, SimConfig};
+    use crate::types::{proposal_message, Proposal};
+    let mut config = SimConfig::new(4);
+    config.mode = Mode::Sampled;
+    config.seed = 5;
+    let setup = RealProvider::new().setup(&config).expect("sampled setup");
+    let seed = setup.genesis_seed;
+    let mut a = Engine::new(
+        Config::new(NodeId(0), Epoch(0)),
+        setup.adapters[0].clone(),
+        seed,
+    );
+    a.handle(Time(0), Input::Start);
+    let (h, p) = (Height(1), Period(1));
+    for z in 1..4u32 {
+        let peer = &setup.adapters[z as usize];
+        let value = format!("value-1-{z}").into_bytes();
+        let id = peer.verifier.value_id(&value);
+        let proposal = Proposal {
+            epoch: Epoch(0),
+            height: h,
+            period: p,
+            proposer: NodeId(z),
+            credential: peer
+                .sortition
+                .proposer_credential(&seed, h, p)
+                .expect("τ = N: every seat is selected"),
+            signature: peer.signer.sign(&proposal_message(Epoch(0), h, p, id)).unwrap(),
+            seal: peer.sortition.seed_seal(&seed, h),
+            value,
+        };
+        a.handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(z),
+                bytes: encode(&Message::Proposal(proposal)),
+            },
+        );
+    }
+    a.prune_round(p);
+    let r = &a.round;
+    let seals: usize = r.seals.values().map(Vec::len).sum();
+    assert!(seals >= 3 * 84, "three peers' seals are held: {seals} B");
+    let values: usize = r
+        .values
+        .values()
+        .map(|(v, _)| v.len() + resources::OVERHEAD)
+        .sum();
+    let proposals: usize = r
+        .proposals
+        .values()
+        .flat_map(|m| m.iter())
+        .filter(|(from, _)| **from != NodeId(0))
+        .map(|(_, e)| resources::proposal_charge(&e.bytes))
+        .sum();
+    assert!(
+        a.peer_bytes() >= proposals + values + seals,
+        "peer_bytes {} < proposals {proposals} + values {values} + seals {seals}",
+        a.peer_bytes()
+    );
 }

@@ -52,13 +52,20 @@ pub enum AdversaryKind {
     /// nothing with its help), and echoes value next-votes to the half that cast them and ⊥ to
     /// the other.
     LateSplitProposals,
+    /// A fork across periods (Algorand's cross-period accountability): its proposals reach
+    /// half A only, its own votes only the faulty; it echoes every honest vote to the half
+    /// that cast it, except half B's soft and cert votes of period 1. So A can certify in
+    /// period 1 with its help while B cannot, B's ⊥ next-quorum of period 1 (with its ⊥
+    /// echoes) releases B into period 2, where B certifies its own value with its help. Its
+    /// cert vote of period 1 (to A) and ⊥ next vote of period 1 (to B) prove the lock it broke.
+    CrossPeriod,
     /// Each faulty node takes one of the kinds above in turn.
     Mixed,
 }
 
 impl AdversaryKind {
     /// Every concrete kind (all but `Mixed`), the order `Mixed` assigns them in.
-    pub const CONCRETE: [AdversaryKind; 11] = [
+    pub const CONCRETE: [AdversaryKind; 12] = [
         AdversaryKind::Equivocate,
         AdversaryKind::ConflictingProposals,
         AdversaryKind::SplitPinned,
@@ -70,6 +77,7 @@ impl AdversaryKind {
         AdversaryKind::LateNextVotes,
         AdversaryKind::Replay,
         AdversaryKind::Silent,
+        AdversaryKind::CrossPeriod,
     ];
 
     /// The kind the `index`-th faulty node plays.
@@ -94,6 +102,7 @@ impl AdversaryKind {
             AdversaryKind::Twins => "twins",
             AdversaryKind::SplitPinned => "split-pinned",
             AdversaryKind::LateSplitProposals => "late-split-proposals",
+            AdversaryKind::CrossPeriod => "cross-period",
             AdversaryKind::Mixed => "mixed",
         }
     }
@@ -414,6 +423,15 @@ impl Byzantine {
                 }
                 _ => self.to_faulty(&bytes),
             },
+            AdversaryKind::CrossPeriod => match message {
+                Some(Message::Proposal(_)) => {
+                    let mut out = self.to_side(false, &bytes, 0);
+                    out.extend(self.to_faulty(&bytes));
+                    out
+                }
+                // Its votes reach honest nodes only as the echoes in `incoming`.
+                _ => self.to_faulty(&bytes),
+            },
             AdversaryKind::Mixed => plain(&bytes, 0),
         }
     }
@@ -475,6 +493,7 @@ impl Byzantine {
                 | AdversaryKind::ConflictingProposals
                 | AdversaryKind::SplitPinned
                 | AdversaryKind::LateSplitProposals
+                | AdversaryKind::CrossPeriod
         ) {
             return Vec::new();
         }
@@ -497,6 +516,9 @@ impl Byzantine {
             AdversaryKind::SplitPinned | AdversaryKind::LateSplitProposals
         ) {
             return self.split_echo(b, &v);
+        }
+        if self.kind == AdversaryKind::CrossPeriod && b && v.period.0 == 1 && !v.step.is_next() {
+            return Vec::new();
         }
         if !self
             .echoed

@@ -65,10 +65,13 @@ pub(crate) struct Oracle {
     /// Per honest node: the next height's seed by the independent check's own seed chain
     /// (sampled mode; empty otherwise).
     independent_seeds: BTreeMap<NodeId, Seed>,
-    /// Each height's first decision (value, node) and how many honest nodes decided it.
-    first: BTreeMap<u64, (ValueId, NodeId, usize)>,
+    /// Each height's first decision (value, node, certificate period) and how many honest
+    /// nodes decided it.
+    first: BTreeMap<u64, (ValueId, NodeId, u32, usize)>,
     /// Heights where agreement broke.
     pub forked: BTreeSet<u64>,
+    /// The certificate periods of the two conflicting decisions of each forked height.
+    fork_periods: BTreeMap<u64, (u32, u32)>,
     /// Highest period an honest node had reached at each height at stabilisation.
     baseline: Option<BTreeMap<u64, u32>>,
     violations: Vec<String>,
@@ -95,6 +98,7 @@ impl Oracle {
             independent_seeds,
             first: BTreeMap::new(),
             forked: BTreeSet::new(),
+            fork_periods: BTreeMap::new(),
             baseline: None,
             violations: Vec::new(),
             suppressed: 0,
@@ -223,10 +227,11 @@ impl Oracle {
             }
         }
         let honest = self.config.honest.len();
-        let entry = self.first.entry(h).or_insert((id, node, 0));
-        entry.2 += 1;
-        let (first_id, first_node, count) = *entry;
+        let entry = self.first.entry(h).or_insert((id, node, c.period.0, 0));
+        entry.3 += 1;
+        let (first_id, first_node, first_period, count) = *entry;
         if first_id != id && self.forked.insert(h) {
+            self.fork_periods.insert(h, (first_period, c.period.0));
             self.violation(format!(
                 "agreement: height {h} decided differently: node {} {} vs node {} {}",
                 first_node.0,
@@ -253,6 +258,22 @@ impl Oracle {
             self.evidence
                 .entry((evidence.culprit, evidence.kind, evidence.height.0))
                 .or_insert((reporter, evidence));
+        }
+    }
+
+    /// The forensic exchange of a height that did not fork: evidence that verifies and names
+    /// an honest seat is a framing violation (the rest proves nothing new and is dropped).
+    pub fn audit(&mut self, found: Vec<Evidence>) {
+        let verifier = self.config.verifier.clone();
+        for e in found {
+            if self.config.honest.contains(&e.culprit)
+                && e.verify(self.config.epoch, verifier.as_ref()).is_ok()
+            {
+                self.violation(format!(
+                    "framing: evidence that verifies names honest node {} ({:?} at height {})",
+                    e.culprit.0, e.kind, e.height.0
+                ));
+            }
         }
     }
 
@@ -298,14 +319,27 @@ impl Oracle {
             ));
         }
         if !self.forked.is_empty() && proven.len() <= self.config.tolerated as usize {
+            // Forks between certificates of different periods need the lock argument (see
+            // `EvidenceKind::LockViolation`), which is provable only in part: named apart.
+            let cross: Vec<String> = self
+                .fork_periods
+                .iter()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(h, (a, b))| format!("height {h}: periods {a} and {b}"))
+                .collect();
             self.violation(format!(
                 "accountability: safety broke but only {} culprits are proven by evidence that \
-                 verifies{}",
+                 verifies{}{}",
                 proven.len(),
                 if verifier.attributable() {
                     ""
                 } else {
                     " (the signatures are not attributable)"
+                },
+                if cross.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (unaccountable: cross-period, {})", cross.join(", "))
                 }
             ));
         }

@@ -347,9 +347,24 @@ impl World {
     }
 
     /// Transcripts are kept for heights some honest node has not decided, and forked ones.
+    /// Before a height is dropped, the forensic exchange runs on it too: at a height that did
+    /// not fork, whatever verifying evidence it finds must name faulty seats only (the framing
+    /// oracle), so every run checks that honest nodes never sign conflicting statements.
     fn prune_transcripts(&mut self) {
         let done = self.oracle.heights_done();
         let keep = self.oracle.forked.clone();
+        let mut heights = BTreeSet::new();
+        for n in &self.honest {
+            heights.extend(self.nodes[n.0 as usize].transcript.heights_below(done + 1));
+        }
+        for h in heights.difference(&keep) {
+            let transcripts = self
+                .honest
+                .iter()
+                .map(|n| &self.nodes[n.0 as usize].transcript);
+            let found = forensics::exchange(*h, transcripts, self.setup.verifier.as_ref());
+            self.oracle.audit(found);
+        }
         let mut held = 0;
         for n in &mut self.nodes {
             held += n.transcript.len();
