@@ -608,3 +608,50 @@ fn help_texts_describe_every_option() {
         assert!(!help.contains("G2[default"), "{args:?}\n{help}");
     }
 }
+
+/// Run `command` (a shell line) under util-linux `script`, which gives it a terminal; its
+/// terminal output, or `None` when `script` is not installed.
+fn on_a_terminal(command: &str) -> Option<String> {
+    let o = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    assert!(o.status.success(), "{command}: {}", text(&o.stderr));
+    Some(text(&o.stdout))
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_only_and_never_in_stdout() {
+    // stderr a pipe: nothing but the result.
+    let o = conclave(&["simulate", "--nodes", "7", "--heights", "2", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    let o = conclave(&[
+        "dkg", "run", "--n", "7", "--t", "2", "--seed", "01", "--json",
+    ]);
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    // stderr a terminal: the DKG phase, then the heights; stdout (a file) stays pure JSON.
+    let dir = temp_dir("progress");
+    let json = dir.join("out.json");
+    let bin = env!("CARGO_BIN_EXE_conclave");
+    let Some(screen) = on_a_terminal(&format!(
+        "{bin} simulate --nodes 7 --heights 2 --json > {}",
+        json.display()
+    )) else {
+        eprintln!("SKIP: util-linux `script` is not installed (no terminal to draw on)");
+        return;
+    };
+    assert!(screen.contains("DKG ["), "{screen:?}");
+    assert!(screen.contains("heights ["), "{screen:?}");
+    let out = std::fs::read_to_string(&json).unwrap();
+    assert!(serde_json::from_str::<Value>(&out).is_ok(), "{out}");
+    let screen = on_a_terminal(&format!(
+        "{bin} dkg run --n 7 --t 2 --seed 01 --json > {}",
+        json.display()
+    ))
+    .unwrap();
+    assert!(screen.contains("DKG ["), "{screen:?}");
+    let out = std::fs::read_to_string(&json).unwrap();
+    assert!(serde_json::from_str::<Value>(&out).is_ok(), "{out}");
+}
