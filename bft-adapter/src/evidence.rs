@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of misbehaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EvidenceKind {
     /// Two different votes by one voter in one single-vote step.
     Equivocation,
@@ -72,6 +73,7 @@ pub struct Evidence {
 
 /// Why [`Evidence::verify`] does not accept a piece of evidence as proof.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EvidenceError {
     /// The kind names a transport sender; only the receiving node can judge it.
     #[error("{0:?} evidence is not self-proving (it relies on an authenticated channel)")]
@@ -97,7 +99,8 @@ pub enum EvidenceError {
 impl Evidence {
     /// Checks, with nothing but the epoch's public `verifier`, that this evidence proves its
     /// culprit signed two conflicting statements: two votes for different values in one
-    /// single-vote step (for next-votes, two different non-⊥ values), or two proposals of
+    /// single-vote step (soft, cert and the fast-recovery steps; for step 4/5 and next_k
+    /// votes, two different non-⊥ values), or two proposals of
     /// different values in one period, at this evidence's height, in `epoch`.
     ///
     /// Refuses every kind but [`EvidenceKind::Equivocation`] and
@@ -128,7 +131,7 @@ impl Evidence {
                     && a.voter == self.culprit
                     && b.voter == self.culprit;
                 let conflicting = a.value != b.value
-                    && (!a.step.is_next()
+                    && (!a.step.allows_bottom_and_value()
                         || (a.value != VoteValue::Bottom && b.value != VoteValue::Bottom));
                 if !same_slot || !conflicting {
                     return Err(EvidenceError::NotConflicting);

@@ -96,7 +96,7 @@ fn soft_vote(voter: NodeId, value: u8, signer: &dyn Signer) -> Vote {
         signature: Vec::new(),
         beacon_share: Vec::new(),
     };
-    vote.signature = signer.sign(&vote.message());
+    vote.signature = signer.sign(&vote.message()).unwrap();
     vote
 }
 

@@ -33,7 +33,7 @@ include!("common/world.rs");
 fn next_bundle(crypto: &MockCrypto, value: VoteValue) -> Bundle {
     let message = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
     let signatures: Vec<Vec<u8>> = (0..N)
-        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message))
+        .map(|i| crypto.adapters(NodeId(i)).signer.sign(&message).unwrap())
         .collect();
     let shares: Vec<Share<'_>> = signatures
         .iter()
@@ -339,5 +339,144 @@ fn resend_carries_only_the_latest_next_k_vote() {
     assert_eq!(
         steps,
         vec![VoteStep::Soft, VoteStep::Next, VoteStep::NextK(10)]
+    );
+}
+
+/// A mock committee where Z holds the best period-1 credential and B the best honest
+/// period-2 one (so Z's proposal, shown to C alone, splits period 1's soft votes, and B's
+/// value is what B and C soft-vote in period 2).
+fn crypto_for_the_no_asynchrony_schedule() -> MockCrypto {
+    for seed in 0..1_000 {
+        let crypto = MockCrypto::new(N, seed);
+        let genesis = crypto.genesis_seed();
+        let priority = |node: NodeId, p: u32| {
+            let s = crypto.adapters(node).sortition;
+            let credential = s.proposer_credential(&genesis, Height(1), Period(p))?;
+            s.verify_proposer(node, &genesis, Height(1), Period(p), &credential)
+        };
+        let z_first = [A, B, C].iter().all(|n| priority(Z, 1) < priority(*n, 1));
+        let b_first = [A, C].iter().all(|n| priority(B, 2) < priority(*n, 2));
+        if z_first && b_first {
+            return crypto;
+        }
+    }
+    panic!("no seed fits the schedule");
+}
+
+/// Issue #11 §1, "the same stall happens with no asynchrony at all", reconstructed: every
+/// honest message arrives exactly 10 ms after it is sent from t = 0 (GST = 0), all timers
+/// run in lock-step, and Z sends seven single messages in the first 1.6 s, then nothing. On
+/// the engine before next_k and bundle forwarding (c481238), where bundles travel only with
+/// the 1,200 ms re-send, the schedule ends period 2 with next tallies ⊥{A,B}, v{B,C}, w{A}
+/// and nobody ever decides:
+///
+/// - t = 5: Z's proposal (the best credential of period 1) to C only, so C soft-votes z
+///   while A and B soft-vote the best honest value w at 200 ms;
+/// - 300: Z's soft vote for w to A: A has a soft quorum and cert-votes w;
+/// - 601: the same soft vote to B, just after B's next timer: B next-voted ⊥ at 600 and now
+///   adds w (step 5), but cannot cert-vote;
+/// - 612: Z's next-vote for w to A, after B's arrived: A has the w next-quorum and enters
+///   period 2 with v̄ = w (⊥ has only B and C);
+/// - 1201: Z's ⊥ next-vote to B and to C, just after the 1,200 ms re-send: both enter period
+///   2 released, and their ⊥ bundle leaves only with the next re-send, at 2,400 ms;
+/// - 1602: Z's period-2 soft vote for B's value v to C only: with B's and C's own, C has
+///   v's soft quorum and cert-votes v; its soft bundle too waits for the 2,400 ms re-send.
+///
+/// A's next timer (1,812 ms) fires before the ⊥ bundle reaches it (2,410 ms): A next-votes
+/// its pinned w, then ⊥ (step 5). B's next timer (2,401 ms) fires just before C's soft bundle
+/// (2,410 ms): B next-votes ⊥, then v. C next-votes v. With the engine's immediate bundle
+/// forwarding and its next_k and recovery steps, every honest node decides.
+#[test]
+fn no_asynchrony_schedule_decides() {
+    let crypto = crypto_for_the_no_asynchrony_schedule();
+    let verifier = crypto.verifier();
+    let genesis = crypto.genesis_seed();
+    let engines = (0..N)
+        .map(|i| {
+            (NodeId(i) != Z).then(|| {
+                Engine::new(
+                    Config::new(NodeId(i), Epoch(0)),
+                    crypto.adapters(NodeId(i)),
+                    genesis,
+                )
+            })
+        })
+        .collect();
+    // GST = 0: every honest message arrives 10 ms after it is sent.
+    let mut world = World::new(engines, 0, Box::new(|_, _, _, _| Some(10)));
+    for id in [A, B, C] {
+        world.handle(id, Input::Start);
+    }
+    let best_honest = |p: u32| {
+        [A, B, C]
+            .into_iter()
+            .min_by_key(|n| {
+                let s = crypto.adapters(*n).sortition;
+                let credential = s.proposer_credential(&genesis, Height(1), Period(p));
+                credential.and_then(|c| s.verify_proposer(*n, &genesis, Height(1), Period(p), &c))
+            })
+            .expect("three seats")
+    };
+    let value_of = |n: NodeId| verifier.value_id(format!("value-1-{}", n.0).as_bytes());
+    let w = VoteValue::Value(value_of(best_honest(1)));
+    let v = VoteValue::Value(value_of(B));
+    assert_eq!(best_honest(2), B);
+    let z_value = b"value-z".to_vec();
+    let z = crypto.adapters(Z);
+    let z_proposal = conclave_bft::types::Proposal {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(1),
+        proposer: Z,
+        credential: z
+            .sortition
+            .proposer_credential(&genesis, Height(1), Period(1))
+            .expect("mock seats always propose"),
+        signature: z
+            .signer
+            .sign(&conclave_bft::types::proposal_message(
+                Epoch(0),
+                Height(1),
+                Period(1),
+                verifier.value_id(&z_value),
+            ))
+            .unwrap(),
+        value: z_value,
+        seal: Vec::new(),
+    };
+    world.inject(5, Z, C, &Message::Proposal(z_proposal));
+    let soft_w = Message::Vote(vote(&crypto, Z, 1, VoteStep::Soft, w));
+    world.inject(300, Z, A, &soft_w);
+    world.inject(601, Z, B, &soft_w);
+    world.inject(
+        612,
+        Z,
+        A,
+        &Message::Vote(vote(&crypto, Z, 1, VoteStep::Next, w)),
+    );
+    let next_bottom = Message::Vote(vote(&crypto, Z, 1, VoteStep::Next, VoteValue::Bottom));
+    world.inject(1_201, Z, B, &next_bottom);
+    world.inject(1_201, Z, C, &next_bottom);
+    world.inject(
+        1_602,
+        Z,
+        C,
+        &Message::Vote(vote(&crypto, Z, 2, VoteStep::Soft, v)),
+    );
+    world.run(600_000, &[A, B, C]);
+    for id in [A, B, C] {
+        let e = world.engines[id.0 as usize].as_ref().unwrap();
+        assert!(
+            world.decided.contains_key(&id.0),
+            "node {id} undecided after 600 s: period {}, {}",
+            e.period().0,
+            e.debug_summary()
+        );
+    }
+    let values: std::collections::BTreeSet<ValueId> = world.decided.values().map(|d| d.1).collect();
+    assert_eq!(values.len(), 1, "agreement: {values:?}");
+    println!(
+        "no-asynchrony schedule: decided {:?} (period, value) by node",
+        world.decided
     );
 }

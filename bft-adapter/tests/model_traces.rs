@@ -343,9 +343,11 @@ impl Driver {
             value,
             voter: seat,
             credential: Vec::new(),
-            signature: signer.sign(&vote_message(EPOCH, H, period, step, value)),
+            signature: signer
+                .sign(&vote_message(EPOCH, H, period, step, value))
+                .unwrap(),
             beacon_share: if step == VoteStep::Cert {
-                signer.sign(&beacon_message(EPOCH, H))
+                signer.sign(&beacon_message(EPOCH, H)).unwrap()
             } else {
                 Vec::new()
             },
@@ -439,7 +441,8 @@ impl Driver {
             .crypto
             .adapters(seat)
             .signer
-            .sign(&proposal_message(EPOCH, H, period, value_id));
+            .sign(&proposal_message(EPOCH, H, period, value_id))
+            .unwrap();
         encode(&Message::Proposal(Proposal {
             epoch: EPOCH,
             height: H,

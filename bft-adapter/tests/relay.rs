@@ -189,7 +189,8 @@ fn run(fakes: u32) -> u64 {
         value: value.clone(),
         signature: z
             .signer
-            .sign(&proposal_message(Epoch(0), Height(1), Period(1), id)),
+            .sign(&proposal_message(Epoch(0), Height(1), Period(1), id))
+            .unwrap(),
         seal: Vec::new(),
     };
     let soft = VoteValue::Value(id);
@@ -201,13 +202,16 @@ fn run(fakes: u32) -> u64 {
         value: soft,
         voter: Z,
         credential: Vec::new(),
-        signature: z.signer.sign(&vote_message(
-            Epoch(0),
-            Height(1),
-            Period(1),
-            VoteStep::Soft,
-            soft,
-        )),
+        signature: z
+            .signer
+            .sign(&vote_message(
+                Epoch(0),
+                Height(1),
+                Period(1),
+                VoteStep::Soft,
+                soft,
+            ))
+            .unwrap(),
         beacon_share: Vec::new(),
     };
     for to in [A, B] {

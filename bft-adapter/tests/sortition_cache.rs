@@ -110,7 +110,7 @@ fn an_unselected_node_evaluates_its_credentials_once_per_step() {
         value,
         voter: NodeId(1),
         credential: Vec::new(),
-        signature: crypto.adapters(NodeId(1)).signer.sign(&message),
+        signature: crypto.adapters(NodeId(1)).signer.sign(&message).unwrap(),
         beacon_share: Vec::new(),
     };
     let bytes = codec::encode(&Message::Vote(vote));

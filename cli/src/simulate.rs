@@ -304,7 +304,7 @@ pub fn run(args: SimulateArgs) -> ExitCode {
     let total_ms = started.elapsed().as_millis() as u64;
     let report = match result {
         Ok(r) => r,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e.to_string()),
     };
     let key_setup = match (args.crypto, config.mode) {
         (CryptoArg::Mock, _) => "mock".to_string(),

@@ -59,6 +59,11 @@ impl Cluster {
     }
 
     fn spawn(&mut self, i: u32) {
+        self.spawn_with(i, &[]);
+    }
+
+    /// Start node `i` with extra environment variables (the test-only faults).
+    fn spawn_with(&mut self, i: u32, env: &[(&str, &str)]) {
         let home = self.dir.join(format!("node-{i}"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -72,6 +77,7 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
+            .envs(env.iter().copied())
             .spawn()
             .expect("spawn node");
         self.children.insert(i, child);
@@ -185,10 +191,16 @@ fn height(addr: &str) -> Option<u64> {
 
 /// Wait (bounded) until every node reports the same group public key.
 fn wait_for_dkg(c: &Cluster, n: u32, limit: Duration) -> String {
+    wait_for_dkg_on(c, &(1..=n).collect::<Vec<_>>(), limit)
+}
+
+/// Wait (bounded) until the given nodes report the same group public key.
+fn wait_for_dkg_on(c: &Cluster, nodes: &[u32], limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
-        let keys: Vec<Option<String>> = (1..=n)
-            .map(|i| {
+        let keys: Vec<Option<String>> = nodes
+            .iter()
+            .map(|&i| {
                 get(c.api(i), "/v1/status").1["group_public_key"]
                     .as_str()
                     .map(str::to_string)
@@ -756,4 +768,85 @@ fn partitions_stall_without_forking_and_heal() {
     }
     c.stop();
     drop(proxies);
+}
+
+/// Replace `key = old` by `key = new` in every node's `config.toml`.
+fn set_tuning(c: &Cluster, n: u32, key: &str, old: u64, new: u64) {
+    for i in 1..=n {
+        let p = c.dir.join(format!("node-{i}/config.toml"));
+        let s = std::fs::read_to_string(&p).unwrap();
+        let (from, to) = (format!("{key} = {old}\n"), format!("{key} = {new}\n"));
+        assert!(s.contains(&from), "{key} = {old} not in {}", p.display());
+        std::fs::write(p, s.replace(&from, &to)).unwrap();
+    }
+}
+
+/// Commit one tx submitted to `nodes[0]` on every node of `nodes` (bounded).
+fn commit_on(c: &Cluster, nodes: &[u32], tx: &str) {
+    let h = submit(c.api(nodes[0]), tx);
+    wait_until(Duration::from_secs(30), "tx committed on the nodes", || {
+        nodes
+            .iter()
+            .all(|&i| get(c.api(i), &format!("/v1/tx/{h}")).0 == 200)
+    });
+}
+
+/// A Byzantine member (node 4, a test-only fault) runs the DKG but announces a wrong
+/// transcript hash from the start. The honest nodes count it as a culprit and go on: a quorum
+/// (3) of them agrees, they commit. (Before the fix one different hash stopped every node.)
+#[test]
+fn byzantine_transcript_hash_does_not_stop_honest_nodes() {
+    let n = 4;
+    let mut c = Cluster::init("byzhash", n, 6);
+    fast_tuning(&c, n);
+    set_tuning(&c, n, "dkg_phase_ms", 60_000, 2_000);
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    c.spawn_with(4, &[("CONCLAVE_TEST_FAULT", "dkg-wrong-transcript")]);
+    let honest = [1, 2, 3];
+    wait_for_dkg_on(&c, &honest, Duration::from_secs(30));
+    commit_on(&c, &honest, "byz=hash");
+    for i in honest {
+        let log = c.log(i);
+        assert!(log.contains("qualified=[1, 2, 3, 4]"), "node {i}:\n{log}");
+        assert!(log.contains("different DKG transcript hash (culprit)"));
+        assert_eq!(metric(c.api(i), "conclave_dkg_culprits "), 1, "node {i}");
+    }
+    c.stop();
+}
+
+/// A member (node 4, a test-only fault) that stays silent in the DKG costs the others one
+/// phase deadline (the deal phase), not one per phase: the later phases close as soon as every
+/// node heard in the previous phase has posted. The three honest nodes finish with
+/// QUAL = {1, 2, 3} and commit.
+#[test]
+fn silent_dkg_member_costs_one_deadline() {
+    let n = 4;
+    let mut c = Cluster::init("byzsilent", n, 7);
+    fast_tuning(&c, n);
+    set_tuning(&c, n, "dkg_phase_ms", 60_000, 2_000);
+    let start = Instant::now();
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    c.spawn_with(4, &[("CONCLAVE_TEST_FAULT", "dkg-silent")]);
+    let honest = [1, 2, 3];
+    wait_for_dkg_on(&c, &honest, Duration::from_secs(30));
+    eprintln!(
+        "DKG with a silent member: {} ms (phase deadline 2000 ms)",
+        start.elapsed().as_millis()
+    );
+    for i in honest {
+        let log = c.log(i);
+        assert!(log.contains("qualified=[1, 2, 3]"), "node {i}:\n{log}");
+        assert_eq!(
+            log.matches("DKG phase deadline passed").count(),
+            1,
+            "node {i} waited out more than the deal phase:\n{log}"
+        );
+    }
+    commit_on(&c, &honest, "byz=silent");
+    assert!(get(c.api(4), "/v1/status").1["group_public_key"].is_null());
+    c.stop();
 }

@@ -19,6 +19,7 @@ use crate::participant::{DkgOutput, Input, Misbehaviour, Output, Participant, Ph
 /// A Byzantine behaviour of the simulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Behaviour {
     /// Sends nothing at all.
     Silent,

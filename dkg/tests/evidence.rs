@@ -197,7 +197,7 @@ impl Handcrafted {
                     match o {
                         Output::Broadcast(m) => inbox.push(m),
                         Output::Finished(r) if i == 0 => result = Some(*r),
-                        Output::Finished(_) => {}
+                        _ => {}
                     }
                 }
             }

@@ -30,6 +30,7 @@ fn fault_of(b: Behaviour) -> Option<FaultKind> {
         Behaviour::BadCommitment => Some(FaultKind::BadCommitment),
         Behaviour::WrongJustification => Some(FaultKind::WrongJustification),
         Behaviour::FalseComplaint => None,
+        _ => unreachable!("a variant this test does not know"),
     }
 }
 

@@ -4,9 +4,13 @@
 //!
 //! Broadcast: each node sends, for every phase it has reached, an *envelope* `(phase, its
 //! message of that phase or none)`, so every node knows when it has heard all n nodes for a
-//! phase. A phase ends when all n envelopes of it are in, or when its deadline
-//! (`tuning.dkg_phase_ms` after the node entered it) passes: that deadline is the synchrony the
-//! Joint-Feldman DKG assumes. Envelopes are re-sent every 500 ms to every node that has not
+//! phase. A phase ends when the envelopes of every node it *expects* are in, or when its
+//! deadline (`tuning.dkg_phase_ms` in `config.toml` after the node entered it) passes: that
+//! deadline is the synchrony the Joint-Feldman DKG assumes. The deal phase expects all n; a
+//! later phase expects only the nodes whose envelope of the previous phase was in when that
+//! phase closed (a node that missed a deadline is late, i.e. faulty, under that assumption;
+//! its later messages are still taken if they arrive in time). So with up to f silent nodes
+//! the DKG takes about one deadline (the deal phase's), not one per phase. Envelopes are re-sent every 500 ms to every node that has not
 //! reported the end of its DKG, and a finished node answers any envelope with all of its own,
 //! so a node killed at any moment and restarted gets what it missed.
 //!
@@ -19,8 +23,17 @@
 //!
 //! Agreement (commonware PR #1917: an outcome must be agreed, not decided locally): each node
 //! broadcasts `Done(transcript hash)` = SHA-256 of the configuration digest, the group
-//! commitment and QUAL. Consensus starts once a quorum (t+1) of nodes, this one included,
-//! reported the same hash; a node that hears a different hash stops with an error.
+//! commitment and QUAL. Consensus starts once a quorum (t+1, the engine's quorum of partial
+//! signatures: 2f+1 for n = 3f+1) of nodes, this one included, reported the same hash. A
+//! peer that reports another hash is a culprit: logged and counted (`conclave_dkg_culprits`),
+//! never fatal, so one Byzantine member cannot stop the honest ones. If a quorum of *other*
+//! nodes agrees on a hash that is not this node's, its share is useless: it logs that and
+//! waits (it never starts consensus with a share nobody else shares).
+//!
+//! Test-only faults: [`TestFault::from_env`] reads `CONCLAVE_TEST_FAULT` (unset in any
+//! deployment; the node logs a warning when it is set) so the process tests can run a
+//! Byzantine member: `dkg-silent` never sends a DKG message, `dkg-wrong-transcript` runs the
+//! DKG but announces a wrong transcript hash from the start.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -37,6 +50,32 @@ use crate::metrics::Metrics;
 use crate::net::{Inbound, NetHandle, Proto};
 use crate::store::{Store, DKG_AGREED, DKG_OUTPUT, DKG_SENT, DKG_STATE};
 use crate::NodeError;
+
+/// A deliberate fault of this node, for the process tests only (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestFault {
+    /// Honest (the default, and the only value outside tests).
+    None,
+    /// Send no DKG message at all (and so never finish the DKG).
+    DkgSilent,
+    /// Run the DKG, but announce a wrong transcript hash, before and after finishing.
+    DkgWrongTranscript,
+}
+
+impl TestFault {
+    /// The environment variable that selects a test fault.
+    pub const ENV: &'static str = "CONCLAVE_TEST_FAULT";
+
+    /// Read [`Self::ENV`]: `dkg-silent` or `dkg-wrong-transcript`; anything else (or unset) is
+    /// [`TestFault::None`].
+    pub fn from_env() -> Self {
+        match std::env::var(Self::ENV).as_deref() {
+            Ok("dkg-silent") => TestFault::DkgSilent,
+            Ok("dkg-wrong-transcript") => TestFault::DkgWrongTranscript,
+            _ => TestFault::None,
+        }
+    }
+}
 
 /// The threshold degree for n seats: ⌊(n+f)/2⌋ with f = ⌊(n−1)/3⌋ (2f for n = 3f+1).
 pub fn threshold_degree(n: u32) -> u32 {
@@ -195,6 +234,19 @@ pub async fn run<V: Variant>(
             }
         })
     };
+    let fault = TestFault::from_env();
+    if fault != TestFault::None {
+        tracing::warn!(
+            ?fault,
+            "test fault injection active: this node misbehaves on purpose"
+        );
+    }
+    if fault == TestFault::DkgSilent {
+        // Receives and drops everything, sends nothing, never finishes.
+        let mut events = events;
+        while events.recv().await.is_some() {}
+        return std::future::pending().await;
+    }
     let (done_tx, done_rx) = oneshot::channel();
     let mut runner = Runner {
         n,
@@ -219,7 +271,11 @@ pub async fn run<V: Variant>(
             .transpose()?,
         agreed,
         heard: BTreeMap::new(),
+        expected: (1..=n).collect(),
         done: BTreeMap::new(),
+        culprits: BTreeSet::new(),
+        outvoted: false,
+        fault,
         phase_started: Instant::now(),
         last_answer: BTreeMap::new(),
         finished: Some(done_tx),
@@ -254,7 +310,14 @@ struct Runner<V: Variant> {
     output: Option<(DkgOutput<V>, [u8; 32])>,
     agreed: bool,
     heard: BTreeMap<u8, BTreeSet<u32>>,
+    /// The nodes whose envelope closes the current phase before its deadline.
+    expected: BTreeSet<u32>,
     done: BTreeMap<u32, [u8; 32]>,
+    /// Peers that announced another transcript hash.
+    culprits: BTreeSet<u32>,
+    /// A quorum of other nodes agreed on a hash that is not ours (logged once).
+    outvoted: bool,
+    fault: TestFault,
     phase_started: Instant,
     last_answer: BTreeMap<u32, Instant>,
     finished: Option<Finished<V>>,
@@ -346,6 +409,15 @@ impl<V: Variant> Runner<V> {
         self.metrics.dkg_phase.set(i64::from(code));
     }
 
+    /// The transcript hash this node announces (its own, unless a test fault says otherwise).
+    fn announced(&self) -> Option<[u8; 32]> {
+        let own = self.output.as_ref().map(|(_, t)| *t);
+        match self.fault {
+            TestFault::DkgWrongTranscript => Some(Sha256::digest(own.unwrap_or_default()).into()),
+            _ => own,
+        }
+    }
+
     fn send_all(&self, to: u32) {
         for (phase, message) in &self.sent {
             let w = Wire::Envelope {
@@ -354,8 +426,8 @@ impl<V: Variant> Runner<V> {
             };
             self.net.send(to, Proto::Dkg, w.encode());
         }
-        if let Some((_, t)) = &self.output {
-            self.net.send(to, Proto::Dkg, Wire::Done(*t).encode());
+        if let Some(t) = self.announced() {
+            self.net.send(to, Proto::Dkg, Wire::Done(t).encode());
         }
     }
 
@@ -411,12 +483,23 @@ impl<V: Variant> Runner<V> {
         while let Some(p) = self.participant.as_mut() {
             let phase = p.phase();
             let code = phase_code(phase);
-            let all = self.heard.get(&code).map_or(0, |s| s.len()) >= self.n as usize;
+            let heard = self.heard.get(&code);
+            let all = self
+                .expected
+                .iter()
+                .all(|i| heard.is_some_and(|s| s.contains(i)));
             if !(all || self.phase_started.elapsed() >= self.deadline) {
                 break;
             }
+            // The next phase waits only for the nodes heard in this one.
+            self.expected = heard.cloned().unwrap_or_default();
+            self.expected.insert(self.me);
             if !all {
-                tracing::warn!(phase = phase.as_str(), "DKG phase deadline passed");
+                tracing::warn!(
+                    phase = phase.as_str(),
+                    heard = ?self.expected,
+                    "DKG phase deadline passed"
+                );
             }
             let outs = p
                 .handle(Input::DeadlinePassed(code_phase(code)))
@@ -455,9 +538,8 @@ impl<V: Variant> Runner<V> {
                     "DKG finished"
                 );
                 self.output = Some((out, transcript));
-                for to in 1..=self.n {
-                    self.net
-                        .send(to, Proto::Dkg, Wire::Done(transcript).encode());
+                if let Some(t) = self.announced() {
+                    self.net.broadcast(Proto::Dkg, Wire::Done(t).encode());
                 }
             } else {
                 let next = code + 1;
@@ -477,19 +559,34 @@ impl<V: Variant> Runner<V> {
             self.update_phase_metric();
         }
         if let Some((out, t)) = &self.output {
-            // Before agreement a different hash stops this node; after it (a quorum already
-            // matched) a deviating peer is only logged, and this task keeps answering peers.
-            if let Some(peer) = self.done.iter().find(|(_, h)| *h != t).map(|(p, _)| *p) {
-                if self.agreed {
-                    tracing::warn!(peer, "a peer reports a different DKG transcript hash");
-                    self.done.remove(&peer);
-                    return Ok(());
+            // A peer with another hash is a culprit, logged and counted, never fatal: the
+            // quorum decides, and this task keeps answering (restarted) peers either way.
+            for (peer, h) in &self.done {
+                if h != t && self.culprits.insert(*peer) {
+                    tracing::warn!(
+                        peer,
+                        hash = %hex::encode(h),
+                        "a peer reports a different DKG transcript hash (culprit)"
+                    );
+                    self.metrics.dkg_culprits.set(self.culprits.len() as i64);
                 }
-                return Err(NodeError::Dkg(format!(
-                    "node {peer} reports a different DKG transcript hash: outcomes disagree"
-                )));
             }
             let matching = 1 + self.done.values().filter(|h| *h == t).count();
+            if !self.agreed && !self.outvoted && matching < self.quorum {
+                let mut others: BTreeMap<&[u8; 32], usize> = BTreeMap::new();
+                for h in self.done.values().filter(|h| *h != t) {
+                    *others.entry(h).or_default() += 1;
+                }
+                if let Some((h, k)) = others.into_iter().find(|(_, k)| *k >= self.quorum) {
+                    self.outvoted = true;
+                    tracing::error!(
+                        nodes = k,
+                        hash = %hex::encode(h),
+                        "a quorum agreed on another DKG transcript: this node's share is not \
+                         theirs, it cannot join consensus"
+                    );
+                }
+            }
             if !self.agreed && matching >= self.quorum {
                 self.store.put_meta(&[(DKG_AGREED, Some(&[1u8][..]))])?;
                 self.agreed = true;

@@ -34,6 +34,7 @@ pub use config::{init_testnet, Genesis, Home, NodeConfig, Tuning};
 
 /// Why the node stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// Configuration, genesis or key files.
     #[error("config: {0}")]

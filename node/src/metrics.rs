@@ -43,6 +43,8 @@ pub struct Metrics {
     pub synced_blocks: Counter,
     /// Evidence of misbehaviour reported by the engine.
     pub evidence: Counter,
+    /// Peers that announced a DKG transcript hash other than this node's (culprits).
+    pub dkg_culprits: Gauge,
 }
 
 impl Metrics {
@@ -63,6 +65,7 @@ impl Metrics {
             peers: Gauge::default(),
             synced_blocks: Counter::default(),
             evidence: Counter::default(),
+            dkg_culprits: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed height", m.height.clone());
@@ -96,6 +99,11 @@ impl Metrics {
             m.synced_blocks.clone(),
         );
         registry.register("evidence", "Evidence reported", m.evidence.clone());
+        registry.register(
+            "dkg_culprits",
+            "Peers that announced another DKG transcript hash",
+            m.dkg_culprits.clone(),
+        );
         Metrics { registry, ..m }
     }
 

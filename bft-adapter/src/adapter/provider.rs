@@ -19,7 +19,7 @@ use super::sortition::{VrfRoster, VrfSortition};
 use super::threshold::{ThresholdSigner, ThresholdVerifier};
 use super::{CounterSnapshot, CryptoCounters};
 use crate::engine::Adapters;
-use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SimConfig};
+use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SampledPublic, SimConfig};
 use crate::types::{NodeId, Seed};
 use conclave_committee::vrf::SecretKey as VrfSecretKey;
 use conclave_dkg::sim::{
@@ -59,6 +59,7 @@ impl VariantChoice {
 /// How the threshold key is created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum KeySetup {
     /// The dealer-free DKG of `conclave-dkg`, run among the seats.
     #[default]
@@ -492,6 +493,7 @@ impl RealProvider {
             genesis_seed: Seed(derive(&master, b"genesis")),
             adapters,
             verifier,
+            sampled: None,
         })
     }
 
@@ -505,12 +507,22 @@ impl RealProvider {
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(&master, b"bls-keys"));
         let secrets: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();
         // Registration: each key with its proof of possession (checked by the verifier).
-        let registrations = secrets
+        let registrations: Vec<_> = secrets
             .iter()
             .map(|sk| (sk.public_key::<V>(), sk.pop_prove::<V>()))
             .collect();
         let (vrf, roster) = self.vrf(&master, n, Some(tau))?;
         let genesis = derive(&master, b"genesis");
+        let threshold = params.threshold_per_step();
+        let public = SampledPublic {
+            epoch: 0,
+            genesis,
+            bls_keys: registrations.iter().map(|(k, _)| k.to_bytes()).collect(),
+            proofs_of_possession: registrations.iter().map(|(_, p)| p.to_bytes()).collect(),
+            vrf_keys: vrf.iter().map(|k| k.public_key().to_bytes()).collect(),
+            tau_step: tau,
+            threshold: (threshold.numerator, threshold.denominator),
+        };
         let verifier = Arc::new(SampledVerifier::new(
             0,
             genesis,
@@ -551,6 +563,7 @@ impl RealProvider {
             genesis_seed: verifier.genesis_seed(),
             adapters,
             verifier,
+            sampled: Some(public),
         })
     }
 }

@@ -51,7 +51,7 @@
 //! signature it returns and falls back to one-by-one verification of the shares when that fails.
 
 use super::{seeded_rng, CryptoCounters};
-use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
+use crate::traits::{CombineError, Committee, Share, SignError, Signer, Verifier};
 use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
 use conclave_threshold_sig::{
     verify_batch as verify_signatures_batch, verify_partials_batch, BatchItem, Ciphersuite,
@@ -90,6 +90,7 @@ fn individual_message(message: &[u8]) -> Vec<u8> {
 
 /// Why a [`ThresholdVerifier`] cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ThresholdSetupError {
     /// Two quorums of `quorum` seats need not share an honest seat: 2·quorum ≤ n + f.
     #[error(
@@ -506,7 +507,7 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
         self.id
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut out = self
             .share
             .sign::<V>(&self.dst, message)
@@ -518,6 +519,6 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
                     .to_bytes(),
             );
         }
-        out
+        Ok(out)
     }
 }

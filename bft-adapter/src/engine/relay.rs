@@ -36,12 +36,26 @@ impl Engine {
         if let Some(bytes) = self.round.payloads.get(id) {
             return Some(bytes.clone());
         }
+        // Only a proposal whose signature checks is relayed (an unchecked one is checked now).
         self.round
             .proposals
-            .values()
-            .flat_map(|m| m.values())
-            .find(|e| e.value_id == *id)
-            .map(|e| e.bytes.clone())
+            .iter()
+            .flat_map(|(p, m)| m.iter().map(move |(n, e)| (*p, *n, e)))
+            .filter(|(_, _, e)| e.value_id == *id)
+            .find(|(p, n, e)| {
+                e.verified
+                    || self.adapters.verifier.verify_share(
+                        *n,
+                        &crate::types::proposal_message(
+                            self.config.epoch,
+                            self.height,
+                            *p,
+                            e.signed_id,
+                        ),
+                        &e.signature,
+                    )
+            })
+            .map(|(_, _, e)| e.bytes.clone())
     }
 
     /// Keeps the payloads of values with a soft or next quorum beyond the pruning of old

@@ -19,6 +19,7 @@ use std::sync::Arc;
 /// What the faulty nodes do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum AdversaryKind {
     /// Send nothing.
     Silent,
@@ -242,9 +243,12 @@ impl Byzantine {
         v.voter = self.id;
         v.signature = self
             .signer
-            .sign(&vote_message(v.epoch, v.height, v.period, v.step, value));
+            .sign(&vote_message(v.epoch, v.height, v.period, v.step, value))
+            .unwrap_or_default();
         v.beacon_share = if v.step == VoteStep::Cert {
-            self.signer.sign(&beacon_message(v.epoch, v.height))
+            self.signer
+                .sign(&beacon_message(v.epoch, v.height))
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -368,7 +372,8 @@ impl Byzantine {
                     let id = self.verifier.value_id(&alt.value);
                     alt.signature = self
                         .signer
-                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id))
+                        .unwrap_or_default();
                     let mut out = self.to_side(false, &bytes, 0);
                     out.extend(self.to_faulty(&bytes));
                     out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), 0));
@@ -395,7 +400,8 @@ impl Byzantine {
                     let id = self.verifier.value_id(&alt.value);
                     alt.signature = self
                         .signer
-                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id))
+                        .unwrap_or_default();
                     // Proposals go out at the period start; B's filter timer fires
                     // filter_ms · min(period, max_backoff) later.
                     let t = self.timeouts;

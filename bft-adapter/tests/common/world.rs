@@ -212,7 +212,7 @@ fn vote(crypto: &MockCrypto, voter: NodeId, p: u32, step: VoteStep, value: VoteV
         value,
         voter,
         credential: Vec::new(),
-        signature: crypto.adapters(voter).signer.sign(&message),
+        signature: crypto.adapters(voter).signer.sign(&message).unwrap(),
         beacon_share: Vec::new(),
     }
 }

@@ -211,7 +211,8 @@ pub fn sweep(
     let progress = std::io::stderr().is_terminal();
     for i in 0..seeds {
         let (config, scenario) = config_for(i, base, extra_faulty);
-        let report = run_simulation_with(&config, crypto, &options, &mut |_| {})?;
+        let report = run_simulation_with(&config, crypto, &options, &mut |_| {})
+            .map_err(|e| e.to_string())?;
         total.add(&report);
         let kind_index = kinds().iter().position(|k| *k == config.adversary);
         let scenario_index = Scenario::ALL.iter().position(|s| *s == scenario);
