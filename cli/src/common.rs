@@ -1,7 +1,11 @@
 //! Shared CLI plumbing: the variant flag, hex and list parsing, seeds, error reporting.
 
 use std::fmt::Display;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -218,4 +222,31 @@ pub fn print_json(v: &serde_json::Value) {
         "{}",
         serde_json::to_string(v).unwrap_or_else(|_| "null".into())
     );
+}
+
+/// A progress bar on stderr (indicatif), drawn only when stderr is a terminal: stdout (tables,
+/// JSON) never carries it. `message` names the phase, `length` its work units.
+pub fn progress_bar(message: &'static str, length: u64) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(length), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} {elapsed_precise}")
+    {
+        bar.set_style(style.progress_chars("#>-"));
+    }
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Move `bar` to another phase (`message`, `length` units), from 0, without drawing a mix of
+/// the two phases.
+pub fn progress_phase(bar: &ProgressBar, message: &'static str, length: u64) {
+    bar.set_position(0);
+    bar.set_length(length);
+    bar.set_message(message);
 }

@@ -13,13 +13,6 @@ use crate::common::{rng_from_seed, seed_or_fresh, summarise, Invalid, Outcome, V
 
 /// Options of `conclave demo`.
 #[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Deal a t+1-of-n threshold key with a trusted dealer, have t+2 shares sign a \
-                  message (one of them signs another message), combine robustly (the bad \
-                  partial is named as a culprit and skipped) and verify the result as an \
-                  ordinary BLS signature under the group public key (POP ciphersuite).\n\n\
-                  Exit 0 if the combined signature verifies, 1 otherwise or on invalid input."
-)]
 pub struct DemoArgs {
     /// Number of shares n (at most 65536).
     #[arg(long, default_value_t = 7)]

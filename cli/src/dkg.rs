@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use conclave_dkg::sim::{self, DkgReport, ReshareConfig, SimConfig};
 
-use crate::common::{fail, seed_or_fresh, summarise, warn, Invalid, VariantArg};
+use crate::common::{
+    fail, progress_bar, progress_phase, seed_or_fresh, summarise, warn, Invalid, VariantArg,
+};
 
 /// The largest `--n` / `--new-n`: the in-process DKG holds n² encrypted shares and every party
 /// checks n dealings (n = 64: 65 MB and 6 s in a debug build; cost grows as n² in memory and
@@ -126,7 +128,7 @@ fn execute(cmd: DkgCommand) -> Result<Finished, Invalid> {
                 );
             }
             Ok(Finished {
-                report: sim::run_dkg(&cfg)?,
+                report: with_progress(|p| sim::run_dkg_with_progress(&cfg, p))?,
                 seed: seed_hex,
                 dealers: n,
                 needed: t.saturating_add(1),
@@ -163,7 +165,7 @@ fn execute(cmd: DkgCommand) -> Result<Finished, Invalid> {
                 );
             }
             Ok(Finished {
-                report: sim::run_reshare(&previous, &cfg)?,
+                report: with_progress(|p| sim::run_reshare_with_progress(&previous, &cfg, p))?,
                 seed: seed_hex,
                 dealers: previous.n,
                 needed: previous.t.saturating_add(1),
@@ -171,6 +173,19 @@ fn execute(cmd: DkgCommand) -> Result<Finished, Invalid> {
             })
         }
     }
+}
+
+/// Run `f` with a progress bar on stderr (party steps; only on a terminal), cleared at the end.
+fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T) -> T {
+    let bar = progress_bar("DKG", 0);
+    let out = f(&mut |done, total| {
+        if bar.length() != Some(total) {
+            progress_phase(&bar, "DKG", total);
+        }
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    out
 }
 
 fn summary(r: &DkgReport) {

@@ -66,6 +66,13 @@ enum Command {
         cmd: dkg::DkgCommand,
     },
     /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
+    ///
+    /// Deals a t+1-of-n threshold key with a trusted dealer, has t+2 shares sign a message (one
+    /// of them signs another message), combines robustly (the bad partial is named as the
+    /// culprit and skipped) and verifies the result as an ordinary BLS signature under the group
+    /// public key (POP ciphersuite).
+    ///
+    /// Exit 0 if the combined signature verifies, 1 otherwise or on invalid input.
     Demo(demo::DemoArgs),
     /// Run the DKG among the seats, then H heights of BFT agreement under attack (simulated).
     Simulate(simulate::SimulateArgs),

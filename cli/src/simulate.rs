@@ -2,18 +2,17 @@
 //! deterministic simulator, with the faulty seats attacking (see `docs/CLI.md`).
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use conclave_bft::adapter::{KeySetup, Ratio, RealProvider, SetupProgress, VariantChoice};
 use conclave_bft::sim::{
     run_simulation_with_progress, AdversaryKind, CryptoProvider, MockProvider, Mode, SimConfig,
     SimReport,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
-use crate::common::{fail as fail_with, seed_number, VariantArg};
+use crate::common::{fail as fail_with, progress_bar, progress_phase, seed_number, VariantArg};
 
 /// The largest `--nodes`: the simulator's memory grows with N² (N = 128 with mock crypto and
 /// 2 heights: 144 MB; N = 1024: 4.6 GB), and real crypto first runs an N-party DKG.
@@ -238,32 +237,12 @@ fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, S
     Ok(config)
 }
 
-/// The progress bar on stderr: the DKG phase (party steps), then the heights. Hidden unless
-/// stderr is a terminal; stdout (the table or the JSON) never carries it.
-fn progress_bar(heights: u64) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(heights), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} {elapsed_precise}")
-    {
-        bar.set_style(style.progress_chars("#>-"));
-    }
-    bar.set_message("heights");
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
 /// The DKG phase of the setup drives `bar` (as party steps), until the first height.
 fn dkg_progress(bar: &ProgressBar) -> SetupProgress {
     let bar = bar.clone();
     SetupProgress::new(move |done, total| {
-        if bar.length() != Some(total) {
-            bar.set_message("DKG");
-            bar.set_length(total);
+        if bar.length() != Some(total) || bar.message() != "DKG" {
+            progress_phase(&bar, "DKG", total);
         }
         bar.set_position(done);
     })
@@ -271,7 +250,8 @@ fn dkg_progress(bar: &ProgressBar) -> SetupProgress {
 
 /// Runs `conclave simulate`.
 pub fn run(args: SimulateArgs) -> ExitCode {
-    let bar = progress_bar(args.heights);
+    // "setup" until the DKG reports (real crypto, threshold mode) or the first height.
+    let bar = progress_bar("setup", args.heights);
     let real = RealProvider::new()
         .with_setup_progress(dkg_progress(&bar))
         .with_variant(match args.variant {
@@ -333,9 +313,8 @@ pub fn run(args: SimulateArgs) -> ExitCode {
     }
     let started = Instant::now();
     let result = run_simulation_with_progress(&config, provider, &mut |h| {
-        if bar.length() != Some(config.heights) {
-            bar.set_message("heights");
-            bar.set_length(config.heights);
+        if bar.message() != "heights" {
+            progress_phase(&bar, "heights", config.heights);
         }
         bar.set_position(h);
     });

@@ -94,7 +94,14 @@ impl<V: Variant> Participant<V> {
             self.evidence.push(Evidence {
                 culprit: *dealer,
                 kind,
-                detail: format!("unresolved complaints for seats {failed:?}"),
+                detail: format!(
+                    "unresolved complaints for seats {}",
+                    failed
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 messages,
             });
         }

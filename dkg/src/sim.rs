@@ -463,15 +463,26 @@ pub fn dkg_parties<V: Variant>(cfg: &SimConfig) -> Result<Vec<SimParty<V>>, Erro
 
 /// Run a fresh DKG with every participant in process.
 pub fn run_dkg(cfg: &SimConfig) -> Result<DkgReport, Error> {
+    run_dkg_with_progress(cfg, &mut |_, _| {})
+}
+
+/// [`run_dkg`], reporting progress as [`run_parties_with_progress`] does.
+pub fn run_dkg_with_progress(
+    cfg: &SimConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
     match cfg.variant {
-        SimVariant::MinPk => run_dkg_generic::<MinPk>(cfg),
-        SimVariant::MinSig => run_dkg_generic::<MinSig>(cfg),
+        SimVariant::MinPk => run_dkg_generic::<MinPk>(cfg, progress),
+        SimVariant::MinSig => run_dkg_generic::<MinSig>(cfg, progress),
     }
 }
 
-fn run_dkg_generic<V: Variant>(cfg: &SimConfig) -> Result<DkgReport, Error> {
+fn run_dkg_generic<V: Variant>(
+    cfg: &SimConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
     let mut parties = dkg_parties::<V>(cfg)?;
-    let (results, metrics) = run_parties(&mut parties)?;
+    let (results, metrics) = run_parties_with_progress(&mut parties, progress)?;
     report(cfg.n, cfg.t, &parties, &results, metrics)
 }
 
@@ -592,18 +603,28 @@ pub fn reshare_parties<V: Variant>(
 
 /// Reshare the key of a previous report to a new committee; the group public key is unchanged.
 pub fn run_reshare(previous: &DkgReport, cfg: &ReshareConfig) -> Result<DkgReport, Error> {
+    run_reshare_with_progress(previous, cfg, &mut |_, _| {})
+}
+
+/// [`run_reshare`], reporting progress as [`run_parties_with_progress`] does.
+pub fn run_reshare_with_progress(
+    previous: &DkgReport,
+    cfg: &ReshareConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
     match previous.variant.parse::<SimVariant>()? {
-        SimVariant::MinPk => run_reshare_generic::<MinPk>(previous, cfg),
-        SimVariant::MinSig => run_reshare_generic::<MinSig>(previous, cfg),
+        SimVariant::MinPk => run_reshare_generic::<MinPk>(previous, cfg, progress),
+        SimVariant::MinSig => run_reshare_generic::<MinSig>(previous, cfg, progress),
     }
 }
 
 fn run_reshare_generic<V: Variant>(
     previous: &DkgReport,
     cfg: &ReshareConfig,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<DkgReport, Error> {
     let mut parties = reshare_parties::<V>(previous, cfg)?;
-    let (results, metrics) = run_parties(&mut parties)?;
+    let (results, metrics) = run_parties_with_progress(&mut parties, progress)?;
     // Old holders only deal: report the new players (they hold shares).
     let (p, r): (Vec<_>, Vec<_>) = parties
         .into_iter()
