@@ -259,7 +259,7 @@ struct Timed {
     real: RealProvider,
     engine: Arc<Stats>,
     oracle: Arc<Stats>,
-    raw: Mutex<Option<(Vec<Adapters>, Arc<dyn Verifier>)>>,
+    raw: Mutex<Option<Vec<Adapters>>>,
 }
 
 impl CryptoProvider for Timed {
@@ -276,7 +276,7 @@ impl CryptoProvider for Timed {
                 verifier: Arc::new(TimedVerifier(a.verifier.clone(), e.clone())),
             })
             .collect();
-        *self.raw.lock().unwrap() = Some((s.adapters.clone(), s.verifier.clone()));
+        *self.raw.lock().unwrap() = Some(s.adapters.clone());
         Ok(CryptoSetup {
             variant: s.variant,
             dst: s.dst,
@@ -374,6 +374,10 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
     out
 }
 
+/// At a height decided by all: (heights, process CPU, engine stats, oracle stats, CPU of the
+/// simulating thread).
+type Mark = (u64, u64, [(u64, u64); 8], [(u64, u64); 8], u64);
+
 fn run(nodes: u32, heights: u64) {
     let t = Timed {
         real: RealProvider::new().with_key_setup(KeySetup::TrustedDealer),
@@ -387,7 +391,7 @@ fn run(nodes: u32, heights: u64) {
     c.heights = heights;
     c.seed = 1;
     c.duplicate = 0.0;
-    let mut marks: Vec<(u64, u64, [(u64, u64); 8], [(u64, u64); 8], u64)> = Vec::new();
+    let mut marks: Vec<Mark> = Vec::new();
     let report = run_simulation_with_progress(&c, &t, &mut |h| {
         marks.push((
             h,
@@ -421,7 +425,7 @@ fn run(nodes: u32, heights: u64) {
         .collect();
     let mean_period = f64::from(periods.iter().sum::<u32>()) / periods.len().max(1) as f64;
 
-    let (raw, _) = t.raw.lock().unwrap().take().expect("setup ran");
+    let raw = t.raw.lock().unwrap().take().expect("setup ran");
     let quorum = raw[0].committee.quorum(VoteStep::Soft) as usize;
     let unit = unit_costs(&raw, quorum);
     // Proposers per period, spread over the seats: τ = 10 expected, capped at N.
