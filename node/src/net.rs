@@ -14,6 +14,10 @@
 //! - Inbound bounds: each peer has at most [`PER_PEER_QUEUE`] undelivered messages per protocol;
 //!   more are dropped and counted (`conclave_dropped_messages`), so a flooding peer can fill
 //!   only its own share of the queue and never stall the swarm.
+//! - Test-only recording: with `CONCLAVE_TEST_RECORD=FILE` set (never in a deployment; the
+//!   node warns when it is), every inbound consensus frame is appended to FILE as
+//!   `from (u32 BE) ‖ length (u32 BE) ‖ bytes` on arrival, so a process test can check the votes
+//!   another node sent without trusting that node.
 //! - Outbound: the command channel is bounded; a full channel drops the message (the engine
 //!   re-sends its votes, the DKG re-broadcasts), never blocks the caller.
 
@@ -38,6 +42,8 @@ use crate::NodeError;
 
 /// Largest sync response (a batch of blocks with certificates).
 pub const MAX_SYNC_RESPONSE: usize = 8 << 20;
+/// The environment variable of the test-only recording of inbound consensus frames.
+pub const RECORD_ENV: &str = "CONCLAVE_TEST_RECORD";
 /// Undelivered inbound messages per peer and protocol before new ones are dropped.
 pub const PER_PEER_QUEUE: usize = 1024;
 
@@ -372,6 +378,14 @@ pub fn start(
         connected: connected.clone(),
         connected_set: connected_set.clone(),
     };
+    let mut record = std::env::var_os(RECORD_ENV).and_then(|path| {
+        tracing::warn!(path = ?path, "test recording of inbound consensus frames active");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
     let index_of: HashMap<PeerId, usize> =
         peers.iter().enumerate().map(|(i, p)| (p.peer, i)).collect();
     let task = tokio::spawn(async move {
@@ -479,6 +493,13 @@ pub fn start(
                                     request_response::Message::Request { request, channel, .. } => {
                                         let proto = ["dkg", "consensus", "sync"][q];
                                         metrics.count(p.index, "received", proto, request.len());
+                                        if let (1, Some(f)) = (q, record.as_mut()) {
+                                            let mut frame = Vec::with_capacity(8 + request.len());
+                                            frame.extend_from_slice(&p.index.to_be_bytes());
+                                            frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
+                                            frame.extend_from_slice(&request);
+                                            let _ = std::io::Write::write_all(f, &frame);
+                                        }
                                         let Some(s) = slot(p, q) else {
                                             metrics.dropped.get_or_create(&crate::metrics::PeerLabels {
                                                 peer: p.index, direction: "received", protocol: proto,
