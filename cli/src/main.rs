@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bls;
+mod client;
 mod committee;
 mod common;
 mod demo;
@@ -53,6 +54,11 @@ enum Command {
     Node(testnet::NodeArgs),
     /// `testnet init` writes a testnet; `testnet` runs the end-to-end demo of N processes.
     Testnet(testnet::TestnetArgs),
+    /// Talk to a running node: submit a tx, status, verify blocks as a light client.
+    Client {
+        #[command(subcommand)]
+        cmd: client::ClientCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -66,5 +72,6 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Node(args) => testnet::run_node(args),
         Command::Testnet(args) => testnet::run(args),
+        Command::Client { cmd } => common::finish(client::run(cmd)),
     }
 }

@@ -1134,3 +1134,139 @@ fn flooding_peer_is_rate_limited_and_progress_continues() {
     }
     c.stop();
 }
+
+/// Run `conclave client ARGS` → (exit code, stdout, stderr).
+fn client(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(EXE).arg("client").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An HTTP server that answers every GET with `body` (a node serving a tampered block).
+fn serve_fixed(body: String) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(8) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+/// `conclave client`: submit (and wait for the commit), status, and verify as a light client —
+/// the group key from a quorum of the genesis nodes, every block's hash recomputed, its
+/// certificate checked under the key. A wrong key, a tampered block and a bad tx exit 1.
+#[test]
+fn client_submits_reads_status_and_verifies_blocks() {
+    let mut c = Cluster::init("client", 1, 10);
+    c.spawn(1);
+    let gpk = wait_for_dkg(&c, 1, Duration::from_secs(30));
+    let a = c.api(1).to_string();
+    let (code, out, err) = client(&[
+        "submit",
+        "--node",
+        &a,
+        "--tx",
+        "light=client",
+        "--wait",
+        "20",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["height"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(get(&a, "/v1/kv/light").1["value"], "client");
+    let (code, out, _) = client(&["status", "--node", &a]);
+    assert_eq!(code, 0);
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["group_public_key"].as_str(), Some(gpk.as_str()));
+    let top = height(&a).unwrap().to_string();
+    let genesis = c.dir.join("genesis.json");
+    let g = genesis.to_str().unwrap();
+    let (code, out, err) = client(&["verify", "--genesis", g, "--to", &top, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["group_key_source"], "quorum");
+    assert_eq!(v["group_public_key"].as_str(), Some(gpk.as_str()));
+    assert_eq!(v["blocks"].as_array().unwrap().len().to_string(), top);
+    assert!(v["txs"].as_u64().unwrap() >= 1);
+    // Another (valid) key: every certificate fails.
+    let other = Command::new(EXE)
+        .args(["bls", "keygen", "--ikm", &"11".repeat(32)])
+        .output()
+        .unwrap();
+    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    let (code, _, err) = client(&[
+        "verify",
+        "--genesis",
+        g,
+        "--to",
+        "1",
+        "--group-key",
+        other["pk"].as_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not verify under the group key"), "{err}");
+    // A node that serves block 1 with a changed tx: its hash no longer matches.
+    let mut b = get(&a, "/v1/block/1").1;
+    b["txs"] = serde_json::json!([hex::encode("light=forged")]);
+    let fake = serve_fixed(b.to_string());
+    let (code, _, err) = client(&[
+        "verify",
+        "--genesis",
+        g,
+        "--node",
+        &fake,
+        "--from",
+        "1",
+        "--to",
+        "1",
+        "--group-key",
+        &gpk,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("hash does not match"), "{err}");
+    // The same block with its hash field changed too: the certificate no longer signs it.
+    let block = conclave_node::app::Block {
+        height: 1,
+        parent: [0; 32],
+        txs: vec![b"light=forged".to_vec()],
+        app_hash: hex::decode(b["app_hash"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    };
+    b["hash"] = hex::encode(conclave_node::app::block_hash(&block.encode())).into();
+    let fake = serve_fixed(b.to_string());
+    let (code, _, err) = client(&[
+        "verify",
+        "--genesis",
+        g,
+        "--node",
+        &fake,
+        "--from",
+        "1",
+        "--to",
+        "1",
+        "--group-key",
+        &gpk,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not sign this height and hash"), "{err}");
+    let (code, _, err) = client(&["submit", "--node", &a, "--tx", "no-equals-sign"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    c.stop();
+}
