@@ -27,6 +27,7 @@ macro_rules! print {
 }
 
 mod bls;
+mod client;
 mod committee;
 mod common;
 mod demo;
@@ -80,6 +81,11 @@ enum Command {
     Node(testnet::NodeArgs),
     /// `testnet init` writes a testnet; `testnet` runs the end-to-end demo of N processes.
     Testnet(testnet::TestnetArgs),
+    /// Talk to a running node: submit a tx, status, verify blocks as a light client.
+    Client {
+        #[command(subcommand)]
+        cmd: client::ClientCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,5 +99,6 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Node(args) => testnet::run_node(args),
         Command::Testnet(args) => testnet::run(args),
+        Command::Client { cmd } => common::finish(client::run(cmd)),
     }
 }

@@ -259,7 +259,14 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn verify_certificate(variant: &str, gpk: &[u8], dst: &str, msg: &[u8], sig: &[u8]) -> bool {
+/// True if `sig` is a BLS signature of `msg` under `gpk` (variant name, DST of the genesis).
+pub(crate) fn verify_certificate(
+    variant: &str,
+    gpk: &[u8],
+    dst: &str,
+    msg: &[u8],
+    sig: &[u8],
+) -> bool {
     fn check<V: Variant>(gpk: &[u8], dst: &str, msg: &[u8], sig: &[u8]) -> bool {
         let Ok(suite) =
             Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.as_bytes().to_vec())

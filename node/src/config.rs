@@ -207,6 +207,48 @@ impl Default for Tuning {
     }
 }
 
+/// One protocol's inbound rate limit per peer: two token buckets, each holding one second of
+/// its rate (the bytes bucket at least one largest frame). A message that finds either empty
+/// is dropped and counted (`conclave_rate_limited_messages_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Messages per second.
+    pub messages_per_s: u64,
+    /// Bytes per second.
+    pub bytes_per_s: u64,
+}
+
+/// The inbound rate limits of the three protocols, per peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimits {
+    /// DKG broadcast (`/conclave/dkg/1`).
+    pub dkg: RateLimit,
+    /// Engine messages and forwarded txs (`/conclave/consensus/1`).
+    pub consensus: RateLimit,
+    /// Sync range requests (`/conclave/sync/1`).
+    pub sync: RateLimit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            dkg: RateLimit {
+                messages_per_s: 500,
+                bytes_per_s: 32 << 20,
+            },
+            consensus: RateLimit {
+                messages_per_s: 20_000,
+                bytes_per_s: 64 << 20,
+            },
+            sync: RateLimit {
+                messages_per_s: 200,
+                bytes_per_s: 64 << 10,
+            },
+        }
+    }
+}
+
 /// `node-<i>/config.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
@@ -219,6 +261,10 @@ pub struct NodeConfig {
     /// Timeouts and limits.
     #[serde(default)]
     pub tuning: Tuning,
+    /// Inbound rate limits per peer and protocol (`[rate.dkg]`, `[rate.consensus]`,
+    /// `[rate.sync]`).
+    #[serde(default)]
+    pub rate: RateLimits,
     /// Optional per-peer dial addresses (node index → multiaddr) replacing the genesis `p2p`
     /// address when this node dials that peer: a deployment routes through a relay or proxy
     /// with it (the partition tests put a TCP proxy they control between every pair).
@@ -386,6 +432,7 @@ pub fn init_testnet(
             genesis: "../genesis.json".into(),
             data_dir: "data".into(),
             tuning,
+            rate: RateLimits::default(),
             dial: Default::default(),
         };
         std::fs::write(

@@ -10,9 +10,11 @@
 //! later phase expects only the nodes whose envelope of the previous phase was in when that
 //! phase closed (a node that missed a deadline is late, i.e. faulty, under that assumption;
 //! its later messages are still taken if they arrive in time). So with up to f silent nodes
-//! the DKG takes about one deadline (the deal phase's), not one per phase. Envelopes are re-sent every 500 ms to every node that has not
-//! reported the end of its DKG, and a finished node answers any envelope with all of its own,
-//! so a node killed at any moment and restarted gets what it missed.
+//! the DKG takes about one deadline (the deal phase's), not one per phase.
+//!
+//! Envelopes are re-sent every 500 ms to every node that has not reported the end of its DKG
+//! with this node's transcript hash, and a finished node answers any envelope with all of its
+//! own, so a node killed at any moment and restarted gets what it missed.
 //!
 //! Durability: the participant (its seed and everything it received) and the node's own
 //! envelopes are written in one synced transaction *before* the envelope of a new phase is
@@ -30,7 +32,7 @@
 //! nodes agrees on a hash that is not this node's, its share is useless: it logs that and
 //! waits (it never starts consensus with a share nobody else shares).
 //!
-//! Test-only faults: [`TestFault::from_env`] reads `CONCLAVE_TEST_FAULT` (unset in any
+//! Test-only faults: [`TestFault::from_env`](crate::TestFault::from_env) reads `CONCLAVE_TEST_FAULT` (unset in any
 //! deployment; the node logs a warning when it is set) so the process tests can run a
 //! Byzantine member: `dkg-silent` never sends a DKG message, `dkg-wrong-transcript` runs the
 //! DKG but announces a wrong transcript hash from the start.
@@ -49,33 +51,7 @@ use crate::config::Home;
 use crate::metrics::Metrics;
 use crate::net::{Inbound, NetHandle, Proto};
 use crate::store::{Store, DKG_AGREED, DKG_OUTPUT, DKG_SENT, DKG_STATE};
-use crate::NodeError;
-
-/// A deliberate fault of this node, for the process tests only (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TestFault {
-    /// Honest (the default, and the only value outside tests).
-    None,
-    /// Send no DKG message at all (and so never finish the DKG).
-    DkgSilent,
-    /// Run the DKG, but announce a wrong transcript hash, before and after finishing.
-    DkgWrongTranscript,
-}
-
-impl TestFault {
-    /// The environment variable that selects a test fault.
-    pub const ENV: &'static str = "CONCLAVE_TEST_FAULT";
-
-    /// Read [`Self::ENV`]: `dkg-silent` or `dkg-wrong-transcript`; anything else (or unset) is
-    /// [`TestFault::None`].
-    pub fn from_env() -> Self {
-        match std::env::var(Self::ENV).as_deref() {
-            Ok("dkg-silent") => TestFault::DkgSilent,
-            Ok("dkg-wrong-transcript") => TestFault::DkgWrongTranscript,
-            _ => TestFault::None,
-        }
-    }
-}
+use crate::{NodeError, TestFault};
 
 /// The threshold degree for n seats: ⌊(n+f)/2⌋ with f = ⌊(n−1)/3⌋ (2f for n = 3f+1).
 pub fn threshold_degree(n: u32) -> u32 {
@@ -431,9 +407,14 @@ impl<V: Variant> Runner<V> {
         }
     }
 
+    /// Re-send everything to every peer that has not reported the same transcript hash as
+    /// this node's (a peer that claims to be done with another hash, or before this node is
+    /// done, may still be missing messages: a false `Done` must not cut it off).
     fn rebroadcast(&mut self) {
+        let own = self.output.as_ref().map(|(_, t)| *t);
         for to in 1..=self.n {
-            if to != self.me && !self.done.contains_key(&to) {
+            let matched = own.is_some() && self.done.get(&to) == own.as_ref();
+            if to != self.me && !matched {
                 self.send_all(to);
             }
         }

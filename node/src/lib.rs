@@ -30,7 +30,38 @@ use std::sync::{Arc, Mutex, RwLock};
 use conclave_threshold_sig::{MinPk, MinSig, Variant};
 use tokio::sync::watch;
 
-pub use config::{init_testnet, Genesis, Home, NodeConfig, Tuning};
+pub use config::{init_testnet, Genesis, Home, NodeConfig, RateLimit, RateLimits, Tuning};
+
+/// A deliberate fault of this node, for the process tests only: selected by the
+/// `CONCLAVE_TEST_FAULT` environment variable, which no deployment sets (the node warns when
+/// it is set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestFault {
+    /// Honest (the default, and the only value outside tests).
+    None,
+    /// Send no DKG message at all (and so never finish the DKG).
+    DkgSilent,
+    /// Run the DKG, but announce a wrong transcript hash, before and after finishing.
+    DkgWrongTranscript,
+    /// Flood every peer with junk consensus frames (about 5,000 of 1 KiB per second each).
+    FloodConsensus,
+}
+
+impl TestFault {
+    /// The environment variable that selects a test fault.
+    pub const ENV: &'static str = "CONCLAVE_TEST_FAULT";
+
+    /// Read [`Self::ENV`]: `dkg-silent`, `dkg-wrong-transcript` or `flood-consensus`;
+    /// anything else (or unset) is [`TestFault::None`].
+    pub fn from_env() -> Self {
+        match std::env::var(Self::ENV).as_deref() {
+            Ok("dkg-silent") => TestFault::DkgSilent,
+            Ok("dkg-wrong-transcript") => TestFault::DkgWrongTranscript,
+            Ok("flood-consensus") => TestFault::FloodConsensus,
+            _ => TestFault::None,
+        }
+    }
+}
 
 /// Why the node stopped.
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +133,24 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
         me,
         home.p2p_key.clone(),
         &home.config.dial,
+        &home.config.rate,
         metrics.clone(),
     )?;
+    if TestFault::from_env() == TestFault::FloodConsensus {
+        tracing::warn!("test fault injection active: flooding every peer");
+        let net = net.clone();
+        tokio::spawn(async move {
+            let mut junk = vec![0xAB; 1024];
+            junk[0] = consensus::TAG_ENGINE; // an engine frame that does not decode
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(2));
+            loop {
+                tick.tick().await;
+                for _ in 0..10 {
+                    net.broadcast(net::Proto::Consensus, junk.clone());
+                }
+            }
+        });
+    }
     let tip = store.tip()?;
     let (tip_tx, _) = watch::channel(tip);
     let t = home.config.tuning;

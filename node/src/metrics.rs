@@ -33,6 +33,8 @@ pub struct Metrics {
     pub bytes: Family<PeerLabels, Counter>,
     /// Inbound messages dropped because the peer's queue was full.
     pub dropped: Family<PeerLabels, Counter>,
+    /// Inbound messages dropped because the peer exceeded its rate limit.
+    pub rate_limited: Family<PeerLabels, Counter>,
     /// Pending transactions.
     pub mempool: Gauge,
     /// DKG phase: 0 init, 1 deal, 2 complain, 3 justify, 4 done (output stored), 5 agreed.
@@ -60,6 +62,7 @@ impl Metrics {
             messages: Family::default(),
             bytes: Family::default(),
             dropped: Family::default(),
+            rate_limited: Family::default(),
             mempool: Gauge::default(),
             dkg_phase: Gauge::default(),
             peers: Gauge::default(),
@@ -85,6 +88,11 @@ impl Metrics {
             "dropped_messages",
             "Inbound messages dropped (peer queue full)",
             m.dropped.clone(),
+        );
+        registry.register(
+            "rate_limited_messages",
+            "Inbound messages dropped (peer over its rate limit)",
+            m.rate_limited.clone(),
         );
         registry.register("mempool_txs", "Pending transactions", m.mempool.clone());
         registry.register(

@@ -14,6 +14,14 @@
 //! - Inbound bounds: each peer has at most [`PER_PEER_QUEUE`] undelivered messages per protocol;
 //!   more are dropped and counted (`conclave_dropped_messages`), so a flooding peer can fill
 //!   only its own share of the queue and never stall the swarm.
+//! - Test-only recording: with `CONCLAVE_TEST_RECORD=FILE` set (never in a deployment; the
+//!   node warns when it is), every inbound consensus frame is appended to FILE as
+//!   `from (u32 BE) ‖ length (u32 BE) ‖ bytes` on arrival, so a process test can check the votes
+//!   another node sent without trusting that node.
+//! - Inbound rate limits ([`TokenBucket`]): per peer and protocol, messages/s and bytes/s
+//!   from `config.toml` (`[rate.*]`); a message over either budget is dropped before it is
+//!   queued and counted (`conclave_rate_limited_messages`), so a flooding peer costs the
+//!   node a decode of the frame, not a queue slot or a consumer's time.
 //! - Outbound: the command channel is bounded; a full channel drops the message (the engine
 //!   re-sends its votes, the DKG re-broadcasts), never blocks the caller.
 
@@ -32,14 +40,99 @@ use libp2p::{allow_block_list, connection_limits, identify, noise, tcp, yamux};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::Genesis;
+use crate::config::{Genesis, RateLimit, RateLimits};
 use crate::metrics::Metrics;
 use crate::NodeError;
 
 /// Largest sync response (a batch of blocks with certificates).
 pub const MAX_SYNC_RESPONSE: usize = 8 << 20;
+/// The environment variable of the test-only recording of inbound consensus frames.
+pub const RECORD_ENV: &str = "CONCLAVE_TEST_RECORD";
 /// Undelivered inbound messages per peer and protocol before new ones are dropped.
 pub const PER_PEER_QUEUE: usize = 1024;
+
+/// A token bucket in integer arithmetic: `rate` tokens per second, at most `capacity`
+/// stored (the level is kept in millionths of a token, so refills are exact to the
+/// microsecond).
+#[derive(Clone, Debug)]
+pub struct TokenBucket {
+    rate: u64,
+    capacity: u64,
+    /// Millionths of a token.
+    level: u128,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket of `capacity` tokens refilled at `rate` per second.
+    pub fn new(rate: u64, capacity: u64, now: Instant) -> Self {
+        TokenBucket {
+            rate,
+            capacity,
+            level: u128::from(capacity) * 1_000_000,
+            last: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let us = now.saturating_duration_since(self.last).as_micros();
+        self.last = self.last.max(now);
+        let cap = u128::from(self.capacity) * 1_000_000;
+        self.level = self
+            .level
+            .saturating_add(us.saturating_mul(u128::from(self.rate)))
+            .min(cap);
+    }
+
+    /// True if `n` tokens are there now (refilled first; nothing is taken).
+    pub fn has(&mut self, n: u64, now: Instant) -> bool {
+        self.refill(now);
+        self.level >= u128::from(n) * 1_000_000
+    }
+
+    /// Take `n` tokens if they are there.
+    pub fn take(&mut self, n: u64, now: Instant) -> bool {
+        if !self.has(n, now) {
+            return false;
+        }
+        self.level -= u128::from(n) * 1_000_000;
+        true
+    }
+}
+
+/// One peer's budget on one protocol: a message bucket and a byte bucket.
+#[derive(Clone, Debug)]
+struct Budget {
+    messages: TokenBucket,
+    bytes: TokenBucket,
+}
+
+impl Budget {
+    /// One second of each rate; the byte bucket holds at least one largest frame.
+    fn new(limit: RateLimit, max_frame: usize, now: Instant) -> Self {
+        Budget {
+            messages: TokenBucket::new(limit.messages_per_s, limit.messages_per_s.max(1), now),
+            bytes: TokenBucket::new(
+                limit.bytes_per_s,
+                limit.bytes_per_s.max(max_frame as u64),
+                now,
+            ),
+        }
+    }
+
+    /// Admit one message of `len` bytes if both budgets allow it (then charge both).
+    fn admit(&mut self, len: usize, now: Instant) -> bool {
+        let len = len as u64;
+        if self.messages.has(1, now) && self.bytes.has(len, now) {
+            self.messages.take(1, now) && self.bytes.take(len, now)
+        } else {
+            false
+        }
+    }
+}
+
+/// The largest request of each protocol (dkg, consensus, sync).
+const MAX_REQUEST: [usize; 3] = [4 << 20, (1 << 20) + (256 << 10), 64];
 
 /// A length-prefixed frame codec with a cap per direction.
 #[derive(Clone, Copy, Debug)]
@@ -277,6 +370,8 @@ struct PeerInfo {
     next_dial: Instant,
     backoff: Duration,
     queues: [Arc<AtomicUsize>; 3],
+    /// Inbound budgets (dkg, consensus, sync).
+    budgets: [Budget; 3],
 }
 
 /// Start the transport for node `me`: listen on its genesis address and keep dialling the
@@ -286,6 +381,7 @@ pub fn start(
     me: u32,
     key: libp2p::identity::Keypair,
     dial: &std::collections::BTreeMap<String, String>,
+    rate: &RateLimits,
     metrics: Arc<Metrics>,
 ) -> Result<(NetHandle, NetEvents, tokio::task::JoinHandle<()>), NodeError> {
     let n = genesis.n();
@@ -307,6 +403,13 @@ pub fn start(
             next_dial: Instant::now(),
             backoff: Duration::from_millis(250),
             queues: Default::default(),
+            budgets: [rate.dkg, rate.consensus, rate.sync]
+                .into_iter()
+                .zip(MAX_REQUEST)
+                .map(|(l, max)| Budget::new(l, max, Instant::now()))
+                .collect::<Vec<_>>()
+                .try_into()
+                .map_err(|_| NodeError::Config("rate limits".into()))?,
         });
     }
     let listen = genesis
@@ -348,9 +451,9 @@ pub fn start(
                 identify::Config::new("/conclave/1".into(), key.public())
                     .with_interval(Duration::from_secs(60)),
             ),
-            dkg: rr("/conclave/dkg/1", 4 << 20, 16),
-            consensus: rr("/conclave/consensus/1", (1 << 20) + (256 << 10), 16),
-            sync: rr("/conclave/sync/1", 64, MAX_SYNC_RESPONSE),
+            dkg: rr("/conclave/dkg/1", MAX_REQUEST[0], 16),
+            consensus: rr("/conclave/consensus/1", MAX_REQUEST[1], 16),
+            sync: rr("/conclave/sync/1", MAX_REQUEST[2], MAX_SYNC_RESPONSE),
         })
         .map_err(|e| NodeError::Net(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
@@ -372,6 +475,14 @@ pub fn start(
         connected: connected.clone(),
         connected_set: connected_set.clone(),
     };
+    let mut record = std::env::var_os(RECORD_ENV).and_then(|path| {
+        tracing::warn!(path = ?path, "test recording of inbound consensus frames active");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
     let index_of: HashMap<PeerId, usize> =
         peers.iter().enumerate().map(|(i, p)| (p.peer, i)).collect();
     let task = tokio::spawn(async move {
@@ -474,11 +585,31 @@ pub fn start(
                         match ev {
                             request_response::Event::Message { peer, message, .. } => {
                                 let Some(&i) = index_of.get(&peer) else { continue };
-                                let p = &peers[i];
                                 match message {
                                     request_response::Message::Request { request, channel, .. } => {
                                         let proto = ["dkg", "consensus", "sync"][q];
+                                        let admitted = peers[i].budgets[q].admit(request.len(), Instant::now());
+                                        let p = &peers[i];
                                         metrics.count(p.index, "received", proto, request.len());
+                                        if !admitted {
+                                            metrics.rate_limited.get_or_create(&crate::metrics::PeerLabels {
+                                                peer: p.index, direction: "received", protocol: proto,
+                                            }).inc();
+                                            let b = swarm.behaviour_mut();
+                                            match q {
+                                                0 => { let _ = b.dkg.send_response(channel, Vec::new()); }
+                                                1 => { let _ = b.consensus.send_response(channel, Vec::new()); }
+                                                _ => { let _ = b.sync.send_response(channel, Vec::new()); }
+                                            }
+                                            continue;
+                                        }
+                                        if let (1, Some(f)) = (q, record.as_mut()) {
+                                            let mut frame = Vec::with_capacity(8 + request.len());
+                                            frame.extend_from_slice(&p.index.to_be_bytes());
+                                            frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
+                                            frame.extend_from_slice(&request);
+                                            let _ = std::io::Write::write_all(f, &frame);
+                                        }
                                         let Some(s) = slot(p, q) else {
                                             metrics.dropped.get_or_create(&crate::metrics::PeerLabels {
                                                 peer: p.index, direction: "received", protocol: proto,
@@ -510,7 +641,7 @@ pub fn start(
                                     }
                                     request_response::Message::Response { request_id, response } => {
                                         if let Some(reply) = pending.remove(&request_id) {
-                                            metrics.count(p.index, "received", "sync", response.len());
+                                            metrics.count(peers[i].index, "received", "sync", response.len());
                                             let _ = reply.send(Some(response));
                                         }
                                     }
@@ -539,4 +670,45 @@ pub fn start(
         },
         task,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_refills_at_its_rate_and_caps_at_its_capacity() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(100, 10, t0);
+        for _ in 0..10 {
+            assert!(b.take(1, t0));
+        }
+        assert!(!b.take(1, t0), "empty after the burst");
+        // 100/s: one token per 10 ms.
+        assert!(!b.take(1, t0 + Duration::from_millis(9)));
+        assert!(b.take(1, t0 + Duration::from_millis(10)));
+        // A long idle time refills only up to the capacity.
+        let later = t0 + Duration::from_secs(3600);
+        assert!(b.take(10, later));
+        assert!(!b.take(1, later));
+        // A clock that goes backwards adds nothing.
+        assert!(!b.take(1, t0));
+    }
+
+    #[test]
+    fn a_budget_needs_both_buckets_and_fits_one_largest_frame() {
+        let t0 = Instant::now();
+        let limit = RateLimit {
+            messages_per_s: 5,
+            bytes_per_s: 1000,
+        };
+        let mut b = Budget::new(limit, 4000, t0);
+        assert!(b.admit(4000, t0), "one largest frame fits the byte bucket");
+        assert!(!b.admit(1, t0), "bytes exhausted");
+        let t1 = t0 + Duration::from_secs(4);
+        for _ in 0..5 {
+            assert!(b.admit(10, t1));
+        }
+        assert!(!b.admit(10, t1), "messages exhausted, bytes left");
+    }
 }
