@@ -133,7 +133,7 @@ impl Signer for TimedSigner {
     fn id(&self) -> NodeId {
         self.0.id()
     }
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, conclave_bft::traits::SignError> {
         self.1.time(Op::Sign, || self.0.sign(message))
     }
 }
@@ -284,6 +284,7 @@ impl CryptoProvider for Timed {
             genesis_seed: s.genesis_seed,
             adapters,
             verifier: Arc::new(TimedVerifier(s.verifier, self.oracle.clone())),
+            sampled: s.sampled,
         })
     }
 }
@@ -310,7 +311,7 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
     let reps = 15;
     let signatures: Vec<Vec<u8>> = adapters[..quorum]
         .iter()
-        .map(|a| a.signer.sign(&msg))
+        .map(|a| a.signer.sign(&msg).unwrap())
         .collect();
     let shares: Vec<Share<'_>> = signatures
         .iter()
@@ -326,7 +327,7 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
     out.insert(
         Op::Sign,
         median_ns(reps, || {
-            std::hint::black_box(adapters[1].signer.sign(&msg));
+            std::hint::black_box(adapters[1].signer.sign(&msg).unwrap());
         }),
     );
     out.insert(

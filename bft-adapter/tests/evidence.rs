@@ -347,7 +347,7 @@ fn lock_violation_evidence_proves_a_broken_lock_and_nothing_else() {
             value,
             voter,
             credential: Vec::new(),
-            signature: mock.adapters(voter).signer.sign(&message),
+            signature: mock.adapters(voter).signer.sign(&message).unwrap(),
             beacon_share: Vec::new(),
         }))
     };

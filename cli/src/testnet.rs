@@ -1,11 +1,13 @@
 //! `conclave node` and `conclave testnet [init]`: a real cluster of node processes on
 //! loopback (see `conclave-node`), and the end-to-end demo that drives it over HTTP.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+use conclave_node::cluster::{percentile, wait_for_dkg, Cluster, DkgWait, Http};
 
 use conclave_threshold_sig::{Ciphersuite, MinPk, MinSig, PublicKey, Scheme, Signature, Variant};
 use serde_json::Value;
@@ -98,7 +100,7 @@ pub fn run(args: TestnetArgs) -> ExitCode {
             base_port,
             variant.name(),
             force,
-            conclave_node::Tuning::default(),
+            conclave_node::Tuning::loopback(),
         ) {
             Ok(g) => {
                 let _ = writeln!(
@@ -118,145 +120,6 @@ pub fn run(args: TestnetArgs) -> ExitCode {
             Err(e) => crate::common::fail(1, e),
         },
     }
-}
-
-/// A small blocking HTTP client on loopback.
-struct Http {
-    agent: ureq::Agent,
-}
-
-impl Http {
-    fn new() -> Self {
-        Http {
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(5))
-                .build(),
-        }
-    }
-
-    /// GET: `Ok(Some(json))` on 200, `Ok(None)` on 404, `Err` otherwise.
-    fn get(&self, addr: &str, path: &str) -> Result<Option<Value>, String> {
-        match self.agent.get(&format!("http://{addr}{path}")).call() {
-            Ok(r) => serde_json::from_reader(r.into_reader())
-                .map(Some)
-                .map_err(|e| e.to_string()),
-            Err(ureq::Error::Status(404, _)) => Ok(None),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    fn post_tx(&self, addr: &str, tx: &[u8]) -> Result<String, String> {
-        let body = serde_json::json!({ "tx": hex::encode(tx) }).to_string();
-        let r = self
-            .agent
-            .post(&format!("http://{addr}/v1/tx"))
-            .set("content-type", "application/json")
-            .send_string(&body)
-            .map_err(|e| e.to_string())?;
-        let v: Value = serde_json::from_reader(r.into_reader()).map_err(|e| e.to_string())?;
-        v["hash"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| "no hash".into())
-    }
-}
-
-struct Cluster {
-    dir: PathBuf,
-    exe: PathBuf,
-    children: BTreeMap<u32, Child>,
-}
-
-impl Cluster {
-    fn spawn(&mut self, i: u32) -> Result<(), String> {
-        let home = self.dir.join(format!("node-{i}"));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(home.join("node.log"))
-            .map_err(|e| e.to_string())?;
-        let child = Command::new(&self.exe)
-            .arg("node")
-            .arg("--home")
-            .arg(&home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start node {i}: {e}"))?;
-        self.children.insert(i, child);
-        Ok(())
-    }
-
-    /// SIGKILL node `i` and reap it.
-    fn kill(&mut self, i: u32) {
-        if let Some(mut c) = self.children.remove(&i) {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM every node, wait (bounded), then SIGKILL stragglers. Returns the nodes that did
-    /// not exit 0 after SIGTERM.
-    fn stop(&mut self) -> Vec<u32> {
-        for c in self.children.values() {
-            let _ = nix_kill_term(c.id());
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut bad = Vec::new();
-        for (i, c) in self.children.iter_mut() {
-            loop {
-                match c.try_wait() {
-                    Ok(Some(status)) => {
-                        if !status.success() {
-                            bad.push(*i);
-                        }
-                        break;
-                    }
-                    Ok(None) if Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(20))
-                    }
-                    _ => {
-                        let _ = c.kill();
-                        let _ = c.wait();
-                        bad.push(*i);
-                        break;
-                    }
-                }
-            }
-        }
-        self.children.clear();
-        bad
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for c in self.children.values_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn nix_kill_term(pid: u32) -> std::io::Result<()> {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(std::io::Error::other("kill failed"))
-    }
-}
-
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = (sorted.len() * p).div_ceil(100).saturating_sub(1);
-    sorted[i.min(sorted.len() - 1)]
 }
 
 /// True if `sig` is a BLS signature of `msg` under `gpk` (variant name, DST of the genesis).
@@ -322,7 +185,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
         args.base_port,
         args.variant.name(),
         true,
-        conclave_node::Tuning::default(),
+        conclave_node::Tuning::loopback(),
     )
     .map_err(|e| e.to_string())?;
     progress!(
@@ -333,45 +196,22 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
     );
     let apis: Vec<String> = genesis.nodes.iter().map(|g| g.api.clone()).collect();
     let http = Http::new();
-    let mut cluster = Cluster {
-        dir: dir.clone(),
-        exe: std::env::current_exe().map_err(|e| e.to_string())?,
-        children: BTreeMap::new(),
-    };
+    let mut cluster = Cluster::new(&dir, &std::env::current_exe().map_err(|e| e.to_string())?);
     let t0 = Instant::now();
     for i in 1..=n {
         cluster.spawn(i)?;
     }
     // Wait for the DKG on every node.
-    let mut gpk: Option<String> = None;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let keys: Vec<Option<String>> = apis
-            .iter()
-            .map(|a| {
-                http.get(a, "/v1/status")
-                    .ok()
-                    .flatten()
-                    .and_then(|s| s["group_public_key"].as_str().map(str::to_string))
-            })
-            .collect();
-        if keys.iter().all(Option::is_some) {
-            let first = keys[0].clone();
-            if keys.iter().any(|k| *k != first) {
-                progress!("FAIL: nodes report different group public keys");
-                return Ok(false);
-            }
-            gpk = first;
-            break;
+    let gpk = match wait_for_dkg(&http, &apis, Duration::from_secs(120)) {
+        DkgWait::Done(k) => k,
+        DkgWait::Disagree => {
+            progress!("FAIL: nodes report different group public keys");
+            return Ok(false);
         }
-        if Instant::now() > deadline {
-            break;
+        DkgWait::Timeout => {
+            progress!("FAIL: the DKG did not finish on every node within 120 s");
+            return Ok(false);
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let Some(gpk) = gpk else {
-        progress!("FAIL: the DKG did not finish on every node within 120 s");
-        return Ok(false);
     };
     let dkg_ms = t0.elapsed().as_millis();
     progress!("DKG done on all {n} nodes after {dkg_ms} ms; group public key {gpk}");

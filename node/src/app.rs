@@ -165,15 +165,20 @@ pub struct Tip {
     pub app_hash: [u8; 32],
 }
 
-/// Validate a proposed block for `tip.height + 1`: decoding, height, parent, size limits, every
-/// tx well-formed, no tx twice, none already committed, and its `app_hash`.
+/// Validate a proposed block for `tip.height + 1`: decoding, height, parent, size limits (at
+/// most `max_txs` txs and `max_bytes` bytes of encoding), every tx well-formed, no tx twice,
+/// none already committed (`any_committed` is asked once, for all the block's tx hashes), and
+/// its `app_hash`.
 pub fn validate_block(
     bytes: &[u8],
     tip: &Tip,
     max_txs: usize,
     max_bytes: usize,
-    committed: &dyn Fn(&[u8; 32]) -> bool,
+    any_committed: &dyn Fn(&[[u8; 32]]) -> bool,
 ) -> Result<Block, AppError> {
+    if bytes.len() > max_bytes {
+        return Err(AppError::InvalidBlock("block too large"));
+    }
     let block = Block::decode(bytes)?;
     if block.height != tip.height + 1 {
         return Err(AppError::InvalidBlock("wrong height"));
@@ -181,16 +186,21 @@ pub fn validate_block(
     if block.parent != tip.hash {
         return Err(AppError::InvalidBlock("parent is not the tip"));
     }
-    if block.txs.len() > max_txs || block.txs.iter().map(Vec::len).sum::<usize>() > max_bytes {
+    if block.txs.len() > max_txs {
         return Err(AppError::InvalidBlock("block too large"));
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(block.txs.len());
+    let mut hashes = Vec::with_capacity(block.txs.len());
     for tx in &block.txs {
         parse_tx(tx)?;
         let h = tx_hash(tx);
-        if !seen.insert(h) || committed(&h) {
+        if !seen.insert(h) {
             return Err(AppError::InvalidBlock("repeated or committed tx"));
         }
+        hashes.push(h);
+    }
+    if !hashes.is_empty() && any_committed(&hashes) {
+        return Err(AppError::InvalidBlock("repeated or committed tx"));
     }
     if block.app_hash != next_app_hash(&tip.app_hash, block.height, &block.txs) {
         return Err(AppError::InvalidBlock("wrong app_hash"));
@@ -247,31 +257,54 @@ impl Mempool {
         Ok(true)
     }
 
-    /// Up to `max_txs` txs of at most `max_bytes` bytes together, oldest first, skipping (and
-    /// dropping) those `committed` says are already in the ledger.
+    /// Up to `max_txs` txs, oldest first, whose encodings in a block (4 bytes of length plus
+    /// the tx each) fit in `max_bytes`. `committed` tells, for a batch of candidate hashes,
+    /// which are already in the ledger: those are dropped and skipped (only candidates are
+    /// checked, not the whole pool).
     pub fn take(
         &mut self,
         max_txs: usize,
         max_bytes: usize,
-        committed: &dyn Fn(&[u8; 32]) -> bool,
+        committed: &dyn Fn(&[[u8; 32]]) -> Vec<bool>,
     ) -> Vec<Vec<u8>> {
-        let stale: Vec<[u8; 32]> = self
-            .order
-            .iter()
-            .filter(|h| committed(h))
-            .copied()
-            .collect();
-        self.remove(&stale);
         let mut out = Vec::new();
         let mut size = 0;
-        for h in &self.order {
-            let tx = &self.txs[h];
-            if out.len() >= max_txs || size + tx.len() > max_bytes {
+        let mut stale = Vec::new();
+        let mut i = 0;
+        'fill: while i < self.order.len() {
+            // The next candidates that would fit, checked in one batch.
+            let mut batch = Vec::new();
+            let mut s = size;
+            let mut j = i;
+            while j < self.order.len() && out.len() + batch.len() < max_txs {
+                let h = self.order[j];
+                let len = 4 + self.txs[&h].len();
+                if s + len > max_bytes {
+                    break;
+                }
+                s += len;
+                batch.push(h);
+                j += 1;
+            }
+            if batch.is_empty() {
                 break;
             }
-            size += tx.len();
-            out.push(tx.clone());
+            let flags = committed(&batch);
+            for (h, c) in batch.iter().zip(flags) {
+                if c {
+                    stale.push(*h);
+                    continue;
+                }
+                let tx = &self.txs[h];
+                if out.len() >= max_txs || size + 4 + tx.len() > max_bytes {
+                    break 'fill;
+                }
+                size += 4 + tx.len();
+                out.push(tx.clone());
+            }
+            i = j;
         }
+        self.remove(&stale);
         out
     }
 
@@ -381,7 +414,7 @@ mod tests {
             app_hash: next_app_hash(&tip.app_hash, 1, &txs),
             txs: txs.clone(),
         };
-        let none = |_: &[u8; 32]| false;
+        let none = |_: &[[u8; 32]]| false;
         assert!(validate_block(&good.encode(), &tip, 10, 1000, &none).is_ok());
         let mut bad = good.clone();
         bad.parent = [1; 32];
@@ -393,8 +426,40 @@ mod tests {
         bad.txs = vec![b"a=1".to_vec(), b"a=1".to_vec()];
         bad.app_hash = next_app_hash(&tip.app_hash, 1, &bad.txs);
         assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
-        let all = |_: &[u8; 32]| true;
+        let all = |_: &[[u8; 32]]| true;
         assert!(validate_block(&good.encode(), &tip, 10, 1000, &all).is_err());
+    }
+
+    #[test]
+    fn a_block_built_from_the_mempool_fits_its_byte_budget() {
+        // Full-size txs: the budget is on the block's encoding (a 1 MiB block is an engine
+        // value of at most 1 MiB), so the 4-byte length of every tx and the header count.
+        let mut m = Mempool::new(10_000, 64 << 20);
+        for i in 0..2_000 {
+            let tx = format!("k{i:05}={}", "v".repeat(1024));
+            m.insert(tx.into_bytes()).unwrap();
+        }
+        let budget = 1 << 20;
+        let none = |hs: &[[u8; 32]]| vec![false; hs.len()];
+        let txs = m.take(10_000, budget - 80, &none);
+        let block = Block {
+            height: 1,
+            parent: [0; 32],
+            txs,
+            app_hash: [0; 32],
+        };
+        let bytes = block.encode();
+        assert!(bytes.len() <= budget, "{} > {budget}", bytes.len());
+        assert!(bytes.len() > budget - 1100, "the budget is used");
+        let tip = Tip {
+            height: 0,
+            hash: [0; 32],
+            app_hash: [0; 32],
+        };
+        let mut ok = block.clone();
+        ok.app_hash = next_app_hash(&tip.app_hash, 1, &ok.txs);
+        assert!(validate_block(&ok.encode(), &tip, 10_000, budget, &|_| false).is_ok());
+        assert!(validate_block(&ok.encode(), &tip, 10_000, budget - 1100, &|_| false).is_err());
     }
 
     #[test]
@@ -405,7 +470,9 @@ mod tests {
         assert_eq!(m.insert(b"b=1".to_vec()), Ok(true));
         assert_eq!(m.insert(b"c=1".to_vec()), Err(MempoolError::Full));
         let a = tx_hash(b"a=1");
-        let got = m.take(10, 1000, &|h| *h == a);
+        let got = m.take(10, 1000, &|hs: &[[u8; 32]]| {
+            hs.iter().map(|h| *h == a).collect()
+        });
         assert_eq!(got, vec![b"b=1".to_vec()]);
         assert_eq!(m.len(), 1);
     }

@@ -187,7 +187,8 @@ pub struct Tuning {
     pub dkg_phase_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
-    /// Most transaction bytes per block.
+    /// Most bytes of a block's encoding (its value in the engine: at most 1 MiB, the engine's
+    /// value cap; each tx takes its length plus 4 bytes, the header 80).
     pub max_block_bytes: usize,
     /// Most transactions in the mempool.
     pub mempool_txs: usize,
@@ -246,6 +247,43 @@ impl Default for RateLimits {
                 bytes_per_s: 64 << 10,
             },
         }
+    }
+}
+
+impl Tuning {
+    /// Timers for a testnet on one machine (loopback): the filter (2λ) covers a proposal's
+    /// trip — the proposer's fsync, loopback, the receiver's check — with margin on a busy
+    /// machine, the first next vote comes well after a height normally decides. Timers only
+    /// affect liveness: too short a filter splits the soft votes (the period ends without a
+    /// decision and the next one, with doubled timers, decides), never safety.
+    pub fn loopback() -> Self {
+        Tuning {
+            filter_ms: 25,
+            next_ms: 500,
+            resend_ms: 500,
+            ..Tuning::default()
+        }
+    }
+
+    /// Refuse limits the engine or the transport cannot carry: a block's encoding is an
+    /// engine value (at most 1 MiB, [`conclave_bft::codec::MAX_FIELD_LEN`]; with its proposal
+    /// envelope it fits the 1.25 MiB consensus frame), and every timer is positive.
+    pub fn check(&self) -> Result<(), NodeError> {
+        if self.max_block_bytes > conclave_bft::codec::MAX_FIELD_LEN
+            || self.max_block_bytes < crate::consensus::BLOCK_HEADER_BYTES
+        {
+            return Err(NodeError::Config(format!(
+                "max_block_bytes must be {}..={} (a block is an engine value)",
+                crate::consensus::BLOCK_HEADER_BYTES,
+                conclave_bft::codec::MAX_FIELD_LEN
+            )));
+        }
+        if self.filter_ms == 0 || self.next_ms <= self.filter_ms || self.resend_ms == 0 {
+            return Err(NodeError::Config(
+                "timers: need 0 < filter_ms < next_ms and resend_ms > 0".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -322,6 +360,7 @@ impl Home {
                 "the key files do not match this node's genesis entry".into(),
             ));
         }
+        config.tuning.check()?;
         Ok(Home {
             dir: dir.to_path_buf(),
             config,
@@ -375,6 +414,7 @@ pub fn init_testnet(
     if !(1..=256).contains(&n) {
         return Err(NodeError::Config("--nodes must be 1..=256".into()));
     }
+    tuning.check()?;
     if u32::from(base_port) + 2 * n > 65_535 {
         return Err(NodeError::Config("ports past 65535".into()));
     }

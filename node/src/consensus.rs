@@ -19,13 +19,13 @@
 //! and asks the application to validate the block), so a node catches up however far behind
 //! it is.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use conclave_bft::adapter::{ThresholdSigner, ThresholdVerifier, VrfRoster, VrfSortition};
 use conclave_bft::traits::{verify_decision_certificate, Verifier};
-use conclave_bft::types::{Decided, Epoch, Message, NodeId, Seed, Time};
+use conclave_bft::types::{Decided, Epoch, Message, NodeId, Seed, Time, VoteStep};
 use conclave_bft::{Action, Adapters, Config, Engine, Input, PersistedState, Timeouts, TimerId};
 use conclave_threshold_sig::Variant;
 use rand_core::{OsRng, RngCore};
@@ -37,7 +37,9 @@ use crate::config::{Genesis, Home, Tuning};
 use crate::dkg::DkgResult;
 use crate::metrics::Metrics;
 use crate::net::{Inbound, NetHandle, Proto, SyncRequest, MAX_SYNC_RESPONSE};
-use crate::store::{Store, ENGINE_STATE};
+use crate::state::LastDecided;
+use crate::store::{EngineStateWrite, Store, ENGINE_STATE};
+use crate::timing::{TimedSigner, TimedSortition, TimedVerifier};
 use crate::NodeError;
 
 /// Consensus payload tag: an engine message.
@@ -111,6 +113,7 @@ pub fn genesis_seed(chain_id: &str, group_public_key: &[u8]) -> Seed {
 fn adapters<V: Variant>(
     home: &Home,
     dkg: &DkgResult<V>,
+    metrics: &Arc<Metrics>,
 ) -> Result<(Adapters, Arc<ThresholdVerifier<V>>), NodeError> {
     let g = &home.genesis;
     let me = home.config.index;
@@ -137,12 +140,13 @@ fn adapters<V: Variant>(
         .collect::<Result<Vec<_>, _>>()?;
     let roster = Arc::new(VrfRoster::new(0, keys, None).map_err(NodeError::Config)?);
     let sortition = VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster);
+    // The engine's crypto goes through timing wrappers (`/metrics`: conclave_time_seconds).
     Ok((
         Adapters {
             committee: verifier.clone(),
-            sortition: Arc::new(sortition),
-            signer: Arc::new(signer),
-            verifier: verifier.clone(),
+            sortition: Arc::new(TimedSortition::new(Arc::new(sortition), metrics.clone())),
+            signer: Arc::new(TimedSigner::new(Arc::new(signer), metrics.clone())),
+            verifier: Arc::new(TimedVerifier::new(verifier.clone(), metrics.clone())),
         },
         verifier,
     ))
@@ -159,14 +163,51 @@ pub enum DriverEvent {
     },
 }
 
+/// Writes of the steps since the last flush, committed in one transaction before the next send
+/// (the group commit; see [`Driver::flush`]).
+#[derive(Default)]
+struct Pending {
+    /// The engine's latest persisted state.
+    state: Option<Box<PersistedState>>,
+    /// Decided blocks not yet in the ledger, in order.
+    decisions: Vec<(Block, Decided)>,
+    /// Their tx hashes (committed as far as building and validating blocks go).
+    txs: HashSet<[u8; 32]>,
+}
+
+/// When this node reached each phase of the current height (for `conclave_time_seconds`).
+struct Phases {
+    start: Instant,
+    proposal: Option<Instant>,
+    soft: Option<Instant>,
+    cert: Option<Instant>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases {
+            start: Instant::now(),
+            proposal: None,
+            soft: None,
+            cert: None,
+        }
+    }
+}
+
 struct Driver {
     shared: Arc<Shared>,
     engine: Engine,
     start: Instant,
     timers: BTreeMap<TimerId, Time>,
     queue: VecDeque<Input>,
+    /// The tip including pending (decided, not yet committed) blocks.
     tip: Tip,
-    height_started: Instant,
+    /// The tip in the ledger.
+    durable_tip: Tip,
+    pending: Pending,
+    /// Own proposals already in the store, by (height, period).
+    stored_proposals: BTreeSet<(u64, u32)>,
+    phases: Phases,
 }
 
 /// Apply the decision carried by the persisted state if the crash came between the engine's
@@ -197,7 +238,7 @@ pub async fn run<V: Variant>(
     sync_requests: mpsc::Receiver<SyncRequest>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
-    let (adapters, verifier) = adapters(home, &dkg)?;
+    let (adapters, verifier) = adapters(home, &dkg, &shared.metrics)?;
     let gpk = dkg.output.group_public_key.to_bytes();
     *shared
         .group_public_key
@@ -214,11 +255,21 @@ pub async fn run<V: Variant>(
         recovery_ms: 25 * t.next_ms,
     };
     let mut tip = shared.store.tip()?;
+    let mut stored_proposals = BTreeSet::new();
     let engine = match shared.store.meta(ENGINE_STATE)? {
         Some(b) => {
-            let state: PersistedState = serde_json::from_slice(&b)
-                .map_err(|e| NodeError::Store(format!("engine state: {e}")))?;
+            let store = &shared.store;
+            let state = crate::state::decode(
+                &b,
+                |h, p| store.own_proposal(h, p).ok().flatten(),
+                |h| store.decided(h).ok().flatten(),
+            )
+            .map_err(|e| NodeError::Store(e.to_string()))?;
+            // Only the legacy JSON state can hold a decision the ledger lacks.
             tip = recover(&shared, &state, tip)?;
+            for p in &state.own_proposals {
+                stored_proposals.insert((p.height.0, p.period.0));
+            }
             tracing::info!(
                 height = state.height.0,
                 period = state.period.0,
@@ -242,7 +293,10 @@ pub async fn run<V: Variant>(
         timers: BTreeMap::new(),
         queue: VecDeque::from([Input::Entropy(entropy), Input::Start]),
         tip,
-        height_started: Instant::now(),
+        durable_tip: tip,
+        pending: Pending::default(),
+        stored_proposals,
+        phases: Phases::new(),
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
@@ -263,9 +317,13 @@ impl Driver {
     ) -> Result<(), NodeError> {
         loop {
             while let Some(input) = self.queue.pop_front() {
-                let step = self.engine.handle(self.now(), input);
+                let now = self.now();
+                let m = self.shared.metrics.clone();
+                let step = m.timed("engine_handle", || self.engine.handle(now, input));
                 self.execute(step.actions)?;
             }
+            // Nothing stays pending while the driver waits.
+            self.flush()?;
             let next_timer = self.timers.values().min().copied();
             let sleep = async {
                 match next_timer {
@@ -321,25 +379,29 @@ impl Driver {
     }
 
     /// Carry out one step's actions, in order.
+    ///
+    /// [`Action::Persist`] and [`Action::Decide`] are collected and written by [`Driver::flush`]
+    /// in one synced transaction, which runs before the first later send (and before the
+    /// driver waits for input): the persist barrier holds exactly — nothing leaves this node
+    /// before the state it depends on is on disk — with one fsync per batch instead of one per
+    /// write. Building and validating blocks count the pending decisions as committed.
     fn execute(&mut self, actions: Vec<Action>) -> Result<(), NodeError> {
         let mut answers = Vec::new();
         for action in actions {
             match action {
                 Action::Persist(state) => {
-                    // The write barrier: synced before anything after it happens.
-                    let bytes = serde_json::to_vec(&*state)
-                        .map_err(|e| NodeError::Store(format!("engine state: {e}")))?;
-                    self.shared
-                        .store
-                        .put_meta(&[(ENGINE_STATE, Some(bytes.as_slice()))])?;
+                    self.pending.state = Some(state);
                 }
                 Action::Broadcast { bytes } => {
+                    self.flush()?;
+                    self.note_sent(&bytes);
                     let mut b = Vec::with_capacity(bytes.len() + 1);
                     b.push(TAG_ENGINE);
                     b.extend_from_slice(&bytes);
                     self.shared.net.broadcast(Proto::Consensus, b);
                 }
                 Action::Send { to, bytes } => {
+                    self.flush()?;
                     let mut b = Vec::with_capacity(bytes.len() + 1);
                     b.push(TAG_ENGINE);
                     b.extend_from_slice(&bytes);
@@ -353,10 +415,9 @@ impl Driver {
                 }
                 Action::RequestValue { height } => {
                     if height.0 == self.tip.height + 1 {
-                        answers.push(Input::ProposedValue {
-                            height,
-                            value: self.build_block(),
-                        });
+                        let m = self.shared.metrics.clone();
+                        let value = m.timed("build_block", || self.build_block());
+                        answers.push(Input::ProposedValue { height, value });
                     }
                 }
                 Action::ValidateValue {
@@ -364,9 +425,9 @@ impl Driver {
                     value_id,
                     value,
                 } => {
+                    let m = self.shared.metrics.clone();
                     let valid = height.0 == self.tip.height + 1
-                        && self
-                            .validate(&value)
+                        && m.timed("validate_block", || self.validate(&value))
                             .map_err(|e| {
                                 tracing::warn!(height = height.0, error = %e, "block refused");
                             })
@@ -377,7 +438,7 @@ impl Driver {
                         valid,
                     });
                 }
-                Action::Decide { decided } => self.apply(decided)?,
+                Action::Decide { decided } => self.decide(decided)?,
                 Action::Evidence(e) => {
                     self.shared.metrics.evidence.inc();
                     tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, height = e.height.0, "evidence");
@@ -398,21 +459,143 @@ impl Driver {
         Ok(())
     }
 
-    fn committed_fn(&self) -> impl Fn(&[u8; 32]) -> bool + '_ {
-        move |h| self.shared.committed(h)
+    /// Record when this node first sent its proposal, soft vote and cert vote of the height.
+    fn note_sent(&mut self, bytes: &[u8]) {
+        let now = Instant::now();
+        let ph = &mut self.phases;
+        match bytes.first() {
+            // A proposal (the first one of the height is this node's own).
+            Some(1) => {
+                ph.proposal.get_or_insert(now);
+            }
+            Some(2) => {
+                if let Ok(Message::Vote(v)) = conclave_bft::codec::decode(bytes) {
+                    if v.height.0 == self.tip.height + 1 {
+                        match v.step {
+                            VoteStep::Soft => {
+                                ph.soft.get_or_insert(now);
+                            }
+                            VoteStep::Cert => {
+                                ph.cert.get_or_insert(now);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
+    /// Write everything pending in one synced transaction (see [`Driver::execute`]), then
+    /// publish the decisions: mempool, metrics, tip.
+    fn flush(&mut self) -> Result<(), NodeError> {
+        if self.pending.state.is_none() && self.pending.decisions.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let m = self.shared.metrics.clone();
+        let mut new_keys = Vec::new();
+        let write = match &pending.state {
+            None => None,
+            Some(state) => Some(m.timed("state_encode", || {
+                let last = state.last_decided.as_ref().map(|d| {
+                    // The ledger holds it once this transaction commits.
+                    if d.certificate.height.0 <= self.tip.height {
+                        LastDecided::InLedger(d.certificate.height.0)
+                    } else {
+                        LastDecided::Inline(d)
+                    }
+                });
+                let header = crate::state::encode_header(state, last);
+                let mut proposals = Vec::new();
+                for p in &state.own_proposals {
+                    let key = (p.height.0, p.period.0);
+                    if !self.stored_proposals.contains(&key) {
+                        proposals.push((key, crate::state::encode_proposal(p)));
+                        new_keys.push(key);
+                    }
+                }
+                EngineStateWrite {
+                    header,
+                    proposals,
+                    prune_below: if self.stored_proposals.iter().any(|k| k.0 < state.height.0) {
+                        state.height.0
+                    } else {
+                        0
+                    },
+                }
+            })),
+        };
+        let decisions: Vec<(&Block, [u8; 32], &Decided)> = pending
+            .decisions
+            .iter()
+            .map(|(b, d)| (b, d.certificate.value_id.0, d))
+            .collect();
+        let tip = m.timed("store_commit", || {
+            self.shared
+                .store
+                .commit_step(&decisions, &self.durable_tip, write.as_ref())
+        })?;
+        if let Some(state) = &pending.state {
+            let h = state.height.0;
+            self.stored_proposals.retain(|k| k.0 >= h);
+            self.stored_proposals.extend(new_keys);
+        }
+        self.durable_tip = tip;
+        if !pending.decisions.is_empty() {
+            let hashes: Vec<[u8; 32]> = pending.txs.iter().copied().collect();
+            {
+                let mut mp = self
+                    .shared
+                    .mempool
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                mp.remove(&hashes);
+                m.mempool.set(mp.len() as i64);
+            }
+            m.height.set(tip.height as i64);
+            self.shared.tip.send_replace(tip);
+            for (block, decided) in &pending.decisions {
+                tracing::debug!(
+                    height = block.height,
+                    txs = block.txs.len(),
+                    period = decided.certificate.period.0,
+                    "committed"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Pending txs for the next block: oldest first, within the block's byte budget, none
+    /// committed (checked for the candidates only, in one read transaction).
     fn build_block(&self) -> Vec<u8> {
         let t = &self.shared.tuning;
+        let height = self.tip.height + 1;
         let txs = {
             let mut m = self
                 .shared
                 .mempool
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            m.take(t.max_block_txs, t.max_block_bytes, &self.committed_fn())
+            let store = &self.shared.store;
+            let pending = &self.pending.txs;
+            m.take(
+                t.max_block_txs,
+                t.max_block_bytes.saturating_sub(BLOCK_HEADER_BYTES),
+                &|hashes: &[[u8; 32]]| {
+                    let stored = store
+                        .txs_committed(hashes)
+                        .unwrap_or_else(|_| vec![false; hashes.len()]);
+                    hashes
+                        .iter()
+                        .zip(stored)
+                        .map(|(h, s)| s || pending.contains(h))
+                        .collect()
+                },
+            )
         };
-        let height = self.tip.height + 1;
         Block {
             height,
             parent: self.tip.hash,
@@ -424,48 +607,69 @@ impl Driver {
 
     fn validate(&self, value: &[u8]) -> Result<Block, crate::app::AppError> {
         let t = &self.shared.tuning;
+        let store = &self.shared.store;
+        let pending = &self.pending.txs;
         validate_block(
             value,
             &self.tip,
             t.max_block_txs,
             t.max_block_bytes,
-            &self.committed_fn(),
+            &|hashes: &[[u8; 32]]| {
+                let stored = store
+                    .txs_committed(hashes)
+                    .unwrap_or_else(|_| vec![true; hashes.len()]);
+                hashes
+                    .iter()
+                    .zip(stored)
+                    .any(|(h, s)| s || pending.contains(h))
+            },
         )
     }
 
-    fn apply(&mut self, decided: Decided) -> Result<(), NodeError> {
-        let block = Block::decode(&decided.value).map_err(|e| NodeError::Store(e.to_string()))?;
-        let tip =
-            self.shared
-                .store
-                .apply(&block, decided.certificate.value_id.0, &decided, &self.tip)?;
-        self.tip = tip;
-        let hashes: Vec<[u8; 32]> = block.txs.iter().map(|t| tx_hash(t)).collect();
-        {
-            let mut m = self
-                .shared
-                .mempool
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            m.remove(&hashes);
-            self.shared.metrics.mempool.set(m.len() as i64);
+    /// A decision: the block joins the pending writes (applied by the next flush, in the same
+    /// transaction as the engine state that records it) and the in-memory tip moves on.
+    fn decide(&mut self, decided: Decided) -> Result<(), NodeError> {
+        let m = self.shared.metrics.clone();
+        let block = m
+            .timed("apply_prepare", || Block::decode(&decided.value))
+            .map_err(|e| NodeError::Store(e.to_string()))?;
+        if block.height != self.tip.height + 1 || block.parent != self.tip.hash {
+            return Err(NodeError::Store(format!(
+                "decided block {} does not extend tip {}",
+                block.height, self.tip.height
+            )));
         }
-        let m = &self.shared.metrics;
-        m.height.set(tip.height as i64);
+        self.tip = Tip {
+            height: block.height,
+            hash: decided.certificate.value_id.0,
+            app_hash: block.app_hash,
+        };
+        for t in &block.txs {
+            self.pending.txs.insert(tx_hash(t));
+        }
         m.periods.observe(f64::from(decided.certificate.period.0));
-        m.commit_latency
-            .observe(self.height_started.elapsed().as_secs_f64());
-        self.height_started = Instant::now();
-        self.shared.tip.send_replace(tip);
-        tracing::debug!(
-            height = tip.height,
-            txs = block.txs.len(),
-            period = decided.certificate.period.0,
-            "committed"
-        );
+        let now = Instant::now();
+        let ph = std::mem::replace(&mut self.phases, Phases::new());
+        let secs = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64();
+        m.commit_latency.observe(secs(ph.start, now));
+        m.observe("height", secs(ph.start, now));
+        // Phases only for heights this node went through itself (not sync catch-up).
+        if decided.certificate.period.0 == 1 {
+            if let (Some(p), Some(s), Some(c)) = (ph.proposal, ph.soft, ph.cert) {
+                m.observe("to_proposal", secs(ph.start, p));
+                m.observe("to_soft_vote", secs(ph.start, s));
+                m.observe("soft_to_cert", secs(s, c));
+                m.observe("cert_to_decide", secs(c, now));
+            }
+        }
+        self.pending.decisions.push((block, decided));
         Ok(())
     }
 }
+
+/// Bytes of a block's encoding besides its txs' bytes (magic, height, parent, app_hash, count);
+/// each tx adds 4 bytes of length.
+pub const BLOCK_HEADER_BYTES: usize = 4 + 8 + 32 + 32 + 4;
 
 /// Sync request: `[1]` status, `[2] ‖ from u64 ‖ count u32` blocks.
 const SYNC_STATUS: u8 = 1;

@@ -17,12 +17,15 @@
 
 pub mod api;
 pub mod app;
+pub mod cluster;
 pub mod config;
 pub mod consensus;
 pub mod dkg;
 pub mod metrics;
 pub mod net;
+pub mod state;
 pub mod store;
+pub mod timing;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};

@@ -18,6 +18,13 @@ pub struct PeerLabels {
     pub protocol: &'static str,
 }
 
+/// Labels of the time-breakdown histograms ([`Metrics::time`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartLabels {
+    /// What was timed (see [`Metrics::time`]).
+    pub part: &'static str,
+}
+
 /// Every metric of the node.
 pub struct Metrics {
     registry: Registry,
@@ -47,6 +54,24 @@ pub struct Metrics {
     pub evidence: Counter,
     /// Peers that announced a DKG transcript hash other than this node's (culprits).
     pub dkg_culprits: Gauge,
+    /// Where the time goes, in seconds, by `part`:
+    ///
+    /// - work on the driver's thread: `engine_handle` (one `Engine::handle` call, crypto
+    ///   included), `build_block`, `validate_block`, `state_encode` (the engine state's binary
+    ///   encoding), `store_commit` (one redb write transaction: writes, commit and fsync),
+    ///   `apply_prepare` (decoding a decided block and its KV writes, inside that transaction);
+    /// - crypto inside the engine (the adapters, timed by a wrapper): `sign`, `verify_share`,
+    ///   `verify_batch`, `combine`, `combine_beacon`, `verify_certificate`, `verify_beacon`,
+    ///   `value_id`, `vrf_prove`, `vrf_verify`;
+    /// - the protocol's phases of each committed height, on this node's clock: `height` (entering
+    ///   the height to committing it), `to_proposal` (to its own proposal's send),
+    ///   `to_soft_vote` (to its soft vote: the filter timer, 2λ, when the proposals were in
+    ///   time), `soft_to_cert` (its soft vote to its cert vote: the soft quorum's arrival),
+    ///   `cert_to_decide` (its cert vote to the decision: the cert quorum's arrival);
+    /// - `consensus_rtt`: a consensus message's request-response round trip (send, the peer's
+    ///   transport receiving it, its empty acknowledgement back), about twice the one-way
+    ///   network latency.
+    pub time: Family<PartLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Metrics {
@@ -69,6 +94,7 @@ impl Metrics {
             synced_blocks: Counter::default(),
             evidence: Counter::default(),
             dkg_culprits: Gauge::default(),
+            time: Family::new_with_constructor(time_histogram as fn() -> Histogram),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed height", m.height.clone());
@@ -112,6 +138,11 @@ impl Metrics {
             "Peers that announced another DKG transcript hash",
             m.dkg_culprits.clone(),
         );
+        registry.register(
+            "time_seconds",
+            "Where the time goes (by part: driver work, crypto, protocol phases, network)",
+            m.time.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -126,12 +157,34 @@ impl Metrics {
         self.bytes.get_or_create(&l).inc_by(len as u64);
     }
 
+    /// Record `seconds` spent in `part` (see [`Metrics::time`]).
+    pub fn observe(&self, part: &'static str, seconds: f64) {
+        self.time
+            .get_or_create(&PartLabels { part })
+            .observe(seconds);
+    }
+
+    /// Time `f` as `part`.
+    pub fn timed<T>(&self, part: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = std::time::Instant::now();
+        let r = f();
+        self.observe(part, t.elapsed().as_secs_f64());
+        r
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// 25 µs to ~3.4 s, doubling.
+fn time_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        25e-6, 2.0, 18,
+    ))
 }
 
 impl Default for Metrics {

@@ -488,6 +488,9 @@ pub fn start(
     let task = tokio::spawn(async move {
         let mut pending: HashMap<OutboundRequestId, oneshot::Sender<Option<Vec<u8>>>> =
             HashMap::new();
+        // Consensus sends awaiting their acknowledgement: the round trip is timed (bounded:
+        // each entry leaves on its response or failure, and the map is capped).
+        let mut sent_at: HashMap<OutboundRequestId, Instant> = HashMap::new();
         let mut dial_tick = tokio::time::interval(Duration::from_millis(250));
         // Take a slot in the peer's queue for `proto` (0 dkg, 1 consensus, 2 sync).
         let slot = |p: &PeerInfo, q: usize| -> Option<Slot> {
@@ -514,7 +517,12 @@ pub fn start(
                             let msg = bytes.as_ref().clone();
                             match proto {
                                 Proto::Dkg => { b.dkg.send_request(&p.peer, msg); }
-                                Proto::Consensus => { b.consensus.send_request(&p.peer, msg); }
+                                Proto::Consensus => {
+                                    let id = b.consensus.send_request(&p.peer, msg);
+                                    if sent_at.len() < 4096 {
+                                        sent_at.insert(id, Instant::now());
+                                    }
+                                }
                             }
                         }
                         Command::Request { to, bytes, reply } => {
@@ -640,6 +648,9 @@ pub fn start(
                                         }
                                     }
                                     request_response::Message::Response { request_id, response } => {
+                                        if let Some(t) = sent_at.remove(&request_id) {
+                                            metrics.observe("consensus_rtt", t.elapsed().as_secs_f64());
+                                        }
                                         if let Some(reply) = pending.remove(&request_id) {
                                             metrics.count(peers[i].index, "received", "sync", response.len());
                                             let _ = reply.send(Some(response));
@@ -649,6 +660,7 @@ pub fn start(
                             }
                             request_response::Event::OutboundFailure { request_id, error, .. } => {
                                 tracing::debug!(%error, "outbound failure");
+                                sent_at.remove(&request_id);
                                 if let Some(reply) = pending.remove(&request_id) {
                                     let _ = reply.send(None);
                                 }

@@ -3,7 +3,8 @@
 //!
 //! Tables: `meta` (DKG state and output, the engine's persisted state, the tip), `blocks`
 //! (height → the engine-encoded `Decided`: the block bytes with their certificate), `txs` (tx
-//! hash → height) and `kv` (key → height ‖ value). Each block applies in one write transaction
+//! hash → height), `kv` (key → height ‖ value) and `engine_proposals` ((height, period) → this
+//! node's own proposal, see [`crate::state`]). Each block applies in one write transaction
 //! together with its certificate, KV writes, tx index and the new tip, so a `kill -9` at any
 //! instant leaves either the block fully applied or not at all.
 
@@ -20,6 +21,7 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TXS: TableDefinition<&[u8], u64> = TableDefinition::new("txs");
 const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+const PROPOSALS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("engine_proposals");
 
 /// Meta key: the DKG participant's serialized state (until the DKG is done).
 pub const DKG_STATE: &str = "dkg/participant";
@@ -29,12 +31,23 @@ pub const DKG_SENT: &str = "dkg/sent";
 pub const DKG_OUTPUT: &str = "dkg/output";
 /// Meta key: set once a quorum of nodes reported the same DKG transcript hash.
 pub const DKG_AGREED: &str = "dkg/agreed";
-/// Meta key: the engine's last persisted state (JSON).
+/// Meta key: the engine's last persisted state (the binary header of [`crate::state`]; JSON
+/// in earlier versions).
 pub const ENGINE_STATE: &str = "engine/state";
 const TIP: &str = "tip";
 
 fn err(e: impl std::fmt::Display) -> NodeError {
     NodeError::Store(e.to_string())
+}
+
+/// The engine-state part of a [`Store::commit_step`] (see [`crate::state`]).
+pub struct EngineStateWrite {
+    /// The encoded header.
+    pub header: Vec<u8>,
+    /// Own proposals not stored yet: (height, period) → encoded proposal.
+    pub proposals: Vec<((u64, u32), Vec<u8>)>,
+    /// Stored proposals of heights below this are deleted (0: none).
+    pub prune_below: u64,
 }
 
 /// Handle to the database (cheap to clone; one writer at a time, readers in parallel).
@@ -53,6 +66,7 @@ impl Store {
         tx.open_table(BLOCKS).map_err(err)?;
         tx.open_table(TXS).map_err(err)?;
         tx.open_table(KV).map_err(err)?;
+        tx.open_table(PROPOSALS).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Store { db: Arc::new(db) })
     }
@@ -110,47 +124,106 @@ impl Store {
         decided: &Decided,
         expected: &Tip,
     ) -> Result<Tip, NodeError> {
+        self.commit_step(&[(block, hash, decided)], expected, None)
+    }
+
+    /// One engine step's writes in one synced transaction (the driver's group commit): the
+    /// decided blocks in order over `expected` tip (each as in [`Store::apply`]), then, if
+    /// given, the engine state: its header, the own proposals not yet stored, and the removal
+    /// of stored proposals of heights below the state's. Returns the new tip. Fails, changing
+    /// nothing, if a block is not the next height.
+    pub fn commit_step(
+        &self,
+        decisions: &[(&Block, [u8; 32], &Decided)],
+        expected: &Tip,
+        state: Option<&EngineStateWrite>,
+    ) -> Result<Tip, NodeError> {
         let tx = self.db.begin_write().map_err(err)?;
-        let tip = {
+        let mut tip = *expected;
+        {
             let mut meta = tx.open_table(META).map_err(err)?;
-            let current = match meta.get(TIP).map_err(err)? {
-                Some(b) => u64::from_be_bytes(b.value()[..8].try_into().expect("8")),
-                None => 0,
-            };
-            if current != expected.height || block.height != current + 1 {
-                return Err(NodeError::Store(format!(
-                    "apply: block {} over tip {current}",
-                    block.height
-                )));
+            if !decisions.is_empty() {
+                let current = match meta.get(TIP).map_err(err)? {
+                    Some(b) => u64::from_be_bytes(b.value()[..8].try_into().expect("8")),
+                    None => 0,
+                };
+                if current != expected.height {
+                    return Err(NodeError::Store(format!(
+                        "apply over tip {current}, expected {}",
+                        expected.height
+                    )));
+                }
+                let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
+                let mut txs = tx.open_table(TXS).map_err(err)?;
+                let mut kv = tx.open_table(KV).map_err(err)?;
+                for (block, hash, decided) in decisions {
+                    if block.height != tip.height + 1 {
+                        return Err(NodeError::Store(format!(
+                            "apply: block {} over tip {}",
+                            block.height, tip.height
+                        )));
+                    }
+                    let encoded =
+                        conclave_bft::codec::encode(&Message::Decided((*decided).clone()));
+                    blocks
+                        .insert(block.height, encoded.as_slice())
+                        .map_err(err)?;
+                    let mut val = Vec::new();
+                    for t in &block.txs {
+                        txs.insert(tx_hash(t).as_slice(), block.height)
+                            .map_err(err)?;
+                        let (k, v) = crate::app::parse_tx(t).map_err(err)?;
+                        val.clear();
+                        val.extend_from_slice(&block.height.to_be_bytes());
+                        val.extend_from_slice(v.as_bytes());
+                        kv.insert(k, val.as_slice()).map_err(err)?;
+                    }
+                    tip = Tip {
+                        height: block.height,
+                        hash: *hash,
+                        app_hash: block.app_hash,
+                    };
+                }
+                let mut b = tip.height.to_be_bytes().to_vec();
+                b.extend_from_slice(&tip.hash);
+                b.extend_from_slice(&tip.app_hash);
+                meta.insert(TIP, b.as_slice()).map_err(err)?;
             }
-            let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
-            let encoded = conclave_bft::codec::encode(&Message::Decided(decided.clone()));
-            blocks
-                .insert(block.height, encoded.as_slice())
-                .map_err(err)?;
-            let mut txs = tx.open_table(TXS).map_err(err)?;
-            let mut kv = tx.open_table(KV).map_err(err)?;
-            for t in &block.txs {
-                txs.insert(tx_hash(t).as_slice(), block.height)
+            if let Some(s) = state {
+                meta.insert(ENGINE_STATE, s.header.as_slice())
                     .map_err(err)?;
-                let (k, v) = crate::app::parse_tx(t).map_err(err)?;
-                let mut val = block.height.to_be_bytes().to_vec();
-                val.extend_from_slice(v.as_bytes());
-                kv.insert(k, val.as_slice()).map_err(err)?;
+                let mut props = tx.open_table(PROPOSALS).map_err(err)?;
+                if s.prune_below > 0 {
+                    props
+                        .retain_in(..(s.prune_below, 0), |_, _| false)
+                        .map_err(err)?;
+                }
+                for (key, bytes) in &s.proposals {
+                    props.insert(*key, bytes.as_slice()).map_err(err)?;
+                }
             }
-            let tip = Tip {
-                height: block.height,
-                hash,
-                app_hash: block.app_hash,
-            };
-            let mut b = tip.height.to_be_bytes().to_vec();
-            b.extend_from_slice(&tip.hash);
-            b.extend_from_slice(&tip.app_hash);
-            meta.insert(TIP, b.as_slice()).map_err(err)?;
-            tip
-        };
+        }
         tx.commit().map_err(err)?;
         Ok(tip)
+    }
+
+    /// One of this node's own proposals stored with the engine state.
+    pub fn own_proposal(&self, height: u64, period: u32) -> Result<Option<Vec<u8>>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(PROPOSALS).map_err(err)?;
+        Ok(t.get((height, period))
+            .map_err(err)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// For each tx hash, whether it is in the ledger (one read transaction).
+    pub fn txs_committed(&self, hashes: &[[u8; 32]]) -> Result<Vec<bool>, NodeError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(TXS).map_err(err)?;
+        hashes
+            .iter()
+            .map(|h| Ok(t.get(h.as_slice()).map_err(err)?.is_some()))
+            .collect()
     }
 
     /// The stored decision (block bytes + certificate) at `height`, engine-encoded.

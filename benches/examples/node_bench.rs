@@ -1,0 +1,474 @@
+//! Node benchmark: N real `conclave node` processes on 127.0.0.1 (the `conclave testnet`
+//! launcher, `conclave_node::cluster`), for each block size: commit latency p50/p99 under
+//! light load, throughput (tx/s and MB/s of ordered payload) under saturating load, and where
+//! the time goes (the nodes' `conclave_time_seconds` histograms).
+//!
+//! ```text
+//! cargo build --release -p conclave-cli
+//! cargo run --release -p conclave-benches --example node_bench -- [--nodes 4,7]
+//!     [--sizes 1024,65536,1048576] [--secs 8] [--bin target/release/conclave] [--json FILE]
+//! ```
+//!
+//! Not run in CI (it needs the release binary and minutes of a machine). Each run uses a fresh
+//! temporary testnet directory, removed afterwards unless `--keep`.
+//!
+//! - **Latency**: one tx every 40 ms (25 tx/s, round-robin over the nodes) for `--light`
+//!   txs; latency is from the HTTP submit returning to node 1's API showing the block with
+//!   the tx (polled every 2 ms, so it includes up to ~3 ms of observation).
+//! - **Throughput**: `--loaders` threads submit txs as fast as the API takes them for
+//!   `--secs` seconds; ordered payload is the tx bytes of node 1's blocks from the first block
+//!   with a loaded tx to the last, over that span (the backlog left at the end drains at the
+//!   cluster's ordering rate, so a backlog shows the consensus bound, none the ingestion bound).
+//! - **Breakdown**: per node and committed height, the mean of each timed part.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conclave_node::cluster::{percentile, time_breakdown, wait_for_dkg, Cluster, DkgWait, Http};
+use conclave_node::Tuning;
+use serde_json::{json, Value};
+use sha2::Digest;
+
+struct Args {
+    nodes: Vec<u32>,
+    sizes: Vec<usize>,
+    secs: u64,
+    light: usize,
+    loaders: usize,
+    bin: PathBuf,
+    base_port: u16,
+    json: Option<PathBuf>,
+    keep: bool,
+    filter_ms: Option<u64>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // target/<profile>/examples/node_bench → target/<profile>/conclave
+    let default_bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("conclave"))
+        .unwrap_or_else(|| PathBuf::from("conclave"));
+    let mut a = Args {
+        nodes: vec![4, 7],
+        sizes: vec![1024, 64 << 10, 1 << 20],
+        secs: 8,
+        light: 60,
+        loaders: 4,
+        bin: default_bin,
+        base_port: 28600,
+        json: None,
+        keep: false,
+        filter_ms: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let list = |v: Option<String>| -> Result<Vec<usize>, String> {
+        v.ok_or("missing value")?
+            .split(',')
+            .map(|x| x.trim().parse::<usize>().map_err(|e| e.to_string()))
+            .collect()
+    };
+    while let Some(k) = it.next() {
+        match k.as_str() {
+            "--nodes" => a.nodes = list(it.next())?.into_iter().map(|x| x as u32).collect(),
+            "--sizes" => a.sizes = list(it.next())?,
+            "--secs" => a.secs = list(it.next())?[0] as u64,
+            "--light" => a.light = list(it.next())?[0],
+            "--loaders" => a.loaders = list(it.next())?[0],
+            "--base-port" => a.base_port = list(it.next())?[0] as u16,
+            "--filter-ms" => a.filter_ms = Some(list(it.next())?[0] as u64),
+            "--bin" => a.bin = PathBuf::from(it.next().ok_or("missing value")?),
+            "--json" => a.json = Some(PathBuf::from(it.next().ok_or("missing value")?)),
+            "--keep" => a.keep = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if !a.bin.exists() {
+        return Err(format!(
+            "{} not found: build it (cargo build --release -p conclave-cli) or pass --bin",
+            a.bin.display()
+        ));
+    }
+    Ok(a)
+}
+
+/// A tx of about `len` bytes, unique by `tag` and `i`.
+fn make_tx(tag: &str, i: u64, len: usize) -> Vec<u8> {
+    let key = format!("{tag}{i}");
+    let value_len = len.saturating_sub(key.len() + 1).min(1024);
+    let mut tx = key.into_bytes();
+    tx.push(b'=');
+    tx.extend(std::iter::repeat_n(b'x', value_len));
+    tx
+}
+
+fn hexv(v: &Value) -> Vec<u8> {
+    v.as_str()
+        .and_then(|s| hex::decode(s).ok())
+        .unwrap_or_default()
+}
+
+/// Blocks of node 1 as they appear: (height, seen at, tx hashes (hex), payload bytes).
+struct Follower {
+    api: String,
+    height: u64,
+    blocks: Vec<(u64, Instant, Vec<String>, usize)>,
+}
+
+impl Follower {
+    fn poll(&mut self, http: &Http) {
+        let Some(h) = http.height(&self.api) else {
+            return;
+        };
+        while self.height < h {
+            let Ok(Some(b)) = http.get(&self.api, &format!("/v1/block/{}", self.height + 1)) else {
+                return;
+            };
+            let at = Instant::now();
+            self.height += 1;
+            let mut hashes = Vec::new();
+            let mut bytes = 0;
+            for tx in b["txs"].as_array().into_iter().flatten() {
+                let t = hexv(tx);
+                bytes += t.len();
+                hashes.push(hex::encode(sha2::Sha256::digest(&t)));
+            }
+            self.blocks.push((self.height, at, hashes, bytes));
+        }
+    }
+}
+
+struct RunResult {
+    json: Value,
+    row: String,
+    breakdown: Vec<String>,
+}
+
+fn tuning_for(size: usize, filter: Option<u64>) -> Tuning {
+    let mut t = Tuning::loopback();
+    t.max_block_bytes = size;
+    t.max_block_txs = 10_000;
+    t.mempool_txs = 100_000;
+    if let Some(f) = filter {
+        t.filter_ms = f;
+    }
+    // Bigger blocks take longer to travel and check: keep the first next vote well after a
+    // height normally decides.
+    if size > 256 << 10 {
+        t.next_ms = t.next_ms.max(1_500);
+    }
+    t
+}
+
+fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "conclave-node-bench-{}-{n}-{size}",
+        std::process::id()
+    ));
+    let tuning = tuning_for(size, args.filter_ms);
+    let genesis = conclave_node::init_testnet(&dir, n, port, "min-pk", true, tuning)
+        .map_err(|e| e.to_string())?;
+    let apis: Vec<String> = genesis.nodes.iter().map(|g| g.api.clone()).collect();
+    let http = Http::new();
+    let mut cluster = Cluster::new(&dir, &args.bin);
+    for i in 1..=n {
+        cluster.spawn(i)?;
+    }
+    match wait_for_dkg(&http, &apis, Duration::from_secs(120)) {
+        DkgWait::Done(_) => {}
+        other => return Err(format!("DKG: {other:?}")),
+    }
+    let tx_len = (size / 10).clamp(64, 1024 + 10);
+    let mut follower = Follower {
+        api: apis[0].clone(),
+        height: 0,
+        blocks: Vec::new(),
+    };
+    // Let the first heights pass.
+    let warm = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < warm {
+        follower.poll(&http);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let load_start = uptime();
+
+    // Light load: latency.
+    let mut submitted: HashMap<String, Instant> = HashMap::new();
+    let mut next = Instant::now();
+    let mut i = 0u64;
+    let light_deadline = Instant::now() + Duration::from_secs(60);
+    while (i as usize) < args.light || submitted.len() > latency_count(&follower, &submitted) {
+        if Instant::now() > light_deadline {
+            break;
+        }
+        if (i as usize) < args.light && Instant::now() >= next {
+            let tx = make_tx("l", i, tx_len.min(256));
+            let api = &apis[i as usize % apis.len()];
+            if let Ok(h) = http.post_tx(api, &tx) {
+                submitted.insert(h, Instant::now());
+            }
+            i += 1;
+            next += Duration::from_millis(40);
+        }
+        follower.poll(&http);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut lat: Vec<u64> = Vec::new();
+    for (_, at, hashes, _) in &follower.blocks {
+        for h in hashes {
+            if let Some(t) = submitted.get(h) {
+                lat.push(at.duration_since(*t).as_millis() as u64);
+            }
+        }
+    }
+    lat.sort_unstable();
+    let light_blocks: Vec<_> = follower.blocks.iter().map(|b| b.1).collect();
+    let block_interval_ms = if light_blocks.len() > 10 {
+        let k = light_blocks.len();
+        light_blocks[k - 1]
+            .duration_since(light_blocks[k - 11])
+            .as_secs_f64()
+            * 100.0
+    } else {
+        0.0
+    };
+
+    // Saturating load: throughput.
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let first_heavy = follower.height + 1;
+    let t_load = Instant::now();
+    let mut loaders = Vec::new();
+    for w in 0..args.loaders {
+        let (stop, accepted, refused, apis) = (
+            stop.clone(),
+            accepted.clone(),
+            refused.clone(),
+            apis.clone(),
+        );
+        loaders.push(std::thread::spawn(move || {
+            let http = Http::new();
+            let mut j = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let tx = make_tx(&format!("h{w}-"), j, tx_len);
+                let api = &apis[(j as usize + w) % apis.len()];
+                match http.post_tx(api, &tx) {
+                    Ok(_) => accepted.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => {
+                        // 503 mempool full: back off briefly.
+                        std::thread::sleep(Duration::from_millis(5));
+                        refused.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+                j += 1;
+            }
+        }));
+    }
+    while t_load.elapsed() < Duration::from_secs(args.secs) {
+        follower.poll(&http);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in loaders {
+        let _ = l.join();
+    }
+    let ingest_secs = t_load.elapsed().as_secs_f64();
+    let accepted = accepted.load(Ordering::Relaxed);
+    let refused = refused.load(Ordering::Relaxed);
+    // Drain: until node 1's mempool is empty (bounded).
+    let drain_deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        follower.poll(&http);
+        let pending = http
+            .get_text(&apis[0], "/metrics")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("conclave_mempool_txs ").map(str::to_string))
+            })
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if pending == 0.0 || Instant::now() > drain_deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    follower.poll(&http);
+    let load_end = uptime();
+    let heavy: Vec<_> = follower
+        .blocks
+        .iter()
+        .filter(|b| b.0 >= first_heavy && b.3 > 0)
+        .collect();
+    let (mut tput_tx, mut tput_mb, mut fill, mut span) = (0.0, 0.0, 0.0, 0.0);
+    if heavy.len() >= 2 {
+        // From the block before the first loaded one to the last loaded one.
+        let first = heavy[0];
+        let before = follower
+            .blocks
+            .iter()
+            .rev()
+            .find(|b| b.0 < first.0)
+            .map(|b| b.1)
+            .unwrap_or(t_load);
+        let last = heavy[heavy.len() - 1];
+        span = last.1.duration_since(before).as_secs_f64();
+        let txs: usize = heavy.iter().map(|b| b.2.len()).sum();
+        let bytes: usize = heavy.iter().map(|b| b.3).sum();
+        tput_tx = txs as f64 / span;
+        tput_mb = bytes as f64 / span / 1e6;
+        fill = bytes as f64 / heavy.len() as f64 / size as f64 * 100.0;
+    }
+
+    // Breakdown: every node's histograms, per committed height.
+    let mut parts: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    let mut heights = 0u64;
+    for a in &apis {
+        let Ok(text) = http.get_text(a, "/metrics") else {
+            continue;
+        };
+        for (k, (s, c)) in time_breakdown(&text) {
+            let e = parts.entry(k).or_default();
+            e.0 += s;
+            e.1 += c;
+        }
+        heights += text
+            .lines()
+            .find_map(|l| l.strip_prefix("conclave_height ").map(str::to_string))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    let unclean = cluster.stop();
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let per_height = |k: &str| {
+        parts
+            .get(k)
+            .map(|(s, _)| s * 1e3 / heights.max(1) as f64)
+            .unwrap_or(0.0)
+    };
+    let mean = |k: &str| {
+        parts
+            .get(k)
+            .map(|(s, c)| s * 1e3 / (*c).max(1) as f64)
+            .unwrap_or(0.0)
+    };
+    let mut breakdown = Vec::new();
+    for (k, (s, c)) in &parts {
+        breakdown.push(format!(
+            "    {k:<20} {:>9.3} ms/height  {:>8.3} ms mean  ({c} obs, {:.0} ms total)",
+            s * 1e3 / heights.max(1) as f64,
+            s * 1e3 / (*c).max(1) as f64,
+            s * 1e3
+        ));
+    }
+    let row = format!(
+        "| {n} | {} | {} / {} ms | {:.1} ms | {:.0} | {:.2} | {:.0}% | {:.0} tx/s | {:.1} / {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {:.2} |",
+        human(size),
+        percentile(&lat, 50),
+        percentile(&lat, 99),
+        block_interval_ms,
+        tput_tx,
+        tput_mb,
+        fill,
+        accepted as f64 / ingest_secs,
+        mean("to_proposal"),
+        mean("to_soft_vote"),
+        mean("soft_to_cert"),
+        mean("cert_to_decide"),
+        per_height("store_commit"),
+        per_height("engine_handle"),
+        mean("consensus_rtt"),
+    );
+    let json = json!({
+        "nodes": n, "block_bytes": size, "tx_bytes": tx_len,
+        "latency_ms": {"p50": percentile(&lat, 50), "p99": percentile(&lat, 99), "samples": lat.len()},
+        "block_interval_ms_light": block_interval_ms,
+        "throughput": {"tx_per_s": tput_tx, "mb_per_s": tput_mb, "block_fill_pct": fill,
+            "span_s": span, "blocks": heavy.len(),
+            "ingest_tx_per_s": accepted as f64 / ingest_secs, "refused": refused},
+        "time_ms_per_height": parts.keys().map(|k| (k.clone(), json!(per_height(k)))).collect::<serde_json::Map<_,_>>(),
+        "time_ms_mean": parts.keys().map(|k| (k.clone(), json!(mean(k)))).collect::<serde_json::Map<_,_>>(),
+        "heights_all_nodes": heights,
+        "load": {"before": load_start, "after": load_end},
+        "unclean_exit": unclean,
+    });
+    Ok(RunResult {
+        json,
+        row,
+        breakdown,
+    })
+}
+
+fn latency_count(f: &Follower, submitted: &HashMap<String, Instant>) -> usize {
+    f.blocks
+        .iter()
+        .flat_map(|b| b.2.iter())
+        .filter(|h| submitted.contains_key(*h))
+        .count()
+}
+
+fn uptime() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn human(size: usize) -> String {
+    if size >= 1 << 20 {
+        format!("{} MiB", size >> 20)
+    } else {
+        format!("{} KiB", size >> 10)
+    }
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "| nodes | block | latency p50 / p99 (light) | block interval (light) | tx/s | MB/s | block fill | ingest | phases ms: to proposal / to soft vote / soft→cert / cert→decide | fsync+commit ms/height | engine ms/height | net RTT ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut all = Vec::new();
+    let mut details = Vec::new();
+    let mut port = args.base_port;
+    for &n in &args.nodes {
+        for &size in &args.sizes {
+            match run(&args, n, size, port) {
+                Ok(r) => {
+                    println!("{}", r.row);
+                    details.push((n, size, r.breakdown));
+                    all.push(r.json);
+                }
+                Err(e) => eprintln!("{n} nodes, {size} B blocks: {e}"),
+            }
+            port += 2 * n as u16 + 2;
+        }
+    }
+    for (n, size, lines) in details {
+        println!(
+            "\nwhere the time goes ({n} nodes, {} blocks; per node and height):",
+            human(size)
+        );
+        for l in lines {
+            println!("{l}");
+        }
+    }
+    if let Some(path) = &args.json {
+        let _ = std::fs::write(
+            path,
+            serde_json::to_string_pretty(&json!(all)).unwrap_or_default(),
+        );
+    }
+}
