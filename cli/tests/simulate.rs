@@ -295,3 +295,34 @@ fn sweep_prints_a_table_and_catches_one_fault_too_many() {
     let o = conclave(&["simulate", "--extra-faulty", "1", "--crypto", "mock"]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn sweep_runs_sampled_mode_at_the_stated_honest_fraction() {
+    // Sizes 4, 7, 10 with `equivocate`, F = ⌊(1−h)·N⌋ = 0, 1, 2 at h = 0.8.
+    let o = conclave(&[
+        "simulate",
+        "--mode",
+        "sampled",
+        "--sweep",
+        "3",
+        "--heights",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mode"], "sampled");
+    assert_eq!(v["total"]["runs"], 3);
+    assert_eq!(v["total"]["violating"], 0, "{v}");
+    assert!(v["faulty_rule"].as_str().unwrap().contains("0.8"), "{v}");
+    // The mock implements threshold mode only.
+    let o = conclave(&[
+        "simulate", "--mode", "sampled", "--sweep", "3", "--crypto", "mock",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
