@@ -28,7 +28,7 @@ impl Engine {
         let mut ids: Vec<ValueId> = pinned
             .into_iter()
             .chain(self.round.soft_quorum.get(&self.period).copied())
-            .chain(self.round.certificate.as_ref().map(|c| c.value_id))
+            .chain(self.round.certificate.as_ref().map(|c| c.vote_id()))
             .filter(|id| !self.round.values.contains_key(id))
             .collect();
         ids.dedup();

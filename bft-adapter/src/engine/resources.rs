@@ -136,7 +136,7 @@ impl Engine {
                 .flat_map(|m| m.values().map(|e| e.value_id)),
         );
         keep.extend(r.soft_quorum.values().copied());
-        keep.extend(r.certificate.as_ref().map(|c| c.value_id));
+        keep.extend(r.certificate.as_ref().map(|c| c.vote_id()));
         keep.extend(
             r.pending_decision
                 .as_ref()
