@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
 fn run<V: Variant>(c: &mut Criterion, n: u32) {
     let t = t_of(n);
     let cfg = SimConfig {
-        variant: V::NAME.into(),
+        variant: sim::SimVariant::of::<V>(),
         n,
         t,
         seed: [4u8; 32],

@@ -69,7 +69,7 @@ impl Faults for Quorum2f1 {
 /// Our whole-run configuration: t = 2f, seed `[4; 32]`, no faults.
 pub fn sim_config<V: Variant>(n: u32) -> sim::SimConfig {
     sim::SimConfig {
-        variant: V::NAME.into(),
+        variant: sim::SimVariant::of::<V>(),
         n,
         t: degree(n),
         seed: [4u8; 32],

@@ -119,6 +119,8 @@ impl Host {
             Action::Evidence(evidence) => {
                 eprintln!("node {}: evidence against {}", self.id, evidence.culprit);
             }
+            // `Action` is non-exhaustive: fail closed on one this host does not know.
+            _ => return Err(std::io::Error::other("unknown engine action")),
         }
         Ok(None)
     }

@@ -70,6 +70,7 @@ impl WireSizes {
 
 /// Why bytes did not decode to a [`Message`].
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The input ended inside a field.
     #[error("truncated message")]
@@ -385,8 +386,9 @@ mod tests {
         let mut long = bytes.clone();
         long.push(0);
         assert_eq!(decode(&long), Err(DecodeError::TrailingBytes(1)));
-        // Codes 4 ..= 3 + MAX_NEXT_K are the next_k steps; 0 and everything above are unknown.
-        for code in [0u8, 4 + VoteStep::MAX_NEXT_K, 255] {
+        // Codes 4 ..= 3 + MAX_NEXT_K are the next_k steps and 253 ..= 255 the fast-recovery
+        // steps; 0 and everything in between are unknown.
+        for code in [0u8, 4 + VoteStep::MAX_NEXT_K, 252] {
             let mut bad_step = bytes.clone();
             bad_step[1 + 8 + 8 + 4] = code;
             assert_eq!(decode(&bad_step), Err(DecodeError::UnknownStep(code)));
@@ -394,6 +396,19 @@ mod tests {
         let mut next_k = bytes.clone();
         next_k[1 + 8 + 8 + 4] = 9;
         assert!(matches!(decode(&next_k), Ok(Message::Vote(v)) if v.step == VoteStep::NextK(6)));
+        for (code, step) in [
+            (253, VoteStep::Late),
+            (254, VoteStep::Redo),
+            (255, VoteStep::Down),
+        ] {
+            let mut recovery = bytes.clone();
+            recovery[1 + 8 + 8 + 4] = code;
+            assert!(matches!(decode(&recovery), Ok(Message::Vote(v)) if v.step == step));
+            assert_eq!(VoteStep::from_code(code), Some(step));
+            assert_eq!(step.code(), code);
+            // Same length as any other vote: the step is one byte.
+            assert_eq!(encode(&decode(&recovery).unwrap()).len(), bytes.len());
+        }
         let mut bad_value = bytes.clone();
         bad_value[1 + 8 + 8 + 4 + 1] = 2;
         assert_eq!(decode(&bad_value), Err(DecodeError::UnknownValueTag(2)));

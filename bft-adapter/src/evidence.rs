@@ -18,23 +18,46 @@
 //!   the seat's own BLS signature under a key registered with a proof of possession) the same
 //!   evidence is real and slashable.
 //!
+//! **Cross-period forks.** A cert quorum C for v in period p and one for v' ≠ v in p' > p
+//! imply, with fewer faulty seats than a quorum, a next-quorum N for something other than v
+//! (⊥ or another value) in period p itself: honest nodes soft-vote v' in p' only when released
+//! by a ⊥ next-quorum of p'−1 or pinned to v' by one, an honest next vote for anything but v̄
+//! needs a release, a soft quorum of that period or a cert vote (which needs one), and so on
+//! back to period p. C and N then share at least 2q − n seats (f+1 for n = 3f+1 and
+//! q = 2f+1), each of which signed a cert vote for v and a conflicting next vote in p:
+//! [`EvidenceKind::LockViolation`], provable from the two signed votes alone. What is *not*
+//! provable is the later periods' part of the argument: a soft or next vote in p+1, …, p'
+//! for another value than v̄ is honest if a ⊥ next-quorum of the previous period reached the
+//! voter, and nothing the voter signed shows whether one did (votes carry no justification).
+//! So with at least a quorum of faulty seats, or in sampled mode (where the cert and next
+//! committees of p are different samples and need not intersect in f+1 seats), a
+//! cross-period fork may have no proof; the simulator reports it as "unaccountable:
+//! cross-period".
+//!
 //! The other kinds name the *transport sender* of a bad message; they prove misbehaviour only
 //! under the engine's assumption of authenticated point-to-point channels (the proof is the
 //! offending message), so they are never attributable to a third party.
 
 use crate::codec::decode;
 use crate::traits::Verifier;
-use crate::types::{proposal_message, Epoch, Height, Message, NodeId, VoteValue};
+use crate::types::{proposal_message, Epoch, Height, Message, NodeId, VoteStep, VoteValue};
 use serde::{Deserialize, Serialize};
 
 /// The kind of misbehaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EvidenceKind {
     /// Two different votes by one voter in one single-vote step.
     Equivocation,
     /// Two different proposals by one proposer in one period.
     ConflictingProposals,
+    /// A cert vote for a value and a next vote (any next step) for anything else, ⊥ or another
+    /// value, by one voter in one period. An honest node that cert-votes v next-votes only v
+    /// in that period (it cert-votes before its first next vote, then step 4, step 5 and every
+    /// next_k step name the value it cert-voted), so a seat that signed both broke the lock
+    /// that makes certificates of different periods agree: see the module docs.
+    LockViolation,
     /// A vote or proposal whose signature (or beacon share) does not verify.
     InvalidSignature,
     /// A proposer or voter credential that does not verify.
@@ -72,6 +95,7 @@ pub struct Evidence {
 
 /// Why [`Evidence::verify`] does not accept a piece of evidence as proof.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EvidenceError {
     /// The kind names a transport sender; only the receiving node can judge it.
     #[error("{0:?} evidence is not self-proving (it relies on an authenticated channel)")]
@@ -97,16 +121,21 @@ pub enum EvidenceError {
 impl Evidence {
     /// Checks, with nothing but the epoch's public `verifier`, that this evidence proves its
     /// culprit signed two conflicting statements: two votes for different values in one
-    /// single-vote step (for next-votes, two different non-⊥ values), or two proposals of
+    /// single-vote step (soft, cert and the fast-recovery steps; for step 4/5 and next_k
+    /// votes, two different non-⊥ values), or two proposals of
     /// different values in one period, at this evidence's height, in `epoch`.
     ///
-    /// Refuses every kind but [`EvidenceKind::Equivocation`] and
-    /// [`EvidenceKind::ConflictingProposals`], and refuses those too when the verifier's
-    /// signatures are not attributable (threshold partials): see the module docs.
+    /// [`EvidenceKind::LockViolation`]: the first message is the culprit's cert vote for a
+    /// value, the second its vote in a next step of the same period for anything else.
+    ///
+    /// Refuses every other kind, and refuses these too when the verifier's signatures are not
+    /// attributable (threshold partials): see the module docs.
     pub fn verify(&self, epoch: Epoch, verifier: &dyn Verifier) -> Result<(), EvidenceError> {
         if !matches!(
             self.kind,
-            EvidenceKind::Equivocation | EvidenceKind::ConflictingProposals
+            EvidenceKind::Equivocation
+                | EvidenceKind::ConflictingProposals
+                | EvidenceKind::LockViolation
         ) {
             return Err(EvidenceError::NotSelfProving(self.kind));
         }
@@ -118,6 +147,28 @@ impl Evidence {
         };
         let (a, b) = (decode(first), decode(second));
         match (self.kind, a, b) {
+            (EvidenceKind::LockViolation, Ok(Message::Vote(a)), Ok(Message::Vote(b))) => {
+                let same_period = a.epoch == epoch
+                    && b.epoch == epoch
+                    && a.height == self.height
+                    && b.height == self.height
+                    && a.period == b.period
+                    && a.voter == self.culprit
+                    && b.voter == self.culprit;
+                let conflicting = a.step == VoteStep::Cert
+                    && b.step.is_next()
+                    && matches!(a.value, VoteValue::Value(_))
+                    && b.value != a.value;
+                if !same_period || !conflicting {
+                    return Err(EvidenceError::NotConflicting);
+                }
+                for (i, v) in [&a, &b].into_iter().enumerate() {
+                    if !verifier.verify_share(self.culprit, &v.message(), &v.signature) {
+                        return Err(EvidenceError::BadSignature(i));
+                    }
+                }
+                Ok(())
+            }
             (EvidenceKind::Equivocation, Ok(Message::Vote(a)), Ok(Message::Vote(b))) => {
                 let same_slot = a.epoch == epoch
                     && b.epoch == epoch
@@ -128,7 +179,7 @@ impl Evidence {
                     && a.voter == self.culprit
                     && b.voter == self.culprit;
                 let conflicting = a.value != b.value
-                    && (!a.step.is_next()
+                    && (!a.step.allows_bottom_and_value()
                         || (a.value != VoteValue::Bottom && b.value != VoteValue::Bottom));
                 if !same_slot || !conflicting {
                     return Err(EvidenceError::NotConflicting);

@@ -39,7 +39,17 @@
 //! included, plus the message tag and value inside a `Decided`), whatever the committee size;
 //! with MinSig, 148 bytes.
 //!
+//! ## Features
+//!
+//! * `sim` (off by default): the simulator [`sim`] (network model, adversaries, oracles),
+//!   the test-only [`mock`] crypto, and `adapter::RealProvider`, which builds real keys for
+//!   simulations. A host embedding [`Engine`] with the real adapters does not need it (and does
+//!   not compile `serde_json` or the DKG's simulator); the CLI, tests, benchmarks and fuzz
+//!   targets enable it. The example below needs it (`conclave-bft = { features = ["sim"] }`);
+//!   `docs/EMBEDDING.md` shows a host driving the engine.
+//!
 //! ```
+//! # #[cfg(feature = "sim")] {
 //! use conclave_bft::sim::{run_simulation, AdversaryKind, MockProvider, SimConfig};
 //!
 //! let mut config = SimConfig::new(7); // f = 2 faulty nodes
@@ -50,6 +60,7 @@
 //! assert_eq!(report.summary.heights_decided, 3);
 //! assert!(report.evidence.iter().all(|e| report.faulty.contains(&e.culprit.0)));
 //! println!("{}", serde_json::to_string(&report).unwrap());
+//! # }
 //! ```
 
 #![forbid(unsafe_code)]
@@ -59,7 +70,9 @@ pub mod adapter;
 pub mod codec;
 pub mod engine;
 pub mod evidence;
+#[cfg(any(test, feature = "sim"))]
 pub mod mock;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod traits;
 pub mod types;

@@ -19,8 +19,8 @@
 use crate::codec::FieldSize;
 use crate::engine::Adapters;
 use crate::traits::{
-    bisect_culprits, CombineError, Committee, CredentialSizes, Share, SignatureSizes, Signer,
-    Sortition, Verifier,
+    bisect_culprits, CombineError, Committee, CredentialSizes, Share, SignError, SignatureSizes,
+    Signer, Sortition, Verifier,
 };
 use crate::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
 use sha2::{Digest, Sha256};
@@ -267,11 +267,11 @@ impl Signer for MockNode {
     fn id(&self) -> NodeId {
         self.id
     }
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         self.verifier
             .share(self.id, message)
             .map(|s| s.to_vec())
-            .unwrap_or_default()
+            .ok_or_else(|| SignError::Unavailable(format!("no mock key for seat {}", self.id.0)))
     }
 }
 

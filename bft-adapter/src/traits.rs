@@ -50,6 +50,7 @@ pub struct Share<'a> {
 
 /// Why combination failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CombineError {
     /// The shares do not reach the quorum.
     #[error("not enough shares: {have} weight of {need}")]
@@ -147,8 +148,22 @@ pub struct InvalidSeal;
 pub trait Signer: Send + Sync {
     /// The seat this key signs for.
     fn id(&self) -> NodeId;
-    /// A partial (share) signature over `message`.
-    fn sign(&self, message: &[u8]) -> Vec<u8>;
+    /// A partial (share) signature over `message`. A remote signer or HSM may fail; the
+    /// engine then abstains from that proposal or vote (it never sends an unsigned message)
+    /// and counts the failure ([`crate::Engine::signing_failures`]).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
+}
+
+/// Why a [`Signer`] could not sign.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The key is not reachable (a remote signer or HSM did not answer).
+    #[error("signer unavailable: {0}")]
+    Unavailable(String),
+    /// The signer refused this message (e.g. its own slashing-protection rule).
+    #[error("signer refused the message: {0}")]
+    Refused(String),
 }
 
 /// Public verification, combination and hashing for one epoch's committee.

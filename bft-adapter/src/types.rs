@@ -58,6 +58,7 @@ pub struct Priority(pub [u8; 32]);
 
 /// The voting steps of a BA* period (the proposal step is carried by [`Proposal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum VoteStep {
     /// Step 2 (filtering): vote for the best proposal seen, or the pinned value.
     Soft,
@@ -71,6 +72,16 @@ pub enum VoteStep {
     /// committable value, else ⊥ if released, else v̄". Votes and quorums are counted per
     /// step; an honest node casts one vote per step. Wire code `3 + k`.
     NextK(u8),
+    /// Fast recovery, *late* (Algorand's step 253): every λ_f
+    /// ([`crate::Timeouts::recovery_ms`]) a node whose period holds a committable value (one it
+    /// cert-voted, or a valid value with a soft quorum in this period) votes for it here.
+    /// Never ⊥. Wire code 253.
+    Late,
+    /// Fast recovery, *redo* (step 254): with nothing committable and the previous period
+    /// ended by a next quorum for v̄ (and none for ⊥), a vote for v̄. Never ⊥. Wire code 254.
+    Redo,
+    /// Fast recovery, *down* (step 255): otherwise a vote for ⊥ (always ⊥). Wire code 255.
+    Down,
 }
 
 impl VoteStep {
@@ -88,6 +99,9 @@ impl VoteStep {
             VoteStep::Cert => 2,
             VoteStep::Next => 3,
             VoteStep::NextK(k) => 3u8.saturating_add(k),
+            VoteStep::Late => 253,
+            VoteStep::Redo => 254,
+            VoteStep::Down => 255,
         }
     }
 
@@ -98,14 +112,44 @@ impl VoteStep {
             2 => Some(VoteStep::Cert),
             3 => Some(VoteStep::Next),
             c if c > 3 && c - 3 <= Self::MAX_NEXT_K => Some(VoteStep::NextK(c - 3)),
+            253 => Some(VoteStep::Late),
+            254 => Some(VoteStep::Redo),
+            255 => Some(VoteStep::Down),
             _ => None,
         }
     }
 
-    /// True for next-votes (step 4/5 and every next_k step), whose quorums move a node to the
-    /// next period.
+    /// True for next-votes (step 4/5, every next_k step and the three fast-recovery steps),
+    /// whose quorums move a node to the next period.
     pub fn is_next(self) -> bool {
+        matches!(
+            self,
+            VoteStep::Next | VoteStep::NextK(_) | VoteStep::Late | VoteStep::Redo | VoteStep::Down
+        )
+    }
+
+    /// True for the fast-recovery steps ([`VoteStep::Late`], [`VoteStep::Redo`],
+    /// [`VoteStep::Down`]), each voted at most once per period, with exactly one value.
+    pub fn is_recovery(self) -> bool {
+        matches!(self, VoteStep::Late | VoteStep::Redo | VoteStep::Down)
+    }
+
+    /// True where BA* lets an honest node sign both ⊥ and one value in the same step (step
+    /// 4/5 and the next_k steps); in every other step any two different values equivocate.
+    pub fn allows_bottom_and_value(self) -> bool {
         matches!(self, VoteStep::Next | VoteStep::NextK(_))
+    }
+
+    /// True if an honest node could sign `value` in this step: soft, cert, late and redo
+    /// votes name a value, down votes ⊥.
+    pub fn admits(self, value: VoteValue) -> bool {
+        match self {
+            VoteStep::Soft | VoteStep::Cert | VoteStep::Late | VoteStep::Redo => {
+                value != VoteValue::Bottom
+            }
+            VoteStep::Down => value == VoteValue::Bottom,
+            VoteStep::Next | VoteStep::NextK(_) => true,
+        }
     }
 }
 
@@ -243,7 +287,7 @@ pub struct Bundle {
     pub height: Height,
     /// Period.
     pub period: Period,
-    /// Step (soft or next).
+    /// Step (soft, or a next step: step 4/5, next_k or fast recovery).
     pub step: VoteStep,
     /// The value the quorum voted for.
     pub value: VoteValue,
@@ -260,6 +304,7 @@ impl Bundle {
 
 /// A wire message between engines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Message {
     /// Step 1: a value proposal.
     Proposal(Proposal),

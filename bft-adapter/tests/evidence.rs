@@ -96,7 +96,7 @@ fn soft_vote(voter: NodeId, value: u8, signer: &dyn Signer) -> Vote {
         signature: Vec::new(),
         beacon_share: Vec::new(),
     };
-    vote.signature = signer.sign(&vote.message());
+    vote.signature = signer.sign(&vote.message()).unwrap();
     vote
 }
 
@@ -320,4 +320,111 @@ fn threshold_verifier_rejects_keys_without_quorum_intersection() {
         })
     );
     assert!(ThresholdVerifier::new(setup(2).commitment, N, &s.dst, [0; 32]).is_ok());
+}
+
+/// Cross-period accountability (`EvidenceKind::LockViolation`): a seat's cert vote for v and
+/// its next vote for ⊥ or another value in the same period prove it broke its lock, on their
+/// own; nothing else passes: other step pairs, the same value, other periods or seats, a
+/// forged signature (so an honest seat's genuine votes cannot be paired into a proof: it never
+/// signs such a pair, which every simulator run checks at every height), or non-attributable
+/// signatures.
+#[test]
+fn lock_violation_evidence_proves_a_broken_lock_and_nothing_else() {
+    use conclave_bft::mock::MockCrypto;
+    let mock = MockCrypto::new(4, 7);
+    let verifier = mock.verifier();
+    let z = NodeId(3);
+    let v = VoteValue::Value(ValueId([1; 32]));
+    let w = VoteValue::Value(ValueId([2; 32]));
+    let vote = |voter: NodeId, period: u32, step: VoteStep, value: VoteValue| {
+        let message =
+            conclave_bft::types::vote_message(Epoch(0), Height(1), Period(period), step, value);
+        encode(&Message::Vote(Vote {
+            epoch: Epoch(0),
+            height: Height(1),
+            period: Period(period),
+            step,
+            value,
+            voter,
+            credential: Vec::new(),
+            signature: mock.adapters(voter).signer.sign(&message),
+            beacon_share: Vec::new(),
+        }))
+    };
+    let evidence = |proof: Vec<Vec<u8>>| Evidence {
+        culprit: z,
+        kind: EvidenceKind::LockViolation,
+        height: Height(1),
+        proof,
+        attributable: true,
+    };
+    let check = |e: &Evidence| e.verify(Epoch(0), verifier.as_ref());
+    let cert = vote(z, 2, VoteStep::Cert, v);
+    for next in [
+        vote(z, 2, VoteStep::Next, VoteValue::Bottom),
+        vote(z, 2, VoteStep::Next, w),
+        vote(z, 2, VoteStep::NextK(3), VoteValue::Bottom),
+    ] {
+        assert_eq!(check(&evidence(vec![cert.clone(), next])), Ok(()));
+    }
+    for (proof, why) in [
+        (
+            vec![cert.clone(), vote(z, 2, VoteStep::Next, v)],
+            "same value",
+        ),
+        (
+            vec![cert.clone(), vote(z, 3, VoteStep::Next, VoteValue::Bottom)],
+            "later period",
+        ),
+        (
+            vec![cert.clone(), vote(z, 2, VoteStep::Soft, w)],
+            "soft, not next",
+        ),
+        (
+            vec![vote(z, 2, VoteStep::Next, VoteValue::Bottom), cert.clone()],
+            "order",
+        ),
+        (
+            vec![
+                cert.clone(),
+                vote(NodeId(1), 2, VoteStep::Next, VoteValue::Bottom),
+            ],
+            "another seat",
+        ),
+        (
+            vec![
+                vote(z, 2, VoteStep::Cert, VoteValue::Bottom),
+                vote(z, 2, VoteStep::Next, w),
+            ],
+            "cert ⊥",
+        ),
+    ] {
+        assert_eq!(
+            check(&evidence(proof)),
+            Err(EvidenceError::NotConflicting),
+            "{why}"
+        );
+    }
+    // A next vote "of z" signed by another seat's key.
+    let Message::Vote(mut forged) =
+        conclave_bft::codec::decode(&vote(NodeId(1), 2, VoteStep::Next, VoteValue::Bottom))
+            .unwrap()
+    else {
+        unreachable!()
+    };
+    forged.voter = z;
+    assert_eq!(
+        check(&evidence(vec![
+            cert.clone(),
+            encode(&Message::Vote(forged))
+        ])),
+        Err(EvidenceError::BadSignature(1))
+    );
+    // Threshold partials are not attributable: refused whatever the votes.
+    let partials = MockCrypto::non_attributable(4, 7);
+    let e = evidence(vec![cert, vote(z, 2, VoteStep::Next, VoteValue::Bottom)]);
+    assert_eq!(
+        e.verify(Epoch(0), partials.verifier().as_ref()),
+        Err(EvidenceError::NotAttributable)
+    );
 }

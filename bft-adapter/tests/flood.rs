@@ -111,15 +111,17 @@ fn z_vote(
         voter: Z,
         credential: Vec::new(),
         signature: if signed {
-            signer.sign(&message)
+            signer.sign(&message).unwrap()
         } else {
             vec![0xee; 32]
         },
         beacon_share: if step == VoteStep::Cert {
-            signer.sign(&conclave_bft::types::beacon_message(
-                Epoch(0),
-                Height(height),
-            ))
+            signer
+                .sign(&conclave_bft::types::beacon_message(
+                    Epoch(0),
+                    Height(height),
+                ))
+                .unwrap()
         } else {
             Vec::new()
         },
@@ -142,7 +144,8 @@ fn z_proposal(crypto: &MockCrypto, genesis: &Seed, period: u32, value: Vec<u8>) 
         value,
         signature: z
             .signer
-            .sign(&proposal_message(Epoch(0), Height(1), Period(period), id)),
+            .sign(&proposal_message(Epoch(0), Height(1), Period(period), id))
+            .unwrap(),
         seal: Vec::new(),
     }
 }

@@ -21,6 +21,7 @@ impl CryptoProvider for Counted {
                 .map(|i| self.0.adapters(NodeId(i)))
                 .collect(),
             verifier: self.0.verifier(),
+            sampled: None,
         })
     }
 }

@@ -14,6 +14,9 @@
 //! `spec/generate-traces.sh` makes a fresh batch when Quint is installed (replayed with
 //! `CONCLAVE_TRACES_DIR`).
 
+#[path = "common/sortition.rs"]
+mod sortition;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,20 +26,15 @@ use conclave_bft::mock::MockCrypto;
 use conclave_bft::traits::{Share, Sortition, Verifier};
 use conclave_bft::types::{
     beacon_message, proposal_message, vote_message, Bundle, Certificate, Decided, Epoch, Height,
-    Message, NodeId, Period, Priority, Proposal, Seed, Time, ValueId, Vote, VoteStep, VoteValue,
+    Message, NodeId, Period, Priority, Proposal, Time, ValueId, Vote, VoteStep, VoteValue,
 };
 use conclave_bft::{Action, Adapters, Config, Engine, Input, TimerId};
 use serde_json::Value;
+use sortition::Hooked;
 
 const EPOCH: Epoch = Epoch(0);
 const H: Height = Height(1);
 const BAD: i64 = 3;
-
-/// The model's proposer ranks: seat j in period p has rank (j + p) mod n, lower wins.
-struct RankedSortition {
-    id: NodeId,
-    n: u32,
-}
 
 fn credential(node: NodeId, period: Period) -> Vec<u8> {
     let mut c = node.0.to_be_bytes().to_vec();
@@ -44,40 +42,29 @@ fn credential(node: NodeId, period: Period) -> Vec<u8> {
     c
 }
 
-impl Sortition for RankedSortition {
-    fn proposer_credential(&self, _: &Seed, _: Height, period: Period) -> Option<Vec<u8>> {
-        Some(credential(self.id, period))
-    }
-    fn verify_proposer(
-        &self,
-        node: NodeId,
-        _: &Seed,
-        _: Height,
-        period: Period,
-        credential_bytes: &[u8],
-    ) -> Option<Priority> {
-        if node.0 >= self.n || credential_bytes != credential(node, period).as_slice() {
-            return None;
-        }
-        let rank = (u64::from(node.0) + u64::from(period.0)) % u64::from(self.n);
-        let mut priority = [0u8; 32];
-        priority[..8].copy_from_slice(&rank.to_be_bytes());
-        Some(Priority(priority))
-    }
-    fn voter_credential(&self, _: &Seed, _: Height, _: Period, _: VoteStep) -> Option<Vec<u8>> {
-        Some(Vec::new())
-    }
-    fn verify_voter(
-        &self,
-        node: NodeId,
-        _: &Seed,
-        _: Height,
-        _: Period,
-        _: VoteStep,
-        credential_bytes: &[u8],
-    ) -> Option<u64> {
-        (node.0 < self.n && credential_bytes.is_empty()).then_some(1)
-    }
+/// The model's sortition: seat j in period p has proposer rank (j + p) mod n, lower wins;
+/// every seat votes with weight 1 and an empty credential (nothing of `inner` is used).
+fn ranked(inner: Arc<dyn Sortition>, id: NodeId, n: u32) -> Hooked {
+    use conclave_bft::codec::FieldSize;
+    Hooked::new(inner)
+        .proposer_credential(move |_, _, _, period| Some(credential(id, period)))
+        .verify_proposer(move |_, node, _, _, period, credential_bytes| {
+            if node.0 >= n || credential_bytes != credential(node, period).as_slice() {
+                return None;
+            }
+            let rank = (u64::from(node.0) + u64::from(period.0)) % u64::from(n);
+            let mut priority = [0u8; 32];
+            priority[..8].copy_from_slice(&rank.to_be_bytes());
+            Some(Priority(priority))
+        })
+        .voter_credential(|_, _, _, _, _| Some(Vec::new()))
+        .verify_voter(move |_, node, _, _, _, _, credential_bytes| {
+            (node.0 < n && credential_bytes.is_empty()).then_some(1)
+        })
+        .sizes(conclave_bft::traits::CredentialSizes {
+            proposer: FieldSize::Exact(8),
+            voter: FieldSize::Exact(0),
+        })
 }
 
 // ------------------------------------------------------------------ the model's state (ITF)
@@ -244,9 +231,10 @@ impl Driver {
     }
 
     fn adapters(&self, id: NodeId) -> Adapters {
+        let mock = self.crypto.adapters(id);
         Adapters {
-            sortition: Arc::new(RankedSortition { id, n: self.n }),
-            ..self.crypto.adapters(id)
+            sortition: Arc::new(ranked(mock.sortition.clone(), id, self.n)),
+            ..mock
         }
     }
 
@@ -343,9 +331,11 @@ impl Driver {
             value,
             voter: seat,
             credential: Vec::new(),
-            signature: signer.sign(&vote_message(EPOCH, H, period, step, value)),
+            signature: signer
+                .sign(&vote_message(EPOCH, H, period, step, value))
+                .unwrap(),
             beacon_share: if step == VoteStep::Cert {
-                signer.sign(&beacon_message(EPOCH, H))
+                signer.sign(&beacon_message(EPOCH, H)).unwrap()
             } else {
                 Vec::new()
             },
@@ -439,7 +429,8 @@ impl Driver {
             .crypto
             .adapters(seat)
             .signer
-            .sign(&proposal_message(EPOCH, H, period, value_id));
+            .sign(&proposal_message(EPOCH, H, period, value_id))
+            .unwrap();
         encode(&Message::Proposal(Proposal {
             epoch: EPOCH,
             height: H,

@@ -123,3 +123,196 @@ fn crashes_at_every_persist_point_are_harmless() {
         }
     }
 }
+
+/// How the test's sampled verifier forges the decision certificates it combines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Forge {
+    /// No forgery (the baseline with the adapter's check disabled).
+    None,
+    /// A correct aggregate of one voter fewer than the quorum, honest weights.
+    Underweight,
+    /// The same, with one voter's credential claiming one more weight, so that the claimed
+    /// weights reach the quorum (a check that trusts claimed weights would accept it).
+    InflatedClaim,
+}
+
+/// The sampled adapter with its certificate check disabled (everything verifies) and a
+/// `combine` that forges decision certificates as `forge` says. The honest engines and the
+/// oracle's adapter-based check both use it, so only the independent check can object.
+struct Unchecked {
+    inner: std::sync::Arc<dyn conclave_bft::traits::Verifier>,
+    forge: Forge,
+    /// Forged certificates the real adapter was asked about, and how many it rejected.
+    asked: std::sync::atomic::AtomicUsize,
+    rejected: std::sync::atomic::AtomicUsize,
+}
+
+const MIN_PK_SIGNATURE: usize = 96;
+const HEADER: usize = 23;
+const ENTRY: usize = 4 + 120;
+
+impl conclave_bft::traits::Verifier for Unchecked {
+    fn verify_share(&self, signer: conclave_bft::types::NodeId, m: &[u8], s: &[u8]) -> bool {
+        self.inner.verify_share(signer, m, s)
+    }
+    fn verify_batch(
+        &self,
+        m: &[u8],
+        shares: &[conclave_bft::traits::Share<'_>],
+    ) -> Result<(), Vec<conclave_bft::types::NodeId>> {
+        self.inner.verify_batch(m, shares)
+    }
+    fn combine(
+        &self,
+        message: &[u8],
+        shares: &[conclave_bft::traits::Share<'_>],
+    ) -> Result<Vec<u8>, conclave_bft::traits::CombineError> {
+        use conclave_threshold_sig::{aggregate_signatures, MinPk, Signature};
+        let genuine = self.inner.combine(message, shares)?;
+        let cert_step = genuine[MIN_PK_SIGNATURE + 20] == 2;
+        if self.forge == Forge::None || !cert_step {
+            return Ok(genuine);
+        }
+        // Sampled τ = N: every seat weighs 1, so the quorum is the number of entries.
+        let count = (genuine.len() - MIN_PK_SIGNATURE - HEADER) / ENTRY;
+        let kept = &shares[..count - 1];
+        let sigs: Vec<Signature<MinPk>> = kept
+            .iter()
+            .map(|s| Signature::from_bytes(s.signature).unwrap())
+            .collect();
+        let mut out = aggregate_signatures(&sigs).unwrap().to_bytes();
+        out.extend_from_slice(&genuine[MIN_PK_SIGNATURE..MIN_PK_SIGNATURE + HEADER - 2]);
+        out.extend_from_slice(&(kept.len() as u16).to_be_bytes());
+        for (i, s) in kept.iter().enumerate() {
+            out.extend_from_slice(&s.signer.0.to_be_bytes());
+            let mut credential = s.credential.to_vec();
+            if i == 0 && self.forge == Forge::InflatedClaim {
+                let w = u64::from_be_bytes(credential[112..].try_into().unwrap()) + 1;
+                credential[112..].copy_from_slice(&w.to_be_bytes());
+            }
+            out.extend_from_slice(&credential);
+        }
+        Ok(out)
+    }
+    fn verify_certificate(&self, seed: &conclave_bft::types::Seed, m: &[u8], c: &[u8]) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let count = c.len().saturating_sub(MIN_PK_SIGNATURE + HEADER) / ENTRY;
+        if self.forge != Forge::None && c.get(MIN_PK_SIGNATURE + 20) == Some(&2) && count == 2 {
+            self.asked.fetch_add(1, Relaxed);
+            if !self.inner.verify_certificate(seed, m, c) {
+                self.rejected.fetch_add(1, Relaxed);
+            }
+        }
+        true
+    }
+    fn combine_beacon(
+        &self,
+        message: &[u8],
+        period: conclave_bft::types::Period,
+        shares: &[conclave_bft::traits::Share<'_>],
+    ) -> Result<Vec<u8>, conclave_bft::traits::CombineError> {
+        self.inner.combine_beacon(message, period, shares)
+    }
+    fn verify_beacon(
+        &self,
+        seed: &conclave_bft::types::Seed,
+        m: &[u8],
+        p: conclave_bft::types::Period,
+        c: &[u8],
+    ) -> bool {
+        self.inner.verify_beacon(seed, m, p, c)
+    }
+    fn value_id(&self, value: &[u8]) -> conclave_bft::types::ValueId {
+        self.inner.value_id(value)
+    }
+    fn next_seed(
+        &self,
+        previous: &conclave_bft::types::Seed,
+        c: &conclave_bft::types::Certificate,
+    ) -> conclave_bft::types::Seed {
+        self.inner.next_seed(previous, c)
+    }
+    fn verify_seal(
+        &self,
+        seed: &conclave_bft::types::Seed,
+        height: conclave_bft::types::Height,
+        seal: &[u8],
+    ) -> Result<Option<conclave_bft::types::NodeId>, conclave_bft::traits::InvalidSeal> {
+        self.inner.verify_seal(seed, height, seal)
+    }
+    fn attributable(&self) -> bool {
+        self.inner.attributable()
+    }
+    fn signature_sizes(&self) -> conclave_bft::traits::SignatureSizes {
+        self.inner.signature_sizes()
+    }
+}
+
+/// The real sampled provider with [`Unchecked`] in place of its verifier.
+struct UncheckedProvider {
+    forge: Forge,
+    verifier: std::sync::Mutex<Option<std::sync::Arc<Unchecked>>>,
+}
+
+impl CryptoProvider for UncheckedProvider {
+    fn setup(&self, config: &SimConfig) -> Result<conclave_bft::sim::CryptoSetup, String> {
+        let mut setup = RealProvider::new().setup(config)?;
+        let unchecked = std::sync::Arc::new(Unchecked {
+            inner: setup.verifier.clone(),
+            forge: self.forge,
+            asked: Default::default(),
+            rejected: Default::default(),
+        });
+        *self.verifier.lock().unwrap() = Some(unchecked.clone());
+        for a in &mut setup.adapters {
+            a.verifier = unchecked.clone();
+        }
+        setup.verifier = unchecked;
+        Ok(setup)
+    }
+}
+
+#[test]
+fn a_forged_sampled_certificate_is_caught_without_the_adapters_check() {
+    use conclave_bft::sim::Mode;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut c = config(4, AdversaryKind::Silent, 3, 2);
+    c.mode = Mode::Sampled;
+    c.faulty = 0;
+    // Genuine sampled certificates pass the independent check, with the adapter's check on
+    // and off.
+    assert!(run_with(&c, &RealProvider::new(), None)
+        .violations
+        .is_empty());
+    let provider = |forge| UncheckedProvider {
+        forge,
+        verifier: Default::default(),
+    };
+    let r = run_with(&c, &provider(Forge::None), None);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    for forge in [Forge::Underweight, Forge::InflatedClaim] {
+        let p = provider(forge);
+        let r = run_with(&c, &p, None);
+        // The engines decided on the forged certificates (their check is disabled) ...
+        assert_eq!(r.summary.heights_decided, 2, "{forge:?}");
+        // ... the adapter's own check, had it been on, would have refused each of them ...
+        let v = p.verifier.lock().unwrap().clone().unwrap();
+        assert!(v.asked.load(Relaxed) > 0, "{forge:?}");
+        assert_eq!(v.rejected.load(Relaxed), v.asked.load(Relaxed), "{forge:?}");
+        // ... and the oracle's independent check refuses them without it.
+        let independent: Vec<&String> = r
+            .violations
+            .iter()
+            .filter(|v| v.starts_with("certificate") && v.contains("independent check"))
+            .collect();
+        assert!(!independent.is_empty(), "{forge:?}: {:?}", r.violations);
+        let reason = match forge {
+            Forge::Underweight => "below the quorum",
+            _ => "credential",
+        };
+        assert!(
+            independent.iter().all(|v| v.contains(reason)),
+            "{forge:?}: {independent:?}"
+        );
+    }
+}

@@ -132,3 +132,71 @@ fn long_runs_hold_bounded_forensic_state() {
         );
     }
 }
+
+/// Issue #11 §5, cross-period accountability: `cross-period` with F = f + 1 and the honest
+/// halves cut apart until GST makes A certify v in period 1 and B certify v' in period 2. The
+/// forensic exchange proves every faulty seat broke its lock (a cert vote for v and a ⊥ next
+/// vote in period 1), and `Evidence::verify` accepts that on its own.
+#[test]
+fn a_cross_period_fork_is_accountable() {
+    use conclave_bft::evidence::EvidenceKind;
+    use conclave_bft::mock::MockCrypto;
+    let mut forks = 0;
+    for (nodes, seed) in [(4, 1), (4, 2), (7, 3), (7, 4)] {
+        let mut c = config(nodes, AdversaryKind::CrossPeriod, seed);
+        c.heights = 2;
+        c.drop = 0.0;
+        c.faulty = c.tolerated() + 1;
+        c.partition = true;
+        c.gst_ms = 3_000;
+        let r = run(&c);
+        let forked = r.violations.iter().any(|v| v.starts_with("agreement"));
+        if !forked {
+            continue;
+        }
+        forks += 1;
+        // The two sides' certificates of height 1 name different periods.
+        let periods: std::collections::BTreeSet<u32> = r
+            .decisions
+            .values()
+            .filter_map(|d| d.first().map(|x| x.period))
+            .collect();
+        assert!(periods.len() >= 2, "{periods:?}");
+        assert!(
+            !r.evidence
+                .iter()
+                .any(|e| e.kind == EvidenceKind::Equivocation
+                    && e.verify(
+                        conclave_bft::types::Epoch(0),
+                        MockCrypto::new(c.nodes, c.seed).verifier().as_ref()
+                    )
+                    .is_ok()),
+            "no same-step equivocation: only the lock proves the fork"
+        );
+        assert!(
+            !r.violations.iter().any(|v| v.starts_with("accountability")
+                || v.starts_with("framing")
+                || v.starts_with("blame")),
+            "{:?}",
+            r.violations
+        );
+        let verifier = MockCrypto::new(c.nodes, c.seed).verifier();
+        let proven: std::collections::BTreeSet<u32> = r
+            .evidence
+            .iter()
+            .filter(|e| e.kind == EvidenceKind::LockViolation)
+            .filter(|e| {
+                e.verify(conclave_bft::types::Epoch(0), verifier.as_ref())
+                    .is_ok()
+            })
+            .map(|e| e.culprit.0)
+            .collect();
+        assert_eq!(
+            proven,
+            r.faulty.iter().copied().collect(),
+            "{:?}",
+            r.evidence
+        );
+    }
+    assert!(forks >= 2, "{forks} forks");
+}

@@ -14,15 +14,18 @@
 
 #[path = "common/net.rs"]
 mod net;
+#[path = "common/sortition.rs"]
+mod sortition;
 
 use conclave_bft::mock::MockCrypto;
-use conclave_bft::traits::{CombineError, Share, SignatureSizes, Sortition, Verifier};
+use conclave_bft::traits::{CombineError, Share, SignatureSizes, Verifier};
 use conclave_bft::types::{
-    proposal_message, vote_message, Certificate, Epoch, Height, Message, NodeId, Period, Priority,
-    Proposal, Seed, ValueId, Vote, VoteStep, VoteValue,
+    proposal_message, vote_message, Certificate, Epoch, Height, Message, NodeId, Period, Proposal,
+    Seed, ValueId, Vote, VoteStep, VoteValue,
 };
 use conclave_bft::{codec, Adapters, Config, Engine};
 use net::Net;
+use sortition::Hooked;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -41,61 +44,21 @@ fn drawn(node: NodeId, period: Period) -> bool {
 }
 
 /// The mock's sortition, restricted to the proposers [`drawn`] selects (voters unchanged).
-struct Drawn {
-    id: NodeId,
-    inner: Arc<dyn Sortition>,
-}
-
-impl Sortition for Drawn {
-    fn proposer_credential(&self, seed: &Seed, height: Height, period: Period) -> Option<Vec<u8>> {
-        drawn(self.id, period)
-            .then(|| self.inner.proposer_credential(seed, height, period))
-            .flatten()
-    }
-    fn verify_proposer(
-        &self,
-        node: NodeId,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        credential: &[u8],
-    ) -> Option<Priority> {
-        drawn(node, period)
-            .then(|| {
-                self.inner
-                    .verify_proposer(node, seed, height, period, credential)
-            })
-            .flatten()
-    }
-    fn voter_credential(
-        &self,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        step: VoteStep,
-    ) -> Option<Vec<u8>> {
-        self.inner.voter_credential(seed, height, period, step)
-    }
-    fn verify_voter(
-        &self,
-        node: NodeId,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        step: VoteStep,
-        credential: &[u8],
-    ) -> Option<u64> {
-        self.inner
-            .verify_voter(node, seed, height, period, step, credential)
-    }
-}
-
 fn adapters(crypto: &MockCrypto, id: NodeId) -> Adapters {
     let mut a = crypto.adapters(id);
-    a.sortition = Arc::new(Drawn {
-        id,
-        inner: a.sortition.clone(),
-    });
+    a.sortition = Arc::new(
+        Hooked::new(a.sortition.clone())
+            .proposer_credential(move |inner, seed, height, period| {
+                drawn(id, period)
+                    .then(|| inner.proposer_credential(seed, height, period))
+                    .flatten()
+            })
+            .verify_proposer(|inner, node, seed, height, period, credential| {
+                drawn(node, period)
+                    .then(|| inner.verify_proposer(node, seed, height, period, credential))
+                    .flatten()
+            }),
+    );
     a
 }
 
@@ -189,7 +152,8 @@ fn run(fakes: u32) -> u64 {
         value: value.clone(),
         signature: z
             .signer
-            .sign(&proposal_message(Epoch(0), Height(1), Period(1), id)),
+            .sign(&proposal_message(Epoch(0), Height(1), Period(1), id))
+            .unwrap(),
         seal: Vec::new(),
     };
     let soft = VoteValue::Value(id);
@@ -201,13 +165,16 @@ fn run(fakes: u32) -> u64 {
         value: soft,
         voter: Z,
         credential: Vec::new(),
-        signature: z.signer.sign(&vote_message(
-            Epoch(0),
-            Height(1),
-            Period(1),
-            VoteStep::Soft,
-            soft,
-        )),
+        signature: z
+            .signer
+            .sign(&vote_message(
+                Epoch(0),
+                Height(1),
+                Period(1),
+                VoteStep::Soft,
+                soft,
+            ))
+            .unwrap(),
         beacon_share: Vec::new(),
     };
     for to in [A, B] {

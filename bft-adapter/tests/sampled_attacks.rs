@@ -138,6 +138,7 @@ impl Net {
                         self.decided.entry(node).or_default().push(decided)
                     }
                     Action::Evidence(e) => self.evidence.push((node, e)),
+                    _ => unreachable!("a variant this test does not know"),
                 }
             }
         }
@@ -257,8 +258,8 @@ fn forge_decision_at(
             votes.push((
                 *s,
                 credential,
-                a.signer.sign(&message),
-                a.signer.sign(&beacon),
+                a.signer.sign(&message).unwrap(),
+                a.signer.sign(&beacon).unwrap(),
             ));
         }
     }
@@ -880,7 +881,8 @@ fn split_attack_forks(setup: &CryptoSetup, genesis: Seed, faulty: u32) -> bool {
                 .signer
                 .sign(&conclave_bft::types::proposal_message(
                     EPOCH, h, p, value_id,
-                )),
+                ))
+                .unwrap(),
             seal: seal.clone(),
         });
         let mut messages = vec![(winner, encode(&proposal))];
@@ -898,9 +900,12 @@ fn split_attack_forks(setup: &CryptoSetup, genesis: Seed, faulty: u32) -> bool {
                     value: voted,
                     voter: s,
                     credential,
-                    signature: a.signer.sign(&vote_message(EPOCH, h, p, step, voted)),
+                    signature: a
+                        .signer
+                        .sign(&vote_message(EPOCH, h, p, step, voted))
+                        .unwrap(),
                     beacon_share: if step == VoteStep::Cert {
-                        a.signer.sign(&beacon_message(EPOCH, h))
+                        a.signer.sign(&beacon_message(EPOCH, h)).unwrap()
                     } else {
                         Vec::new()
                     },
@@ -1048,7 +1053,7 @@ fn forge_next_bundle(
                 .sortition
                 .verify_voter(*s, &seed, h, period, VoteStep::Next, &c)
                 .unwrap_or(0);
-            votes.push((*s, c, a.signer.sign(&message)));
+            votes.push((*s, c, a.signer.sign(&message).unwrap()));
         }
     }
     let shares: Vec<Share<'_>> = votes
@@ -1225,9 +1230,12 @@ fn a_proposal_carrying_another_seats_seal_is_not_voted_for() {
             proposer: winner,
             credential: w.sortition.proposer_credential(&seed, h, p).unwrap(),
             value: value.clone(),
-            signature: w.signer.sign(&conclave_bft::types::proposal_message(
-                EPOCH, h, p, value_id,
-            )),
+            signature: w
+                .signer
+                .sign(&conclave_bft::types::proposal_message(
+                    EPOCH, h, p, value_id,
+                ))
+                .unwrap(),
             seal,
         };
         let mut net = Net::new(&setup, &honest, Box::new(|_, _, _| true));

@@ -200,3 +200,30 @@ fn report_has_the_cli_json_shape() {
         assert!(v["metrics"].get(key).is_some(), "missing metrics.{key}");
     }
 }
+
+/// An unusable configuration is a typed error (issue #13), not a report or a panic.
+#[test]
+fn unusable_configurations_are_typed_errors() {
+    use conclave_bft::sim::{Mode, SimError};
+    let mut c = config(4, AdversaryKind::Silent, 1, 1);
+    c.faulty = 5;
+    assert_eq!(
+        run_simulation(&c, &MockProvider).unwrap_err(),
+        SimError::Committee {
+            nodes: 4,
+            faulty: 5
+        }
+    );
+    let mut c = config(4, AdversaryKind::Silent, 1, 1);
+    c.drop = 1.5;
+    assert_eq!(
+        run_simulation(&c, &MockProvider).unwrap_err(),
+        SimError::Probability
+    );
+    let mut c = config(4, AdversaryKind::Silent, 1, 1);
+    c.mode = Mode::Sampled;
+    assert!(matches!(
+        run_simulation(&c, &MockProvider),
+        Err(SimError::Setup(_))
+    ));
+}

@@ -6,78 +6,39 @@
 //! 2,000 inputs (duplicate messages and stale timers) must cost at most one evaluation of
 //! each.
 
+#[path = "common/sortition.rs"]
+mod sortition;
+
 use conclave_bft::mock::MockCrypto;
-use conclave_bft::traits::Sortition;
 use conclave_bft::types::{
-    vote_message, Epoch, Height, Message, NodeId, Period, Priority, Seed, Time, Vote, VoteStep,
-    VoteValue,
+    vote_message, Epoch, Height, Message, NodeId, Period, Time, Vote, VoteStep, VoteValue,
 };
 use conclave_bft::{codec, Action, Config, Engine, Input, TimerId};
+use sortition::Hooked;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// The mock's sortition for one seat, never selecting it to propose or soft-vote, counting
-/// how often its own credentials are computed.
-struct Unselected {
-    inner: Arc<dyn Sortition>,
-    proposer_calls: Arc<AtomicU64>,
-    voter_calls: Arc<AtomicU64>,
-}
-
-impl Sortition for Unselected {
-    fn proposer_credential(&self, _: &Seed, _: Height, _: Period) -> Option<Vec<u8>> {
-        self.proposer_calls.fetch_add(1, Ordering::Relaxed);
-        None
-    }
-    fn verify_proposer(
-        &self,
-        node: NodeId,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        credential: &[u8],
-    ) -> Option<Priority> {
-        self.inner
-            .verify_proposer(node, seed, height, period, credential)
-    }
-    fn voter_credential(
-        &self,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        step: VoteStep,
-    ) -> Option<Vec<u8>> {
-        self.voter_calls.fetch_add(1, Ordering::Relaxed);
-        if step == VoteStep::Soft {
-            None
-        } else {
-            self.inner.voter_credential(seed, height, period, step)
-        }
-    }
-    fn verify_voter(
-        &self,
-        node: NodeId,
-        seed: &Seed,
-        height: Height,
-        period: Period,
-        step: VoteStep,
-        credential: &[u8],
-    ) -> Option<u64> {
-        self.inner
-            .verify_voter(node, seed, height, period, step, credential)
-    }
-}
 
 #[test]
 fn an_unselected_node_evaluates_its_credentials_once_per_step() {
     let crypto = MockCrypto::new(4, 9);
     let (proposer_calls, voter_calls) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut adapters = crypto.adapters(NodeId(0));
-    adapters.sortition = Arc::new(Unselected {
-        inner: adapters.sortition.clone(),
-        proposer_calls: proposer_calls.clone(),
-        voter_calls: voter_calls.clone(),
-    });
+    // The mock's sortition for A, never selecting it to propose or soft-vote, counting how
+    // often its own credentials are computed.
+    let (p, v) = (proposer_calls.clone(), voter_calls.clone());
+    adapters.sortition = Arc::new(
+        Hooked::new(adapters.sortition.clone())
+            .proposer_credential(move |_, _, _, _| {
+                p.fetch_add(1, Ordering::Relaxed);
+                None
+            })
+            .voter_credential(move |inner, seed, height, period, step| {
+                v.fetch_add(1, Ordering::Relaxed);
+                (step != VoteStep::Soft)
+                    .then(|| inner.voter_credential(seed, height, period, step))
+                    .flatten()
+            }),
+    );
     let mut a = Engine::new(
         Config::new(NodeId(0), Epoch(0)),
         adapters,
@@ -110,7 +71,7 @@ fn an_unselected_node_evaluates_its_credentials_once_per_step() {
         value,
         voter: NodeId(1),
         credential: Vec::new(),
-        signature: crypto.adapters(NodeId(1)).signer.sign(&message),
+        signature: crypto.adapters(NodeId(1)).signer.sign(&message).unwrap(),
         beacon_share: Vec::new(),
     };
     let bytes = codec::encode(&Message::Vote(vote));

@@ -238,7 +238,7 @@ fn decision_at(crypto: &MockCrypto, period: u32, value: &[u8]) -> Decided {
     };
     let combine = |message: &[u8]| {
         let signatures: Vec<Vec<u8>> = (0..4)
-            .map(|i| crypto.adapters(NodeId(i)).signer.sign(message))
+            .map(|i| crypto.adapters(NodeId(i)).signer.sign(message).unwrap())
             .collect();
         let shares: Vec<Share<'_>> = signatures
             .iter()

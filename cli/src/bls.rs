@@ -15,115 +15,154 @@ use crate::common::{hex_arg, hex_list, print_json, Invalid, Outcome, SchemeArg, 
 pub enum BlsCommand {
     /// IETF KeyGen from IKM (random IKM if absent): prints {"sk":HEX,"pk":HEX}.
     Keygen {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Input key material, hex (at least 32 bytes; default: 32 random bytes).
         #[arg(long)]
         ikm: Option<String>,
     },
     /// The public key of a secret key.
     Pubkey {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Secret key: 32-byte big-endian scalar, hex.
         #[arg(long)]
         sk: String,
     },
     /// Sign a message.
     Sign {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// IETF ciphersuite: basic (NUL), aug (message augmentation) or pop (proof of possession).
         #[arg(long, value_enum, default_value_t)]
         scheme: SchemeArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// Secret key: 32-byte big-endian scalar, hex.
         #[arg(long)]
         sk: String,
+        /// Message, hex (empty string: the empty message).
         #[arg(long, allow_hyphen_values = true)]
         msg: String,
     },
     /// Verify a signature: exit 0 valid, 1 invalid.
     Verify {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// IETF ciphersuite: basic (NUL), aug (message augmentation) or pop (proof of possession).
         #[arg(long, value_enum, default_value_t)]
         scheme: SchemeArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// Public key, compressed point, hex.
         #[arg(long)]
         pk: String,
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
+        /// Signature, compressed point, hex.
         #[arg(long)]
         sig: String,
     },
     /// Aggregate signatures.
     Aggregate {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Signatures, comma-separated compressed points, hex.
         #[arg(long)]
         sigs: String,
     },
     /// Aggregate public keys.
     AggregatePks {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Public keys, comma-separated compressed points, hex.
         #[arg(long)]
         pks: String,
     },
     /// FastAggregateVerify (POP scheme): exit 0 valid, 1 invalid.
     FastAggregateVerify {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// Public keys, comma-separated compressed points, hex.
         #[arg(long)]
         pks: String,
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
+        /// Signature, compressed point, hex.
         #[arg(long)]
         sig: String,
     },
     /// AggregateVerify: exit 0 valid, 1 invalid.
     AggregateVerify {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// IETF ciphersuite: basic (NUL), aug (message augmentation) or pop (proof of possession).
         #[arg(long, value_enum, default_value_t)]
         scheme: SchemeArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// Public keys, comma-separated compressed points, hex.
         #[arg(long)]
         pks: String,
+        /// Messages, comma-separated hex, one per public key.
         #[arg(long)]
         msgs: String,
+        /// Signature, compressed point, hex.
         #[arg(long)]
         sig: String,
     },
     /// IETF PopProve.
     PopProve {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Secret key: 32-byte big-endian scalar, hex.
         #[arg(long)]
         sk: String,
     },
     /// IETF PopVerify: exit 0 valid, 1 invalid.
     PopVerify {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Public key, compressed point, hex.
         #[arg(long)]
         pk: String,
+        /// Proof of possession, compressed point, hex.
         #[arg(long)]
         proof: String,
     },
     /// RFC 9380 hash_to_curve to G1 (compressed).
     HashToG1 {
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
+        /// Domain separation tag (RFC 9380), exactly.
         #[arg(long)]
         dst: String,
     },
     /// RFC 9380 hash_to_curve to G2 (compressed).
     HashToG2 {
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
+        /// Domain separation tag (RFC 9380), exactly.
         #[arg(long)]
         dst: String,
     },

@@ -1,8 +1,8 @@
 //! `conclave committee …`: VRF sortition from the command line (keygen, sortition, verify).
 //!
 //! Exit codes: 0 success / valid proof, 1 invalid input or invalid proof, 2 usage (clap).
-//! Errors are printed as one line on stderr. Hex is printed lowercase without `0x`; input accepts an
-//! optional `0x` prefix and uppercase digits.
+//! Errors are printed as one line on stderr (`conclave: …`). Hex is printed lowercase without
+//! `0x`; input accepts an optional `0x` prefix and uppercase digits.
 
 use std::process::ExitCode;
 
@@ -14,6 +14,8 @@ use conclave_committee::vrf::{Proof, PublicKey, SecretKey};
 use conclave_committee::{Error, SortitionParams, MAX_TOTAL_STAKE};
 use serde::{Deserialize, Serialize};
 
+use crate::common::{fail, seed_bytes, Invalid};
+
 /// Committee subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum CommitteeCommand {
@@ -22,11 +24,12 @@ pub enum CommitteeCommand {
         /// Number of keys.
         #[arg(long)]
         count: u64,
-        /// Seed material, hex.
+        /// Seed, 1 to 64 hex digits (the same seed gives the same keys).
         #[arg(long)]
         seed: String,
     },
-    /// Run sortition for every key of a keygen file and print the selected participants.
+    /// Run sortition for every key of a keygen file and print the selected participants (a
+    /// table, or JSON with --json).
     Sortition {
         /// JSON file printed by `keygen`.
         #[arg(long)]
@@ -36,7 +39,7 @@ pub enum CommitteeCommand {
         stakes: Vec<u64>,
         #[command(flatten)]
         context: ContextArgs,
-        /// Emit JSON (the only output format; accepted for symmetry with other commands).
+        /// Print one JSON object instead of the table.
         #[arg(long)]
         json: bool,
     },
@@ -65,7 +68,8 @@ pub struct ContextArgs {
     /// Expected committee size τ.
     #[arg(long)]
     tau: u64,
-    /// Round seed, hex (32 bytes).
+    /// The round's sortition seed (exactly 32 bytes of hex; a protocol input, not a `--seed` of
+    /// randomness).
     #[arg(long)]
     seed: String,
     /// Round.
@@ -80,20 +84,37 @@ pub struct ContextArgs {
     /// Epoch.
     #[arg(long, default_value_t = 0)]
     epoch: u64,
-    /// Role: proposer or voter.
-    #[arg(long, default_value = "voter")]
-    role: String,
+    /// Whom the credential selects.
+    #[arg(long, value_enum, default_value_t = RoleArg::Voter)]
+    role: RoleArg,
+}
+
+/// `--role proposer|voter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Block proposer (the lowest priority wins).
+    Proposer,
+    /// Committee voter of a step.
+    Voter,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Proposer => Role::Proposer,
+            RoleArg::Voter => Role::Voter,
+        }
+    }
 }
 
 impl ContextArgs {
     fn context(&self) -> Result<SortitionContext, String> {
         let seed = Seed::from_slice(&decode_hex("seed", &self.seed).map_err(err)?).map_err(err)?;
-        let role: Role = self.role.parse().map_err(err)?;
         Ok(SortitionContext::new(seed, self.round)
             .with_epoch(self.epoch)
             .with_period(self.period)
             .with_step(self.step)
-            .with_role(role))
+            .with_role(self.role.role()))
     }
 }
 
@@ -137,8 +158,8 @@ pub fn run(cmd: CommitteeCommand) -> ExitCode {
             keys,
             stakes,
             context,
-            json: _,
-        } => run_sortition(&keys, &stakes, &context),
+            json,
+        } => run_sortition(&keys, &stakes, &context, json),
         CommitteeCommand::Verify {
             public,
             stake,
@@ -152,14 +173,8 @@ pub fn run(cmd: CommitteeCommand) -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Invalid(text)) => {
-            eprintln!("error: {text}");
-            ExitCode::from(1)
-        }
-        Err(message) => {
-            eprintln!("error: {}", message.replace('\n', " "));
-            ExitCode::from(1)
-        }
+        Ok(Outcome::Invalid(text)) => fail(1, text),
+        Err(message) => fail(1, message),
     }
 }
 
@@ -172,7 +187,7 @@ fn keygen(count: u64, seed_hex: &str) -> Result<Outcome, String> {
     if count > 1_000_000 {
         return Err("--count must be at most 1000000".into());
     }
-    let seed = decode_hex("seed", seed_hex).map_err(err)?;
+    let seed = seed_bytes(seed_hex).map_err(|Invalid(e)| e)?;
     let keys = (0..count)
         .map(|id| {
             let secret = SecretKey::derive(&seed, id);
@@ -192,6 +207,7 @@ fn run_sortition(
     path: &std::path::Path,
     stakes: &[u64],
     args: &ContextArgs,
+    json: bool,
 ) -> Result<Outcome, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: KeyFile = serde_json::from_str(&text).map_err(|e| format!("keys file: {e}"))?;
@@ -236,9 +252,39 @@ fn run_sortition(
         tau: args.tau,
         selected,
     };
-    serde_json::to_string(&report)
-        .map(Outcome::Print)
-        .map_err(err)
+    if json {
+        return serde_json::to_string(&report)
+            .map(Outcome::Print)
+            .map_err(err);
+    }
+    Ok(Outcome::Print(sortition_table(
+        &report,
+        file.keys.len(),
+        args,
+    )))
+}
+
+/// The human form of a sortition: a header, then one row per selected key.
+fn sortition_table(report: &SortitionReport, keys: usize, args: &ContextArgs) -> String {
+    let role = args.role.role();
+    let mut text = format!(
+        "{} of {keys} keys selected ({role}, round {}, period {}, step {}, epoch {}; τ = {}, \
+         total stake {})",
+        report.selected.len(),
+        args.round,
+        args.period,
+        args.step,
+        args.epoch,
+        report.tau,
+        report.total_stake
+    );
+    if !report.selected.is_empty() {
+        text.push_str(&format!("\n{:>8} {:>8}  priority", "id", "weight"));
+    }
+    for s in &report.selected {
+        text.push_str(&format!("\n{:>8} {:>8}  {}", s.id, s.weight, s.priority));
+    }
+    text
 }
 
 fn verify(

@@ -6,20 +6,24 @@ use std::time::Instant;
 use conclave_threshold_sig::{deal, Ciphersuite, Combiner, MinPk, MinSig, Scheme, Variant};
 use rand::seq::SliceRandom;
 
-use crate::common::{rng_from_seed, Invalid, Outcome, VariantArg};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use crate::common::{rng_from_seed, seed_or_fresh, summarise, Invalid, Outcome, VariantArg};
 
 /// Options of `conclave demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Number of shares.
+    /// Number of shares n (at most 65536).
     #[arg(long, default_value_t = 7)]
     pub n: u32,
-    /// Polynomial degree: t+1 partial signatures are needed.
+    /// Polynomial degree t: t+1 partial signatures are needed.
     #[arg(long, default_value_t = 4)]
     pub t: u32,
+    /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
     #[arg(long, value_enum, default_value_t)]
     pub variant: VariantArg,
-    /// Seed (hex) for a reproducible run.
+    /// Seed, 1 to 64 hex digits, for a reproducible run (default: fresh; the seed is printed).
     #[arg(long)]
     pub seed: Option<String>,
 }
@@ -33,7 +37,8 @@ pub fn run(args: DemoArgs) -> Outcome {
 }
 
 fn run_with<V: Variant>(args: DemoArgs) -> Outcome {
-    let mut rng = rng_from_seed(args.seed.as_deref())?;
+    let (seed, seed_hex) = seed_or_fresh(args.seed.as_deref())?;
+    let mut rng = ChaCha20Rng::from_seed(seed);
     let (n, t) = (args.n, args.t);
     let start = Instant::now();
     let dealing = deal::<V>(n, t, &mut rng)?;
@@ -56,11 +61,16 @@ fn run_with<V: Variant>(args: DemoArgs) -> Outcome {
     if partials.len() > (t + 1) as usize {
         partials[0] =
             dealing.shares[(corrupted - 1) as usize].sign::<V>(suite.dst(), b"something else");
-        println!("{} partial signatures from shares {signers:?}; share {corrupted} signed the wrong message", partials.len());
+        println!(
+            "{} partial signatures from shares {}; share {corrupted} signed the wrong message",
+            partials.len(),
+            summarise(&signers, 20)
+        );
     } else {
         println!(
-            "{} partial signatures from shares {signers:?}",
-            partials.len()
+            "{} partial signatures from shares {}",
+            partials.len(),
+            summarise(&signers, 20)
         );
     }
     let combiner = Combiner::for_suite(dealing.commitment.clone(), n, &suite)?;
@@ -69,8 +79,9 @@ fn run_with<V: Variant>(args: DemoArgs) -> Outcome {
     let mut weights = rng_from_seed(None)?;
     let out = combiner.combine_verified(msg, &partials, &mut weights)?;
     println!(
-        "combined from shares {:?}; culprits {:?}",
-        out.used, out.culprits
+        "combined from shares {}; culprits: {}",
+        summarise(&out.used, 20),
+        summarise(&out.culprits, 20)
     );
     let ok = dealing
         .commitment
@@ -81,6 +92,7 @@ fn run_with<V: Variant>(args: DemoArgs) -> Outcome {
         out.signature,
         start.elapsed().as_secs_f64() * 1e3
     );
+    println!("seed {seed_hex} (pass --seed {seed_hex} to reproduce)");
     if ok {
         Ok(())
     } else {

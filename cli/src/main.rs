@@ -1,10 +1,30 @@
 //! `conclave`: the command-line tool of the conclave toolkit. The stable interface is documented
 //! in `CLI.md` (commands, flags, exit codes, JSON fields): exit 0 success/valid, 1 invalid input
-//! or verdict (one line on stderr), 2 usage error.
+//! or verdict (one line on stderr, `conclave: …`), 2 usage error.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+// `println!` and `print!` for every module below (declared before them, so these shadow the
+// standard macros): a write to a closed stdout (`conclave … | head -c1`) is dropped instead of
+// panicking (exit 101). The command still runs to its end and exits with its verdict's code.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
 
 mod bls;
 mod client;
@@ -47,6 +67,13 @@ enum Command {
         cmd: dkg::DkgCommand,
     },
     /// Deal a threshold key, sign with t+1 shares (one corrupted), combine robustly, verify.
+    ///
+    /// Deals a t+1-of-n threshold key with a trusted dealer, has t+2 shares sign a message (one
+    /// of them signs another message), combines robustly (the bad partial is named as the
+    /// culprit and skipped) and verifies the result as an ordinary BLS signature under the group
+    /// public key (POP ciphersuite).
+    ///
+    /// Exit 0 if the combined signature verifies, 1 otherwise or on invalid input.
     Demo(demo::DemoArgs),
     /// Run the DKG among the seats, then H heights of BFT agreement under attack (simulated).
     Simulate(simulate::SimulateArgs),

@@ -2,17 +2,58 @@
 //! deterministic simulator, with the faulty seats attacking (see `docs/CLI.md`).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use conclave_bft::adapter::{KeySetup, Ratio, RealProvider, VariantChoice};
+use conclave_bft::adapter::{KeySetup, Ratio, RealProvider, SetupProgress, VariantChoice};
 use conclave_bft::sim::{
     run_simulation_with_progress, AdversaryKind, CryptoProvider, MockProvider, Mode, SimConfig,
     SimReport,
 };
+use indicatif::ProgressBar;
 
-use crate::common::VariantArg;
+use crate::common::{fail as fail_with, progress_bar, progress_phase, seed_number, VariantArg};
+
+/// The largest `--nodes`: the simulator's memory grows with N² (N = 128 with mock crypto and
+/// 2 heights: 144 MB; N = 1024: 4.6 GB), and real crypto first runs an N-party DKG.
+pub const MAX_NODES: u32 = 256;
+
+/// The largest `--heights`.
+pub const MAX_HEIGHTS: u64 = 100_000;
+
+/// The largest `--nodes` × `--heights` of one run: it keeps every honest node's decision list
+/// (with its certificate) for the report, about 0.5 kB each in the JSON.
+pub const MAX_NODE_HEIGHTS: u64 = 1_000_000;
+
+/// How many violations the human summary lists before `… (N in all)`.
+const SHOWN_VIOLATIONS: usize = 3;
+
+/// `--adversary`: every kind of the simulator (`mixed` and the concrete ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdversaryArg(pub AdversaryKind);
+
+const ADVERSARY_COUNT: usize = AdversaryKind::CONCRETE.len() + 1;
+
+/// `mixed` first, then the concrete kinds in the order `mixed` assigns them.
+static ADVERSARIES: [AdversaryArg; ADVERSARY_COUNT] = {
+    let mut all = [AdversaryArg(AdversaryKind::Mixed); ADVERSARY_COUNT];
+    let mut i = 0;
+    while i < AdversaryKind::CONCRETE.len() {
+        all[i + 1] = AdversaryArg(AdversaryKind::CONCRETE[i]);
+        i += 1;
+    }
+    all
+};
+
+impl clap::ValueEnum for AdversaryArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &ADVERSARIES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.name()))
+    }
+}
 
 mod sweep;
 
@@ -49,7 +90,7 @@ pub enum KeySetupArg {
 /// Arguments of `conclave simulate`.
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// Committee size N.
+    /// Committee size N (at most 256).
     #[arg(long, default_value_t = 16)]
     pub nodes: u32,
     /// Faulty nodes F (default ⌊(N−1)/3⌋; in sampled mode ⌊(1−h)·N⌋ from --honest-fraction).
@@ -64,16 +105,16 @@ pub struct SimulateArgs {
     /// Sampled mode: the largest acceptable per-step failure probability (safety or liveness).
     #[arg(long, default_value = "1e-9")]
     pub failure_target: String,
-    /// What the faulty nodes do: mixed, silent, equivocate, conflicting-proposals,
-    /// invalid-sig, invalid-credential, withhold, late-next-votes, replay, twins.
-    #[arg(long, default_value = "mixed")]
-    pub adversary: String,
-    /// Heights to decide.
+    /// What the faulty nodes do (`mixed`: each faulty seat takes the next concrete kind).
+    #[arg(long, value_enum, default_value_t = AdversaryArg(AdversaryKind::Mixed))]
+    pub adversary: AdversaryArg,
+    /// Heights to decide (at most 100000, and N × heights at most 1000000).
     #[arg(long, default_value_t = 20)]
     pub heights: u64,
-    /// Seed of every random choice (keys, network, fault placement).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of every random choice (keys, network, fault placement): 1 to 16 hex digits, read
+    /// as a number.
+    #[arg(long, default_value = "0")]
+    pub seed: String,
     /// Certificate mode.
     #[arg(long, value_enum, default_value_t = ModeArg::Threshold)]
     pub mode: ModeArg,
@@ -112,8 +153,7 @@ pub struct SimulateArgs {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(1)
+    fail_with(1, message)
 }
 
 /// The sampled-mode provider settings from the flags (validated when the setup runs).
@@ -139,8 +179,11 @@ fn sampled_provider(args: &SimulateArgs, real: RealProvider) -> Result<RealProvi
 }
 
 fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, String> {
-    if args.nodes == 0 || args.nodes > 4096 {
-        return Err(format!("--nodes must be in 1..=4096, got {}", args.nodes));
+    if args.nodes == 0 || args.nodes > MAX_NODES {
+        return Err(format!(
+            "--nodes must be in 1..={MAX_NODES} (memory grows with N²), got {}",
+            args.nodes
+        ));
     }
     let mut config = SimConfig::new(args.nodes);
     if args.mode == ModeArg::Sampled && args.crypto == CryptoArg::Real {
@@ -157,15 +200,23 @@ fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, S
         }
         config.faulty = f;
     }
-    config.adversary = args.adversary.parse::<AdversaryKind>()?;
-    if args.heights == 0 || args.heights > 100_000 {
+    config.adversary = args.adversary.0;
+    if args.heights == 0 || args.heights > MAX_HEIGHTS {
         return Err(format!(
-            "--heights must be in 1..=100000, got {}",
+            "--heights must be in 1..={MAX_HEIGHTS}, got {}",
             args.heights
         ));
     }
+    // A sweep keeps no decision lists; one run keeps every honest node's.
+    if args.sweep.is_none() && u64::from(args.nodes) * args.heights > MAX_NODE_HEIGHTS {
+        return Err(format!(
+            "--nodes × --heights must be at most {MAX_NODE_HEIGHTS} (the report keeps every \
+             decision), got {} × {}",
+            args.nodes, args.heights
+        ));
+    }
     config.heights = args.heights;
-    config.seed = args.seed;
+    config.seed = seed_number(&args.seed).map_err(|e| e.0)?;
     config.mode = match args.mode {
         ModeArg::Threshold => Mode::Threshold,
         ModeArg::Sampled => Mode::Sampled,
@@ -186,42 +237,23 @@ fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, S
     Ok(config)
 }
 
-/// A progress bar on stderr (only when stderr is a terminal).
-struct Progress {
-    total: u64,
-    started: Instant,
-    enabled: bool,
-}
-
-impl Progress {
-    fn draw(&self, done: u64) {
-        if !self.enabled {
-            return;
+/// The DKG phase of the setup drives `bar` (as party steps), until the first height.
+fn dkg_progress(bar: &ProgressBar) -> SetupProgress {
+    let bar = bar.clone();
+    SetupProgress::new(move |done, total| {
+        if bar.length() != Some(total) || bar.message() != "DKG" {
+            progress_phase(&bar, "DKG", total);
         }
-        let width = 30u64;
-        let filled = (done * width / self.total.max(1)) as usize;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{}{}] {done}/{} heights  {:.1} s",
-            "#".repeat(filled),
-            "-".repeat(width as usize - filled),
-            self.total,
-            self.started.elapsed().as_secs_f64()
-        );
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.enabled {
-            eprintln!();
-        }
-    }
+        bar.set_position(done);
+    })
 }
 
 /// Runs `conclave simulate`.
 pub fn run(args: SimulateArgs) -> ExitCode {
+    // "setup" until the DKG reports (real crypto, threshold mode) or the first height.
+    let bar = progress_bar("setup", args.heights);
     let real = RealProvider::new()
+        .with_setup_progress(dkg_progress(&bar))
         .with_variant(match args.variant {
             VariantArg::MinPk => VariantChoice::MinPk,
             VariantArg::MinSig => VariantChoice::MinSig,
@@ -246,13 +278,32 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         if seeds == 0 || seeds > 10_000_000 {
             return fail(&format!("--sweep must be in 1..=10000000, got {seeds}"));
         }
-        if config.mode != Mode::Threshold {
-            return fail("--sweep runs threshold mode only");
-        }
         if args.extra_faulty > 10 {
             return fail("--extra-faulty must be at most 10");
         }
-        return match sweep::sweep(seeds, &config, args.extra_faulty, provider) {
+        bar.finish_and_clear();
+        if config.mode == Mode::Sampled && args.crypto == CryptoArg::Mock {
+            return fail("sampled mode needs --crypto real");
+        }
+        // F before --extra-faulty: threshold f = ⌊(N−1)/3⌋; sampled ⌊(1−h)·N⌋ at the stated h
+        // (with τ at most N: a sweep size below --tau samples everyone).
+        let threshold = |n: u32| Ok(n.saturating_sub(1) / 3);
+        let sampled = |n: u32| real.sampled_params(n).map(|p| p.faulty());
+        let (tolerated, rule): (sweep::Tolerated<'_>, String) = match config.mode {
+            Mode::Threshold => (&threshold, "f = ⌊(N−1)/3⌋".into()),
+            Mode::Sampled => (
+                &sampled,
+                format!("f = ⌊(1−h)·N⌋, h = {}", args.honest_fraction),
+            ),
+        };
+        return match sweep::sweep(
+            seeds,
+            &config,
+            args.extra_faulty,
+            tolerated,
+            &rule,
+            provider,
+        ) {
             Ok(s) => sweep::finish(&s, args.json),
             Err(e) => fail(&e),
         };
@@ -260,19 +311,18 @@ pub fn run(args: SimulateArgs) -> ExitCode {
     if args.extra_faulty > 0 {
         return fail("--extra-faulty needs --sweep");
     }
-    let progress = Progress {
-        total: config.heights,
-        started: Instant::now(),
-        enabled: std::io::stderr().is_terminal(),
-    };
-    progress.draw(0);
     let started = Instant::now();
-    let result = run_simulation_with_progress(&config, provider, &mut |h| progress.draw(h));
-    progress.finish();
+    let result = run_simulation_with_progress(&config, provider, &mut |h| {
+        if bar.message() != "heights" {
+            progress_phase(&bar, "heights", config.heights);
+        }
+        bar.set_position(h);
+    });
+    bar.finish_and_clear();
     let total_ms = started.elapsed().as_millis() as u64;
     let report = match result {
         Ok(r) => r,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e.to_string()),
     };
     let key_setup = match (args.crypto, config.mode) {
         (CryptoArg::Mock, _) => "mock".to_string(),
@@ -336,7 +386,7 @@ fn print_summary(
         let kind = serde_json::to_value(e.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| format!("{:?}", e.kind));
+            .unwrap_or_else(|| "unnamed".to_string());
         *kinds.entry(kind).or_default() += 1;
     }
     let evidence = if kinds.is_empty() {
@@ -352,8 +402,14 @@ fn print_summary(
         (
             "committee",
             format!(
-                "N = {}, F = {} ({}), {:?} mode",
-                c.nodes, c.faulty, c.adversary, c.mode
+                "N = {}, F = {} ({}), {} mode",
+                c.nodes,
+                c.faulty,
+                c.adversary,
+                match c.mode {
+                    Mode::Threshold => "threshold",
+                    Mode::Sampled => "sampled",
+                }
             ),
         ),
         (
@@ -401,14 +457,7 @@ fn print_summary(
                 report.metrics.wall_ms
             ),
         ),
-        (
-            "violations",
-            if report.violations.is_empty() {
-                "none".into()
-            } else {
-                report.violations.join("; ")
-            },
-        ),
+        ("violations", violations_text(&report.violations)),
     ];
     let mut rows = rows;
     if let Some(s) = info.and_then(|i| i.sampled.as_ref()) {
@@ -442,4 +491,47 @@ fn print_summary(
     for (k, v) in rows {
         println!("{k:<20} {v}");
     }
+}
+
+/// The violations for the table: how many of each oracle, then the first few (each line of
+/// the report starts with its oracle's name; past 64 the simulator counts the rest).
+fn violations_text(violations: &[String]) -> String {
+    let mut total = 0u64;
+    let mut by_oracle: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut listed = Vec::new();
+    for v in violations {
+        let more = v
+            .strip_prefix("... and ")
+            .and_then(|r| r.strip_suffix(" more violations"))
+            .and_then(|n| n.parse::<u64>().ok());
+        match more {
+            Some(n) => {
+                total += n;
+                *by_oracle.entry("other").or_default() += n;
+            }
+            None => {
+                total += 1;
+                *by_oracle
+                    .entry(v.split(':').next().unwrap_or(""))
+                    .or_default() += 1;
+                listed.push(v.as_str());
+            }
+        }
+    }
+    if total == 0 {
+        return "none".into();
+    }
+    let counts: Vec<String> = by_oracle.iter().map(|(o, n)| format!("{o} x{n}")).collect();
+    let mut text = format!("{total} ({})", counts.join(", "));
+    for v in listed.iter().take(SHOWN_VIOLATIONS) {
+        text.push_str(&format!("\n{:<20} {v}", ""));
+    }
+    if listed.len() > SHOWN_VIOLATIONS || (total as usize) > listed.len() {
+        text.push_str(&format!(
+            "\n{:<20} … {} more (all of them in --json)",
+            "",
+            total - SHOWN_VIOLATIONS.min(listed.len()) as u64
+        ));
+    }
+    text
 }

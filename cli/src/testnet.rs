@@ -24,10 +24,7 @@ pub struct NodeArgs {
 pub fn run_node(args: NodeArgs) -> ExitCode {
     match conclave_node::run(&args.home) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", e.to_string().replace('\n', " "));
-            ExitCode::from(1)
-        }
+        Err(e) => crate::common::fail(1, e),
     }
 }
 
@@ -113,18 +110,12 @@ pub fn run(args: TestnetArgs) -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => crate::common::fail(1, e),
         },
         None => match demo(&args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(3),
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => crate::common::fail(1, e),
         },
     }
 }

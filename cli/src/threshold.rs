@@ -7,7 +7,7 @@ use conclave_threshold_sig::{
 };
 
 use crate::common::{
-    hex_arg, hex_list, list, print_json, rng_from_seed, Invalid, Outcome, VariantArg,
+    hex_arg, hex_list, list, print_json, rng_from_seed, summarise, Invalid, Outcome, VariantArg,
 };
 
 /// Threshold subcommands.
@@ -15,37 +15,49 @@ use crate::common::{
 pub enum ThresholdCommand {
     /// Deal a t+1-of-n key with a trusted dealer; prints the commitment and all shares as JSON.
     Deal {
+        /// Number of shares n (at most 65536).
         #[arg(long)]
         n: u32,
+        /// Degree t: any t+1 shares sign.
         #[arg(long)]
         t: u32,
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
-        /// Seed (hex) for a deterministic dealing.
+        /// Seed, 1 to 64 hex digits, for a deterministic dealing (default: fresh randomness).
         #[arg(long)]
         seed: Option<String>,
     },
     /// Partial signature of one share on a message.
     PartialSign {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// The share's index (1..=n).
         #[arg(long)]
         index: u32,
+        /// The share's secret: 32-byte big-endian scalar, hex.
         #[arg(long)]
         secret: String,
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
     },
     /// Verify partials against the commitment, name the invalid ones, interpolate t+1 valid ones.
     Combine {
+        /// BLS variant: min-pk (public keys in G1) or min-sig (public keys in G2).
         #[arg(long, value_enum, default_value_t)]
         variant: VariantArg,
+        /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
+        /// The dealing's commitment: t+1 comma-separated compressed points, hex.
         #[arg(long)]
         commitment: String,
+        /// Message, hex (empty string: the empty message).
         #[arg(long)]
         msg: String,
         /// `I:HEX,I:HEX,…`
@@ -158,7 +170,8 @@ fn run_with<V: Variant>(cmd: ThresholdCommand, variant: VariantArg) -> Outcome {
                     culprits.sort_unstable();
                     culprits.dedup();
                     return Err(Invalid(format!(
-                        "not enough valid partial signatures: need {needed}, have {valid}; culprits {culprits:?}"
+                        "not enough valid partial signatures: need {needed}, have {valid}; culprits: {}",
+                        summarise(&culprits, 20)
                     )));
                 }
                 Err(e) => return Err(e.into()),

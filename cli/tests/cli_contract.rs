@@ -342,7 +342,7 @@ fn threshold_deal_sign_combine_with_culprits() {
             &few,
         ]);
         assert_eq!(o.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("[5]"));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("culprits: 5"));
     }
 }
 

@@ -154,7 +154,6 @@ fn invalid_arguments_exit_1_usage_errors_exit_2() {
     for args in [
         &["simulate", "--nodes", "4", "--faulty", "4"][..],
         &["simulate", "--nodes", "0"],
-        &["simulate", "--adversary", "nonsense"],
         &["simulate", "--drop", "1.5"],
         &["simulate", "--heights", "0"],
         &["simulate", "--mode", "sampled", "--crypto", "mock"],
@@ -176,6 +175,7 @@ fn invalid_arguments_exit_1_usage_errors_exit_2() {
     for args in [
         &["simulate", "--nodes", "many"][..],
         &["simulate", "--mode", "other"],
+        &["simulate", "--adversary", "nonsense"],
         &["simulate", "--no-such-flag"],
     ] {
         assert_eq!(conclave(args).status.code(), Some(2), "{args:?}");

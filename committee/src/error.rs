@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong in sortition, credential verification, seeds, seats and decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A byte string has the wrong length for the value being decoded.
     #[error("invalid length for {what}: expected {expected} bytes, got {got}")]

@@ -44,7 +44,7 @@ fn run<V: Variant>(n: u32, what: &str, reps: usize) {
         );
     }
     let cfg = sim::SimConfig {
-        variant: V::NAME.into(),
+        variant: sim::SimVariant::of::<V>(),
         n,
         t,
         seed: [4u8; 32],

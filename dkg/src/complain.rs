@@ -88,7 +88,7 @@ impl<V: Variant> Participant<V> {
 
     /// Round 3: reveal the disputed shares of this participant's accused dealer seats.
     fn justify(&self) -> Result<Vec<Output<V>>, Error> {
-        if self.misbehaviour == Some(Misbehaviour::BadShare) {
+        if self.misbehaves(Misbehaviour::BadShare) {
             return Ok(Vec::new()); // A bad-share dealer does not answer.
         }
         let mut out = Vec::new();
@@ -103,7 +103,7 @@ impl<V: Variant> Participant<V> {
                 .iter()
                 .map(|&j| {
                     let mut value = poly.evaluate(j);
-                    if self.misbehaviour == Some(Misbehaviour::WrongJustification) {
+                    if self.misbehaves(Misbehaviour::WrongJustification) {
                         value += blstrs::Scalar::from(1u64);
                     }
                     RevealedShare { seat: j, value }

@@ -45,10 +45,9 @@ impl<V: Variant> Participant<V> {
         for &seat in &me.seats {
             let poly = self.polynomial(seat)?;
             let mut shares: Vec<Scalar> = (1..=n).map(|j| poly.evaluate(j)).collect();
-            if matches!(
-                self.misbehaviour,
-                Some(Misbehaviour::BadShare | Misbehaviour::WrongJustification)
-            ) {
+            if self.misbehaves(Misbehaviour::BadShare)
+                || self.misbehaves(Misbehaviour::WrongJustification)
+            {
                 // Corrupt the shares of every seat that is not ours.
                 for j in (1..=n).filter(|j| !my_player_seats.contains(j)) {
                     shares[(j - 1) as usize] += Scalar::from(1u64);
@@ -261,7 +260,7 @@ impl<V: Variant> Participant<V> {
         }
         drop(items);
         self.shares = received;
-        if self.misbehaviour == Some(Misbehaviour::FalseComplaint) {
+        if self.misbehaves(Misbehaviour::FalseComplaint) {
             let mine = self.dealer_seats().to_vec();
             for &dealer in self.valid.keys() {
                 if !mine.contains(&dealer) {
@@ -280,7 +279,7 @@ impl<V: Variant> Participant<V> {
             let dealing = d.digest_for(&context);
             let (mut shared_point, proof) =
                 DleqProof::prove(&self.keys.encryption, &d.ephemeral, &dealing, rng);
-            if self.misbehaviour == Some(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
+            if self.misbehaves(Misbehaviour::FalseComplaint) && dealer % 2 == 1 {
                 // A forged reveal: the DLEQ proof no longer matches.
                 shared_point = Point::from_point(
                     shared_point.point() + curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,

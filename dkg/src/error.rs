@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// Why a DKG operation, a decoding or a protocol step failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A byte encoding is truncated, too long or otherwise malformed.
     #[error("malformed encoding: {0}")]

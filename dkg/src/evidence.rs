@@ -18,6 +18,7 @@ use crate::verify::check_share;
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum FaultKind {
     /// The dealer sent no validly signed dealing before the deal deadline.
     Silent,

@@ -94,7 +94,14 @@ impl<V: Variant> Participant<V> {
             self.evidence.push(Evidence {
                 culprit: *dealer,
                 kind,
-                detail: format!("unresolved complaints for seats {failed:?}"),
+                detail: format!(
+                    "unresolved complaints for seats {}",
+                    failed
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 messages,
             });
         }
@@ -202,7 +209,7 @@ impl<V: Variant> Participant<V> {
 #[cfg(test)]
 mod tests {
     use crate::participant::{Input, Output, Phase};
-    use crate::sim::{dkg_parties, SimConfig};
+    use crate::sim::{dkg_parties, SimConfig, SimVariant};
     use crate::Error;
     use conclave_threshold_sig::MinPk;
 
@@ -211,7 +218,7 @@ mod tests {
     #[test]
     fn inconsistent_own_share_is_an_error() {
         let cfg = SimConfig {
-            variant: "min-pk".into(),
+            variant: SimVariant::MinPk,
             n: 4,
             t: 1,
             seed: [3; 32],

@@ -129,12 +129,21 @@
 //! ElGamal on G1, projective Horner): 18.8 ms / 2.81 s / 5.01 s at n = 64 and 67.2 ms / 30.7 s /
 //! 82.3 s at n = 128.
 //!
+//! ## Features
+//!
+//! * `sim` (off by default): the in-process simulator [`sim`] (`run_dkg`, `run_reshare`,
+//!   Byzantine behaviours) and the misbehaviour hooks inside [`Participant`] it drives. A host
+//!   that embeds [`Participant`] does not need it; the CLI, tests, benchmarks and fuzz targets
+//!   enable it. The example below needs it (`conclave-dkg = { features = ["sim"] }`).
+//!
 //! ```
-//! use conclave_dkg::sim::{parse_byzantine, run_dkg, SimConfig};
-//! let cfg = SimConfig { variant: "min-pk".into(), n: 4, t: 1, seed: [1; 32],
+//! # #[cfg(feature = "sim")] {
+//! use conclave_dkg::sim::{parse_byzantine, run_dkg, SimConfig, SimVariant};
+//! let cfg = SimConfig { variant: SimVariant::MinPk, n: 4, t: 1, seed: [1; 32],
 //!                       byzantine: parse_byzantine("2:bad-share").unwrap() };
 //! let report = run_dkg(&cfg).unwrap();
 //! assert_eq!(report.disqualified[0].reason, "bad-share");
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -157,4 +166,5 @@ pub use error::Error;
 pub use evidence::{Evidence, FaultKind, SignedMessage};
 pub use messages::{Complaint, ComplaintEntry, Dealing, Justification, Message, Signed};
 pub use participant::{Disqualified, DkgOutput, Input, Output, Participant, Phase};
+#[cfg(feature = "sim")]
 pub mod sim;

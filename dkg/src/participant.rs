@@ -69,6 +69,7 @@ impl Phase {
 /// An input to [`Participant::handle`].
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[non_exhaustive]
 pub enum Input<V: Variant> {
     /// Begin: a dealer broadcasts its dealings.
     Start,
@@ -116,8 +117,11 @@ pub struct DkgOutput<V: Variant> {
     pub evidence: Vec<Evidence<V>>,
 }
 
-/// How a participant deviates from the protocol (used by the simulator and tests).
+/// How a participant deviates from the protocol (used by the simulator and tests). The hook
+/// exists only with the `sim` feature; without it [`Participant::misbehaves`] is constant
+/// `false` and honest code paths are all that is compiled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(not(feature = "sim"), allow(dead_code))]
 pub(crate) enum Misbehaviour {
     BadShare,
     BadCommitment,
@@ -195,6 +199,9 @@ pub struct Participant<V: Variant> {
     pub(crate) shares: Vec<ReceivedShare>,
     pub(crate) upheld: BTreeMap<u32, BTreeSet<u32>>,
     pub(crate) upheld_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
+    /// Test-only deviation (simulator); absent from the default build and from its state.
+    #[cfg(feature = "sim")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) misbehaviour: Option<Misbehaviour>,
 }
 
@@ -256,6 +263,7 @@ impl<V: Variant> Participant<V> {
             shares: Vec::new(),
             upheld: BTreeMap::new(),
             upheld_complaints: BTreeMap::new(),
+            #[cfg(feature = "sim")]
             misbehaviour: None,
         })
     }
@@ -298,10 +306,23 @@ impl<V: Variant> Participant<V> {
         ChaCha20Rng::from_seed(h.finalize().into())
     }
 
+    /// True if this participant was told (by the simulator) to deviate in way `m`.
+    #[cfg(feature = "sim")]
+    pub(crate) fn misbehaves(&self, m: Misbehaviour) -> bool {
+        self.misbehaviour == Some(m)
+    }
+
+    /// Without the `sim` feature no participant deviates.
+    #[cfg(not(feature = "sim"))]
+    #[inline(always)]
+    pub(crate) fn misbehaves(&self, _m: Misbehaviour) -> bool {
+        false
+    }
+
     /// The secret polynomial of one of this participant's dealer seats (re-derived on demand).
     pub(crate) fn polynomial(&self, seat: u32) -> Result<Polynomial, Error> {
         let mut rng = self.rng(b"polynomial", seat);
-        if self.misbehaviour == Some(Misbehaviour::BadCommitment) {
+        if self.misbehaves(Misbehaviour::BadCommitment) {
             return Ok(Polynomial::random(self.config.t + 1, &mut rng)?);
         }
         match &self.config.previous {
@@ -520,6 +541,7 @@ impl<V: Variant> Participant<V> {
             shares: self.shares.clone(),
             upheld: self.upheld.clone(),
             upheld_complaints: self.upheld_complaints.clone(),
+            #[cfg(feature = "sim")]
             misbehaviour: self.misbehaviour,
         }
     }

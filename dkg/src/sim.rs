@@ -19,6 +19,7 @@ use crate::participant::{DkgOutput, Input, Misbehaviour, Output, Participant, Ph
 /// A Byzantine behaviour of the simulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Behaviour {
     /// Sends nothing at all.
     Silent,
@@ -47,6 +48,17 @@ impl FromStr for Behaviour {
 }
 
 impl Behaviour {
+    /// The kind's name, as `--byzantine` and the JSON spell it (`bad-share`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::Silent => "silent",
+            Behaviour::BadShare => "bad-share",
+            Behaviour::BadCommitment => "bad-commitment",
+            Behaviour::WrongJustification => "wrong-justification",
+            Behaviour::FalseComplaint => "false-complaint",
+        }
+    }
+
     fn misbehaviour(self) -> Option<Misbehaviour> {
         match self {
             Behaviour::Silent => None,
@@ -80,11 +92,61 @@ pub fn parse_byzantine(s: &str) -> Result<Vec<(u32, Behaviour)>, Error> {
     Ok(out)
 }
 
+/// The BLS variant a simulated DKG runs in.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SimVariant {
+    /// Public keys in G1, signatures in G2.
+    #[default]
+    MinPk,
+    /// Public keys in G2, signatures in G1.
+    MinSig,
+}
+
+impl SimVariant {
+    /// The variant of the type parameter `V` (the trait is sealed: [`MinPk`] or [`MinSig`]).
+    pub fn of<V: Variant>() -> Self {
+        if V::NAME == MinSig::NAME {
+            SimVariant::MinSig
+        } else {
+            SimVariant::MinPk
+        }
+    }
+
+    /// `"min-pk"` or `"min-sig"` (as in the report and the CLI).
+    pub fn name(self) -> &'static str {
+        match self {
+            SimVariant::MinPk => MinPk::NAME,
+            SimVariant::MinSig => MinSig::NAME,
+        }
+    }
+}
+
+impl std::fmt::Display for SimVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SimVariant {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "min-pk" => Ok(SimVariant::MinPk),
+            "min-sig" => Ok(SimVariant::MinSig),
+            _ => Err(Error::InvalidInput(format!("unknown variant {s:?}"))),
+        }
+    }
+}
+
 /// Parameters of a simulated fresh DKG.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// `"min-pk"` or `"min-sig"`.
-    pub variant: String,
+    /// The BLS variant.
+    pub variant: SimVariant,
     /// Seats (one participant per seat).
     pub n: u32,
     /// Degree.
@@ -193,30 +255,49 @@ pub type PartyOutputs<V> = (Vec<Option<DkgOutput<V>>>, Metrics);
 /// Run parties to completion over an in-memory broadcast. Returns each party's output (`None`
 /// for silent ones) and the metrics.
 pub fn run_parties<V: Variant>(parties: &mut [SimParty<V>]) -> Result<PartyOutputs<V>, Error> {
+    run_parties_with_progress(parties, &mut |_, _| {})
+}
+
+/// [`run_parties`], calling `progress(done, total)` after each party has handled a phase's
+/// input and after it has received a phase's broadcasts (`total` = 8 × parties: four phases,
+/// two halves each), for progress bars. Called from the running thread.
+pub fn run_parties_with_progress<V: Variant>(
+    parties: &mut [SimParty<V>],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PartyOutputs<V>, Error> {
     let start = Instant::now();
+    let total = 8 * parties.len() as u64;
+    let mut done = 0u64;
     let (mut messages, mut bytes) = (0u64, 0u64);
     let mut results: Vec<Option<DkgOutput<V>>> = (0..parties.len()).map(|_| None).collect();
     let mut step = |parties: &mut [SimParty<V>], input: &dyn Fn() -> Input<V>| {
         let mut outbox = Vec::new();
         for (i, p) in parties.iter_mut().enumerate() {
-            if p.silent {
-                continue;
-            }
-            for out in p.participant.handle(input())? {
-                match out {
-                    Output::Broadcast(m) => outbox.push(m),
-                    Output::Finished(r) => results[i] = Some(*r),
+            if !p.silent {
+                for out in p.participant.handle(input())? {
+                    match out {
+                        Output::Broadcast(m) => outbox.push(m),
+                        Output::Finished(r) => results[i] = Some(*r),
+                    }
                 }
             }
+            done += 1;
+            progress(done, total);
         }
         for m in &outbox {
             messages += 1;
             bytes += m.to_bytes().len() as u64;
         }
-        for m in outbox {
-            for p in parties.iter_mut().filter(|p| !p.silent) {
-                p.participant.handle(Input::Message(m.clone()))?;
+        // Every party receives the whole outbox in broadcast order (parties share no state, so
+        // delivering party by party is the same as message by message).
+        for p in parties.iter_mut() {
+            if !p.silent {
+                for m in &outbox {
+                    p.participant.handle(Input::Message(m.clone()))?;
+                }
             }
+            done += 1;
+            progress(done, total);
         }
         Ok::<(), Error>(())
     };
@@ -382,16 +463,26 @@ pub fn dkg_parties<V: Variant>(cfg: &SimConfig) -> Result<Vec<SimParty<V>>, Erro
 
 /// Run a fresh DKG with every participant in process.
 pub fn run_dkg(cfg: &SimConfig) -> Result<DkgReport, Error> {
-    match cfg.variant.as_str() {
-        "min-pk" => run_dkg_generic::<MinPk>(cfg),
-        "min-sig" => run_dkg_generic::<MinSig>(cfg),
-        v => Err(Error::InvalidInput(format!("unknown variant {v:?}"))),
+    run_dkg_with_progress(cfg, &mut |_, _| {})
+}
+
+/// [`run_dkg`], reporting progress as [`run_parties_with_progress`] does.
+pub fn run_dkg_with_progress(
+    cfg: &SimConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
+    match cfg.variant {
+        SimVariant::MinPk => run_dkg_generic::<MinPk>(cfg, progress),
+        SimVariant::MinSig => run_dkg_generic::<MinSig>(cfg, progress),
     }
 }
 
-fn run_dkg_generic<V: Variant>(cfg: &SimConfig) -> Result<DkgReport, Error> {
+fn run_dkg_generic<V: Variant>(
+    cfg: &SimConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
     let mut parties = dkg_parties::<V>(cfg)?;
-    let (results, metrics) = run_parties(&mut parties)?;
+    let (results, metrics) = run_parties_with_progress(&mut parties, progress)?;
     report(cfg.n, cfg.t, &parties, &results, metrics)
 }
 
@@ -512,19 +603,28 @@ pub fn reshare_parties<V: Variant>(
 
 /// Reshare the key of a previous report to a new committee; the group public key is unchanged.
 pub fn run_reshare(previous: &DkgReport, cfg: &ReshareConfig) -> Result<DkgReport, Error> {
-    match previous.variant.as_str() {
-        "min-pk" => run_reshare_generic::<MinPk>(previous, cfg),
-        "min-sig" => run_reshare_generic::<MinSig>(previous, cfg),
-        v => Err(Error::InvalidInput(format!("unknown variant {v:?}"))),
+    run_reshare_with_progress(previous, cfg, &mut |_, _| {})
+}
+
+/// [`run_reshare`], reporting progress as [`run_parties_with_progress`] does.
+pub fn run_reshare_with_progress(
+    previous: &DkgReport,
+    cfg: &ReshareConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DkgReport, Error> {
+    match previous.variant.parse::<SimVariant>()? {
+        SimVariant::MinPk => run_reshare_generic::<MinPk>(previous, cfg, progress),
+        SimVariant::MinSig => run_reshare_generic::<MinSig>(previous, cfg, progress),
     }
 }
 
 fn run_reshare_generic<V: Variant>(
     previous: &DkgReport,
     cfg: &ReshareConfig,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<DkgReport, Error> {
     let mut parties = reshare_parties::<V>(previous, cfg)?;
-    let (results, metrics) = run_parties(&mut parties)?;
+    let (results, metrics) = run_parties_with_progress(&mut parties, progress)?;
     // Old holders only deal: report the new players (they hold shares).
     let (p, r): (Vec<_>, Vec<_>) = parties
         .into_iter()
@@ -560,7 +660,7 @@ pub type StartedParties<V> = (Vec<SimParty<V>>, Vec<crate::Message<V>>);
 /// dealings they broadcast, not yet delivered (benchmarks time the arrival checks with this).
 pub fn parties_and_dealings<V: Variant>(n: u32, t: u32) -> Result<StartedParties<V>, Error> {
     let cfg = SimConfig {
-        variant: V::NAME.into(),
+        variant: SimVariant::of::<V>(),
         n,
         t,
         seed: [3u8; 32],

@@ -22,6 +22,7 @@ pub fn check_report(report: &DkgReport, byzantine: &[(u32, Behaviour)], dealer_k
                     Behaviour::BadCommitment => "bad-commitment",
                     Behaviour::WrongJustification => "wrong-justification",
                     Behaviour::FalseComplaint => unreachable!(),
+                    _ => unreachable!("a variant this test does not know"),
                 };
                 assert_eq!(dq.map(|d| d.reason.as_str()), Some(want), "dealer {i}");
                 assert!(!report.qualified.contains(i));

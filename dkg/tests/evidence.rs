@@ -1,7 +1,7 @@
 //! `Evidence::verify`: evidence produced by honest participants verifies from the signed
 //! messages alone; tampered or misattributed evidence does not.
 
-use conclave_dkg::sim::{dkg_parties, parse_byzantine, run_parties, SimConfig};
+use conclave_dkg::sim::{dkg_parties, parse_byzantine, run_parties, SimConfig, SimVariant};
 use conclave_dkg::{
     Committee, Dealing, DkgConfig, DkgOutput, Error, Evidence, FaultKind, IdentityKeys, Input,
     Message, Output, Participant, Phase, Signed, SignedMessage,
@@ -13,7 +13,7 @@ use rand_chacha::ChaCha20Rng;
 /// A simulated run with every simulator kind; returns the first honest output and the config.
 fn simulated() -> (DkgOutput<MinPk>, DkgConfig<MinPk>) {
     let cfg = SimConfig {
-        variant: "min-pk".into(),
+        variant: SimVariant::MinPk,
         n: 10,
         t: 3,
         seed: [21u8; 32],
@@ -197,7 +197,7 @@ impl Handcrafted {
                     match o {
                         Output::Broadcast(m) => inbox.push(m),
                         Output::Finished(r) if i == 0 => result = Some(*r),
-                        Output::Finished(_) => {}
+                        _ => {}
                     }
                 }
             }

@@ -6,7 +6,7 @@
 //! consistent with the group commitment; (d) a random set of `t+1` honest shares interpolates
 //! to the secret key of the group public key. All honest participants agree.
 
-use conclave_dkg::sim::{dkg_parties, run_parties, Behaviour, SimConfig};
+use conclave_dkg::sim::{self, dkg_parties, run_parties, Behaviour, SimConfig};
 use conclave_dkg::{DkgOutput, FaultKind};
 use conclave_threshold_sig::{interpolate_secret, MinPk, MinSig, SecretKey, SecretShare, Variant};
 use group::Curve;
@@ -30,6 +30,7 @@ fn fault_of(b: Behaviour) -> Option<FaultKind> {
         Behaviour::BadCommitment => Some(FaultKind::BadCommitment),
         Behaviour::WrongJustification => Some(FaultKind::WrongJustification),
         Behaviour::FalseComplaint => None,
+        _ => unreachable!("a variant this test does not know"),
     }
 }
 
@@ -57,7 +58,7 @@ fn scenario(n_range: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Sce
 
 fn check<V: Variant>(n: u32, t: u32, byzantine: &[(u32, Behaviour)], seed: [u8; 32]) {
     let cfg = SimConfig {
-        variant: V::NAME.into(),
+        variant: sim::SimVariant::of::<V>(),
         n,
         t,
         seed,

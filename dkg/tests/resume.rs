@@ -2,13 +2,15 @@
 //! input: mid-round, between rounds), dropped and deserialized, finish with exactly the result
 //! of an uninterrupted run.
 
-use conclave_dkg::sim::{dkg_parties, parse_byzantine, run_parties, SimConfig, SimParty};
+use conclave_dkg::sim::{
+    dkg_parties, parse_byzantine, run_parties, SimConfig, SimParty, SimVariant,
+};
 use conclave_dkg::{DkgOutput, Input, Output, Participant, Phase};
 use conclave_threshold_sig::{MinPk, Variant};
 
 fn config() -> SimConfig {
     SimConfig {
-        variant: "min-pk".into(),
+        variant: SimVariant::MinPk,
         n: 7,
         t: 3,
         seed: [33u8; 32],

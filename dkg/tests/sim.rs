@@ -5,7 +5,7 @@ use conclave_dkg::sim::{parse_byzantine, run_dkg, run_reshare, ReshareConfig, Si
 
 fn cfg(variant: &str, n: u32, t: u32, byz: &str) -> SimConfig {
     SimConfig {
-        variant: variant.into(),
+        variant: variant.parse().unwrap(),
         n,
         t,
         seed: [5u8; 32],

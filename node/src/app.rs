@@ -24,6 +24,7 @@ pub const MAX_TX: usize = MAX_KEY + 1 + MAX_VALUE;
 
 /// Why a transaction or block is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AppError {
     /// Not `KEY=VALUE` within the limits.
     #[error("invalid tx: {0}")]
@@ -199,6 +200,7 @@ pub fn validate_block(
 
 /// Why the mempool refused a tx.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MempoolError {
     /// The mempool holds its maximum.
     #[error("mempool full")]

@@ -128,7 +128,8 @@ fn adapters<V: Variant>(
         .find(|s| s.index() == me)
         .cloned()
         .ok_or_else(|| NodeError::Dkg("the DKG output holds no share of this seat".into()))?;
-    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst).map_err(NodeError::Dkg)?;
+    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst)
+        .map_err(|e| NodeError::Dkg(e.to_string()))?;
     let keys = g
         .nodes
         .iter()
@@ -209,6 +210,8 @@ pub async fn run<V: Variant>(
         next_ms: t.next_ms,
         resend_ms: t.resend_ms,
         max_backoff: 8,
+        // λ_f = 25 × next_ms, as in the engine's defaults.
+        recovery_ms: 25 * t.next_ms,
     };
     let mut tip = shared.store.tip()?;
     let engine = match shared.store.meta(ENGINE_STATE)? {
@@ -378,6 +381,13 @@ impl Driver {
                 Action::Evidence(e) => {
                     self.shared.metrics.evidence.inc();
                     tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, height = e.height.0, "evidence");
+                }
+                // `Action` is non-exhaustive: an action this host does not know how to carry
+                // out stops the node rather than being skipped (it could be a barrier).
+                other => {
+                    return Err(NodeError::Store(format!(
+                        "unknown engine action {other:?}: this host is older than the engine"
+                    )))
                 }
             }
         }

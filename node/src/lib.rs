@@ -65,6 +65,7 @@ impl TestFault {
 
 /// Why the node stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// Configuration, genesis or key files.
     #[error("config: {0}")]

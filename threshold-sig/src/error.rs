@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// Why an operation or a decoding failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The input has the wrong number of bytes.
     #[error("invalid length: expected {expected} bytes, got {actual}")]

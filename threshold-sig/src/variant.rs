@@ -119,6 +119,11 @@ pub trait Msm: PrimeCurveAffine<Scalar = Scalar> {
     /// for adversarial input) take the projective path.
     fn difference_step(table: &mut [Self]);
 
+    /// [`Msm::difference_step`] on consecutive tables of `segment` entries each (the last one
+    /// may be shorter), all sharing one batched inversion: `a[k] ← a[k] + a[k+1]` for every
+    /// `k` that is not the last entry of its table. `segment = 0` counts as one table.
+    fn difference_step_segments(table: &mut [Self], segment: usize);
+
     /// `a[i] ← a[i] + b[i]` for every `i < min(len)`, in affine coordinates with the slopes
     /// sharing one batched inversion (about half the cost of a projective mixed addition).
     /// Identity operands, equal points (a doubling) and opposite points are handled exactly.
@@ -212,16 +217,21 @@ macro_rules! batch_double_body {
 /// Body of [`Msm::difference_step`] for one affine type (the coordinate field types of blstrs
 /// are not exported, so they are only ever inferred).
 macro_rules! difference_step_body {
-    ($table:expr) => {{
+    ($table:expr, $segment:expr) => {{
         let a = $table;
         let len = a.len();
+        let segment = if $segment == 0 { len } else { $segment };
+        // The last entry of each table has no successor in it.
+        let last = |k: usize| (k + 1) % segment == 0;
         if len >= 2 {
             let one = field_one(&Self::generator().x());
             let mut dens = Vec::with_capacity(len - 1);
             let mut special = vec![false; len - 1];
             for k in 0..len - 1 {
                 let (p, q) = (a[k], a[k + 1]);
-                if bool::from(p.is_identity() | q.is_identity()) || p.x() == q.x() {
+                if last(k) {
+                    dens.push(one);
+                } else if bool::from(p.is_identity() | q.is_identity()) || p.x() == q.x() {
                     dens.push(one);
                     special[k] = true;
                 } else {
@@ -230,6 +240,9 @@ macro_rules! difference_step_body {
             }
             ff::BatchInvert::batch_invert(dens.iter_mut());
             for k in 0..len - 1 {
+                if last(k) {
+                    continue;
+                }
                 let (p, q) = (a[k], a[k + 1]); // q not yet updated: k increases
                 a[k] = if special[k] {
                     (p.to_curve() + q).to_affine()
@@ -259,14 +272,113 @@ fn scalar_bytes(scalars: &[Scalar], nbits: usize) -> Vec<u8> {
     out
 }
 
+/// Up to this many points [`Msm::msm`] runs Straus's method on the calling thread
+/// ([`straus`]): below 32 points blst's `mult` hands every point to its thread pool for a
+/// constant-time single multiplication, several times the CPU (and a thread hand-off per call,
+/// e.g. for every batch verification of a small committee's quorum).
+pub(crate) const STRAUS_MAX_POINTS: usize = 31;
+
+/// Signed digits (width-`w` non-adjacent form, least significant first) of the low `nbits`
+/// bits of `s`: every nonzero digit is odd, below `2^(w−1)` in magnitude, and followed by at
+/// least `w − 1` zeros.
+fn wnaf(s: &Scalar, nbits: usize, w: u32) -> Vec<i8> {
+    let le = s.to_bytes_le();
+    let mut limbs = [0u64; 5];
+    for (i, chunk) in le.chunks(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        limbs[i] = u64::from_le_bytes(b);
+    }
+    for (i, l) in limbs.iter_mut().enumerate() {
+        let low = 64 * i;
+        if nbits <= low {
+            *l = 0;
+        } else if nbits < low + 64 {
+            *l &= (1u64 << (nbits - low)) - 1;
+        }
+    }
+    let window = 1u64 << w;
+    let mut out = Vec::with_capacity(nbits + 1);
+    while limbs.iter().any(|l| *l != 0) {
+        let mut digit = 0i64;
+        if limbs[0] & 1 == 1 {
+            let m = limbs[0] & (window - 1);
+            digit = if m >= window / 2 {
+                m as i64 - window as i64
+            } else {
+                m as i64
+            };
+            // limbs -= digit, with borrow (digit > 0) or carry (digit < 0).
+            let mut carry = digit.unsigned_abs();
+            for l in limbs.iter_mut() {
+                if carry == 0 {
+                    break;
+                }
+                let (v, over) = if digit > 0 {
+                    l.overflowing_sub(carry)
+                } else {
+                    l.overflowing_add(carry)
+                };
+                *l = v;
+                carry = u64::from(over);
+            }
+        }
+        out.push(digit as i8);
+        for i in 0..5 {
+            let next = if i + 1 < 5 { limbs[i + 1] << 63 } else { 0 };
+            limbs[i] = (limbs[i] >> 1) | next;
+        }
+    }
+    out
+}
+
+/// `Σ scalars[i]·points[i]` (low `nbits` bits of each scalar) by Straus's method: width-5
+/// signed digits, the odd multiples `P, 3P, …, 15P` of every point normalised together (one
+/// inversion) for mixed additions, one shared doubling chain. Variable time: for public
+/// inputs and verification weights, as blst's Pippenger above this size.
+fn straus<A: Msm>(points: &[A], scalars: &[Scalar], nbits: usize) -> A::Curve {
+    const W: u32 = 5;
+    const ODD: usize = 1 << (W - 2);
+    let n = points.len().min(scalars.len());
+    let mut multiples: Vec<A::Curve> = Vec::with_capacity(n * ODD);
+    for p in &points[..n] {
+        let p1 = p.to_curve();
+        let p2 = p1.double();
+        let mut m = p1;
+        for _ in 0..ODD {
+            multiples.push(m);
+            m += p2;
+        }
+    }
+    let table = A::batch_from_curve(&multiples);
+    let digits: Vec<Vec<i8>> = scalars[..n].iter().map(|s| wnaf(s, nbits, W)).collect();
+    let rounds = digits.iter().map(Vec::len).max().unwrap_or(0);
+    let mut acc = A::Curve::identity();
+    for r in (0..rounds).rev() {
+        acc = acc.double();
+        for (i, d) in digits.iter().enumerate() {
+            match d.get(r).copied().unwrap_or(0) {
+                0 => {}
+                x if x > 0 => acc += table[i * ODD + (x as usize) / 2],
+                x => acc -= table[i * ODD + (x.unsigned_abs() as usize) / 2],
+            }
+        }
+    }
+    acc
+}
+
 /// `Msm` for one blstrs affine type over its blst projective/affine types and batch converter.
 macro_rules! impl_msm {
     ($affine:ident, $proj:ident, $raw:ident, $raw_affine:ident, $affines:ident) => {
         impl Msm for $affine {
             fn difference_step(table: &mut [Self]) {
+                Self::difference_step_segments(table, 0)
+            }
+
+            fn difference_step_segments(table: &mut [Self], segment: usize) {
                 use ff::Field as _;
                 use group::Curve as _;
-                difference_step_body!(table)
+                difference_step_body!(table, segment)
             }
 
             fn batch_add(a: &mut [Self], b: &[Self]) {
@@ -314,16 +426,18 @@ macro_rules! impl_msm {
                 let n = points.len().min(scalars.len());
                 let nbits = nbits.clamp(1, 255);
                 // blst's Pippenger expects finite points; the identity contributes nothing anyway.
-                let (raw, sc): (Vec<$raw_affine>, Vec<Scalar>) = points[..n]
+                let (finite, sc): (Vec<Self>, Vec<Scalar>) = points[..n]
                     .iter()
                     .zip(&scalars[..n])
                     .filter(|(p, _)| !bool::from(p.is_identity()))
-                    .map(|(p, s)| (*p.as_ref(), *s))
+                    .map(|(p, s)| (*p, *s))
                     .unzip();
-                let mut out = $proj::identity();
-                if !raw.is_empty() {
-                    *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
+                if finite.len() <= STRAUS_MAX_POINTS {
+                    return straus(&finite, &sc, nbits);
                 }
+                let raw: Vec<$raw_affine> = finite.iter().map(|p| *p.as_ref()).collect();
+                let mut out = $proj::identity();
+                *out.as_mut() = raw.mult(&scalar_bytes(&sc, nbits), nbits);
                 out
             }
         }
@@ -476,4 +590,87 @@ pub(crate) fn pairing_equation<V: Variant>(
     V::raw_pair(&mut ctx, &neg_gen, signature);
     ctx.commit();
     ctx.finalverify(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ff::Field;
+    use group::Curve;
+    use rand_chacha::rand_core::SeedableRng;
+
+    /// Straus's method (small MSMs) equals blst's multiplication point by point, for full and
+    /// short scalars, with identity points, equal points and scalars 0, 1 and −1.
+    fn straus_matches<A: Msm>() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(81);
+        for n in [1usize, 2, 3, 7, 11, 16, 31, 32, 43] {
+            for nbits in [1usize, 5, 64, 128, 255] {
+                let mut points: Vec<A> = (0..n)
+                    .map(|_| (A::generator() * Scalar::random(&mut rng)).to_affine())
+                    .collect();
+                let mut scalars: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut rng)).collect();
+                if n > 3 {
+                    points[1] = A::identity();
+                    points[2] = points[0];
+                    scalars[0] = Scalar::ONE;
+                    scalars[3] = -Scalar::ONE;
+                }
+                if n > 5 {
+                    scalars[5] = Scalar::ZERO;
+                }
+                let mask = |s: &Scalar| {
+                    let mut b = s.to_bytes_le();
+                    for (i, byte) in b.iter_mut().enumerate() {
+                        let low = 8 * i;
+                        if nbits <= low {
+                            *byte = 0;
+                        } else if nbits < low + 8 {
+                            *byte &= (1u8 << (nbits - low)) - 1;
+                        }
+                    }
+                    Scalar::from_bytes_le(&b).unwrap()
+                };
+                let expect = points
+                    .iter()
+                    .zip(&scalars)
+                    .fold(A::Curve::identity(), |acc, (p, s)| acc + *p * mask(s));
+                assert_eq!(
+                    A::msm(&points, &scalars, nbits),
+                    expect,
+                    "n {n} nbits {nbits}"
+                );
+            }
+        }
+        assert!(bool::from(A::msm(&[], &[], 255).is_identity()));
+        assert!(bool::from(
+            A::msm(&[A::identity()], &[Scalar::ONE], 255).is_identity()
+        ));
+    }
+
+    #[test]
+    fn small_msms_match_scalar_multiplication() {
+        straus_matches::<G1Affine>();
+        straus_matches::<G2Affine>();
+    }
+
+    #[test]
+    fn wnaf_digits_recompose() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(82);
+        for s in [
+            Scalar::ZERO,
+            Scalar::ONE,
+            -Scalar::ONE,
+            Scalar::random(&mut rng),
+        ] {
+            let digits = wnaf(&s, 255, 5);
+            let back = digits.iter().rev().fold(Scalar::ZERO, |acc, d| {
+                let m = Scalar::from(u64::from(d.unsigned_abs()));
+                acc.double() + if *d < 0 { -m } else { m }
+            });
+            assert_eq!(back, s);
+            assert!(digits
+                .iter()
+                .all(|d| *d == 0 || (d % 2 != 0 && d.abs() < 16)));
+        }
+    }
 }

@@ -9,23 +9,28 @@
 //!   the per-step failure probability exceeds a target; per-height bounds in
 //!   [`params::HeightFailure`]).
 //! - [`sortition`]: VRF credentials for proposers (both modes) and sampled voters.
-//! - [`RealProvider`]: builds all of it for the simulator, running the DKG among the seats.
+//! - `RealProvider` (feature `sim`): builds all of it for the simulator, running the DKG among
+//!   the seats.
 //!
 //! Every verifier counts its work ([`CryptoCounters`]), so tests can check that a node does one
 //! batch verification per quorum (two for cert votes: vote and beacon shares) and one combine
 //! per certificate or bundle, never one pairing per vote.
 
 pub mod params;
+#[cfg(feature = "sim")]
 mod provider;
 pub mod sampled;
 pub mod sortition;
 pub mod threshold;
 
 pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
-pub use provider::{KeySetup, RealProvider, SetupInfo, VariantChoice};
+#[cfg(feature = "sim")]
+pub use provider::{KeySetup, RealProvider, SetupInfo, SetupProgress, VariantChoice};
 pub use sampled::{SampledSigner, SampledVerifier};
 pub use sortition::{VrfRoster, VrfSortition};
-pub use threshold::{ThresholdSetupError, ThresholdSigner, ThresholdVerifier};
+pub use threshold::{
+    ThresholdSetupError, ThresholdSigner, ThresholdSignerError, ThresholdVerifier,
+};
 
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};

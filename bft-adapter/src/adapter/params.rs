@@ -118,6 +118,7 @@ impl FromStr for Ratio {
 
 /// Why sampled parameters were refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SampledParamsError {
     /// A fraction is not in `[0, 1]` (the honest fraction must be above 0).
     #[error("{0} must be a fraction in [0, 1]")]
@@ -439,6 +440,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sim")]
     fn the_simulator_derives_the_faulty_seats_from_the_honest_fraction() {
         let p = SampledParams::defaults(40).unwrap();
         let c = crate::sim::SimConfig::sampled(&p);

@@ -19,10 +19,13 @@ use super::sortition::{VrfRoster, VrfSortition};
 use super::threshold::{ThresholdSigner, ThresholdVerifier};
 use super::{CounterSnapshot, CryptoCounters};
 use crate::engine::Adapters;
-use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SimConfig};
+use crate::sim::{faulty_seats, CryptoProvider, CryptoSetup, Mode, SampledPublic, SimConfig};
 use crate::types::{NodeId, Seed};
 use conclave_committee::vrf::SecretKey as VrfSecretKey;
-use conclave_dkg::sim::{dkg_parties, run_parties, Behaviour, SimConfig as DkgSimConfig};
+use conclave_dkg::sim::{
+    dkg_parties, run_parties_with_progress, Behaviour, SimConfig as DkgSimConfig,
+    SimVariant as DkgSimVariant,
+};
 use conclave_threshold_sig::{
     deal, standard_dst, Commitment, MinPk, MinSig, Scheme, SecretKey, SecretShare, Variant,
 };
@@ -56,6 +59,7 @@ impl VariantChoice {
 /// How the threshold key is created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum KeySetup {
     /// The dealer-free DKG of `conclave-dkg`, run among the seats.
     #[default]
@@ -184,6 +188,24 @@ pub struct RealProvider {
     pub attributable: bool,
     last: Mutex<Option<SetupInfo>>,
     counters: Mutex<Option<Arc<CryptoCounters>>>,
+    setup_progress: Option<SetupProgress>,
+}
+
+/// A callback for the DKG phase of [`RealProvider`]'s setup: `(done, total)` work units.
+#[derive(Clone)]
+pub struct SetupProgress(Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl SetupProgress {
+    /// Wraps `f`, called from the thread that runs the setup.
+    pub fn new(f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        SetupProgress(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for SetupProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetupProgress")
+    }
 }
 
 impl RealProvider {
@@ -209,6 +231,12 @@ impl RealProvider {
     /// Sets the signature variant.
     pub fn with_variant(mut self, variant: VariantChoice) -> Self {
         self.variant = variant;
+        self
+    }
+
+    /// Reports the progress of the threshold-mode DKG (for progress bars).
+    pub fn with_setup_progress(mut self, progress: SetupProgress) -> Self {
+        self.setup_progress = Some(progress);
         self
     }
 
@@ -351,7 +379,7 @@ impl RealProvider {
             Vec::new()
         };
         let dkg_config = DkgSimConfig {
-            variant: V::NAME.to_string(),
+            variant: DkgSimVariant::of::<V>(),
             n,
             t,
             seed: derive(master, b"dkg"),
@@ -361,7 +389,13 @@ impl RealProvider {
                 .collect(),
         };
         let mut parties = dkg_parties::<V>(&dkg_config).map_err(|e| format!("DKG: {e}"))?;
-        let (results, metrics) = run_parties(&mut parties).map_err(|e| format!("DKG: {e}"))?;
+        let hook = self.setup_progress.clone();
+        let (results, metrics) = run_parties_with_progress(&mut parties, &mut |done, total| {
+            if let Some(SetupProgress(f)) = &hook {
+                f(done, total);
+            }
+        })
+        .map_err(|e| format!("DKG: {e}"))?;
         let honest = parties
             .iter()
             .zip(&results)
@@ -438,7 +472,8 @@ impl RealProvider {
         let mut adapters = Vec::with_capacity(n as usize);
         for (i, ((share, secret), key)) in shares.into_iter().zip(vrf).zip(individual).enumerate() {
             let id = NodeId(i as u32);
-            let mut signer = ThresholdSigner::<V>::new(id, share, &dst)?;
+            let mut signer =
+                ThresholdSigner::<V>::new(id, share, &dst).map_err(|e| e.to_string())?;
             if let Some(key) = key {
                 signer = signer.with_individual_key(key);
             }
@@ -458,6 +493,7 @@ impl RealProvider {
             genesis_seed: Seed(derive(&master, b"genesis")),
             adapters,
             verifier,
+            sampled: None,
         })
     }
 
@@ -471,12 +507,22 @@ impl RealProvider {
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(derive(&master, b"bls-keys"));
         let secrets: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();
         // Registration: each key with its proof of possession (checked by the verifier).
-        let registrations = secrets
+        let registrations: Vec<_> = secrets
             .iter()
             .map(|sk| (sk.public_key::<V>(), sk.pop_prove::<V>()))
             .collect();
         let (vrf, roster) = self.vrf(&master, n, Some(tau))?;
         let genesis = derive(&master, b"genesis");
+        let threshold = params.threshold_per_step();
+        let public = SampledPublic {
+            epoch: 0,
+            genesis,
+            bls_keys: registrations.iter().map(|(k, _)| k.to_bytes()).collect(),
+            proofs_of_possession: registrations.iter().map(|(_, p)| p.to_bytes()).collect(),
+            vrf_keys: vrf.iter().map(|k| k.public_key().to_bytes()).collect(),
+            tau_step: tau,
+            threshold: (threshold.numerator, threshold.denominator),
+        };
         let verifier = Arc::new(SampledVerifier::new(
             0,
             genesis,
@@ -517,6 +563,7 @@ impl RealProvider {
             genesis_seed: verifier.genesis_seed(),
             adapters,
             verifier,
+            sampled: Some(public),
         })
     }
 }

@@ -81,7 +81,7 @@ use super::params::SampledParams;
 use super::sortition::VrfRoster;
 use super::threshold::value_id;
 use super::{seeded_rng, CryptoCounters};
-use crate::traits::{CombineError, Committee, InvalidSeal, Share, Signer, Verifier};
+use crate::traits::{CombineError, Committee, InvalidSeal, Share, SignError, Signer, Verifier};
 use crate::types::{
     beacon_message, vote_message, Certificate, Epoch, Height, NodeId, Period, Seed, ValueId,
 };
@@ -515,7 +515,7 @@ impl<V: Variant> Signer for SampledSigner<V> {
         self.id
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
-        self.key.sign(&self.suite, message).to_bytes()
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        Ok(self.key.sign(&self.suite, message).to_bytes())
     }
 }

@@ -51,7 +51,7 @@
 //! signature it returns and falls back to one-by-one verification of the shares when that fails.
 
 use super::{seeded_rng, CryptoCounters};
-use crate::traits::{CombineError, Committee, Share, Signer, Verifier};
+use crate::traits::{CombineError, Committee, Share, SignError, Signer, Verifier};
 use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
 use conclave_threshold_sig::{
     verify_batch as verify_signatures_batch, verify_partials_batch, BatchItem, Ciphersuite,
@@ -90,6 +90,7 @@ fn individual_message(message: &[u8]) -> Vec<u8> {
 
 /// Why a [`ThresholdVerifier`] cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ThresholdSetupError {
     /// Two quorums of `quorum` seats need not share an honest seat: 2·quorum ≤ n + f.
     #[error(
@@ -130,6 +131,23 @@ pub enum ThresholdSetupError {
     /// The threshold parameters or the DST are refused by the combiner.
     #[error(transparent)]
     Combiner(#[from] TsError),
+}
+
+/// Why a [`ThresholdSigner`] cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThresholdSignerError {
+    /// The share's index is not the seat's (share indices are seat + 1).
+    #[error("share index {index} does not match seat {seat}")]
+    ShareIndex {
+        /// The share's index.
+        index: u32,
+        /// The seat.
+        seat: NodeId,
+    },
+    /// The DST is refused (empty).
+    #[error(transparent)]
+    Dst(#[from] TsError),
 }
 
 /// The public side of a threshold committee: [`Committee`] and [`Verifier`].
@@ -459,15 +477,13 @@ pub struct ThresholdSigner<V: Variant> {
 
 impl<V: Variant> ThresholdSigner<V> {
     /// Seat `id` signing with `share` (whose index must be `id + 1`) under a non-empty `dst`.
-    pub fn new(id: NodeId, share: SecretShare, dst: &[u8]) -> Result<Self, String> {
-        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
-            .map_err(|e| e.to_string())?;
+    pub fn new(id: NodeId, share: SecretShare, dst: &[u8]) -> Result<Self, ThresholdSignerError> {
+        let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())?;
         if share.index() != id.0 + 1 {
-            return Err(format!(
-                "share index {} does not match seat {}",
-                share.index(),
-                id
-            ));
+            return Err(ThresholdSignerError::ShareIndex {
+                index: share.index(),
+                seat: id,
+            });
         }
         Ok(ThresholdSigner {
             id,
@@ -491,7 +507,7 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
         self.id
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut out = self
             .share
             .sign::<V>(&self.dst, message)
@@ -503,6 +519,6 @@ impl<V: Variant> Signer for ThresholdSigner<V> {
                     .to_bytes(),
             );
         }
-        out
+        Ok(out)
     }
 }

@@ -21,6 +21,18 @@
 //!    ⊥ once released, else v̄. Votes are counted per step ([`VoteStep::NextK`]), so nodes split
 //!    across ⊥, v and v̄ in step 4/5 converge once they hear the same quorums.
 //!
+//! 7. **Fast recovery** (Algorand's late / redo / down steps, `dev/abft.md` "Fast
+//!    recovery"): the next_k steps end at [`VoteStep::MAX_NEXT_K`], so a period that outlasts
+//!    them (a long partition) needs another way to re-evaluate. About every λ_f
+//!    ([`Timeouts::recovery_ms`], jittered, without end) after step 4 a node votes once
+//!    per period in the step its current choice names: *late* ([`VoteStep::Late`]) for the
+//!    cert-voted or committable value, else *down* ([`VoteStep::Down`]) for ⊥ once released,
+//!    else *redo* ([`VoteStep::Redo`]) for v̄ (down when nothing is pinned) — the next_k
+//!    choice, so the safety argument is the next_k steps'. As knowledge only grows, a node
+//!    may vote in several of the three steps in one period, never twice in one; once a
+//!    partition heals, everyone learns the same quorums within a re-send and votes in the same
+//!    recovery step at its next firing, at most 1.25 λ_f later.
+//!
 //! A next-quorum for x in period p (in any next step) moves the node to p+1 with v̄ = x; a
 //! next-quorum bundle for any later period is accepted (not only those in the vote window), so
 //! a node left behind catches up. With sampled committees ([`Committee::sampled`]) a coalition
@@ -119,6 +131,21 @@ pub struct Timeouts {
     pub resend_ms: u64,
     /// Largest period multiplier applied to the timeouts above.
     pub max_backoff: u32,
+    /// Algorand's λ_f: the fast-recovery period. While a period lasts, a node votes in the
+    /// late, redo or down step ([`VoteStep::Late`]…) about every `recovery_ms` (at
+    /// `j · recovery_ms` after the period started plus a jitter below `recovery_ms / 4`,
+    /// j = 1, 2, …) — unlike the next_k steps, without end. Not multiplied by the period.
+    #[serde(default = "default_recovery_ms")]
+    pub recovery_ms: u64,
+}
+
+/// The default λ_f: 15 s = 25 × the default `next_ms`. Algorand runs λ_f = 5 min against a
+/// 4 s filter and a 17 s first next timeout; 15 s keeps its ratio to the filter timeout (75×),
+/// is over 3× the longest next_k interval (`next_ms · max_backoff` = 4.8 s, plus at most
+/// half that in jitter), so a healthy network never reaches it, and bounds recovery after
+/// a partition by ≈ 1.25 λ_f + `resend_ms`.
+fn default_recovery_ms() -> u64 {
+    15_000
 }
 
 impl Default for Timeouts {
@@ -128,6 +155,7 @@ impl Default for Timeouts {
             next_ms: 600,
             resend_ms: 1_200,
             max_backoff: 8,
+            recovery_ms: default_recovery_ms(),
         }
     }
 }
@@ -201,6 +229,7 @@ impl Config {
 
 /// A timer the engine asks its host to arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum TimerId {
     /// The soft-vote (filter) timer of a period.
     Filter(Height, Period),
@@ -211,10 +240,14 @@ pub enum TimerId {
     /// The timer of next_k step `k` (k ≥ 1) of a period: armed when step 4 (or step k−1)
     /// fires, after an exponentially backed-off, jittered delay.
     NextK(Height, Period, u8),
+    /// The fast-recovery timer of a period (every λ_f, [`Timeouts::recovery_ms`]): armed on
+    /// entering the period and re-armed each time it fires.
+    Recovery(Height, Period),
 }
 
 /// An input to the engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Input {
     /// Start (or resume after [`Engine::restore`]): arms timers and asks for a value.
     Start,
@@ -264,7 +297,12 @@ pub enum Input {
 }
 
 /// An effect the host must carry out, in order.
+///
+/// Non-exhaustive: a later version may add actions. A host's `match` needs a wildcard arm, and
+/// that arm must fail closed (stop, as `conclave-node` does) rather than skip the action, since
+/// an unknown action may be a barrier the following ones depend on.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Send to every other seat.
     Broadcast {
@@ -357,6 +395,12 @@ struct ProposalEntry {
     signed_id: ValueId,
     /// The seal is the proposer's own (not a re-proposal of another seat's value).
     fresh: bool,
+    /// The proposer's signature was checked. A proposal is checked only while it could be the
+    /// period's best (see `receive.rs`, `check_contenders`); an unchecked one is never
+    /// soft-voted for, relayed or used as evidence before it is checked.
+    verified: bool,
+    /// The proposer's signature (for a deferred check).
+    signature: Vec<u8>,
     bytes: Vec<u8>,
 }
 
@@ -379,6 +423,14 @@ struct Round {
     next_expired: bool,
     /// The latest next_k step whose timer fired in the current period (0: none yet).
     next_k: u8,
+    /// When the current period was entered (the fast-recovery timer's origin).
+    period_start: u64,
+    /// How many times the fast-recovery timer fired in the current period.
+    recovery_fired: u32,
+    /// The fast-recovery timer fired and its vote is not cast yet (it waits for step 4).
+    recovery_due: bool,
+    /// Re-sends since the current period began (the payload relay backs off with it).
+    resends_this_period: u32,
     certificate: Option<Certificate>,
     bundles: BTreeMap<(Period, VoteStep, VoteValue), Bundle>,
     /// A verified `Decided` whose value the application has not yet judged, with its sender
@@ -429,6 +481,8 @@ pub struct Engine {
     entropy: [u8; 32],
     now: Time,
     out: Vec<Action>,
+    /// Proposals and votes abstained from because the signer failed (not persisted).
+    signing_failures: u64,
 }
 
 impl Engine {
@@ -465,6 +519,7 @@ impl Engine {
             },
             now: Time(0),
             out: Vec::new(),
+            signing_failures: 0,
         }
     }
 
@@ -504,6 +559,14 @@ impl Engine {
     /// Bytes of next-height messages currently buffered (bounded by [`Limits`]).
     pub fn buffered_bytes(&self) -> usize {
         self.future_usage.values().map(|u| u.1).sum()
+    }
+
+    /// How many proposals and votes this engine abstained from because its [`Signer`]
+    /// failed (since it was created or restored). A host should alert on a rising count.
+    ///
+    /// [`Signer`]: crate::traits::Signer
+    pub fn signing_failures(&self) -> u64 {
+        self.signing_failures
     }
 
     /// The height being decided.
@@ -572,6 +635,10 @@ impl Engine {
                     self.arm_next_k(k + 1);
                 }
             }
+            TimerId::Recovery(h, p) if h == self.height && p == self.period => {
+                self.round.recovery_due = true;
+                self.arm_recovery();
+            }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
                 self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
@@ -615,6 +682,36 @@ impl Engine {
         );
     }
 
+    /// Arms the next fast-recovery firing of the current period: at `j · λ_f` after the
+    /// period started plus a jitter in `[0, λ_f / 4)` drawn from the host's entropy, for the
+    /// next j (so consecutive firings are at most 1.25 λ_f apart, and a node fires in every
+    /// window of that length however long the period lasts).
+    fn arm_recovery(&mut self) {
+        let lambda = self.config.timeouts.recovery_ms.max(1);
+        self.round.recovery_fired = self.round.recovery_fired.saturating_add(1);
+        let j = u64::from(self.round.recovery_fired);
+        let digest = sha2::Sha256::new()
+            .chain_update(b"conclave-bft/recovery-jitter/v1")
+            .chain_update(self.entropy)
+            .chain_update(self.height.0.to_be_bytes())
+            .chain_update(self.period.0.to_be_bytes())
+            .chain_update(j.to_be_bytes())
+            .finalize();
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&digest[..8]);
+        let jitter = u64::from_be_bytes(word) % (lambda / 4).max(1);
+        let at = self
+            .round
+            .period_start
+            .saturating_add(lambda.saturating_mul(j))
+            .saturating_add(jitter)
+            .max(self.now.0.saturating_add(1));
+        self.out.push(Action::SetTimer {
+            id: TimerId::Recovery(self.height, self.period),
+            at: Time(at),
+        });
+    }
+
     fn arm(&mut self, id: TimerId, after_ms: u64) {
         self.out.push(Action::SetTimer {
             id,
@@ -637,15 +734,23 @@ impl Engine {
                     id: TimerId::NextK(self.height, old, self.round.next_k.saturating_add(1)),
                 });
             }
+            self.out.push(Action::CancelTimer {
+                id: TimerId::Recovery(self.height, old),
+            });
         }
         self.period = period;
         self.round.filter_expired = false;
         self.round.next_expired = false;
         self.round.next_k = 0;
+        self.round.period_start = self.now.0;
+        self.round.recovery_fired = 0;
+        self.round.recovery_due = false;
+        self.round.resends_this_period = 0;
         let factor = self.backoff();
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
         self.arm(TimerId::Next(self.height, period), t.next_ms * factor);
+        self.arm_recovery();
         if start {
             self.arm(TimerId::Resend(self.height), t.resend_ms);
             if self.round.own_value.is_none() && !self.round.value_requested {
@@ -674,6 +779,9 @@ impl Engine {
         });
         self.out.push(Action::CancelTimer {
             id: TimerId::Resend(height),
+        });
+        self.out.push(Action::CancelTimer {
+            id: TimerId::Recovery(height, self.period),
         });
         self.seed = self
             .adapters
@@ -747,13 +855,14 @@ impl Engine {
         }));
     }
 
-    /// Re-broadcasts this node's current-period votes and proposal, and the previous period's
-    /// next-votes, so peers recover from lost messages.
+    /// Re-broadcasts this node's current-period votes and the previous period's next-votes,
+    /// and (with backoff, see `relay.rs`) its proposal, so peers recover from lost messages.
     fn resend(&mut self) {
         let p = self.period;
         let previous = Period(p.0.saturating_sub(1));
         let mut messages = Vec::new();
-        if let Some(prop) = self.round.own_proposals.get(&p) {
+        let payloads = self.payload_resend_due();
+        if let Some(prop) = self.round.own_proposals.get(&p).filter(|_| payloads) {
             messages.push(crate::types::Message::Proposal(prop.clone()));
         }
         // Of each period's next_k votes only the latest is re-sent: a node re-votes in every
@@ -810,7 +919,9 @@ impl Engine {
                 bytes: crate::codec::encode(&m),
             });
         }
-        self.relay_on_resend();
+        if payloads {
+            self.relay_on_resend();
+        }
     }
 }
 

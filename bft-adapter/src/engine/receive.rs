@@ -7,8 +7,8 @@ use super::{Action, Engine, ProposalEntry, Validity};
 use crate::codec::{decode_with, encode};
 use crate::evidence::EvidenceKind;
 use crate::types::{
-    beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Proposal, ValueId,
-    Vote, VoteStep, VoteValue,
+    beacon_message, proposal_message, Bundle, Decided, Height, Message, NodeId, Period, Proposal,
+    ValueId, Vote, VoteStep, VoteValue,
 };
 
 impl Engine {
@@ -250,6 +250,18 @@ impl Engine {
             if existing.bytes == bytes {
                 return; // duplicate
             }
+            let unchecked = !existing.verified;
+            if unchecked && !self.check_proposal(proposal.period, from) {
+                return; // the stored one was invalid: the proposer is muted for the period
+            }
+            let Some(existing) = self
+                .round
+                .proposals
+                .get(&proposal.period)
+                .and_then(|m| m.get(&from))
+            else {
+                return;
+            };
             let value_id = self.adapters.verifier.value_id(&proposal.value);
             let message =
                 proposal_message(proposal.epoch, proposal.height, proposal.period, value_id);
@@ -296,7 +308,13 @@ impl Engine {
         };
         let signed_id = verifier.value_id(&proposal.value);
         let value_id = crate::types::sealed_id(signed_id, &proposal.seal);
-        if !own {
+        let fresh = origin.is_none_or(|o| o == from);
+        // The signature is checked now only if this proposal could be the period's best: it
+        // is fresh and no checked, not invalid proposal ranks before it. The others are kept
+        // unchecked (their values authenticate themselves by their ids, as relayed payloads
+        // do) and checked when they come to matter (`check_contenders`, `payload`, evidence).
+        let check_now = !own && fresh && !self.outranked(p, priority, from);
+        if check_now {
             let message = proposal_message(proposal.epoch, h, p, signed_id);
             if !self
                 .adapters
@@ -306,6 +324,8 @@ impl Engine {
                 self.round.muted_proposers.insert((from, p));
                 return self.report(from, EvidenceKind::InvalidSignature, h, vec![bytes]);
             }
+        }
+        if !own {
             self.charge(from, charge);
         }
         self.round.proposals.entry(p).or_default().insert(
@@ -314,7 +334,9 @@ impl Engine {
                 priority,
                 value_id,
                 signed_id,
-                fresh: origin.is_none_or(|o| o == from),
+                fresh,
+                verified: own || check_now,
+                signature: proposal.signature.clone(),
                 bytes,
             },
         );
@@ -367,16 +389,112 @@ impl Engine {
             }
         }
         if !valid {
-            let culprits: Vec<(NodeId, Vec<u8>)> = self
+            let culprits: Vec<(Period, NodeId)> = self
                 .round
                 .proposals
-                .values()
-                .flat_map(|m| m.iter())
-                .filter(|(_, e)| e.value_id == value_id)
-                .map(|(n, e)| (*n, e.bytes.clone()))
+                .iter()
+                .flat_map(|(p, m)| m.iter().map(move |(n, e)| (*p, *n, e)))
+                .filter(|(_, _, e)| e.value_id == value_id)
+                .map(|(p, n, _)| (p, n))
                 .collect();
-            for (culprit, bytes) in culprits {
-                self.report(culprit, EvidenceKind::InvalidValue, height, vec![bytes]);
+            for (p, culprit) in culprits {
+                // Only a proposal with a valid signature proves that its proposer proposed it.
+                if !self.check_proposal(p, culprit) {
+                    continue;
+                }
+                if let Some(e) = self.round.proposals.get(&p).and_then(|m| m.get(&culprit)) {
+                    let bytes = e.bytes.clone();
+                    self.report(culprit, EvidenceKind::InvalidValue, height, vec![bytes]);
+                }
+            }
+            // The invalid value no longer outranks the proposals after it.
+            let periods: Vec<Period> = self.round.proposals.keys().copied().collect();
+            for p in periods {
+                self.check_contenders(p);
+            }
+        }
+    }
+
+    /// Whether a checked proposal of period `p` that is not known to be invalid ranks before
+    /// `(priority, from)` (the order of `best_proposal`).
+    fn outranked(&self, p: Period, priority: crate::types::Priority, from: NodeId) -> bool {
+        self.round.proposals.get(&p).is_some_and(|m| {
+            m.iter().any(|(n, e)| {
+                e.fresh
+                    && e.verified
+                    && (e.priority, *n) < (priority, from)
+                    && !matches!(
+                        self.round.values.get(&e.value_id),
+                        Some((_, Some(Validity::Invalid)))
+                    )
+            })
+        })
+    }
+
+    /// Checks the signature of `from`'s stored proposal of period `p` if it is unchecked:
+    /// true if it is (now) checked; an invalid one is dropped, its proposer muted for the
+    /// period and reported.
+    fn check_proposal(&mut self, p: Period, from: NodeId) -> bool {
+        let Some(e) = self.round.proposals.get(&p).and_then(|m| m.get(&from)) else {
+            return false;
+        };
+        if e.verified {
+            return true;
+        }
+        let message = proposal_message(self.config.epoch, self.height, p, e.signed_id);
+        let valid = self
+            .adapters
+            .verifier
+            .verify_share(from, &message, &e.signature);
+        if valid {
+            if let Some(e) = self
+                .round
+                .proposals
+                .get_mut(&p)
+                .and_then(|m| m.get_mut(&from))
+            {
+                e.verified = true;
+            }
+            return true;
+        }
+        let removed = self
+            .round
+            .proposals
+            .get_mut(&p)
+            .and_then(|m| m.remove(&from));
+        if let Some(e) = removed {
+            self.refund(from, proposal_charge(&e.bytes));
+            self.round.muted_proposers.insert((from, p));
+            let height = self.height;
+            self.report(from, EvidenceKind::InvalidSignature, height, vec![e.bytes]);
+        }
+        false
+    }
+
+    /// Restores what `best_proposal` relies on: walking period `p`'s fresh proposals best
+    /// first, every one before the first checked proposal not known to be invalid is checked
+    /// (the invalid ones dropped). Needed when a value is judged invalid.
+    fn check_contenders(&mut self, p: Period) {
+        loop {
+            let Some(m) = self.round.proposals.get(&p) else {
+                return;
+            };
+            let mut ranked: Vec<(&NodeId, &ProposalEntry)> =
+                m.iter().filter(|(_, e)| e.fresh).collect();
+            ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
+            let next = ranked.into_iter().find(|(_, e)| {
+                !e.verified
+                    || !matches!(
+                        self.round.values.get(&e.value_id),
+                        Some((_, Some(Validity::Invalid)))
+                    )
+            });
+            match next {
+                Some((n, e)) if !e.verified => {
+                    let n = *n;
+                    self.check_proposal(p, n);
+                }
+                _ => return,
             }
         }
     }
@@ -402,7 +520,7 @@ impl Engine {
             (VoteStep::Soft, VoteValue::Value(_)) => {
                 self.round.soft_quorum.contains_key(&bundle.period)
             }
-            (s, v) if s.is_next() => self
+            (s, v) if s.is_next() && s.admits(v) => self
                 .round
                 .next_quorum
                 .get(&bundle.period)
@@ -521,11 +639,10 @@ impl Engine {
         {
             return; // proven to sign garbage for this step: not worth another verification
         }
-        let malformed = match vote.step {
-            VoteStep::Soft => vote.value == VoteValue::Bottom || !vote.beacon_share.is_empty(),
-            VoteStep::Cert => vote.value == VoteValue::Bottom || vote.beacon_share.is_empty(),
-            VoteStep::Next | VoteStep::NextK(_) => !vote.beacon_share.is_empty(),
-        };
+        // Only cert votes carry a beacon share; soft, cert, late and redo votes name a value,
+        // down votes ⊥ (`VoteStep::admits`).
+        let malformed = !vote.step.admits(vote.value)
+            || (vote.step == VoteStep::Cert) == vote.beacon_share.is_empty();
         if malformed {
             return self.report(from, EvidenceKind::Malformed, vote.height, vec![bytes]);
         }

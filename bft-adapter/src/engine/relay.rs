@@ -13,6 +13,10 @@
 //! the period changes.
 
 use super::{Action, Engine, Validity};
+
+/// The longest gap, in re-sends, between two relays of the pinned and soft-quorum payloads
+/// within one period (see [`Engine::relay_on_resend`]).
+pub(super) const PAYLOAD_RESEND_CAP: u32 = 8;
 use crate::codec::encode;
 use crate::types::{Message, NodeId, Proposal, ValueId, VoteStep, VoteValue};
 
@@ -36,12 +40,26 @@ impl Engine {
         if let Some(bytes) = self.round.payloads.get(id) {
             return Some(bytes.clone());
         }
+        // Only a proposal whose signature checks is relayed (an unchecked one is checked now).
         self.round
             .proposals
-            .values()
-            .flat_map(|m| m.values())
-            .find(|e| e.value_id == *id)
-            .map(|e| e.bytes.clone())
+            .iter()
+            .flat_map(|(p, m)| m.iter().map(move |(n, e)| (*p, *n, e)))
+            .filter(|(_, _, e)| e.value_id == *id)
+            .find(|(p, n, e)| {
+                e.verified
+                    || self.adapters.verifier.verify_share(
+                        *n,
+                        &crate::types::proposal_message(
+                            self.config.epoch,
+                            self.height,
+                            *p,
+                            e.signed_id,
+                        ),
+                        &e.signature,
+                    )
+            })
+            .map(|(_, _, e)| e.bytes.clone())
     }
 
     /// Keeps the payloads of values with a soft or next quorum beyond the pruning of old
@@ -117,7 +135,22 @@ impl Engine {
         self.relay_payloads(true);
     }
 
-    /// The periodic re-send's share of the relay: the payloads of v̄ and the soft quorum.
+    /// Whether this re-send carries payloads (the pinned and soft-quorum values' and this
+    /// node's own proposal), counting the re-send. A payload is up to
+    /// [`super::Limits::max_value_bytes`] (1 MiB) per peer, and while a height is stuck,
+    /// re-sending it with every vote re-send (1.2 s) cost each node `n − 1` MiB or more per
+    /// re-send; payloads already travel on every period change and next timeout, so here they
+    /// go only with the re-sends numbered 1, 2, 4, 8 and then every [`PAYLOAD_RESEND_CAP`]th
+    /// since the period began (a peer that lost one, or returns after a partition, gets it
+    /// within `PAYLOAD_RESEND_CAP` re-sends).
+    pub(super) fn payload_resend_due(&mut self) -> bool {
+        self.round.resends_this_period = self.round.resends_this_period.saturating_add(1);
+        let j = self.round.resends_this_period;
+        (j.is_power_of_two() && j <= PAYLOAD_RESEND_CAP) || j % PAYLOAD_RESEND_CAP == 0
+    }
+
+    /// The periodic re-send's share of the relay: the payloads of v̄ and the soft quorum
+    /// (when [`Engine::payload_resend_due`] said so).
     pub(super) fn relay_on_resend(&mut self) {
         self.relay_payloads(true);
     }

@@ -180,7 +180,7 @@ impl Engine {
             total = total.saturating_add(bytes);
         }
         // Not charged to a peer, but counted in the total: payloads and bundles kept to relay,
-        // and values (whether or not a proposal above also holds them).
+        // and values and their seed seals (whether or not a proposal above also holds them).
         let shared: usize = r
             .payloads
             .values()
@@ -193,7 +193,8 @@ impl Engine {
             + r.values
                 .values()
                 .map(|(v, _)| v.len() + OVERHEAD)
-                .sum::<usize>();
+                .sum::<usize>()
+            + r.seals.values().map(Vec::len).sum::<usize>();
         r.held_total = total.saturating_add(shared);
     }
 }

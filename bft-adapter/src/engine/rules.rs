@@ -22,6 +22,7 @@ impl Engine {
             self.try_next_vote();
             self.try_next_late_vote();
             self.try_next_k_vote();
+            self.try_recovery_vote();
             if before == (self.height, self.period, self.out.len()) {
                 break;
             }
@@ -79,16 +80,21 @@ impl Engine {
         };
         let seal = seal.unwrap_or_else(|| self.adapters.sortition.seed_seal(&self.seed, h));
         let value_id = self.adapters.verifier.value_id(&value);
+        let Ok(signature) =
+            self.adapters
+                .signer
+                .sign(&proposal_message(self.config.epoch, h, p, value_id))
+        else {
+            // The signer failed (remote signer or HSM): abstain from proposing this period.
+            self.signing_failures += 1;
+            return;
+        };
         let sealed = crate::types::sealed_id(value_id, &seal);
         self.round
             .values
             .entry(sealed)
             .or_insert_with(|| (value.clone(), Some(Validity::Valid)));
         self.round.seals.insert(sealed, seal.clone());
-        let signature =
-            self.adapters
-                .signer
-                .sign(&proposal_message(self.config.epoch, h, p, value_id));
         let proposal = Proposal {
             epoch: self.config.epoch,
             height: h,
@@ -221,6 +227,16 @@ impl Engine {
         if k == 0 || !self.voted(p, VoteStep::NextK(k)).is_empty() {
             return;
         }
+        let (value, _) = self.recovery_choice();
+        self.cast_vote(VoteStep::NextK(k), value);
+    }
+
+    /// What a next_k or fast-recovery vote names now, and the recovery step that carries it:
+    /// the value this node cert-voted, else a committable value (valid, with a soft quorum
+    /// this period) — *late*; else ⊥ once released — *down*; else v̄ — *redo* (⊥ and down when
+    /// nothing is pinned, as in period 1).
+    fn recovery_choice(&self) -> (VoteValue, VoteStep) {
+        let p = self.period;
         let certified = self.voted(p, VoteStep::Cert).first().map(|v| v.value);
         let committable = self
             .round
@@ -229,13 +245,30 @@ impl Engine {
             .copied()
             .filter(|id| self.is_valid(id))
             .map(VoteValue::Value);
+        if let Some(value) = certified.or(committable) {
+            return (value, VoteStep::Late);
+        }
         let (pinned, released) = self.pinned();
-        let value = certified.or(committable).unwrap_or(if released {
-            VoteValue::Bottom
-        } else {
-            pinned.map(VoteValue::Value).unwrap_or(VoteValue::Bottom)
-        });
-        self.cast_vote(VoteStep::NextK(k), value);
+        match pinned {
+            Some(id) if !released => (VoteValue::Value(id), VoteStep::Redo),
+            _ => (VoteValue::Bottom, VoteStep::Down),
+        }
+    }
+
+    /// Fast recovery (Algorand's late / redo / down, `dev/abft.md` "Fast recovery"): when the
+    /// λ_f timer has fired and step 4 is past (so this node can no longer cert-vote in this
+    /// period), vote in the recovery step of [`Engine::recovery_choice`], unless already voted
+    /// there this period (the re-send timer repeats it). A quorum in any of the three steps
+    /// moves nodes to the next period like a next quorum.
+    fn try_recovery_vote(&mut self) {
+        if !self.round.recovery_due || !self.round.next_expired {
+            return;
+        }
+        self.round.recovery_due = false;
+        let (value, step) = self.recovery_choice();
+        if self.voted(self.period, step).is_empty() {
+            self.cast_vote(step, value);
+        }
     }
 
     /// Broadcasts the bundle of a quorum that just completed (combined from our tally, or the
@@ -268,13 +301,21 @@ impl Engine {
             return;
         };
         let message = crate::types::vote_message(self.config.epoch, h, p, step, value);
-        let signature = self.adapters.signer.sign(&message);
-        let beacon_share = if step == VoteStep::Cert {
-            self.adapters
-                .signer
-                .sign(&beacon_message(self.config.epoch, h))
-        } else {
-            Vec::new()
+        let signed = self.adapters.signer.sign(&message).and_then(|signature| {
+            let beacon_share = if step == VoteStep::Cert {
+                self.adapters
+                    .signer
+                    .sign(&beacon_message(self.config.epoch, h))?
+            } else {
+                Vec::new()
+            };
+            Ok((signature, beacon_share))
+        });
+        let Ok((signature, beacon_share)) = signed else {
+            // The signer failed: abstain from this vote (nothing recorded, persisted or
+            // sent), as a node off this step's committee would.
+            self.signing_failures += 1;
+            return;
         };
         let vote = Vote {
             epoch: self.config.epoch,

@@ -112,8 +112,8 @@ pub(crate) struct StepTally {
 impl StepTally {
     /// Adds a vote; `trusted` votes (our own) skip verification.
     ///
-    /// One vote per voter per step, except next-votes, where BA* lets an honest node next-vote
-    /// ⊥ and a value (one of each).
+    /// One vote per voter per step, except step 4/5 and next_k votes, where BA* lets an
+    /// honest node next-vote ⊥ and a value (one of each); fast-recovery steps hold one vote.
     pub fn add(&mut self, entry: Entry, trusted: bool) -> AddOutcome {
         let voter = entry.vote.voter;
         let value = entry.vote.value;
@@ -122,7 +122,8 @@ impl StepTally {
             return AddOutcome::Duplicate;
         }
         let conflicting = prior.iter().copied().find(|p| {
-            !entry.vote.step.is_next() || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
+            !entry.vote.step.allows_bottom_and_value()
+                || (*p == VoteValue::Bottom) == (value == VoteValue::Bottom)
         });
         if let Some(existing) = conflicting {
             return AddOutcome::Conflict(existing);

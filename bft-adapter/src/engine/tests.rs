@@ -252,7 +252,7 @@ fn duplicates_stale_and_malformed_input() {
         value: VoteValue::Value(ValueId([7; 32])),
         voter: NodeId(1),
         credential: vec![],
-        signature: adapters.signer.sign(&msg),
+        signature: adapters.signer.sign(&msg).unwrap(),
         beacon_share: vec![],
     };
     let bytes = encode(&Message::Vote(vote.clone()));
@@ -280,13 +280,16 @@ fn duplicates_stale_and_malformed_input() {
     );
     // A different soft vote by the same voter: equivocation, with both messages as proof.
     let other = VoteValue::Value(ValueId([8; 32]));
-    let sig = adapters.signer.sign(&vote_message(
-        Epoch(0),
-        Height(1),
-        Period(1),
-        VoteStep::Soft,
-        other,
-    ));
+    let sig = adapters
+        .signer
+        .sign(&vote_message(
+            Epoch(0),
+            Height(1),
+            Period(1),
+            VoteStep::Soft,
+            other,
+        ))
+        .unwrap();
     let second = encode(&Message::Vote(Vote {
         value: other,
         signature: sig,
@@ -357,7 +360,7 @@ fn invalid_signatures_are_found_by_the_batch_and_bisected() {
     let msg = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Next, value);
     let mut actions = Vec::new();
     for i in 1..N {
-        let mut sig = crypto.adapters(NodeId(i)).signer.sign(&msg);
+        let mut sig = crypto.adapters(NodeId(i)).signer.sign(&msg).unwrap();
         if i == 2 {
             sig[0] ^= 1;
         }
@@ -422,7 +425,7 @@ fn a_next_quorum_moves_to_the_next_period_pinning_the_value() {
             value,
             voter: NodeId(i),
             credential: vec![],
-            signature: crypto.adapters(NodeId(i)).signer.sign(&msg),
+            signature: crypto.adapters(NodeId(i)).signer.sign(&msg).unwrap(),
             beacon_share: vec![],
         };
         last = e.handle(
@@ -522,5 +525,146 @@ fn a_restarted_node_keeps_its_votes_and_catches_up_from_a_certificate() {
     );
     assert!(
         matches!(&step.actions[..], [Action::Evidence(ev)] if ev.kind == EvidenceKind::InvalidCertificate)
+    );
+}
+
+/// A signer whose key can go away (a remote signer or HSM that stops answering).
+struct FlakySigner {
+    inner: Arc<dyn crate::traits::Signer>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl crate::traits::Signer for FlakySigner {
+    fn id(&self) -> NodeId {
+        self.inner.id()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, crate::traits::SignError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::traits::SignError::Unavailable("HSM timeout".into()));
+        }
+        self.inner.sign(message).unwrap()
+    }
+}
+
+#[test]
+fn a_failing_signer_abstains_and_the_node_votes_again_once_it_is_back() {
+    let crypto = MockCrypto::new(N, 4);
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut es = engines(&crypto);
+    let mut adapters = crypto.adapters(NodeId(3));
+    adapters.signer = Arc::new(FlakySigner {
+        inner: adapters.signer.clone(),
+        down: down.clone(),
+    });
+    es[3] = Engine::new(
+        Config::new(NodeId(3), Epoch(0)),
+        adapters,
+        crypto.genesis_seed(),
+    );
+    let log = run(&mut es[..], 2, None);
+    // While its key is away node 3 sends no vote and no proposal (nothing unsigned), does not
+    // panic, counts every abstention, and still learns the decisions of the other three.
+    let sent_by_3 = |steps: &[Step]| {
+        steps
+            .iter()
+            .flat_map(|s| &s.actions)
+            .filter(|a| match a {
+                Action::Broadcast { bytes } | Action::Send { bytes, .. } => matches!(
+                    decode(bytes),
+                    Ok(Message::Vote(Vote {
+                        voter: NodeId(3),
+                        ..
+                    })) | Ok(Message::Proposal(Proposal {
+                        proposer: NodeId(3),
+                        ..
+                    }))
+                ),
+                _ => false,
+            })
+            .count()
+    };
+    assert_eq!(sent_by_3(&log[3]), 0);
+    assert!(
+        es[3].signing_failures() >= 6,
+        "{}",
+        es[3].signing_failures()
+    );
+    for node in &log {
+        assert_eq!(decisions(node).len(), 2);
+    }
+    // The key comes back: node 3 votes in the next heights.
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let failures = es[3].signing_failures();
+    let log = run(&mut es[..], 4, None);
+    assert!(sent_by_3(&log[3]) >= 3, "node 3 did not vote again");
+    assert_eq!(es[3].signing_failures(), failures);
+    assert!(votes_sent(&log[3]).iter().all(|v| !v.signature.is_empty()));
+
+/// Seed seals (sampled mode) are counted in the engine's accounting of peer input, like the
+/// values they come with: every byte stored is in `peer_bytes()`, which the quotas check, so
+/// no peer stores more than its quota through seals. (Before, seals were pruned with their
+/// values but never counted: `peer_bytes()` fell short by every stored seal.)
+#[test]
+fn seed_seals_are_counted_in_peer_bytes() {
+    use crate::adapter::RealProvider;
+    use crate::sim::{CryptoProvider, Mode, SimConfig};
+    use crate::types::{proposal_message, Proposal};
+    let mut config = SimConfig::new(4);
+    config.mode = Mode::Sampled;
+    config.seed = 5;
+    let setup = RealProvider::new().setup(&config).expect("sampled setup");
+    let seed = setup.genesis_seed;
+    let mut a = Engine::new(
+        Config::new(NodeId(0), Epoch(0)),
+        setup.adapters[0].clone(),
+        seed,
+    );
+    a.handle(Time(0), Input::Start);
+    let (h, p) = (Height(1), Period(1));
+    for z in 1..4u32 {
+        let peer = &setup.adapters[z as usize];
+        let value = format!("value-1-{z}").into_bytes();
+        let id = peer.verifier.value_id(&value);
+        let proposal = Proposal {
+            epoch: Epoch(0),
+            height: h,
+            period: p,
+            proposer: NodeId(z),
+            credential: peer
+                .sortition
+                .proposer_credential(&seed, h, p)
+                .expect("τ = N: every seat is selected"),
+            signature: peer.signer.sign(&proposal_message(Epoch(0), h, p, id)).unwrap(),
+            seal: peer.sortition.seed_seal(&seed, h),
+            value,
+        };
+        a.handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(z),
+                bytes: encode(&Message::Proposal(proposal)),
+            },
+        );
+    }
+    a.prune_round(p);
+    let r = &a.round;
+    let seals: usize = r.seals.values().map(Vec::len).sum();
+    assert!(seals >= 3 * 84, "three peers' seals are held: {seals} B");
+    let values: usize = r
+        .values
+        .values()
+        .map(|(v, _)| v.len() + resources::OVERHEAD)
+        .sum();
+    let proposals: usize = r
+        .proposals
+        .values()
+        .flat_map(|m| m.iter())
+        .filter(|(from, _)| **from != NodeId(0))
+        .map(|(_, e)| resources::proposal_charge(&e.bytes))
+        .sum();
+    assert!(
+        a.peer_bytes() >= proposals + values + seals,
+        "peer_bytes {} < proposals {proposals} + values {values} + seals {seals}",
+        a.peer_bytes()
     );
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 /// What the faulty nodes do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum AdversaryKind {
     /// Send nothing.
     Silent,
@@ -51,13 +52,20 @@ pub enum AdversaryKind {
     /// nothing with its help), and echoes value next-votes to the half that cast them and ⊥ to
     /// the other.
     LateSplitProposals,
+    /// A fork across periods (Algorand's cross-period accountability): its proposals reach
+    /// half A only, its own votes only the faulty; it echoes every honest vote to the half
+    /// that cast it, except half B's soft and cert votes of period 1. So A can certify in
+    /// period 1 with its help while B cannot, B's ⊥ next-quorum of period 1 (with its ⊥
+    /// echoes) releases B into period 2, where B certifies its own value with its help. Its
+    /// cert vote of period 1 (to A) and ⊥ next vote of period 1 (to B) prove the lock it broke.
+    CrossPeriod,
     /// Each faulty node takes one of the kinds above in turn.
     Mixed,
 }
 
 impl AdversaryKind {
     /// Every concrete kind (all but `Mixed`), the order `Mixed` assigns them in.
-    pub const CONCRETE: [AdversaryKind; 11] = [
+    pub const CONCRETE: [AdversaryKind; 12] = [
         AdversaryKind::Equivocate,
         AdversaryKind::ConflictingProposals,
         AdversaryKind::SplitPinned,
@@ -69,6 +77,7 @@ impl AdversaryKind {
         AdversaryKind::LateNextVotes,
         AdversaryKind::Replay,
         AdversaryKind::Silent,
+        AdversaryKind::CrossPeriod,
     ];
 
     /// The kind the `index`-th faulty node plays.
@@ -93,6 +102,7 @@ impl AdversaryKind {
             AdversaryKind::Twins => "twins",
             AdversaryKind::SplitPinned => "split-pinned",
             AdversaryKind::LateSplitProposals => "late-split-proposals",
+            AdversaryKind::CrossPeriod => "cross-period",
             AdversaryKind::Mixed => "mixed",
         }
     }
@@ -242,9 +252,12 @@ impl Byzantine {
         v.voter = self.id;
         v.signature = self
             .signer
-            .sign(&vote_message(v.epoch, v.height, v.period, v.step, value));
+            .sign(&vote_message(v.epoch, v.height, v.period, v.step, value))
+            .unwrap_or_default();
         v.beacon_share = if v.step == VoteStep::Cert {
-            self.signer.sign(&beacon_message(v.epoch, v.height))
+            self.signer
+                .sign(&beacon_message(v.epoch, v.height))
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -368,7 +381,8 @@ impl Byzantine {
                     let id = self.verifier.value_id(&alt.value);
                     alt.signature = self
                         .signer
-                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id))
+                        .unwrap_or_default();
                     let mut out = self.to_side(false, &bytes, 0);
                     out.extend(self.to_faulty(&bytes));
                     out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), 0));
@@ -395,7 +409,8 @@ impl Byzantine {
                     let id = self.verifier.value_id(&alt.value);
                     alt.signature = self
                         .signer
-                        .sign(&proposal_message(self.epoch, p.height, p.period, id));
+                        .sign(&proposal_message(self.epoch, p.height, p.period, id))
+                        .unwrap_or_default();
                     // Proposals go out at the period start; B's filter timer fires
                     // filter_ms · min(period, max_backoff) later.
                     let t = self.timeouts;
@@ -406,6 +421,15 @@ impl Byzantine {
                     out.extend(self.to_side(true, &encode(&Message::Proposal(alt)), just_before));
                     out
                 }
+                _ => self.to_faulty(&bytes),
+            },
+            AdversaryKind::CrossPeriod => match message {
+                Some(Message::Proposal(_)) => {
+                    let mut out = self.to_side(false, &bytes, 0);
+                    out.extend(self.to_faulty(&bytes));
+                    out
+                }
+                // Its votes reach honest nodes only as the echoes in `incoming`.
                 _ => self.to_faulty(&bytes),
             },
             AdversaryKind::Mixed => plain(&bytes, 0),
@@ -469,6 +493,7 @@ impl Byzantine {
                 | AdversaryKind::ConflictingProposals
                 | AdversaryKind::SplitPinned
                 | AdversaryKind::LateSplitProposals
+                | AdversaryKind::CrossPeriod
         ) {
             return Vec::new();
         }
@@ -491,6 +516,9 @@ impl Byzantine {
             AdversaryKind::SplitPinned | AdversaryKind::LateSplitProposals
         ) {
             return self.split_echo(b, &v);
+        }
+        if self.kind == AdversaryKind::CrossPeriod && b && v.period.0 == 1 && !v.step.is_next() {
+            return Vec::new();
         }
         if !self
             .echoed

@@ -4,7 +4,10 @@
 //!
 //! This is what honest nodes would do once they see two certificates for one height: publish
 //! what they received at that height, so that anyone can find a seat that signed two conflicting
-//! statements (the quorum-intersection argument says at least f+1 seats must have). Nothing here
+//! statements (the quorum-intersection argument says at least f+1 seats must have): two votes
+//! in one step, two proposals in one period, or, for certificates of different periods, a cert
+//! vote and a conflicting next vote in one period ([`EvidenceKind::LockViolation`]; see
+//! `crate::evidence` for what of the cross-period argument is provable). Nothing here
 //! is trusted by the oracle: every piece of evidence built from the pooled transcripts is counted
 //! only if [`Evidence::verify`] accepts it with the epoch's public verifier alone.
 //!
@@ -80,6 +83,11 @@ impl Transcript {
             .sum()
     }
 
+    /// The heights held below `height`.
+    pub fn heights_below(&self, height: u64) -> impl Iterator<Item = u64> + '_ {
+        self.heights.range(..height).map(|(h, _)| *h)
+    }
+
     /// Forgets every height below `height` except those in `keep`.
     pub fn prune_below(&mut self, height: u64, keep: &BTreeSet<u64>) {
         self.heights.retain(|h, _| *h >= height || keep.contains(h));
@@ -115,22 +123,49 @@ pub(crate) fn exchange<'a>(
     }
     let attributable = verifier.attributable();
     let mut out = Vec::new();
-    for ((voter, _, step), versions) in votes {
+    for ((voter, _, step), versions) in &votes {
         // Two values (for next steps: two non-⊥ values; a value and ⊥ is allowed).
         let conflicting: Vec<Vec<u8>> = versions
-            .into_iter()
-            .filter(|(v, _)| !step.is_next() || *v != VoteValue::Bottom)
-            .map(|(_, b)| b)
+            .iter()
+            .filter(|(v, _)| !step.is_next() || **v != VoteValue::Bottom)
+            .map(|(_, b)| b.clone())
             .take(2)
             .collect();
         if conflicting.len() == 2 {
             out.push(Evidence {
-                culprit: voter,
+                culprit: *voter,
                 kind: EvidenceKind::Equivocation,
                 height: Height(height),
                 proof: conflicting,
                 attributable,
             });
+        }
+    }
+    // Lock violations: a cert vote for v and a next vote (any next step) for anything else in
+    // the same period. One piece per voter is enough to prove it.
+    let mut locked: BTreeSet<NodeId> = BTreeSet::new();
+    for ((voter, period, step), versions) in &votes {
+        if *step != VoteStep::Cert || locked.contains(voter) {
+            continue;
+        }
+        let next = votes
+            .range((*voter, *period, VoteStep::Next)..)
+            .take_while(|((v, p, s), _)| v == voter && p == period && s.is_next());
+        'found: for (_, next_versions) in next {
+            for (cert_value, cert_bytes) in versions {
+                if let Some((_, next_bytes)) = next_versions.iter().find(|(x, _)| *x != cert_value)
+                {
+                    out.push(Evidence {
+                        culprit: *voter,
+                        kind: EvidenceKind::LockViolation,
+                        height: Height(height),
+                        proof: vec![cert_bytes.clone(), next_bytes.clone()],
+                        attributable,
+                    });
+                    locked.insert(*voter);
+                    break 'found;
+                }
+            }
         }
     }
     for ((proposer, _), versions) in proposals {

@@ -15,8 +15,10 @@
 //! otherwise). Every engine gets [`Input::Entropy`](crate::Input::Entropy) from the run's seed.
 //!
 //! Oracles (reported as `violations`, see the `oracle` module): agreement, validity, integrity
-//! (one decision per height, in order), certificates (also checked as plain BLS signatures with
-//! `conclave-threshold-sig` when the run uses real threshold crypto), liveness (every honest
+//! (one decision per height, in order), certificates (also checked without the adapter's code
+//! when the run uses real crypto: as plain BLS signatures with `conclave-threshold-sig` in
+//! threshold mode; in sampled mode from the published [`SampledPublic`] keys, re-deriving every
+//! credential and the seed chain with `conclave-committee`), liveness (every honest
 //! node decides every height, within [`LIVENESS_PERIODS`] periods after stabilisation), no
 //! honest node blamed, and, when agreement breaks, accountability (evidence that
 //! [`Evidence::verify`] accepts names at least f+1 seats; only evidence produced by honest
@@ -27,6 +29,7 @@
 
 mod adversary;
 mod forensics;
+mod independent;
 mod oracle;
 mod world;
 
@@ -40,6 +43,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use adversary::AdversaryKind;
+pub use independent::SampledPublic;
 
 /// How certificates are formed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +111,7 @@ pub const LIVENESS_PERIODS: u32 = 1;
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CrashPoint {
     /// Between two events, at a random time.
     #[default]
@@ -134,6 +139,7 @@ pub enum LastWrite {
 
 /// A fault planted into a run so a test can show that an oracle catches what it checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plant {
     /// The host of the first honest node records its height-1 decision with another (valid)
     /// value than the one certified: agreement and certificate oracles.
@@ -223,6 +229,9 @@ pub struct CryptoSetup {
     pub adapters: Vec<Adapters>,
     /// The public verifier (oracles check certificates with it).
     pub verifier: Arc<dyn Verifier>,
+    /// Sampled mode: the registered public keys and parameters, from which the oracles check
+    /// every certificate without the adapter's code (`None`: no independent sampled check).
+    pub sampled: Option<SampledPublic>,
 }
 
 /// A crypto backend: the mock ([`MockProvider`]) or the real adapter (which runs the DKG).
@@ -250,6 +259,7 @@ impl CryptoProvider for MockProvider {
                 .map(|i| mock.adapters(NodeId(i)))
                 .collect(),
             verifier: mock.verifier(),
+            sampled: None,
         })
     }
 }
@@ -355,11 +365,40 @@ pub fn faulty_seats(config: &SimConfig) -> std::collections::BTreeSet<NodeId> {
     )
 }
 
+/// Why [`run_simulation`] could not run (a configuration or crypto setup it cannot use; a run
+/// that goes wrong is a report with violations, not an error).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The committee size and fault count do not fit: `0 < nodes` and `faulty <= nodes`.
+    #[error("need 0 <= faulty ({faulty}) <= nodes ({nodes}) and nodes > 0")]
+    Committee {
+        /// N asked for.
+        nodes: u32,
+        /// F asked for.
+        faulty: u32,
+    },
+    /// `drop` or `duplicate` is not a probability in `0..=1`.
+    #[error("drop and duplicate must be probabilities")]
+    Probability,
+    /// The crypto provider refused the configuration (its message).
+    #[error("crypto setup: {0}")]
+    Setup(String),
+    /// The crypto provider returned keys for another number of seats.
+    #[error("crypto setup returned {got} seats for a committee of {expected}")]
+    SeatCount {
+        /// N.
+        expected: u32,
+        /// Adapter bundles returned.
+        got: usize,
+    },
+}
+
 /// Runs one simulation. Errors only if the configuration or the crypto setup is unusable.
 pub fn run_simulation(
     config: &SimConfig,
     crypto: &dyn CryptoProvider,
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     run_simulation_with_progress(config, crypto, &mut |_| {})
 }
 
@@ -369,7 +408,7 @@ pub fn run_simulation_with_progress(
     config: &SimConfig,
     crypto: &dyn CryptoProvider,
     progress: &mut dyn FnMut(u64),
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     run_simulation_with(config, crypto, &SimOptions::default(), progress)
 }
 
@@ -379,19 +418,23 @@ pub fn run_simulation_with(
     crypto: &dyn CryptoProvider,
     options: &SimOptions,
     progress: &mut dyn FnMut(u64),
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     if config.nodes == 0 || config.faulty > config.nodes {
-        return Err(format!(
-            "need 0 <= faulty ({}) <= nodes ({}) and nodes > 0",
-            config.faulty, config.nodes
-        ));
+        return Err(SimError::Committee {
+            nodes: config.nodes,
+            faulty: config.faulty,
+        });
     }
     if !(0.0..=1.0).contains(&config.drop) || !(0.0..=1.0).contains(&config.duplicate) {
-        return Err("drop and duplicate must be probabilities".into());
+        return Err(SimError::Probability);
     }
-    let setup = crypto.setup(config)?;
+    let setup = crypto.setup(config).map_err(SimError::Setup)?;
     if setup.adapters.len() != config.nodes as usize {
-        return Err("crypto setup returned the wrong number of seats".into());
+        return Err(SimError::SeatCount {
+            expected: config.nodes,
+            got: setup.adapters.len(),
+        });
     }
-    Ok(world::World::new(config.clone(), setup, options.clone()).run(progress))
+    let independent = independent::Independent::for_setup(&setup).map_err(SimError::Setup)?;
+    Ok(world::World::new(config.clone(), setup, independent, options.clone()).run(progress))
 }

@@ -7,8 +7,11 @@
 //! - **Validity**: the application accepts every decided value.
 //! - **Certificates**: every decided value matches its certificate, the certificate verifies
 //!   with the adapter's public verifier against the node's own seed chain, and, with real
-//!   threshold crypto, as a plain BLS signature under the group public key with
-//!   `conclave-threshold-sig` directly ([`Independent`]): not through the adapter under test.
+//!   crypto, without the adapter's code ([`Independent`], `super::independent`): in threshold
+//!   mode as a plain BLS signature under the group public key with `conclave-threshold-sig`
+//!   directly; in sampled mode by re-deriving every voter credential with the committee crate's
+//!   sortition API on the oracle's own seed chain (each seal a VRF proof), summing the weights
+//!   against `⌈T·τ⌉` and checking the aggregate as plain BLS under the listed voters' keys.
 //! - **Liveness**: every honest node decides every height, and a height that ends after the
 //!   stabilisation time (GST, or the last restart of a crashed node if later) ends within
 //!   [`super::LIVENESS_PERIODS`] honest-led periods after the highest period an honest node had
@@ -23,10 +26,10 @@
 //!   simulator's own view counts. With non-attributable signatures (plain threshold partials)
 //!   no evidence verifies, and a fork is reported as unaccountable.
 
+use super::independent::Independent;
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::{verify_decision_certificate, Verifier};
 use crate::types::{Decided, Epoch, NodeId, Seed, ValueId};
-use conclave_threshold_sig::{Ciphersuite, MinPk, MinSig, PublicKey, Scheme, Signature, Variant};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -34,51 +37,6 @@ use std::sync::Arc;
 const MAX_VIOLATIONS: usize = 64;
 /// At most this many pieces of evidence are kept for the report.
 const MAX_EVIDENCE: usize = 4_096;
-
-/// A certificate verifier that shares no code with the adapter under test.
-pub(crate) enum Independent {
-    /// Threshold mode with real crypto: the certificate is a BLS signature under the group key.
-    Bls {
-        /// `min-pk` or `min-sig`.
-        variant: String,
-        /// The group public key.
-        public_key: Vec<u8>,
-        /// The ciphersuite's domain-separation tag.
-        dst: Vec<u8>,
-    },
-    /// No independent scheme (the mock, sampled multisignatures): the adapter's check only.
-    None,
-}
-
-impl Independent {
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        fn check<V: Variant>(pk: &[u8], dst: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-            let (Ok(pk), Ok(sig)) = (
-                PublicKey::<V>::from_bytes(pk),
-                Signature::<V>::from_bytes(sig),
-            ) else {
-                return false;
-            };
-            let Ok(suite) = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, dst.to_vec())
-            else {
-                return false;
-            };
-            pk.verify(&suite, msg, &sig)
-        }
-        match self {
-            Independent::Bls {
-                variant,
-                public_key,
-                dst,
-            } => match variant.as_str() {
-                "min-pk" => check::<MinPk>(public_key, dst, message, signature),
-                "min-sig" => check::<MinSig>(public_key, dst, message, signature),
-                _ => false,
-            },
-            Independent::None => true,
-        }
-    }
-}
 
 /// The application's validity predicate: (height, value) → valid.
 pub(crate) type Validate = Box<dyn Fn(u64, &[u8]) -> bool>;
@@ -104,10 +62,16 @@ pub(crate) struct Oracle {
     config: OracleConfig,
     /// Per honest node: heights decided and the seed of the next one (its own chain).
     chains: BTreeMap<NodeId, (u64, Seed)>,
-    /// Each height's first decision (value, node) and how many honest nodes decided it.
-    first: BTreeMap<u64, (ValueId, NodeId, usize)>,
+    /// Per honest node: the next height's seed by the independent check's own seed chain
+    /// (sampled mode; empty otherwise).
+    independent_seeds: BTreeMap<NodeId, Seed>,
+    /// Each height's first decision (value, node, certificate period) and how many honest
+    /// nodes decided it.
+    first: BTreeMap<u64, (ValueId, NodeId, u32, usize)>,
     /// Heights where agreement broke.
     pub forked: BTreeSet<u64>,
+    /// The certificate periods of the two conflicting decisions of each forked height.
+    fork_periods: BTreeMap<u64, (u32, u32)>,
     /// Highest period an honest node had reached at each height at stabilisation.
     baseline: Option<BTreeMap<u64, u32>>,
     violations: Vec<String>,
@@ -124,11 +88,17 @@ impl Oracle {
             .iter()
             .map(|n| (*n, (0, config.genesis_seed)))
             .collect();
+        let independent_seeds = match config.independent.genesis_seed() {
+            Some(seed) => config.honest.iter().map(|n| (*n, seed)).collect(),
+            None => BTreeMap::new(),
+        };
         Oracle {
             config,
             chains,
+            independent_seeds,
             first: BTreeMap::new(),
             forked: BTreeSet::new(),
+            fork_periods: BTreeMap::new(),
             baseline: None,
             violations: Vec::new(),
             suppressed: 0,
@@ -200,12 +170,39 @@ impl Oracle {
         if id != c.value_id
             || c.epoch != self.config.epoch
             || !verify_decision_certificate(verifier.as_ref(), &seed, c)
-            || !self.config.independent.verify(&c.message(), &c.signature)
         {
             self.violation(format!(
                 "certificate: node {}'s certificate for height {h} does not verify",
                 node.0
             ));
+        }
+        // The independent check, on its own seed chain where it keeps one (sampled mode).
+        let own_seed = self.independent_seeds.get(&node).copied();
+        if let Some(own) = own_seed.filter(|s| *s != seed) {
+            self.violation(format!(
+                "certificate: node {}'s seed of height {h} is {} by the adapter but {} by the \
+                 independent seed chain",
+                node.0,
+                hex::encode(&seed.0[..6]),
+                hex::encode(&own.0[..6])
+            ));
+        }
+        match self.config.independent.check(own_seed.as_ref(), c) {
+            Ok(next) => {
+                if let Some(next) = next {
+                    self.independent_seeds.insert(node, next);
+                }
+            }
+            Err(reason) => {
+                // Keep the chain going on the adapter's seed, so one bad height is one report.
+                self.independent_seeds
+                    .insert(node, verifier.next_seed(&seed, c));
+                self.violation(format!(
+                    "certificate: node {}'s certificate for height {h} fails the independent \
+                     check: {reason}",
+                    node.0
+                ));
+            }
         }
         if let Some(from) = self
             .baseline
@@ -230,10 +227,11 @@ impl Oracle {
             }
         }
         let honest = self.config.honest.len();
-        let entry = self.first.entry(h).or_insert((id, node, 0));
-        entry.2 += 1;
-        let (first_id, first_node, count) = *entry;
+        let entry = self.first.entry(h).or_insert((id, node, c.period.0, 0));
+        entry.3 += 1;
+        let (first_id, first_node, first_period, count) = *entry;
         if first_id != id && self.forked.insert(h) {
+            self.fork_periods.insert(h, (first_period, c.period.0));
             self.violation(format!(
                 "agreement: height {h} decided differently: node {} {} vs node {} {}",
                 first_node.0,
@@ -260,6 +258,22 @@ impl Oracle {
             self.evidence
                 .entry((evidence.culprit, evidence.kind, evidence.height.0))
                 .or_insert((reporter, evidence));
+        }
+    }
+
+    /// The forensic exchange of a height that did not fork: evidence that verifies and names
+    /// an honest seat is a framing violation (the rest proves nothing new and is dropped).
+    pub fn audit(&mut self, found: Vec<Evidence>) {
+        let verifier = self.config.verifier.clone();
+        for e in found {
+            if self.config.honest.contains(&e.culprit)
+                && e.verify(self.config.epoch, verifier.as_ref()).is_ok()
+            {
+                self.violation(format!(
+                    "framing: evidence that verifies names honest node {} ({:?} at height {})",
+                    e.culprit.0, e.kind, e.height.0
+                ));
+            }
         }
     }
 
@@ -305,14 +319,27 @@ impl Oracle {
             ));
         }
         if !self.forked.is_empty() && proven.len() <= self.config.tolerated as usize {
+            // Forks between certificates of different periods need the lock argument (see
+            // `EvidenceKind::LockViolation`), which is provable only in part: named apart.
+            let cross: Vec<String> = self
+                .fork_periods
+                .iter()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(h, (a, b))| format!("height {h}: periods {a} and {b}"))
+                .collect();
             self.violation(format!(
                 "accountability: safety broke but only {} culprits are proven by evidence that \
-                 verifies{}",
+                 verifies{}{}",
                 proven.len(),
                 if verifier.attributable() {
                     ""
                 } else {
                     " (the signatures are not attributable)"
+                },
+                if cross.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (unaccountable: cross-period, {})", cross.join(", "))
                 }
             ));
         }
@@ -322,37 +349,5 @@ impl Oracle {
         }
         let evidence = self.evidence.into_values().map(|(_, e)| e).collect();
         (self.violations, evidence)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Independent;
-    use conclave_threshold_sig::{Ciphersuite, MinPk, Scheme, SecretKey, Variant};
-
-    /// The independent check is plain BLS: it accepts a genuine signature under the group key
-    /// and nothing else (a flipped bit, another key, a mock certificate hash).
-    #[test]
-    fn independent_check_is_plain_bls() {
-        let dst = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_".to_vec();
-        let suite = Ciphersuite::<MinPk>::with_dst(Scheme::ProofOfPossession, dst.clone())
-            .expect("a non-empty DST");
-        let key = SecretKey::key_gen(&[7u8; 32]).unwrap();
-        let other = SecretKey::key_gen(&[8u8; 32]).unwrap();
-        let check = |public_key: Vec<u8>| Independent::Bls {
-            variant: MinPk::NAME.into(),
-            public_key,
-            dst: dst.clone(),
-        };
-        let independent = check(key.public_key::<MinPk>().to_bytes());
-        let message = b"certificate message";
-        let signature = key.sign(&suite, message).to_bytes();
-        assert!(independent.verify(message, &signature));
-        let mut flipped = signature.clone();
-        flipped[10] ^= 1;
-        assert!(!independent.verify(message, &flipped));
-        assert!(!independent.verify(b"another message", &signature));
-        assert!(!check(other.public_key::<MinPk>().to_bytes()).verify(message, &signature));
-        assert!(!independent.verify(message, &[0u8; 32]));
     }
 }

@@ -3,7 +3,8 @@
 
 use super::adversary::Byzantine;
 use super::forensics::{self, Transcript};
-use super::oracle::{Independent, Oracle, OracleConfig};
+use super::independent::Independent;
+use super::oracle::{Oracle, OracleConfig};
 use super::{
     CertificateRecord, CrashPoint, CryptoSetup, DecisionRecord, LastWrite, Metrics, Plant,
     SimConfig, SimOptions, SimReport, Summary,
@@ -151,7 +152,12 @@ fn entropy(seed: u64, node: NodeId, incarnation: u32) -> [u8; 32] {
 }
 
 impl World {
-    pub fn new(config: SimConfig, setup: CryptoSetup, options: SimOptions) -> Self {
+    pub fn new(
+        config: SimConfig,
+        setup: CryptoSetup,
+        independent: Independent,
+        options: SimOptions,
+    ) -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         let n = config.nodes;
         let faulty = choose_faulty(&config, &mut rng);
@@ -164,6 +170,8 @@ impl World {
             next_ms: 6 * lambda,
             resend_ms: 12 * lambda,
             max_backoff: 8,
+            // λ_f = 25 × next_ms, as in the engine's defaults.
+            recovery_ms: 150 * lambda,
         };
         let mut engine_config = Config::new(NodeId(0), EPOCH);
         engine_config.timeouts = timeouts;
@@ -215,14 +223,6 @@ impl World {
                 sent_votes: BTreeSet::new(),
             });
         }
-        let independent = match (setup.variant.as_str(), setup.group_public_key.is_empty()) {
-            ("min-pk" | "min-sig", false) => Independent::Bls {
-                variant: setup.variant.clone(),
-                public_key: setup.group_public_key.clone(),
-                dst: setup.dst.as_bytes().to_vec(),
-            },
-            _ => Independent::None,
-        };
         let (len, nodes_n) = (config.value_bytes, config.nodes);
         let seats = setup.adapters.clone();
         let leader = move |seed: &crate::types::Seed, h: u64, p: u32| {
@@ -347,9 +347,24 @@ impl World {
     }
 
     /// Transcripts are kept for heights some honest node has not decided, and forked ones.
+    /// Before a height is dropped, the forensic exchange runs on it too: at a height that did
+    /// not fork, whatever verifying evidence it finds must name faulty seats only (the framing
+    /// oracle), so every run checks that honest nodes never sign conflicting statements.
     fn prune_transcripts(&mut self) {
         let done = self.oracle.heights_done();
         let keep = self.oracle.forked.clone();
+        let mut heights = BTreeSet::new();
+        for n in &self.honest {
+            heights.extend(self.nodes[n.0 as usize].transcript.heights_below(done + 1));
+        }
+        for h in heights.difference(&keep) {
+            let transcripts = self
+                .honest
+                .iter()
+                .map(|n| &self.nodes[n.0 as usize].transcript);
+            let found = forensics::exchange(*h, transcripts, self.setup.verifier.as_ref());
+            self.oracle.audit(found);
+        }
         let mut held = 0;
         for n in &mut self.nodes {
             held += n.transcript.len();

@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+#[path = "app.rs"]
+mod app;
+
 use conclave_bft::types::{Decided, Height, NodeId, Time};
 use conclave_bft::{Action, Engine, Input, TimerId};
 use std::collections::BTreeMap;
@@ -94,19 +97,9 @@ impl Net {
                 Action::CancelTimer { id } => {
                     self.timers.remove(&(node.0, id));
                 }
-                Action::RequestValue { height } => follow.push(Input::ProposedValue {
-                    height,
-                    value: format!("value-{}-{}", height.0, node.0).into_bytes(),
-                }),
-                Action::ValidateValue {
-                    height,
-                    value_id,
-                    value,
-                } => follow.push(Input::ValueValidated {
-                    height,
-                    value_id,
-                    valid: value.starts_with(b"value-"),
-                }),
+                Action::RequestValue { .. } | Action::ValidateValue { .. } => {
+                    follow.extend(app::answer(node, &action));
+                }
                 Action::Decide { decided } => self.decisions[i].push(decided),
                 _ => {}
             }

@@ -2,6 +2,9 @@
 // GST, everything delivered within `latency` after; timers fired in time order. Textually
 // included by the integration tests that drive real engines through schedules.
 
+#[path = "app.rs"]
+mod app;
+
 const N: u32 = 4;
 const A: NodeId = NodeId(0);
 const B: NodeId = NodeId(1);
@@ -106,19 +109,9 @@ impl World {
                 Action::CancelTimer { id } => {
                     self.timers.remove(&(node, id));
                 }
-                Action::RequestValue { height } => follow.push(Input::ProposedValue {
-                    height,
-                    value: format!("value-{}-{}", height.0, node.0).into_bytes(),
-                }),
-                Action::ValidateValue {
-                    height,
-                    value_id,
-                    value,
-                } => follow.push(Input::ValueValidated {
-                    height,
-                    value_id,
-                    valid: value.starts_with(b"value-"),
-                }),
+                Action::RequestValue { .. } | Action::ValidateValue { .. } => {
+                    follow.extend(app::answer(node, &action));
+                }
                 Action::Decide { decided } => {
                     let c = decided.certificate;
                     self.decided.entry(node.0).or_insert((c.period, c.value_id));
@@ -212,7 +205,7 @@ fn vote(crypto: &MockCrypto, voter: NodeId, p: u32, step: VoteStep, value: VoteV
         value,
         voter,
         credential: Vec::new(),
-        signature: crypto.adapters(voter).signer.sign(&message),
+        signature: crypto.adapters(voter).signer.sign(&message).unwrap(),
         beacon_share: Vec::new(),
     }
 }

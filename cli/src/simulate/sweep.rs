@@ -2,9 +2,10 @@
 //! 4, 7, 10, 16 and 31, and six network/crash scenarios, with every oracle on; prints a table
 //! of runs and violations per adversary, size and scenario (or one JSON object).
 //!
-//! Seed `s` (from `--seed` on) runs size `SIZES[i % 5]`, adversary `KINDS[(i / 5) % 12]` and
-//! scenario `SCENARIOS[(i / 60) % 6]` with `i = s − first seed`, so every combination comes up
-//! once per 360 seeds. Runs keep no decision lists and the sweep keeps only counters and the
+//! Seed `s` (from `--seed` on) runs size `SIZES[i % 5]`, adversary `KINDS[(i / 5) % 13]` and
+//! scenario `SCENARIOS[(i / 65) % 6]` with `i = s − first seed`, so every combination comes up
+//! once per 390 seeds. Threshold or sampled mode (`--mode`): F = f + E with f from the mode's
+//! fault bound (sampled: the stated honest fraction's ⌊(1−h)·N⌋). Runs keep no decision lists and the sweep keeps only counters and the
 //! first [`EXAMPLES`] violations, so its memory does not grow with N.
 
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use conclave_bft::sim::{
-    run_simulation_with, AdversaryKind, CrashPoint, CryptoProvider, LastWrite, SimConfig,
+    run_simulation_with, AdversaryKind, CrashPoint, CryptoProvider, LastWrite, Mode, SimConfig,
     SimOptions, SimReport, LIVENESS_PERIODS,
 };
 use serde::Serialize;
@@ -103,8 +104,17 @@ fn kinds() -> Vec<AdversaryKind> {
     k
 }
 
-/// The configuration of the `i`-th run of a sweep over `base`.
-pub fn config_for(i: u64, base: &SimConfig, extra_faulty: u32) -> (SimConfig, Scenario) {
+/// How many faulty seats a committee of N tolerates: f = ⌊(N−1)/3⌋ in threshold mode, the
+/// stated honest fraction's ⌊(1−h)·N⌋ in sampled mode (`Err` if its parameters are refused).
+pub type Tolerated<'a> = &'a dyn Fn(u32) -> Result<u32, String>;
+
+/// The configuration of the `i`-th run of a sweep over `base`: F = `tolerated(N)` + E.
+pub fn config_for(
+    i: u64,
+    base: &SimConfig,
+    extra_faulty: u32,
+    tolerated: Tolerated<'_>,
+) -> Result<(SimConfig, Scenario), String> {
     let kinds = kinds();
     let nodes = SIZES[(i % SIZES.len() as u64) as usize];
     let kind = kinds[((i / SIZES.len() as u64) % kinds.len() as u64) as usize];
@@ -112,11 +122,11 @@ pub fn config_for(i: u64, base: &SimConfig, extra_faulty: u32) -> (SimConfig, Sc
         [((i / (SIZES.len() * kinds.len()) as u64) % Scenario::ALL.len() as u64) as usize];
     let mut c = base.clone();
     c.nodes = nodes;
-    c.faulty = ((nodes - 1) / 3 + extra_faulty).min(nodes - 1);
+    c.faulty = (tolerated(nodes)? + extra_faulty).min(nodes - 1);
     c.adversary = kind;
     c.seed = base.seed + i;
     scenario.apply(&mut c);
-    (c, scenario)
+    Ok((c, scenario))
 }
 
 /// Counters of one table row.
@@ -177,6 +187,10 @@ pub struct Sweep {
     pub seeds: u64,
     /// First seed.
     pub first_seed: u64,
+    /// Certificate mode of every run.
+    pub mode: Mode,
+    /// How F follows from N before `extra_faulty` (e.g. `f = ⌊(N−1)/3⌋`).
+    pub faulty_rule: String,
     /// F − f in every run.
     pub extra_faulty: u32,
     /// Heights per run.
@@ -193,11 +207,14 @@ pub struct Sweep {
     pub wall_ms: u64,
 }
 
-/// Runs the sweep; `Err` if a configuration is unusable.
+/// Runs the sweep in `base.mode`; `Err` if a configuration is unusable. `tolerated` gives the
+/// F of each size before `extra_faulty` is added; `rule` describes it for the table.
 pub fn sweep(
     seeds: u64,
     base: &SimConfig,
     extra_faulty: u32,
+    tolerated: Tolerated<'_>,
+    rule: &str,
     crypto: &dyn CryptoProvider,
 ) -> Result<Sweep, String> {
     let started = Instant::now();
@@ -210,8 +227,9 @@ pub fn sweep(
     let mut examples = Vec::new();
     let progress = std::io::stderr().is_terminal();
     for i in 0..seeds {
-        let (config, scenario) = config_for(i, base, extra_faulty);
-        let report = run_simulation_with(&config, crypto, &options, &mut |_| {})?;
+        let (config, scenario) = config_for(i, base, extra_faulty, tolerated)?;
+        let report = run_simulation_with(&config, crypto, &options, &mut |_| {})
+            .map_err(|e| e.to_string())?;
         total.add(&report);
         let kind_index = kinds().iter().position(|k| *k == config.adversary);
         let scenario_index = Scenario::ALL.iter().position(|s| *s == scenario);
@@ -258,6 +276,8 @@ pub fn sweep(
     Ok(Sweep {
         seeds,
         first_seed: base.seed,
+        mode: base.mode,
+        faulty_rule: rule.to_string(),
         extra_faulty,
         heights: base.heights,
         liveness_periods: LIVENESS_PERIODS,
@@ -300,15 +320,17 @@ pub fn finish(s: &Sweep, json: bool) -> ExitCode {
         }
     } else {
         println!(
-            "sweep of {} seeds from {}: F = f{}, {} heights per run, liveness K = {} honest-led \
-             periods",
+            "sweep of {} seeds from {} in {:?} mode: F = f{} with {}, {} heights per run, \
+             liveness K = {} honest-led periods",
             s.seeds,
             s.first_seed,
+            s.mode,
             if s.extra_faulty > 0 {
                 format!(" + {}", s.extra_faulty)
             } else {
                 String::new()
             },
+            s.faulty_rule,
             s.heights,
             s.liveness_periods
         );
