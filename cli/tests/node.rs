@@ -933,7 +933,7 @@ impl Signed {
     }
 }
 
-/// Node 4 is SIGKILLed five times at seeded random moments — once during the DKG, twice
+/// Node 4 is SIGKILLed eight times at seeded random moments — once during the DKG, five times
 /// right after it sent a consensus message (its sent counter, polled fast), twice at a random
 /// instant — and restarted each time, while txs go in. Nodes 1–3 record every consensus
 /// frame they receive (`CONCLAVE_TEST_RECORD`), so the oracle does not trust node 4: no two
@@ -947,7 +947,7 @@ fn repeated_sigkill_never_makes_a_node_equivocate() {
     let seed: u64 = std::env::var("CONCLAVE_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(1);
     eprintln!("kill schedule seed {seed} (CONCLAVE_TEST_SEED)");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut c = Cluster::init("killvotes", n, 8);
@@ -975,9 +975,9 @@ fn repeated_sigkill_never_makes_a_node_equivocate() {
     let sent = "conclave_messages_total{peer=\"1\",direction=\"sent\",protocol=\"consensus\"}";
     let mut tx = 0;
     let started = Instant::now();
-    for k in 0..4 {
+    for k in 0..7 {
         // Load and a random wait, then the kill.
-        let wait = Duration::from_millis(rng.gen_range(500..2500));
+        let wait = Duration::from_millis(rng.gen_range(300..1500));
         let until = Instant::now() + wait;
         while Instant::now() < until {
             submit(c.api(1 + tx % 3), &format!("crash{tx}=v{tx}"));
@@ -989,7 +989,7 @@ fn repeated_sigkill_never_makes_a_node_equivocate() {
         });
         let before = height(c.api(4)).unwrap();
         let hash_before = get(c.api(4), &format!("/v1/block/{before}")).1["hash"].clone();
-        if k % 2 == 0 {
+        if k % 3 != 2 {
             // Right after a send: poll its counter until it moves.
             let base = metric(c.api(4), sent);
             wait_until(Duration::from_secs(10), "node 4 sends", || {
