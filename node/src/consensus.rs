@@ -554,9 +554,8 @@ impl Driver {
         let pending = std::mem::take(&mut self.pending);
         let m = self.shared.metrics.clone();
         let mut new_keys = Vec::new();
-        let write = match &pending.state {
-            None => None,
-            Some(state) => Some(m.timed("state_encode", || {
+        let write = pending.state.as_ref().map(|state| {
+            m.timed("state_encode", || {
                 let last = state.last_decided.as_ref().map(|d| {
                     // The ledger holds it once this transaction commits.
                     if d.certificate.height.0 <= self.tip.height {
@@ -583,8 +582,8 @@ impl Driver {
                         0
                     },
                 }
-            })),
-        };
+            })
+        });
         let decisions: Vec<(&Block, [u8; 32], &Decided)> = pending
             .decisions
             .iter()
