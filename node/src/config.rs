@@ -251,15 +251,17 @@ impl Default for RateLimits {
 }
 
 impl Tuning {
-    /// Timers for a testnet on one machine (loopback): the filter (2λ) covers a proposal's
-    /// trip — the proposer's fsync, loopback, the receiver's check — with margin on a busy
-    /// machine, the first next vote comes well after a height normally decides. Timers only
-    /// affect liveness: too short a filter splits the soft votes (the period ends without a
-    /// decision and the next one, with doubled timers, decides), never safety.
+    /// Timers for a testnet on one machine (loopback). The node soft-votes as soon as every
+    /// seat's proposal is in (the engine's early filter), so the filter (2λ) is only waited
+    /// out when a proposal is missing (a node down); it covers a proposal's trip — the
+    /// proposer's fsync, loopback, the receiver's checks — with margin on a busy machine, and
+    /// the first next vote comes well after a height normally decides. Timers only affect
+    /// liveness: too short a filter splits the soft votes (the period ends without a decision
+    /// and the next one, with doubled timers, decides), never safety.
     pub fn loopback() -> Self {
         Tuning {
-            filter_ms: 25,
-            next_ms: 500,
+            filter_ms: 60,
+            next_ms: 600,
             resend_ms: 500,
             ..Tuning::default()
         }

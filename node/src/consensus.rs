@@ -46,6 +46,12 @@ use crate::NodeError;
 pub const TAG_ENGINE: u8 = 0;
 /// Consensus payload tag: a forwarded transaction.
 pub const TAG_TX: u8 = 1;
+/// Consensus payload tag: a batch of forwarded transactions, `(len u32 ‖ tx)*`.
+pub const TAG_TXS: u8 = 2;
+/// A forward batch is sent once it holds this many bytes (else every [`FORWARD_EVERY`]).
+pub const FORWARD_BATCH_BYTES: usize = 256 << 10;
+/// Interval at which pending forwards are sent.
+pub const FORWARD_EVERY: Duration = Duration::from_millis(5);
 
 /// State shared by the driver, the API and the sync tasks.
 pub struct Shared {
@@ -67,6 +73,10 @@ pub struct Shared {
     pub group_public_key: RwLock<Option<String>>,
     /// The applied tip.
     pub tip: watch::Sender<Tip>,
+    /// Txs to forward to the peers, batched (`TAG_TXS` body; sent by [`Shared::flush_forwards`]):
+    /// one message per batch instead of one per tx and peer keeps the transport's queue free
+    /// for consensus messages under load.
+    pub forward: Mutex<Vec<u8>>,
 }
 
 impl Shared {
@@ -88,11 +98,28 @@ impl Shared {
             r?
         };
         if added && forward {
-            let mut b = vec![TAG_TX];
-            b.extend_from_slice(&tx);
-            self.net.broadcast(Proto::Consensus, b);
+            let full = {
+                let mut f = self.forward.lock().unwrap_or_else(|e| e.into_inner());
+                if f.is_empty() {
+                    f.push(TAG_TXS);
+                }
+                f.extend_from_slice(&(tx.len() as u32).to_be_bytes());
+                f.extend_from_slice(&tx);
+                f.len() >= FORWARD_BATCH_BYTES
+            };
+            if full {
+                self.flush_forwards();
+            }
         }
         Ok(added)
+    }
+
+    /// Send the pending forward batch to every peer.
+    pub fn flush_forwards(&self) {
+        let batch = std::mem::take(&mut *self.forward.lock().unwrap_or_else(|e| e.into_inner()));
+        if !batch.is_empty() {
+            self.net.broadcast(Proto::Consensus, batch);
+        }
     }
 }
 
@@ -279,10 +306,24 @@ pub async fn run<V: Variant>(
         }
         None => Engine::new(config, adapters, genesis_seed(&home.genesis.chain_id, &gpk)),
     };
+    // Soft-vote as soon as every seat's proposal is in (only *when*, never *what*: liveness).
+    // With one seat every height would end at once: empty blocks stay paced by the filter.
+    let mut engine = engine;
+    engine.set_early_filter(home.genesis.n() > 1);
     shared.tip.send_replace(tip);
     shared.metrics.height.set(tip.height as i64);
     let (sync_tx, mut sync_rx) = mpsc::channel::<DriverEvent>(256);
     let serve = tokio::spawn(serve_sync(shared.clone(), sync_requests));
+    let forwarder = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FORWARD_EVERY);
+            loop {
+                tick.tick().await;
+                shared.flush_forwards();
+            }
+        })
+    };
     let fetch = tokio::spawn(fetch_sync(shared.clone(), verifier, sync_tx));
     let mut entropy = [0u8; 32];
     OsRng.fill_bytes(&mut entropy);
@@ -301,6 +342,7 @@ pub async fn run<V: Variant>(
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
     fetch.abort();
+    forwarder.abort();
     result
 }
 
@@ -316,7 +358,15 @@ impl Driver {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), NodeError> {
         loop {
-            while let Some(input) = self.queue.pop_front() {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            // A bounded run of inputs, so a node whose heights need no peer (one seat) still
+            // yields to the runtime and sees the shutdown.
+            for _ in 0..256 {
+                let Some(input) = self.queue.pop_front() else {
+                    break;
+                };
                 let now = self.now();
                 let m = self.shared.metrics.clone();
                 let step = m.timed("engine_handle", || self.engine.handle(now, input));
@@ -324,6 +374,10 @@ impl Driver {
             }
             // Nothing stays pending while the driver waits.
             self.flush()?;
+            if !self.queue.is_empty() {
+                tokio::task::yield_now().await;
+                continue;
+            }
             let next_timer = self.timers.values().min().copied();
             let sleep = async {
                 match next_timer {
@@ -372,6 +426,20 @@ impl Driver {
             Some((&TAG_TX, rest)) => {
                 if crate::app::parse_tx(rest).is_ok() {
                     let _ = self.shared.submit(rest.to_vec(), false);
+                }
+            }
+            Some((&TAG_TXS, mut rest)) => {
+                // Stop at the first malformed entry (a peer's bad batch changes nothing else).
+                while rest.len() >= 4 {
+                    let len = u32::from_be_bytes(rest[..4].try_into().expect("4")) as usize;
+                    let Some(tx) = rest.get(4..4 + len) else {
+                        break;
+                    };
+                    if crate::app::parse_tx(tx).is_err() {
+                        break;
+                    }
+                    let _ = self.shared.submit(tx.to_vec(), false);
+                    rest = &rest[4 + len..];
                 }
             }
             _ => tracing::debug!(from = m.from, "unknown consensus payload"),
@@ -496,9 +564,8 @@ impl Driver {
         let pending = std::mem::take(&mut self.pending);
         let m = self.shared.metrics.clone();
         let mut new_keys = Vec::new();
-        let write = match &pending.state {
-            None => None,
-            Some(state) => Some(m.timed("state_encode", || {
+        let write = pending.state.as_ref().map(|state| {
+            m.timed("state_encode", || {
                 let last = state.last_decided.as_ref().map(|d| {
                     // The ledger holds it once this transaction commits.
                     if d.certificate.height.0 <= self.tip.height {
@@ -525,8 +592,8 @@ impl Driver {
                         0
                     },
                 }
-            })),
-        };
+            })
+        });
         let decisions: Vec<(&Block, [u8; 32], &Decided)> = pending
             .decisions
             .iter()
@@ -764,9 +831,12 @@ async fn fetch_sync<V: Variant>(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .stale(Duration::from_secs(1), 256);
-        for tx in stale {
-            let mut b = vec![TAG_TX];
-            b.extend_from_slice(&tx);
+        if !stale.is_empty() {
+            let mut b = vec![TAG_TXS];
+            for tx in stale {
+                b.extend_from_slice(&(tx.len() as u32).to_be_bytes());
+                b.extend_from_slice(&tx);
+            }
             shared.net.broadcast(Proto::Consensus, b);
         }
         let tip = *shared.tip.borrow();

@@ -167,6 +167,7 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
         tuning: t,
         group_public_key: RwLock::new(None),
         tip: tip_tx,
+        forward: Mutex::new(Vec::new()),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {

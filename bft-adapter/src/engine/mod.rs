@@ -460,6 +460,9 @@ struct Round {
 /// One node's BA* state machine.
 pub struct Engine {
     config: Config,
+    /// Soft-vote before the filter timer once every seat's proposal is in (see
+    /// [`Engine::set_early_filter`]).
+    early_filter: bool,
     adapters: Adapters,
     height: Height,
     period: Period,
@@ -520,6 +523,7 @@ impl Engine {
             now: Time(0),
             out: Vec::new(),
             signing_failures: 0,
+            early_filter: false,
         }
     }
 
@@ -554,6 +558,18 @@ impl Engine {
             engine.recent.insert(decided.certificate.height, decided);
         }
         engine
+    }
+
+    /// End the filter step early (default off): when a fresh proposal from **every** seat of
+    /// the committee is in for the current period (possible only where sortition selects
+    /// every seat as a proposer, as in threshold mode with at most `TAU_PROPOSER` seats), no
+    /// lower-priority proposal can still arrive — a seat has one proposal per period, another
+    /// one is equivocation — so the soft vote the filter timer would cast is already known and
+    /// is cast at once. This only changes *when* a node soft-votes, never *what*: a liveness
+    /// (latency) optimisation, not a safety rule. The filter timer still bounds the wait when
+    /// a proposal is missing.
+    pub fn set_early_filter(&mut self, on: bool) {
+        self.early_filter = on;
     }
 
     /// Bytes of next-height messages currently buffered (bounded by [`Limits`]).

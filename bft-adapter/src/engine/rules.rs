@@ -131,10 +131,24 @@ impl Engine {
         None
     }
 
+    /// With [`Engine::set_early_filter`]: a fresh proposal of every seat is in for this
+    /// period, and no value is pinned (so the soft vote goes to the best proposal).
+    fn every_seat_proposed(&self) -> bool {
+        if !self.early_filter || !self.pinned().1 {
+            return false;
+        }
+        let fresh = self
+            .round
+            .proposals
+            .get(&self.period)
+            .map_or(0, |m| m.values().filter(|e| e.fresh).count());
+        fresh >= self.adapters.committee.seats().len()
+    }
+
     /// Step 2: at the filter timer, soft-vote the best proposal (or v̄ when pinned).
     fn try_soft_vote(&mut self) {
         let p = self.period;
-        if !self.round.filter_expired
+        if !(self.round.filter_expired || self.every_seat_proposed())
             || !self.voted(p, VoteStep::Soft).is_empty()
             || !self.voted(p, VoteStep::Next).is_empty()
         {

@@ -672,3 +672,39 @@ fn seed_seals_are_counted_in_peer_bytes() {
         a.peer_bytes()
     );
 }
+
+/// Delivers every message and host answer, never firing a timer; returns the engines' heights.
+fn run_without_timers(engines: &mut [Engine]) -> Vec<u64> {
+    let mut sends = VecDeque::new();
+    let mut timers = Vec::new();
+    let mut inbox: Vec<(NodeId, Input)> = (0..N).map(|i| (NodeId(i), Input::Start)).collect();
+    for _ in 0..10_000 {
+        if let Some((to, input)) = inbox.pop() {
+            let step = engines[to.0 as usize].handle(Time(0), input);
+            let mut follow = Vec::new();
+            host(to, step, &mut sends, &mut timers, &mut follow);
+            inbox.extend(follow.into_iter().map(|f| (to, f)));
+        } else if let Some((to, from, bytes)) = sends.pop_front() {
+            if engines[to.0 as usize].height().0 == 1 {
+                inbox.push((to, Input::Message { from, bytes }));
+            }
+        } else {
+            break;
+        }
+    }
+    engines.iter().map(|e| e.height().0).collect()
+}
+
+#[test]
+fn early_filter_soft_votes_once_every_seat_proposed() {
+    let crypto = MockCrypto::new(N, 7);
+    // Without it, nothing is soft-voted before the filter timer: no decision.
+    let mut es = engines(&crypto);
+    assert_eq!(run_without_timers(&mut es), vec![1; N as usize]);
+    // With it, every seat's proposal is in at once, and height 1 decides with no timer.
+    let mut es = engines(&crypto);
+    for e in es.iter_mut() {
+        e.set_early_filter(true);
+    }
+    assert_eq!(run_without_timers(&mut es), vec![2; N as usize]);
+}
