@@ -59,10 +59,8 @@ fn split_past_next_k(cap: u32, shape: Shape, recovery_ms: u64) -> (World, u64, M
     let crypto = crypto_where_b_outranks_c();
     let verifier = crypto.verifier();
     let w = verifier.value_id(b"value-w");
-    let mut timeouts = Timeouts {
-        max_backoff: cap,
-        ..Timeouts::default()
-    };
+    let mut timeouts = Timeouts::default();
+    timeouts.max_backoff = cap;
     timeouts.recovery_ms = recovery_ms;
     let heal = next_k_horizon(&timeouts) + 1_000;
     let restored = |id: NodeId, previous: VoteValue| {

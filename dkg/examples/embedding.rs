@@ -147,13 +147,7 @@ async fn main() -> Result<(), String> {
     let committee = Committee::one_seat_each(&keys);
     let mut session = [0u8; 32];
     OsRng.fill_bytes(&mut session);
-    let config = DkgConfig::<MinPk> {
-        session,
-        dealers: committee.clone(),
-        players: committee,
-        t: T,
-        previous: None,
-    };
+    let config = DkgConfig::<MinPk>::new(session, committee, T);
     config.validate().map_err(|e| e.to_string())?;
 
     let board = Arc::new(Board::default());

@@ -123,8 +123,11 @@ impl Committee {
 /// `2f+1`). Robustness (every honest player gets a share even if Byzantine dealers withhold)
 /// needs `n ≥ 2t+1`; with `t = 2f`, `n = 3f+1` a fresh DKG still completes because every honest
 /// dealer qualifies, and secrecy holds against up to `t` corrupted seats.
+///
+/// Non-exhaustive: build one with [`DkgConfig::new`] or [`DkgConfig::resharing`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[non_exhaustive]
 pub struct DkgConfig<V: Variant> {
     /// A unique session id (domain separation of every signature, proof and ciphertext).
     #[serde(with = "crate::codec::hex32")]
@@ -141,6 +144,36 @@ pub struct DkgConfig<V: Variant> {
 }
 
 impl<V: Variant> DkgConfig<V> {
+    /// A fresh DKG: `committee` both deals and receives, the new sharing has degree `t`.
+    /// Call [`DkgConfig::validate`] (or [`crate::Participant::new`], which does) before use.
+    pub fn new(session: [u8; 32], committee: Committee, t: u32) -> Self {
+        DkgConfig {
+            session,
+            dealers: committee.clone(),
+            players: committee,
+            t,
+            previous: None,
+        }
+    }
+
+    /// A resharing of the key committed to by `previous`: the current holders `dealers` deal
+    /// their shares to `players` under a new degree `t` (the group key stays the same).
+    pub fn resharing(
+        session: [u8; 32],
+        dealers: Committee,
+        players: Committee,
+        t: u32,
+        previous: Commitment<V>,
+    ) -> Self {
+        DkgConfig {
+            session,
+            dealers,
+            players,
+            t,
+            previous: Some(previous),
+        }
+    }
+
     /// Validate committees and thresholds.
     pub fn validate(&self) -> Result<(), Error> {
         self.dealers.validate()?;

@@ -29,13 +29,7 @@ fn keys() -> Vec<IdentityKeys> {
 
 fn config(keys: &[IdentityKeys], t: u32) -> DkgConfig<MinPk> {
     let c = Committee::one_seat_each(keys);
-    DkgConfig {
-        session: [42u8; 32],
-        dealers: c.clone(),
-        players: c,
-        t,
-        previous: None,
-    }
+    DkgConfig::new([42u8; 32], c, t)
 }
 
 /// What every signature and transcript of `cfg` is bound to.

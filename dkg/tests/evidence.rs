@@ -149,13 +149,7 @@ impl Handcrafted {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
         let keys: Vec<IdentityKeys> = (0..4).map(|_| IdentityKeys::random(&mut rng)).collect();
         let committee = Committee::one_seat_each(&keys);
-        let config = DkgConfig {
-            session: [42u8; 32],
-            dealers: committee.clone(),
-            players: committee,
-            t: 1,
-            previous: None,
-        };
+        let config = DkgConfig::new([42u8; 32], committee, 1);
         Handcrafted { config, keys }
     }
 

@@ -92,13 +92,7 @@ fn fixture() -> &'static Fixture {
         let mut rng = ChaCha20Rng::seed_from_u64(0xd6);
         let keys: Vec<IdentityKeys> = (0..N).map(|_| IdentityKeys::random(&mut rng)).collect();
         let committee = Committee::one_seat_each(&keys);
-        let config = DkgConfig::<MinPk> {
-            session: [0x5e; 32],
-            dealers: committee.clone(),
-            players: committee,
-            t: T,
-            previous: None,
-        };
+        let config = DkgConfig::<MinPk>::new([0x5e; 32], committee, T);
         let honest_deals: Vec<Message<MinPk>> = (1..N)
             .flat_map(|id| {
                 let mut p = Participant::new(

@@ -273,14 +273,13 @@ pub async fn run<V: Variant>(
         .unwrap_or_else(|e| e.into_inner()) = Some(hex::encode(&gpk));
     let t = home.config.tuning;
     let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
-    config.timeouts = Timeouts {
-        filter_ms: t.filter_ms,
-        next_ms: t.next_ms,
-        resend_ms: t.resend_ms,
-        max_backoff: 8,
-        // λ_f = 25 × next_ms, as in the engine's defaults.
-        recovery_ms: 25 * t.next_ms,
-    };
+    config.timeouts = Timeouts::default();
+    config.timeouts.filter_ms = t.filter_ms;
+    config.timeouts.next_ms = t.next_ms;
+    config.timeouts.resend_ms = t.resend_ms;
+    config.timeouts.max_backoff = 8;
+    // λ_f = 25 × next_ms, as in the engine's defaults.
+    config.timeouts.recovery_ms = 25 * t.next_ms;
     let mut tip = shared.store.tip()?;
     let mut stored_proposals = BTreeSet::new();
     let engine = match shared.store.meta(ENGINE_STATE)? {

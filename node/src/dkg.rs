@@ -180,13 +180,7 @@ pub async fn run<V: Variant>(
     let n = genesis.n();
     let me = home.config.index;
     let committee = genesis.committee()?;
-    let config = DkgConfig::<V> {
-        session: session(&genesis.chain_id),
-        dealers: committee.clone(),
-        players: committee,
-        t: threshold_degree(n),
-        previous: None,
-    };
+    let config = DkgConfig::<V>::new(session(&genesis.chain_id), committee, threshold_degree(n));
     let context = config.digest();
     let sent: Sent = match store.meta(DKG_SENT)? {
         Some(b) => serde_json::from_slice(&b).map_err(json_err)?,

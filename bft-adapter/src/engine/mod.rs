@@ -121,7 +121,9 @@ pub struct Adapters {
 }
 
 /// Protocol timeouts in milliseconds (multiplied by `min(period, max_backoff)`).
+/// Non-exhaustive: start from [`Timeouts::default`] and set fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// From period start to the soft vote (Algorand's 2λ).
     pub filter_ms: u64,
@@ -160,8 +162,10 @@ impl Default for Timeouts {
     }
 }
 
-/// Static configuration of one engine.
+/// Static configuration of one engine. Non-exhaustive: start from [`Config::new`] and set
+/// fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Config {
     /// This node's seat.
     pub id: NodeId,
@@ -183,6 +187,7 @@ pub struct Config {
 /// from all peers together, values of at most 1 MiB. See [`Engine::peer_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Limits {
     /// Next-height messages buffered per peer.
     pub future_messages_per_peer: usize,

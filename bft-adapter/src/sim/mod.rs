@@ -55,8 +55,10 @@ pub enum Mode {
     Sampled,
 }
 
-/// Simulation parameters (the CLI's `conclave simulate` flags).
+/// Simulation parameters (the CLI's `conclave simulate` flags). Non-exhaustive: start from
+/// [`SimConfig::new`] (or [`SimConfig::sampled`]) and set fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SimConfig {
     /// Committee size N.
     pub nodes: u32,
