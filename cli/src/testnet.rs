@@ -2,7 +2,7 @@
 //! loopback (see `conclave-node`), and the end-to-end demo that drives it over HTTP.
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -162,6 +162,13 @@ macro_rules! progress {
     }};
 }
 
+/// An event line printed above the progress bar (or plainly when it is hidden).
+macro_rules! event {
+    ($bar:expr, $($a:tt)*) => {{
+        $bar.suspend(|| progress!($($a)*));
+    }};
+}
+
 /// The demo. `Ok(false)`: a check failed (exit 3).
 fn demo(args: &TestnetArgs) -> Result<bool, String> {
     let n = args.nodes;
@@ -232,10 +239,18 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
     let interval = Duration::from_millis(10);
     let deadline = Instant::now() + Duration::from_secs(180);
     let observer = &apis[0];
+    // On a terminal the running height is an indicatif bar (events print above it); in a log,
+    // one status line per second.
+    let tty = std::io::stderr().is_terminal();
+    let bar = crate::common::progress_bar("blocks", args.blocks);
     loop {
         let now = Instant::now();
         if now > deadline {
-            progress!("FAIL: did not reach {} blocks within 180 s", args.blocks);
+            event!(
+                bar,
+                "FAIL: did not reach {} blocks within 180 s",
+                args.blocks
+            );
             break;
         }
         if next_tx < args.txs && now >= start + interval * next_tx as u32 {
@@ -249,7 +264,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                     submitted.insert(h, Instant::now());
                     next_tx += 1;
                 }
-                Err(e) => progress!("submit to node {} failed: {e}", i + 1),
+                Err(e) => event!(bar, "submit to node {} failed: {e}", i + 1),
             }
         }
         let h = http
@@ -280,7 +295,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                 .and_then(|s| s["height"].as_u64())
                 .unwrap_or(0);
             cluster.kill(victim);
-            progress!("SIGKILL node {victim} at height {before}");
+            event!(bar, "SIGKILL node {victim} at height {before}");
             killed = Some((Instant::now(), before));
         }
         if let Some((at, before)) = killed {
@@ -293,15 +308,18 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                     if let Ok(Some(s)) = http.get(&apis[victim as usize - 1], "/v1/status") {
                         let h = s["height"].as_u64().unwrap_or(0);
                         if h < before {
-                            progress!("FAIL: node {victim} restarted at height {h} < {before}");
+                            event!(
+                                bar,
+                                "FAIL: node {victim} restarted at height {h} < {before}"
+                            );
                             kept_blocks_ok = false;
                         } else {
-                            progress!("restarted node {victim}: height {h} (had {before})");
+                            event!(bar, "restarted node {victim}: height {h} (had {before})");
                         }
                         break;
                     }
                     if Instant::now() > until {
-                        progress!("FAIL: node {victim} API did not come back");
+                        event!(bar, "FAIL: node {victim} API did not come back");
                         kept_blocks_ok = false;
                         break;
                     }
@@ -309,7 +327,9 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                 }
             }
         }
-        if last_progress.elapsed() > Duration::from_secs(1) {
+        if tty {
+            bar.set_position(seen_height.min(args.blocks));
+        } else if last_progress.elapsed() > Duration::from_secs(1) {
             last_progress = Instant::now();
             progress!(
                 "height {seen_height}/{} · txs {committed}/{} committed",
@@ -334,6 +354,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    bar.finish_and_clear();
     let elapsed = start.elapsed();
 
     // Checks: the same chain on every node, every certificate verified under the group key.

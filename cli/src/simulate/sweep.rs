@@ -9,7 +9,6 @@
 //! first [`EXAMPLES`] violations, so its memory does not grow with N.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -225,7 +224,8 @@ pub fn sweep(
     let mut rows: BTreeMap<(u8, usize, String), Row> = BTreeMap::new();
     let mut total = Row::default();
     let mut examples = Vec::new();
-    let progress = std::io::stderr().is_terminal();
+    // Drawn only when stderr is a terminal (never into --json output or a pipe).
+    let bar = crate::common::progress_bar("runs", seeds);
     for i in 0..seeds {
         let (config, scenario) = config_for(i, base, extra_faulty, tolerated)?;
         let report = run_simulation_with(&config, crypto, &options, &mut |_| {})
@@ -254,20 +254,12 @@ pub fn sweep(
                 violations: report.violations.iter().take(3).cloned().collect(),
             });
         }
-        if progress && (i + 1) % 10 == 0 {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r{} / {seeds} runs, {} violating",
-                i + 1,
-                total.violating
-            );
-            let _ = err.flush();
+        bar.set_position(i + 1);
+        if total.violating > 0 {
+            bar.set_message(format!("runs, {} violating", total.violating));
         }
     }
-    if progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let groups = ["adversary", "size", "scenario"];
     let rows = rows
         .into_iter()
@@ -313,14 +305,11 @@ pub fn finish(s: &Sweep, json: bool) -> ExitCode {
     if json {
         match serde_json::to_string(s) {
             Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
+            Err(e) => return crate::common::fail(1, e),
         }
     } else {
         println!(
-            "sweep of {} seeds from {} in {:?} mode: F = f{} with {}, {} heights per run, \
+            "sweep of {} seeds from {:x} (the --seed format: hex) in {:?} mode: F = f{} with {}, {} heights per run, \
              liveness K = {} honest-led periods",
             s.seeds,
             s.first_seed,
@@ -362,7 +351,7 @@ pub fn finish(s: &Sweep, json: bool) -> ExitCode {
         );
         for e in &s.examples {
             println!(
-                "seed {} (N = {}, F = {}, {}, {}): {}",
+                "seed {:x} (N = {}, F = {}, {}, {}): {}",
                 e.seed,
                 e.nodes,
                 e.faulty,
