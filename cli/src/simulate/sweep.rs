@@ -309,11 +309,14 @@ pub fn finish(s: &Sweep, json: bool) -> ExitCode {
         }
     } else {
         println!(
-            "sweep of {} seeds from {:x} (the --seed format: hex) in {:?} mode: F = f{} with {}, {} heights per run, \
+            "sweep of {} seeds from {:x} (the --seed format: hex) in {} mode: F = f{} with {}, {} heights per run, \
              liveness K = {} honest-led periods",
             s.seeds,
             s.first_seed,
-            s.mode,
+            match s.mode {
+                Mode::Threshold => "threshold",
+                Mode::Sampled => "sampled",
+            },
             if s.extra_faulty > 0 {
                 format!(" + {}", s.extra_faulty)
             } else {
