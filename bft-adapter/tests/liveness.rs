@@ -84,20 +84,7 @@ fn split_pinned_schedule_decides_after_gst() {
     let z_soft = vote(&crypto, Z, 2, VoteStep::Soft, VoteValue::Value(v));
     world.inject(410, Z, C, &Message::Vote(z_soft));
     // The period-1 bundles each side missed arrive at GST.
-    world.inject(
-        GST + 10,
-        B,
-        A,
-        &Message::Bundle(next_bundle(&crypto, VoteValue::Bottom)),
-    );
-    for to in [B, C] {
-        world.inject(
-            GST + 10,
-            A,
-            to,
-            &Message::Bundle(next_bundle(&crypto, VoteValue::Value(w))),
-        );
-    }
+    inject_missed_bundles(&mut world, &crypto, w, GST + 10);
     world.run(GST - 1, &[A, B, C]);
     // The schedule did what the issue describes before GST.
     let engines: Vec<&Engine> = world.engines.iter().flatten().collect();

@@ -111,20 +111,7 @@ fn split_past_next_k(cap: u32, shape: Shape, recovery_ms: u64) -> (World, u64, M
         &Message::Vote(vote(&crypto, Z, 2, VoteStep::Soft, VoteValue::Value(v))),
     );
     // The period-1 bundles each side missed arrive with the heal.
-    world.inject(
-        heal + 10,
-        B,
-        A,
-        &Message::Bundle(next_bundle(&crypto, VoteValue::Bottom)),
-    );
-    for to in [B, C] {
-        world.inject(
-            heal + 10,
-            A,
-            to,
-            &Message::Bundle(next_bundle(&crypto, VoteValue::Value(w))),
-        );
-    }
+    inject_missed_bundles(&mut world, &crypto, w, heal + 10);
     world.run(heal - 1, &[A, B, C]);
     // The partition outlasted every next_k step, with nobody decided or moved on.
     assert!(world.decided.is_empty());

@@ -46,3 +46,21 @@ fn crypto_where_b_outranks_c() -> MockCrypto {
     }
     panic!("no seed ranks B above C");
 }
+
+/// At `at`, the period-1 next bundles each side of the split missed: ⊥'s to A, w's to B and C.
+fn inject_missed_bundles(world: &mut World, crypto: &MockCrypto, w: ValueId, at: u64) {
+    world.inject(
+        at,
+        B,
+        A,
+        &Message::Bundle(next_bundle(crypto, VoteValue::Bottom)),
+    );
+    for to in [B, C] {
+        world.inject(
+            at,
+            A,
+            to,
+            &Message::Bundle(next_bundle(crypto, VoteValue::Value(w))),
+        );
+    }
+}
