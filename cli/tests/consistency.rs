@@ -46,30 +46,33 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 const ROUND_SEED: &str = "abababababababababababababababababababababababababababababababab";
 
+/// A well-formed `committee verify` call (with a proof that does not verify).
+const COMMITTEE_VERIFY: &[&str] = &[
+    "committee",
+    "verify",
+    "--public",
+    "00",
+    "--stake",
+    "1",
+    "--total-stake",
+    "2",
+    "--tau",
+    "1",
+    "--seed",
+    ROUND_SEED,
+    "--round",
+    "1",
+    "--proof",
+    "00",
+];
+
 #[test]
 fn an_unknown_choice_is_a_usage_error_in_every_command() {
     let dir = temp_dir("choices");
     let report = dir.join("report.json");
     std::fs::write(&report, "{}").unwrap();
     let report = report.to_str().unwrap();
-    let verify = [
-        "committee",
-        "verify",
-        "--public",
-        "00",
-        "--stake",
-        "1",
-        "--total-stake",
-        "2",
-        "--tau",
-        "1",
-        "--seed",
-        ROUND_SEED,
-        "--round",
-        "1",
-        "--proof",
-        "00",
-    ];
+    let verify = COMMITTEE_VERIFY;
     let mut cases: Vec<Vec<&str>> = vec![
         vec!["bls", "keygen", "--variant", "minpk"],
         vec!["bls", "sign", "--scheme", "nul", "--sk", "01", "--msg", ""],
@@ -180,24 +183,7 @@ fn every_runtime_error_is_one_line_with_the_conclave_prefix() {
             "1",
         ],
         &["committee", "keygen", "--count", "2000000", "--seed", "01"],
-        &[
-            "committee",
-            "verify",
-            "--public",
-            "00",
-            "--stake",
-            "1",
-            "--total-stake",
-            "2",
-            "--tau",
-            "1",
-            "--seed",
-            ROUND_SEED,
-            "--round",
-            "1",
-            "--proof",
-            "00",
-        ],
+        COMMITTEE_VERIFY,
         &["simulate", "--nodes", "0"],
         &["simulate", "--nodes", "4", "--faulty", "4"],
         &[
