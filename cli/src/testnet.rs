@@ -228,12 +228,11 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
     let start = Instant::now();
     let mut submitted: HashMap<String, Instant> = HashMap::new();
     let mut latencies: Vec<u64> = Vec::new();
-    let mut committed = 0usize;
     // Txs the victim accepted and their bytes: a mempool is not durable (the contract promises
     // a tx only once it is committed), so, like any client, the demo resubmits those the victim
     // took with it when it was killed.
     let mut to_victim: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut done: HashSet<String> = HashSet::new();
+    let mut committed: HashSet<String> = HashSet::new();
     let mut resubmitted = false;
     let mut next_tx = 0usize;
     let mut seen_height = 0u64;
@@ -289,9 +288,8 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                 for tx in b["txs"].as_array().into_iter().flatten() {
                     let hash = hex::encode(sha2_digest(&hexv(tx)));
                     if let Some(t) = submitted.get(&hash) {
-                        if done.insert(hash.clone()) {
+                        if committed.insert(hash.clone()) {
                             latencies.push(at.duration_since(*t).as_millis() as u64);
-                            committed += 1;
                         }
                     }
                 }
@@ -345,7 +343,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
                 resubmitted = true;
                 let lost: Vec<_> = to_victim
                     .iter()
-                    .filter(|(h, _)| !done.contains(h))
+                    .filter(|(h, _)| !committed.contains(h))
                     .collect();
                 for (_, tx) in &lost {
                     if let Err(e) = http.post_tx(observer, tx) {
@@ -366,12 +364,13 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
         } else if last_progress.elapsed() > Duration::from_secs(1) {
             last_progress = Instant::now();
             progress!(
-                "height {seen_height}/{} · txs {committed}/{} committed",
+                "height {seen_height}/{} · txs {}/{} committed",
                 args.blocks,
+                committed.len(),
                 args.txs
             );
         }
-        let txs_done = committed >= args.txs;
+        let txs_done = committed.len() >= args.txs;
         let kill_done = args.no_kill || n == 1 || restarted;
         if seen_height >= args.blocks && txs_done && kill_done {
             // Every node, the restarted one included, must reach the target.
@@ -402,7 +401,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
         })
         .min()
         .unwrap_or(0);
-    let mut ok = kept_blocks_ok && target >= args.blocks && committed >= args.txs;
+    let mut ok = kept_blocks_ok && target >= args.blocks && committed.len() >= args.txs;
     let mut verified = 0u64;
     let mut cert_size = 0usize;
     let mut parent = "0".repeat(64);
@@ -471,7 +470,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
         "submitted": submitted.len(),
         "dkg_ms": dkg_ms,
         "commit_latency_ms": { "p50": p50, "p99": p99, "samples": latencies.len() },
-        "throughput": { "tx_per_s": committed as f64 / secs, "blocks_per_s": seen_height as f64 / secs },
+        "throughput": { "tx_per_s": committed.len() as f64 / secs, "blocks_per_s": seen_height as f64 / secs },
         "certificate_bytes": cert_size,
         "certificates_verified": verified,
         "killed_and_restarted": restarted,
@@ -490,7 +489,7 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
              result: {}",
             submitted.len(),
             latencies.len(),
-            committed as f64 / secs,
+            committed.len() as f64 / secs,
             seen_height as f64 / secs,
             secs,
             if restarted { "caught up" } else { "not done" },
