@@ -391,17 +391,33 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
     let elapsed = start.elapsed();
 
     // Checks: the same chain on every node, every certificate verified under the group key.
-    let target = apis
-        .iter()
-        .filter_map(|a| {
-            http.get(a, "/v1/status")
-                .ok()
-                .flatten()
-                .and_then(|s| s["height"].as_u64())
-        })
-        .min()
-        .unwrap_or(0);
-    let mut ok = kept_blocks_ok && target >= args.blocks && committed.len() >= args.txs;
+    // The checked range covers every block the observer counted txs in: wait (bounded) until
+    // every node has reached the observer's height, so no counted tx lies beyond the range.
+    let min_height = || {
+        apis.iter()
+            .map(|a| {
+                http.get(a, "/v1/status")
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s["height"].as_u64())
+                    .unwrap_or(0)
+            })
+            .min()
+            .unwrap_or(0)
+    };
+    let catch_up = Instant::now();
+    let mut target = min_height();
+    while target < seen_height && catch_up.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+        target = min_height();
+    }
+    if target < seen_height {
+        progress!("FAIL: some node stayed below height {seen_height} (lowest {target})");
+    }
+    let mut ok = kept_blocks_ok
+        && target >= args.blocks
+        && target >= seen_height
+        && committed.len() >= args.txs;
     let mut verified = 0u64;
     let mut cert_size = 0usize;
     let mut parent = "0".repeat(64);
