@@ -97,13 +97,13 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub faulty: Option<u32>,
     /// Sampled mode: the stated honest fraction of stake h (e.g. 0.8 or 4/5).
-    #[arg(long, default_value = "0.8")]
+    #[arg(long, default_value = "0.8", value_parser = ratio_arg)]
     pub honest_fraction: String,
     /// Sampled mode: expected committee weight per step τ (default min(N, 2000)).
     #[arg(long)]
     pub tau: Option<u64>,
     /// Sampled mode: the largest acceptable per-step failure probability (safety or liveness).
-    #[arg(long, default_value = "1e-9")]
+    #[arg(long, default_value = "1e-9", value_parser = ratio_arg)]
     pub failure_target: String,
     /// What the faulty nodes do (`mixed`: each faulty seat takes the next concrete kind).
     #[arg(long, value_enum, default_value_t = AdversaryArg(AdversaryKind::Mixed))]
@@ -150,6 +150,13 @@ pub struct SimulateArgs {
     /// With --sweep: F = f + E faulty seats in every run (1: one fault too many).
     #[arg(long, default_value_t = 0, value_name = "E")]
     pub extra_faulty: u32,
+}
+
+/// A ratio flag is checked when parsed, so a malformed value is a usage error (exit 2) like every
+/// other bad flag; the text is kept for display.
+fn ratio_arg(s: &str) -> Result<String, String> {
+    s.parse::<Ratio>().map_err(|e| e.to_string())?;
+    Ok(s.to_string())
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -162,7 +162,6 @@ fn invalid_arguments_exit_1_usage_errors_exit_2() {
             "simulate", "--mode", "sampled", "--nodes", "40", "--tau", "30",
         ],
         &["simulate", "--mode", "sampled", "--honest-fraction", "1.5"],
-        &["simulate", "--mode", "sampled", "--failure-target", "often"],
         &[
             "simulate", "--mode", "sampled", "--nodes", "7", "--tau", "8",
         ],
@@ -176,6 +175,8 @@ fn invalid_arguments_exit_1_usage_errors_exit_2() {
         &["simulate", "--nodes", "many"][..],
         &["simulate", "--mode", "other"],
         &["simulate", "--adversary", "nonsense"],
+        &["simulate", "--mode", "sampled", "--failure-target", "often"],
+        &["simulate", "--honest-fraction", "four fifths"],
         &["simulate", "--no-such-flag"],
     ] {
         assert_eq!(conclave(args).status.code(), Some(2), "{args:?}");
