@@ -740,6 +740,14 @@ pub fn committee_of(
     })
 }
 
+/// The degree of an epoch's threshold key for `n` seats: t = ⌊(n+f)/2⌋ with f = ⌊(n−1)/3⌋, so
+/// that the quorum t+1 is the BFT quorum (2f+1 for n = 3f+1) and any two quorums share an
+/// honest seat.
+pub fn threshold_degree(n: u32) -> u32 {
+    let f = n.saturating_sub(1) / 3;
+    (n + f) / 2
+}
+
 /// The sortition seed of epoch `epoch + 1`'s first height, from the beacon (the threshold
 /// signature on the beacon message) of epoch `epoch`'s boundary block. The beacon is unique
 /// under the group key, so nobody chooses it; the epoch enters so seeds of epochs differ.

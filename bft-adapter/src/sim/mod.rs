@@ -28,6 +28,7 @@
 //! bounded memory.
 
 mod adversary;
+pub mod epochs;
 mod forensics;
 mod independent;
 mod oracle;
