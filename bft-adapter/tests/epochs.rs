@@ -85,11 +85,20 @@ fn a_crash_during_the_resharing_changes_nothing() {
     cfg.plan = vec![Transition { join: 2, leave: 1 }];
     let r = run_epochs(&cfg).unwrap();
     check_common(&r);
+    // Epoch 0's leave comes before its joins and would take the set below 4: refused; in
+    // epoch 1 the set has 6, so the leave goes through (6 + 2 − 1).
     assert_eq!(
         r.epochs.iter().map(|e| e.seats).collect::<Vec<_>>(),
-        vec![4, 5, 6]
+        vec![4, 6, 7]
     );
+    assert!(r.epochs[0]
+        .rejected_txs
+        .iter()
+        .any(|x| x.contains("outside the bounds")));
     assert_eq!(r.epochs[2].key_from, "resharing");
+    assert_eq!(r.epochs[1].engine_crashes, 1);
+    let restored = r.epochs[1].resharing.as_ref().unwrap().driver_restored;
+    assert!(restored.is_some_and(|id| r.epochs[2].committee.contains(&id)));
 }
 
 #[test]

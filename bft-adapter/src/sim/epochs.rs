@@ -141,6 +141,8 @@ pub struct ResharingRecord {
     pub offline: Vec<u32>,
     /// Transactions of the resharing that the drivers rejected (as seen by one validator).
     pub rejected_messages: usize,
+    /// The honest validator whose driver was restored from its serialized state mid-resharing.
+    pub driver_restored: Option<u32>,
 }
 
 /// One epoch of a run.
@@ -172,6 +174,8 @@ pub struct EpochRecord {
     pub rejected_txs: Vec<String>,
     /// Certificates checked by the independent oracle.
     pub certificates_verified: u64,
+    /// Honest engines that crashed and restarted in the epoch.
+    pub engine_crashes: u32,
     /// The resharing at the end of the epoch (`None` after the last epoch).
     pub resharing: Option<ResharingRecord>,
 }
@@ -832,6 +836,7 @@ pub fn run_epochs_with_progress(
             accepted_txs: s.accepted_txs.clone(),
             rejected_txs: s.rejected_txs.clone(),
             certificates_verified: verified,
+            engine_crashes: report.summary.crashes,
             resharing: None,
         };
         if last {
@@ -900,6 +905,7 @@ fn conclude(
             .map(|(id, _)| *id)
             .collect(),
         rejected_messages: s.rejected_messages,
+        driver_restored: s.crash_driver.filter(|id| *id != 0),
     };
     let Some(new) = &s.next_committee else {
         record.reason = "the resharing never started".into();
