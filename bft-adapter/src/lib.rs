@@ -69,6 +69,7 @@
 pub mod adapter;
 pub mod codec;
 pub mod engine;
+pub mod epoch;
 pub mod evidence;
 #[cfg(any(test, feature = "sim"))]
 pub mod mock;

@@ -112,7 +112,7 @@ fn long_runs_hold_bounded_forensic_state() {
     use conclave_bft::sim::{run_simulation_with, SimOptions};
     let options = SimOptions {
         keep_decisions: false,
-        plant: None,
+        ..SimOptions::default()
     };
     for adversary in [AdversaryKind::Replay, AdversaryKind::SplitPinned] {
         let peak = |heights: u64| {

@@ -156,6 +156,7 @@ pub mod encryption;
 pub mod error;
 pub mod evidence;
 mod finalize;
+pub mod log;
 pub mod messages;
 pub mod participant;
 pub mod sigma;
@@ -164,6 +165,7 @@ mod verify;
 pub use config::{Committee, DkgConfig, IdentityKeys, Member};
 pub use error::Error;
 pub use evidence::{Evidence, FaultKind, SignedMessage};
+pub use log::{LogDriver, LogOutcome, LogSchedule};
 pub use messages::{Complaint, ComplaintEntry, Dealing, Justification, Message, Signed};
 pub use participant::{Disqualified, DkgOutput, Input, Output, Participant, Phase};
 #[cfg(feature = "sim")]

@@ -283,6 +283,25 @@ impl SchnorrSignature {
         w.point(&self.a);
         w.id_scalar(&self.z);
     }
+
+    /// The canonical 64-byte encoding (`A` compressed, `z` little-endian).
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut out = [0u8; Self::SIZE];
+        out[..32].copy_from_slice(&self.a.to_bytes());
+        out[32..].copy_from_slice(self.z.as_bytes());
+        out
+    }
+
+    /// Decode [`Self::to_bytes`]: a non-identity canonical point and a canonical scalar.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != Self::SIZE {
+            return Err(Error::Malformed("a Schnorr signature is 64 bytes"));
+        }
+        Ok(SchnorrSignature {
+            a: Point::from_bytes(&bytes[..32])?,
+            z: decode_scalar(&bytes[32..])?,
+        })
+    }
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         Ok(SchnorrSignature {
             a: r.point()?,

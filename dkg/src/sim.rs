@@ -73,6 +73,13 @@ impl Behaviour {
     }
 }
 
+/// Make `participant` deviate as `behaviour` does (for hosts that simulate Byzantine
+/// participants themselves, e.g. over a consensus log). [`Behaviour::Silent`] changes nothing
+/// here: a silent host simply does not submit the participant's messages.
+pub fn set_behaviour<V: Variant>(participant: &mut Participant<V>, behaviour: Behaviour) {
+    participant.misbehaviour = behaviour.misbehaviour();
+}
+
 /// Parse `I:KIND,I:KIND,...` (empty string: none). Indices must be distinct.
 pub fn parse_byzantine(s: &str) -> Result<Vec<(u32, Behaviour)>, Error> {
     let mut out: Vec<(u32, Behaviour)> = Vec::new();

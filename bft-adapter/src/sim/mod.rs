@@ -28,6 +28,7 @@
 //! bounded memory.
 
 mod adversary;
+pub mod epochs;
 mod forensics;
 mod independent;
 mod oracle;
@@ -166,6 +167,11 @@ pub struct SimOptions {
     pub keep_decisions: bool,
     /// A fault to plant (oracle self-tests).
     pub plant: Option<Plant>,
+    /// The application the nodes run (`None`: built-in values that name their height and
+    /// proposer). The epoch simulator ([`epochs`]) carries its resharing in the blocks of one.
+    pub app: Option<SimApp>,
+    /// The committee epoch every engine votes in (votes and certificates bind it).
+    pub epoch: u64,
 }
 
 impl Default for SimOptions {
@@ -173,9 +179,41 @@ impl Default for SimOptions {
         SimOptions {
             keep_decisions: true,
             plant: None,
+            app: None,
+            epoch: 0,
         }
     }
 }
+
+/// The application of a simulated chain: what proposers propose, what validators accept,
+/// and what each honest node learns when it decides (in height order, once per height).
+/// Interior mutability is the application's: the simulator calls it from one thread.
+pub trait SimApplication: Send + Sync {
+    /// The block `proposer` proposes at `height` (`salt` tells a faulty node's twin instances
+    /// apart). Faulty proposers also call it (an application may censor for them).
+    fn propose(&self, proposer: NodeId, height: u64, salt: u32) -> Vec<u8>;
+    /// True if `value` is a well-formed block for `height` (validators vote only for those).
+    fn validate(&self, height: u64, value: &[u8]) -> bool;
+    /// Honest `node` decided `decided` (its value is the block, its certificate certifies it).
+    fn decided(&self, node: NodeId, decided: &crate::types::Decided);
+}
+
+/// A shared [`SimApplication`] (compared by identity).
+#[derive(Clone)]
+pub struct SimApp(pub Arc<dyn SimApplication>);
+
+impl std::fmt::Debug for SimApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SimApp")
+    }
+}
+
+impl PartialEq for SimApp {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for SimApp {}
 
 impl SimConfig {
     /// The CLI defaults for `nodes` seats: F = ⌊(N−1)/3⌋, mixed adversary, 20 heights.

@@ -7,7 +7,7 @@ use super::independent::Independent;
 use super::oracle::{Oracle, OracleConfig};
 use super::{
     CertificateRecord, CrashPoint, CryptoSetup, DecisionRecord, LastWrite, Metrics, Plant,
-    SimConfig, SimOptions, SimReport, Summary,
+    SimApp, SimConfig, SimOptions, SimReport, Summary,
 };
 use crate::codec::encode;
 use crate::engine::{Action, Config, Engine, Input, PersistedState, Timeouts, TimerId};
@@ -21,7 +21,6 @@ use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-const EPOCH: Epoch = Epoch(0);
 const MAGIC: &[u8; 4] = b"CNCL";
 
 enum Event {
@@ -173,9 +172,17 @@ impl World {
             // λ_f = 25 × next_ms, as in the engine's defaults.
             recovery_ms: 150 * lambda,
         };
-        let mut engine_config = Config::new(NodeId(0), EPOCH);
+        let epoch = Epoch(options.epoch);
+        let app = options.app.clone();
+        let mut engine_config = Config::new(NodeId(0), epoch);
         engine_config.timeouts = timeouts;
         let value_len = config.value_bytes;
+        let propose = |app: &Option<SimApp>| -> Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>> {
+            match app.clone() {
+                Some(app) => Box::new(move |h, p, salt| app.0.propose(p, h, salt)),
+                None => Box::new(move |h, p, salt| make_value(value_len, h, p, salt)),
+            }
+        };
         let mut nodes = Vec::new();
         let mut faulty_index = 0;
         for i in 0..n {
@@ -191,14 +198,14 @@ impl World {
                 Byzantine::new(
                     kind,
                     id,
-                    EPOCH,
+                    epoch,
                     adapters.signer.clone(),
                     setup.verifier.clone(),
                     side_a.clone(),
                     side_b.clone(),
                     faulty.clone(),
                     timeouts,
-                    Box::new(move |h, p, salt| make_value(value_len, h, p, salt)),
+                    propose(&app),
                 )
             });
             let twins = byzantine
@@ -243,12 +250,15 @@ impl World {
             leader: Box::new(leader),
             heights: config.heights,
             tolerated: config.tolerated(),
-            epoch: EPOCH,
+            epoch,
             honest: honest.iter().copied().collect(),
             verifier: setup.verifier.clone(),
             independent,
             genesis_seed: setup.genesis_seed,
-            validate: Box::new(move |h, v| validate_value(len, nodes_n, h, v)),
+            validate: match app {
+                Some(app) => Box::new(move |h, v| app.0.validate(h, v)),
+                None => Box::new(move |h, v| validate_value(len, nodes_n, h, v)),
+            },
         });
         let mut world = World {
             config,
@@ -546,17 +556,21 @@ impl World {
                         self.nodes[node.0 as usize].timers.remove(&(instance, id));
                     }
                     Action::RequestValue { height } => {
-                        work.push_back(Input::ProposedValue {
-                            height,
-                            value: make_value(len, height.0, node, instance as u32),
-                        });
+                        let value = match &self.options.app {
+                            Some(app) => app.0.propose(node, height.0, instance as u32),
+                            None => make_value(len, height.0, node, instance as u32),
+                        };
+                        work.push_back(Input::ProposedValue { height, value });
                     }
                     Action::ValidateValue {
                         height,
                         value_id,
                         value,
                     } => {
-                        let valid = validate_value(len, self.config.nodes, height.0, &value);
+                        let valid = match &self.options.app {
+                            Some(app) => app.0.validate(height.0, &value),
+                            None => validate_value(len, self.config.nodes, height.0, &value),
+                        };
                         work.push_back(Input::ValueValidated {
                             height,
                             value_id,
@@ -631,6 +645,9 @@ impl World {
         }
         if !self.oracle.decide(node, &decided, period) {
             return;
+        }
+        if let Some(app) = &self.options.app {
+            app.0.decided(node, &decided);
         }
         let c = &decided.certificate;
         if self.certificate_bytes == 0 {
@@ -747,7 +764,7 @@ impl World {
             for f in &self.faulty {
                 let vote = |value| {
                     encode(&Message::Vote(Vote {
-                        epoch: EPOCH,
+                        epoch: Epoch(self.options.epoch),
                         height: Height(1),
                         period: Period(1),
                         step: VoteStep::Soft,

@@ -219,7 +219,7 @@ pub fn sweep(
     let started = Instant::now();
     let options = SimOptions {
         keep_decisions: false,
-        plant: None,
+        ..SimOptions::default()
     };
     let mut rows: BTreeMap<(u8, usize, String), Row> = BTreeMap::new();
     let mut total = Row::default();
