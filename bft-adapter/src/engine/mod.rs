@@ -42,9 +42,13 @@
 //! peer its next bundles from there to its own period (each within the window of the last, at
 //! most once per re-send interval), and keeps such a chain with each decision it retains, sent
 //! before the decision to a peer that asks for it. Soft and next quorums
-//! can also arrive as [`Bundle`]s (one combined signature), which nodes forward the moment the
+//! can also arrive as [`Bundle`]s (one combined signature), which nodes forward soon after the
 //! quorum completes (a node about to next-vote must hear it before its timer) and re-send with
-//! their votes; that is what keeps nodes live when equivocators show different votes to different
+//! their votes: a next bundle at once, a soft bundle combined from the node's own tally after
+//! [`TimerId::SoftBundle`]'s delay (or at its next timer, if earlier), and not at all if the
+//! node holds the period's certificate by then — in the common case the cert quorum follows
+//! the soft quorum within one message delay, so no node pays for a third combine; the votes
+//! stay in the tally, so the bundle can still be combined for any later re-send; that is what keeps nodes live when equivocators show different votes to different
 //! nodes (Algorand relays votes and bundles for the same reason). Quorums are 2f+1 of n = 3f+1 seats in threshold mode (from [`Committee`]).
 //!
 //! **Sync path.** A node further behind than its peers' `retained_decisions` catches up
@@ -248,6 +252,11 @@ pub enum TimerId {
     /// The fast-recovery timer of a period (every λ_f, [`Timeouts::recovery_ms`]): armed on
     /// entering the period and re-armed each time it fires.
     Recovery(Height, Period),
+    /// The deferred forward of a period's soft-quorum bundle that this node would combine from
+    /// its own tally: armed when the quorum completes, `(next_ms − filter_ms) / 2` (times the
+    /// period's backoff) later; when it fires the bundle is combined and broadcast unless the
+    /// node holds a certificate by then (see [`Engine`]'s "Relay").
+    SoftBundle(Height, Period),
 }
 
 /// An input to the engine.
@@ -434,6 +443,9 @@ struct Round {
     recovery_fired: u32,
     /// The fast-recovery timer fired and its vote is not cast yet (it waits for step 4).
     recovery_due: bool,
+    /// Periods whose soft-quorum bundle (combined from this node's tally) waits for its
+    /// [`TimerId::SoftBundle`] (at most one per period with a soft quorum).
+    soft_forward_due: BTreeSet<Period>,
     /// Re-sends since the current period began (the payload relay backs off with it).
     resends_this_period: u32,
     certificate: Option<Certificate>,
@@ -646,6 +658,8 @@ impl Engine {
             {
                 self.round.next_expired = true;
                 self.arm_next_k(1);
+                // A deferred soft bundle of this period goes now, before the freshest bundle.
+                self.forward_soft_bundle(p);
                 self.relay_on_timeout();
             }
             TimerId::NextK(h, p, k)
@@ -660,6 +674,7 @@ impl Engine {
                 self.round.recovery_due = true;
                 self.arm_recovery();
             }
+            TimerId::SoftBundle(h, p) if h == self.height => self.forward_soft_bundle(p),
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
                 self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
@@ -804,6 +819,11 @@ impl Engine {
         self.out.push(Action::CancelTimer {
             id: TimerId::Recovery(height, self.period),
         });
+        for p in std::mem::take(&mut self.round.soft_forward_due) {
+            self.out.push(Action::CancelTimer {
+                id: TimerId::SoftBundle(height, p),
+            });
+        }
         self.seed = self
             .adapters
             .verifier

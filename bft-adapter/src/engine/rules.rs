@@ -1,7 +1,7 @@
 //! The BA* transition rules, evaluated after every input until nothing changes.
 
 use super::tally::{AddOutcome, Entry};
-use super::{Action, Engine, Validity};
+use super::{Action, Engine, TimerId, Validity};
 use crate::codec::encode;
 use crate::traits::Share;
 use crate::types::{
@@ -307,6 +307,34 @@ impl Engine {
         }
     }
 
+    /// Arms the deferred forward of period `p`'s soft bundle (combined from our tally): a
+    /// combine costs about as much as a batch verification, and in the common case the cert
+    /// quorum completes one message delay after the soft quorum, when no node needs the bundle.
+    /// The delay, `(next_ms − filter_ms) / 2` times the period's backoff, leaves the bundle
+    /// time to reach peers before their next timers when the quorum completes soon after the
+    /// filter timer; the next timer forwards it at once if still due.
+    fn defer_soft_bundle(&mut self, p: Period) {
+        if self.round.soft_forward_due.insert(p) {
+            let t = self.config.timeouts;
+            let delay = (t.next_ms.saturating_sub(t.filter_ms) / 2)
+                .max(1)
+                .saturating_mul(self.backoff());
+            self.arm(TimerId::SoftBundle(self.height, p), delay);
+        }
+    }
+
+    /// Forwards period `p`'s deferred soft bundle (see [`Engine::defer_soft_bundle`]), unless
+    /// this node holds a certificate by then: the certificate (sent as a `Decided` to any peer
+    /// still voting at this height) moves peers further than the soft quorum would.
+    pub(super) fn forward_soft_bundle(&mut self, p: Period) {
+        if !self.round.soft_forward_due.remove(&p) || self.round.certificate.is_some() {
+            return;
+        }
+        if let Some(id) = self.round.soft_quorum.get(&p).copied() {
+            self.forward_bundle(p, VoteStep::Soft, VoteValue::Value(id));
+        }
+    }
+
     /// Signs, persists (barrier), broadcasts and counts a vote of our own.
     fn cast_vote(&mut self, step: VoteStep, value: VoteValue) {
         let (h, p) = (self.height, self.period);
@@ -461,7 +489,12 @@ impl Engine {
                     self.round.soft_quorum.entry(p)
                 {
                     slot.insert(id);
-                    self.forward_bundle(p, step, value);
+                    if self.round.bundles.contains_key(&(p, step, value)) {
+                        // Completed by a bundle: forwarding it costs no combine.
+                        self.forward_bundle(p, step, value);
+                    } else {
+                        self.defer_soft_bundle(p);
+                    }
                 }
             }
             (VoteStep::Cert, VoteValue::Value(id)) if self.round.certificate.is_none() => {
