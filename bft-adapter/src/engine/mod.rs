@@ -89,11 +89,14 @@
 //!
 //! [`Committee`]: crate::traits::Committee
 
+mod aggregate;
 mod receive;
 mod relay;
 mod resources;
 mod rules;
 pub(crate) mod tally;
+
+pub use aggregate::aggregators;
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::{Committee, Signer, Sortition, Verifier};
@@ -180,6 +183,17 @@ pub struct Config {
     /// Bounds on what peers can make this engine hold.
     #[serde(default)]
     pub limits: Limits,
+    /// κ, the vote aggregators per step (0, the default: off, every vote goes to everyone).
+    /// With κ > 0, soft and cert votes go only to the κ seats [`aggregators`] picks for
+    /// their step; an aggregator that completes a quorum broadcasts it as one bundle (soft)
+    /// or one decision (cert), until the period's next timer, when every node falls back to
+    /// all-to-all. See `aggregate.rs`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub aggregators: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
@@ -228,6 +242,7 @@ impl Config {
             period_window: 16,
             retained_decisions: 64,
             limits: Limits::default(),
+            aggregators: 0,
         }
     }
 }
@@ -460,6 +475,8 @@ struct Round {
     own_credentials: BTreeMap<(Period, Option<VoteStep>), Option<Vec<u8>>>,
     /// The id of `own_value`.
     own_value_id: Option<ValueId>,
+    /// The vote aggregators of each (period, step) at this height (see `aggregate.rs`).
+    aggregators: BTreeMap<(Period, VoteStep), Vec<NodeId>>,
 }
 
 /// One node's BA* state machine.
@@ -647,6 +664,7 @@ impl Engine {
                 self.round.next_expired = true;
                 self.arm_next_k(1);
                 self.relay_on_timeout();
+                self.aggregation_fallback();
             }
             TimerId::NextK(h, p, k)
                 if h == self.height && p == self.period && k > self.round.next_k =>

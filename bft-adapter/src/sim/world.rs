@@ -175,6 +175,7 @@ impl World {
         };
         let mut engine_config = Config::new(NodeId(0), EPOCH);
         engine_config.timeouts = timeouts;
+        engine_config.aggregators = config.aggregators;
         let value_len = config.value_bytes;
         let mut nodes = Vec::new();
         let mut faulty_index = 0;
