@@ -23,10 +23,15 @@
 //!
 //! **Liveness** needs one honest aggregator per step that hears a quorum: with honest
 //! fraction h, `P[all κ faulty] ≈ (1 − h)^κ ≤ e^{−hκ}` (κ = 16, h = 2/3: 2.3 · 10⁻⁸). Against
-//! the rest — an aggregator that withholds, sends to some nodes only, or sends garbage — the
-//! period's next timer is the fallback: a node whose next timer fires re-broadcasts its soft
-//! and cert votes of the period to everyone, and from then on the period runs all-to-all,
-//! exactly as without aggregators (`aggregation_fallback`). A node that decided from an
+//! the rest — an aggregator that withholds, sends to some nodes only, or sends garbage — a
+//! timer is the fallback ([`crate::TimerId::Aggregation`], at `next − (next − filter)/4`,
+//! 500 ms with the default timeouts): a node whose timer fires re-broadcasts its soft and
+//! cert votes of the period to everyone, and from then on the period runs all-to-all,
+//! exactly as without aggregators (`aggregation_fallback`), early enough that every node
+//! still sees the soft quorum and cert-votes before its next timer. The aggregated steps
+//! take two more one-way delays each than all-to-all, so they fit if `filter + 4δ` is below
+//! the fallback (δ ≤ 75 ms with the defaults); the simulator lengthens `next_ms` from 6λ to
+//! 8λ when κ > 0 for that reason. A node that decided from an
 //! aggregator's decision answers the laggards' votes with it (`send_decision`), as before.
 //!
 //! The selection is public (a hash of the height's seed, not a VRF): voters must know where
@@ -36,9 +41,9 @@
 //! Peer input at an aggregator is bounded exactly as any vote is (`resources.rs`: one vote
 //! per peer, step and value, charged to the peer).
 
-use super::{Action, Engine};
+use super::{Action, Engine, TimerId};
 use crate::codec::encode;
-use crate::types::{Decided, Epoch, Height, Message, NodeId, Period, Seed, VoteStep};
+use crate::types::{Decided, Epoch, Height, Message, NodeId, Period, Seed, Time, VoteStep};
 use sha2::Digest;
 use std::collections::BTreeSet;
 
@@ -119,12 +124,48 @@ impl Engine {
     }
 
     /// Whether votes of `(period, step)` go to aggregators now: κ > 0, a soft or cert vote,
-    /// of the current period, whose next timer has not fired yet.
+    /// of the current period, whose aggregation and next timers have not fired yet.
     pub(super) fn aggregated(&self, period: Period, step: VoteStep) -> bool {
         self.config.aggregators > 0
             && matches!(step, VoteStep::Soft | VoteStep::Cert)
             && period == self.period
+            && !self.round.aggregation_over
             && !self.round.next_expired
+    }
+
+    /// On entering a period (κ > 0 only): cancels the previous period's aggregation timer
+    /// (unless `start`) and arms this one's at `next − (next − filter) / 4`, times the
+    /// backoff: after the aggregated soft and cert steps (two more one-way delays each than
+    /// all-to-all) normally end, and a quarter of the filter-to-next gap before the next
+    /// timer, so that soft votes re-broadcast then still let every node cert-vote in time.
+    pub(super) fn arm_aggregation(&mut self, old: Period, start: bool) {
+        if self.config.aggregators == 0 {
+            return;
+        }
+        if !start {
+            self.cancel_aggregation(old);
+        }
+        self.round.aggregation_over = false;
+        let t = self.config.timeouts;
+        let gap = t.next_ms.saturating_sub(t.filter_ms);
+        let after = t
+            .next_ms
+            .saturating_sub(gap / 4)
+            .saturating_mul(self.backoff());
+        let at = Time(self.now.0.saturating_add(after));
+        self.out.push(Action::SetTimer {
+            id: TimerId::Aggregation(self.height, self.period),
+            at,
+        });
+    }
+
+    /// Disarms the aggregation timer of `period` at the current height (κ > 0 only).
+    pub(super) fn cancel_aggregation(&mut self, period: Period) {
+        if self.config.aggregators > 0 {
+            self.out.push(Action::CancelTimer {
+                id: TimerId::Aggregation(self.height, period),
+            });
+        }
     }
 
     /// Whether this node is one of the aggregators of `(period, step)`.
@@ -171,14 +212,15 @@ impl Engine {
         });
     }
 
-    /// The next timer fired (the fallback): with aggregators, re-broadcast this period's soft
-    /// and cert votes to everyone, so that a step whose aggregators withheld, crashed or
-    /// sent to some nodes only completes all-to-all. Called after `next_expired` is set, so
-    /// every later vote of the period is broadcast too.
+    /// The aggregation (or the next) timer fired: the fallback. With aggregators, re-broadcast
+    /// this period's soft and cert votes to everyone (once per period), so that a step whose
+    /// aggregators withheld, crashed or sent to some nodes only completes all-to-all; every
+    /// later vote of the period is broadcast too.
     pub(super) fn aggregation_fallback(&mut self) {
-        if self.config.aggregators == 0 {
+        if self.config.aggregators == 0 || self.round.aggregation_over {
             return;
         }
+        self.round.aggregation_over = true;
         let p = self.period;
         let mut messages = Vec::new();
         for step in [VoteStep::Soft, VoteStep::Cert] {

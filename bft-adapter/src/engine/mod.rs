@@ -263,6 +263,11 @@ pub enum TimerId {
     /// The fast-recovery timer of a period (every λ_f, [`Timeouts::recovery_ms`]): armed on
     /// entering the period and re-armed each time it fires.
     Recovery(Height, Period),
+    /// With vote aggregators ([`Config::aggregators`] > 0) only: the period's soft and cert
+    /// votes stop going to aggregators only, at `next_ms − (next_ms − filter_ms) / 4` (times
+    /// the period's backoff) after the period starts, early enough to cert-vote all-to-all
+    /// before the next timer.
+    Aggregation(Height, Period),
 }
 
 /// An input to the engine.
@@ -477,6 +482,8 @@ struct Round {
     own_value_id: Option<ValueId>,
     /// The vote aggregators of each (period, step) at this height (see `aggregate.rs`).
     aggregators: BTreeMap<(Period, VoteStep), Vec<NodeId>>,
+    /// The current period's aggregation timer fired (its votes go to everyone).
+    aggregation_over: bool,
 }
 
 /// One node's BA* state machine.
@@ -678,6 +685,9 @@ impl Engine {
                 self.round.recovery_due = true;
                 self.arm_recovery();
             }
+            TimerId::Aggregation(h, p) if h == self.height && p == self.period => {
+                self.aggregation_fallback()
+            }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
                 self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
@@ -789,6 +799,7 @@ impl Engine {
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
         self.arm(TimerId::Next(self.height, period), t.next_ms * factor);
+        self.arm_aggregation(old, start);
         self.arm_recovery();
         if start {
             self.arm(TimerId::Resend(self.height), t.resend_ms);
@@ -822,6 +833,7 @@ impl Engine {
         self.out.push(Action::CancelTimer {
             id: TimerId::Recovery(height, self.period),
         });
+        self.cancel_aggregation(self.period);
         self.seed = self
             .adapters
             .verifier

@@ -174,6 +174,16 @@ impl World {
             recovery_ms: 150 * lambda,
         };
         let mut engine_config = Config::new(NodeId(0), EPOCH);
+        // The aggregated soft and cert steps take two more one-way delays each (voter →
+        // aggregator → everyone); the aggregation fallback sits at next − (next − filter)/4.
+        let timeouts = if config.aggregators > 0 {
+            Timeouts {
+                next_ms: 8 * lambda,
+                ..timeouts
+            }
+        } else {
+            timeouts
+        };
         engine_config.timeouts = timeouts;
         engine_config.aggregators = config.aggregators;
         let value_len = config.value_bytes;
