@@ -79,5 +79,6 @@ pub mod traits;
 pub mod types;
 
 pub use engine::{
-    Action, Adapters, Config, Engine, Input, Limits, PersistedState, Step, Timeouts, TimerId,
+    aggregators, Action, Adapters, Config, Engine, Input, Limits, PersistedState, Step, Timeouts,
+    TimerId,
 };

@@ -63,6 +63,8 @@ pub struct MockVerifier {
     master: [u8; 32],
     quorum: u64,
     attributable: bool,
+    /// Expected proposers per period (`None`: every seat proposes).
+    proposers: Option<u64>,
     /// Work counters.
     pub stats: CryptoStats,
 }
@@ -84,6 +86,7 @@ impl MockCrypto {
                 master,
                 quorum,
                 attributable: true,
+                proposers: None,
                 stats: CryptoStats::default(),
             }),
         }
@@ -95,6 +98,18 @@ impl MockCrypto {
         let mut crypto = Self::new(nodes, seed);
         if let Some(inner) = Arc::get_mut(&mut crypto.inner) {
             inner.attributable = false;
+        }
+        crypto
+    }
+
+    /// The same committee, but each seat proposes in a period only when its credential falls
+    /// below `tau / n` (about `tau` proposers per period, as the real adapter's sortition with
+    /// `TAU_PROPOSER`; a period may have none): for message counts at large `n`, where every
+    /// seat proposing would put `n²` proposals on the wire.
+    pub fn with_proposers(nodes: u32, seed: u64, tau: u64) -> Self {
+        let mut crypto = Self::new(nodes, seed);
+        if let Some(inner) = Arc::get_mut(&mut crypto.inner) {
+            inner.proposers = Some(tau);
         }
         crypto
     }
@@ -145,7 +160,7 @@ impl MockVerifier {
         height: Height,
         period: Period,
     ) -> Option<[u8; 32]> {
-        self.key(node).map(|k| {
+        let credential = self.key(node).map(|k| {
             hash(&[
                 b"mock/credential",
                 k,
@@ -153,7 +168,18 @@ impl MockVerifier {
                 &height.0.to_be_bytes(),
                 &period.0.to_be_bytes(),
             ])
-        })
+        })?;
+        match self.proposers {
+            Some(tau) => {
+                let n = (self.keys.len() as u64).max(1);
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&credential[..8]);
+                // Selected with probability ≈ τ / n (integer arithmetic, no floats).
+                let limit = (u64::MAX / n).saturating_mul(tau.min(n));
+                (u64::from_be_bytes(word) < limit || tau >= n).then_some(credential)
+            }
+            None => Some(credential),
+        }
     }
 }
 

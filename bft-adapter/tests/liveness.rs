@@ -114,7 +114,8 @@ fn split_pinned_schedule_decides_after_gst() {
 }
 
 /// One run of the random search; returns the decision periods minus the period at GST.
-fn random_run(seed: u64) -> Result<u32, String> {
+/// `kappa`: vote aggregators per step (`Config::aggregators`; 0 = off).
+fn random_run_with(seed: u64, kappa: u32) -> Result<u32, String> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let crypto = MockCrypto::new(N, seed);
     let gst: u64 = rng.gen_range(0..10_000);
@@ -143,11 +144,9 @@ fn random_run(seed: u64) -> Result<u32, String> {
     });
     let engines = (0..N)
         .map(|i| {
-            let mut e = Engine::new(
-                Config::new(NodeId(i), Epoch(0)),
-                crypto.adapters(NodeId(i)),
-                crypto.genesis_seed(),
-            );
+            let mut config = Config::new(NodeId(i), Epoch(0));
+            config.aggregators = kappa;
+            let mut e = Engine::new(config, crypto.adapters(NodeId(i)), crypto.genesis_seed());
             let mut entropy = [0u8; 32];
             rng.fill(&mut entropy);
             e.handle(Time(0), Input::Entropy(entropy));
@@ -183,13 +182,18 @@ fn random_run(seed: u64) -> Result<u32, String> {
 /// Runs the random search over `seeds`; panics on the first schedule that breaks liveness
 /// (K) or agreement.
 fn search(seeds: std::ops::Range<u64>) {
+    search_with(seeds, 0)
+}
+
+/// [`search`] with `kappa` vote aggregators per step.
+fn search_with(seeds: std::ops::Range<u64>, kappa: u32) {
     let runs = seeds.end - seeds.start;
     let started = std::time::Instant::now();
     let mut worst = 0;
     let mut worst_seeds = Vec::new();
     let mut histogram = BTreeMap::new();
     for seed in seeds {
-        let k = random_run(seed).unwrap_or_else(|e| panic!("{e}"));
+        let k = random_run_with(seed, kappa).unwrap_or_else(|e| panic!("{e} (κ = {kappa})"));
         *histogram.entry(k).or_insert(0u32) += 1;
         if k > worst {
             worst_seeds.clear();
@@ -211,6 +215,14 @@ fn search(seeds: std::ops::Range<u64>) {
 #[test]
 fn random_schedules_decide_within_k_periods_after_gst() {
     search(0..1_500);
+}
+
+/// Issue #14 §2: the same search with one vote aggregator per step (κ = 1 of N = 4, so the
+/// faulty node is often a step's only aggregator, and withholds or crashes as it): every
+/// honest node still decides within K periods after GST.
+#[test]
+fn random_schedules_decide_with_aggregators() {
+    search_with(0..1_500, 1);
 }
 
 /// The long run of the same search (`LIVENESS_RUNS` schedules, default 100,000, from seed

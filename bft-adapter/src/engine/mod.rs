@@ -93,11 +93,14 @@
 //!
 //! [`Committee`]: crate::traits::Committee
 
+mod aggregate;
 mod receive;
 mod relay;
 mod resources;
 mod rules;
 pub(crate) mod tally;
+
+pub use aggregate::aggregators;
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::traits::{Committee, Signer, Sortition, Verifier};
@@ -184,6 +187,17 @@ pub struct Config {
     /// Bounds on what peers can make this engine hold.
     #[serde(default)]
     pub limits: Limits,
+    /// κ, the vote aggregators per step (0, the default: off, every vote goes to everyone).
+    /// With κ > 0, soft and cert votes go only to the κ seats [`aggregators`] picks for
+    /// their step; an aggregator that completes a quorum broadcasts it as one bundle (soft)
+    /// or one decision (cert), until the period's next timer, when every node falls back to
+    /// all-to-all. See `aggregate.rs`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub aggregators: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// Resource bounds against peers that flood (issue #11 §3). Defaults: 512 buffered
@@ -232,6 +246,7 @@ impl Config {
             period_window: 16,
             retained_decisions: 64,
             limits: Limits::default(),
+            aggregators: 0,
         }
     }
 }
@@ -257,6 +272,11 @@ pub enum TimerId {
     /// period's backoff) later; when it fires the bundle is combined and broadcast unless the
     /// node holds a certificate by then (see [`Engine`]'s "Relay").
     SoftBundle(Height, Period),
+    /// With vote aggregators ([`Config::aggregators`] > 0) only: the period's soft and cert
+    /// votes stop going to aggregators only, at `next_ms − (next_ms − filter_ms) / 4` (times
+    /// the period's backoff) after the period starts, early enough to cert-vote all-to-all
+    /// before the next timer.
+    Aggregation(Height, Period),
 }
 
 /// An input to the engine.
@@ -472,6 +492,10 @@ struct Round {
     own_credentials: BTreeMap<(Period, Option<VoteStep>), Option<Vec<u8>>>,
     /// The id of `own_value`.
     own_value_id: Option<ValueId>,
+    /// The vote aggregators of each (period, step) at this height (see `aggregate.rs`).
+    aggregators: BTreeMap<(Period, VoteStep), Vec<NodeId>>,
+    /// The current period's aggregation timer fired (its votes go to everyone).
+    aggregation_over: bool,
 }
 
 /// One node's BA* state machine.
@@ -661,6 +685,7 @@ impl Engine {
                 // A deferred soft bundle of this period goes now, before the freshest bundle.
                 self.forward_soft_bundle(p);
                 self.relay_on_timeout();
+                self.aggregation_fallback();
             }
             TimerId::NextK(h, p, k)
                 if h == self.height && p == self.period && k > self.round.next_k =>
@@ -675,6 +700,9 @@ impl Engine {
                 self.arm_recovery();
             }
             TimerId::SoftBundle(h, p) if h == self.height => self.forward_soft_bundle(p),
+            TimerId::Aggregation(h, p) if h == self.height && p == self.period => {
+                self.aggregation_fallback()
+            }
             TimerId::Resend(h) if h == self.height => {
                 self.resend();
                 self.arm(TimerId::Resend(h), self.config.timeouts.resend_ms);
@@ -786,6 +814,7 @@ impl Engine {
         let t = self.config.timeouts;
         self.arm(TimerId::Filter(self.height, period), t.filter_ms * factor);
         self.arm(TimerId::Next(self.height, period), t.next_ms * factor);
+        self.arm_aggregation(old, start);
         self.arm_recovery();
         if start {
             self.arm(TimerId::Resend(self.height), t.resend_ms);
@@ -824,6 +853,7 @@ impl Engine {
                 id: TimerId::SoftBundle(height, p),
             });
         }
+        self.cancel_aggregation(self.period);
         self.seed = self
             .adapters
             .verifier

@@ -289,7 +289,7 @@ impl Engine {
     /// bundle that completed it), at once rather than at the next re-send: a node that is about
     /// to next-vote must hear the quorum before its timer fires.
     fn forward_bundle(&mut self, p: Period, step: VoteStep, value: VoteValue) {
-        if p.0.saturating_add(1) < self.period.0 {
+        if p.0.saturating_add(1) < self.period.0 || !self.forwards_bundle(p, step) {
             return;
         }
         let key = (p, step, value);
@@ -372,9 +372,7 @@ impl Engine {
         };
         self.record_own_vote(vote.clone());
         self.persist();
-        self.out.push(Action::Broadcast {
-            bytes: encode(&Message::Vote(vote)),
-        });
+        self.send_vote(p, step, encode(&Message::Vote(vote)));
     }
 
     /// Remembers and counts one of our own votes (also used on restore).
@@ -476,7 +474,11 @@ impl Engine {
                     certificate: cert,
                     value: value.clone(),
                 };
-                self.decide(decided);
+                let announce = self.announces_decision(decided.certificate.period);
+                self.decide(decided.clone());
+                if announce {
+                    self.announce_decision(decided);
+                }
             }
         }
     }

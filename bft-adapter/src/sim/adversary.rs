@@ -61,6 +61,14 @@ pub enum AdversaryKind {
     CrossPeriod,
     /// Each faulty node takes one of the kinds above in turn.
     Mixed,
+    /// A faulty vote aggregator that withholds ([`crate::Config::aggregators`]): it proposes
+    /// and votes honestly, but its bundles and decisions reach no honest node. Not part of
+    /// `Mixed`.
+    AggregatorWithhold,
+    /// A faulty vote aggregator that equivocates: its bundles and decisions reach half A as
+    /// they are, and half B for another value (the same signature, so they cannot verify).
+    /// Not part of `Mixed`.
+    AggregatorEquivocate,
 }
 
 impl AdversaryKind {
@@ -78,6 +86,13 @@ impl AdversaryKind {
         AdversaryKind::Replay,
         AdversaryKind::Silent,
         AdversaryKind::CrossPeriod,
+    ];
+
+    /// The kinds that attack vote aggregators (not part of `Mixed`, whose schedule they
+    /// would change; useful with [`crate::sim::SimConfig::aggregators`] > 0).
+    pub const AGGREGATOR: [AdversaryKind; 2] = [
+        AdversaryKind::AggregatorWithhold,
+        AdversaryKind::AggregatorEquivocate,
     ];
 
     /// The kind the `index`-th faulty node plays.
@@ -104,6 +119,8 @@ impl AdversaryKind {
             AdversaryKind::LateSplitProposals => "late-split-proposals",
             AdversaryKind::CrossPeriod => "cross-period",
             AdversaryKind::Mixed => "mixed",
+            AdversaryKind::AggregatorWithhold => "aggregator-withhold",
+            AdversaryKind::AggregatorEquivocate => "aggregator-equivocate",
         }
     }
 }
@@ -120,6 +137,7 @@ impl FromStr for AdversaryKind {
         Self::CONCRETE
             .into_iter()
             .chain([AdversaryKind::Mixed])
+            .chain(Self::AGGREGATOR)
             .find(|k| k.name() == s)
             .ok_or_else(|| format!("unknown adversary {s:?}"))
     }
@@ -433,6 +451,43 @@ impl Byzantine {
                 _ => self.to_faulty(&bytes),
             },
             AdversaryKind::Mixed => plain(&bytes, 0),
+            AdversaryKind::AggregatorWithhold => match message {
+                Some(Message::Bundle(_)) | Some(Message::Decided(_)) => self.to_faulty(&bytes),
+                _ => plain(&bytes, 0),
+            },
+            AdversaryKind::AggregatorEquivocate => {
+                let other = VoteValue::Value(self.verifier.value_id(b"aggregator-equivocation"));
+                let alt = match message {
+                    Some(Message::Bundle(mut b)) => {
+                        b.value = match b.value {
+                            VoteValue::Value(_) => other,
+                            VoteValue::Bottom => VoteValue::Value(self.verifier.value_id(b"")),
+                        };
+                        Some(encode(&Message::Bundle(b)))
+                    }
+                    Some(Message::Decided(mut d)) => {
+                        d.value = (self.make_value)(d.certificate.height.0, self.id, 1);
+                        d.certificate.value_id = self.verifier.value_id(&d.value);
+                        Some(encode(&Message::Decided(d)))
+                    }
+                    _ => None,
+                };
+                match alt {
+                    Some(alt) => recipients
+                        .iter()
+                        .map(|&to| Out {
+                            to,
+                            bytes: if self.side_b.contains(&to) {
+                                alt.clone()
+                            } else {
+                                bytes.clone()
+                            },
+                            delay_ms: 0,
+                        })
+                        .collect(),
+                    None => plain(&bytes, 0),
+                }
+            }
         }
     }
 

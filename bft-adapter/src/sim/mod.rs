@@ -97,6 +97,13 @@ pub struct SimConfig {
     /// What happens to the write a crash at a persist point interrupts.
     #[serde(default)]
     pub last_write: LastWrite,
+    /// κ, vote aggregators per step ([`crate::Config::aggregators`]; 0 = off, all-to-all).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub aggregators: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// K of the liveness oracle: after stabilisation (GST, or the last restart of a crashed honest
@@ -236,6 +243,7 @@ impl SimConfig {
             max_sim_ms: 0,
             crash_point: CrashPoint::Timed,
             last_write: LastWrite::Kept,
+            aggregators: 0,
         }
     }
 

@@ -175,7 +175,18 @@ impl World {
         let epoch = Epoch(options.epoch);
         let app = options.app.clone();
         let mut engine_config = Config::new(NodeId(0), epoch);
+        // The aggregated soft and cert steps take two more one-way delays each (voter →
+        // aggregator → everyone); the aggregation fallback sits at next − (next − filter)/4.
+        let timeouts = if config.aggregators > 0 {
+            Timeouts {
+                next_ms: 8 * lambda,
+                ..timeouts
+            }
+        } else {
+            timeouts
+        };
         engine_config.timeouts = timeouts;
+        engine_config.aggregators = config.aggregators;
         let value_len = config.value_bytes;
         let propose = |app: &Option<SimApp>| -> Box<dyn Fn(u64, NodeId, u32) -> Vec<u8>> {
             match app.clone() {
