@@ -158,6 +158,7 @@ pub mod evidence;
 mod finalize;
 pub mod messages;
 pub mod participant;
+mod recover;
 pub mod sigma;
 mod verify;
 
