@@ -4,13 +4,34 @@
 //!
 //! Broadcast: each node sends, for every phase it has reached, an *envelope* `(phase, its
 //! message of that phase or none)`, so every node knows when it has heard all n nodes for a
-//! phase. A phase ends when the envelopes of every node it *expects* are in, or when its
-//! deadline (`tuning.dkg_phase_ms` in `config.toml` after the node entered it) passes: that
-//! deadline is the synchrony the Joint-Feldman DKG assumes. The deal phase expects all n; a
-//! later phase expects only the nodes whose envelope of the previous phase was in when that
-//! phase closed (a node that missed a deadline is late, i.e. faulty, under that assumption;
-//! its later messages are still taken if they arrive in time). So with up to f silent nodes
-//! the DKG takes about one deadline (the deal phase's), not one per phase.
+//! phase. The transport authenticates the deliverer, not the author: a signed DKG message is
+//! taken as X's only on X's signature in this session's configuration (the participant checks
+//! it), whoever delivered it.
+//!
+//! Relay (echo): every signed message a node accepts as a *new* authenticated body
+//! ([`Participant::receive_new`]) is sent on to every other peer at once and with every
+//! re-send. The participant keeps at most two bodies per signer and round, so what a node
+//! relays is bounded per signer and round. A dealing that reaches one honest node thus reaches
+//! every honest node one relay later; two different signed dealings of one dealer (sent to
+//! different nodes) reach everybody, and every honest node disqualifies that dealer for
+//! equivocation with the same two signed messages as evidence.
+//!
+//! Deadlines and relays: each node reports, per round, the hash of the set of signed messages
+//! of that round it holds (its *view*). A phase closes early only when the envelopes of every
+//! node it expects are in **and** every one of them reports this node's view, i.e. the relays
+//! have converged; otherwise it closes at its deadline (`tuning.dkg_phase_ms` in `config.toml`
+//! after the node entered it): that deadline is the synchrony the Joint-Feldman DKG assumes.
+//! The deal phase expects all n; a later phase expects only the nodes whose envelope of the
+//! previous phase was in when that phase closed (a node that missed a deadline is late, i.e.
+//! faulty, under that assumption; its later messages are still taken if they arrive in time).
+//! So with up to f silent nodes the DKG takes about one deadline (the deal phase's), not one
+//! per phase. What the deadline cannot give: a dealing that first reaches an honest node less
+//! than one relay delay before that node's deadline (or after another honest node's deadline,
+//! which start-time skew makes wider) still splits the honest views. The split is detected
+//! (different transcript hashes) and repaired when one side is a quorum (the other side adopts
+//! its transcript, below); it stalls when the Byzantine nodes side with the minority, which
+//! needs exact timing. Closing that needs an agreement step on the deal round (e.g. f+1
+//! signed relay rounds, Dolev–Strong), not done.
 //!
 //! Envelopes are re-sent every 500 ms to every node that has not reported the end of its DKG
 //! with this node's transcript hash, and a finished node answers any envelope with all of its
@@ -29,13 +50,26 @@
 //! signatures: 2f+1 for n = 3f+1) of nodes, this one included, reported the same hash. A
 //! peer that reports another hash is a culprit: logged and counted (`conclave_dkg_culprits`),
 //! never fatal, so one Byzantine member cannot stop the honest ones. If a quorum of *other*
-//! nodes agrees on a hash that is not this node's, its share is useless: it logs that and
-//! waits (it never starts consensus with a share nobody else shares).
+//! nodes agrees on a hash that is not this node's, its share is useless: it logs that.
+//! A node that agreed announces `Agreed(hash)` instead of `Done(hash)`.
+//!
+//! Adoption (late joiner, split-off node): a node that has not agreed adopts the transcript the
+//! others settled — `Agreed(h)` from f+1 others (one of them honest, which saw a quorum on h),
+//! or `Done(h)` from a quorum of others (two quorums intersect in an honest node, so at most one
+//! hash qualifies; a node never changes its hash once it agreed). It asks the peers that
+//! announced h for the transcript (at most once a second each), takes only an answer it asked
+//! for, rebuilds its share with [`Participant::recover`] (every dealing authenticated, its own
+//! shares decrypted from QUAL's dealings and checked, bad ones replaced from justifications),
+//! checks that the result's transcript hash (group commitment and QUAL) is h, and stores it like
+//! its own outcome. A node started after the others finished, or cut off for the deal phase,
+//! gets its share this way and joins consensus; it cannot if a qualified dealer dealt it a bad
+//! share that nobody complained about (only a faulty dealer does that).
 //!
 //! Test-only faults: [`TestFault::from_env`](crate::TestFault::from_env) reads `CONCLAVE_TEST_FAULT` (unset in any
 //! deployment; the node logs a warning when it is set) so the process tests can run a
 //! Byzantine member: `dkg-silent` never sends a DKG message, `dkg-wrong-transcript` runs the
-//! DKG but announces a wrong transcript hash from the start.
+//! DKG but announces a wrong transcript hash from the start, `dkg-partial-send` sends its
+//! dealing to one peer only, `dkg-equivocate` sends one peer a second signed dealing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
