@@ -865,6 +865,102 @@ fn silent_dkg_member_costs_one_deadline() {
     c.stop();
 }
 
+/// A Byzantine dealer (node 4, test fault `dkg-partial-send`) sends its signed dealing to
+/// node 1 only. Node 1 echoes it; nodes 2 and 3 accept it on node 4's signature, so every node
+/// holds the same dealings and QUAL = {1, 2, 3, 4} everywhere, with no deadline waited out
+/// (the deal deadline is the default 60 s). Before the relay, nodes 2 and 3 waited out the
+/// deadline and left node 4 out while node 1 kept it: two hashes, two nodes each, no quorum,
+/// and the DKG stalled ("DKG not done within 30s").
+#[test]
+fn dealing_sent_to_one_node_reaches_every_node_by_relay() {
+    let n = 4;
+    let mut c = Cluster::init("partial", n, 11);
+    fast_tuning(&c, n);
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    c.spawn_with(4, &[("CONCLAVE_TEST_FAULT", "dkg-partial-send")]);
+    let start = Instant::now();
+    wait_for_dkg(&c, n, Duration::from_secs(30));
+    eprintln!(
+        "DKG with a partial-send dealer: {} ms",
+        start.elapsed().as_millis()
+    );
+    for i in 1..=n {
+        let log = c.log(i);
+        assert!(log.contains("qualified=[1, 2, 3, 4]"), "node {i}:\n{log}");
+        assert!(
+            !log.contains("DKG phase deadline passed"),
+            "node {i}:\n{log}"
+        );
+    }
+    commit_on(&c, &[1, 2, 3, 4], "byz=partial");
+    c.stop();
+}
+
+/// A Byzantine dealer (node 4, test fault `dkg-equivocate`) signs two different dealings and
+/// sends one to nodes 1 and 2, the other to node 3. The echoes bring both to every node, so
+/// each one disqualifies node 4 for equivocation with the same evidence (QUAL = {1, 2, 3} on
+/// all four), and they commit. Before, nodes 1, 2 and 4 agreed on node 4's first dealing and
+/// node 3, with the other one, never got a share it could use ("DKG not done within 30s").
+#[test]
+fn equivocating_dealer_is_disqualified_by_every_honest_node() {
+    let n = 4;
+    let mut c = Cluster::init("equiv", n, 12);
+    fast_tuning(&c, n);
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    c.spawn_with(4, &[("CONCLAVE_TEST_FAULT", "dkg-equivocate")]);
+    let honest = [1, 2, 3];
+    wait_for_dkg_on(&c, &honest, Duration::from_secs(30));
+    for i in honest {
+        let log = c.log(i);
+        assert!(log.contains("qualified=[1, 2, 3]"), "node {i}:\n{log}");
+        assert!(
+            log.contains("Disqualified { index: 4, reason: Equivocation }"),
+            "node {i}:\n{log}"
+        );
+    }
+    commit_on(&c, &honest, "byz=equivocate");
+    c.kill(4);
+    c.stop();
+}
+
+/// Node 4 starts only after nodes 1-3 finished the DKG without it (QUAL = {1, 2, 3}) and
+/// committed a block. It sees f+1 of them announce agreement, fetches the transcript (the
+/// qualified dealings, which carry its encrypted shares), checks it against the agreed hash,
+/// derives its share and joins consensus; then node 1 is stopped, so nodes 2, 3 and 4 are the
+/// only quorum: blocks commit only with node 4's partial signatures valid under the group key.
+/// Before, node 4 ran a DKG of its own (QUAL = {1, 2, 3, 4}), was outvoted and never had a
+/// share ("DKG not done within 30s").
+#[test]
+fn late_node_recovers_its_share_from_the_transcript_and_signs() {
+    let n = 4;
+    let mut c = Cluster::init("late", n, 13);
+    fast_tuning(&c, n);
+    set_tuning(&c, n, "dkg_phase_ms", 60_000, 1_000);
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    let key = wait_for_dkg_on(&c, &[1, 2, 3], Duration::from_secs(30));
+    commit_on(&c, &[1, 2, 3], "late=before");
+    c.spawn(4);
+    let start = Instant::now();
+    assert_eq!(wait_for_dkg_on(&c, &[4], Duration::from_secs(30)), key);
+    eprintln!(
+        "late node had its share {} ms after it started",
+        start.elapsed().as_millis()
+    );
+    let log = c.log(4);
+    assert!(log.contains("DKG transcript adopted"), "{log}");
+    assert!(log.contains("qualified=[1, 2, 3]"), "{log}");
+    commit_on(&c, &[1, 2, 3, 4], "late=joined");
+    c.kill(1);
+    commit_on(&c, &[2, 3, 4], "late=quorum-with-node-4");
+    c.stop();
+}
+
 /// The frames of a `CONCLAVE_TEST_RECORD` file: (sender index, consensus payload).
 fn read_record(path: &Path) -> Vec<(u32, Vec<u8>)> {
     let b = std::fs::read(path).unwrap_or_default();

@@ -69,6 +69,10 @@ pub enum Error {
     /// [`crate::Evidence::verify`] found that the quoted messages do not prove the fault.
     #[error("evidence does not prove the fault: {0}")]
     InvalidEvidence(&'static str),
+    /// A recovery transcript ([`crate::Participant::recover`]) does not match the QUAL it
+    /// claims to be the transcript of.
+    #[error("recovery transcript does not match QUAL: {0}")]
+    TranscriptMismatch(&'static str),
     /// Invalid input to the simulator or the CLI (e.g. a malformed `--byzantine` list).
     #[error("{0}")]
     InvalidInput(String),

@@ -44,6 +44,10 @@
 //!   and stored only then (at most two different bodies per sender and round; two prove
 //!   equivocation), so junk sent first, before `Start` or in any volume takes no slot of an
 //!   honest message. Decisions depend on the set of authenticated messages, not their order.
+//!   A host builds the broadcast by echoing what [`Participant::receive_new`] reports as a new
+//!   authenticated body (bounded the same way); a member that missed the protocol rebuilds its
+//!   share from a finished participant's [`Participant::transcript`] with
+//!   [`Participant::recover`], to be checked against the agreed commitment and QUAL.
 //! * Everything is bound to the configuration digest ([`DkgConfig::digest`]: session id,
 //!   variant, `t`, both committees with their keys and seats, the previous commitment), not
 //!   only to the session id: signatures, ephemeral-key proofs, transcripts and ciphertexts of
@@ -159,6 +163,7 @@ mod finalize;
 pub mod log;
 pub mod messages;
 pub mod participant;
+mod recover;
 pub mod sigma;
 mod verify;
 

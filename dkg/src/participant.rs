@@ -376,6 +376,23 @@ impl<V: Variant> Participant<V> {
         }
     }
 
+    /// [`Input::Message`], telling whether the message added an authenticated body that was
+    /// not stored before (`false`: a repeat, or a body over the per-sender bound, neither of
+    /// them verified). A host that relays the messages it accepts relays only on `true`, so
+    /// what it relays is authenticated and bounded per sender and round like what it stores.
+    pub fn receive_new(&mut self, message: Message<V>) -> Result<bool, Error> {
+        let before = self.stored_bodies();
+        self.receive(message)?;
+        Ok(self.stored_bodies() > before)
+    }
+
+    fn stored_bodies(&self) -> usize {
+        let dealings: usize = self.received_dealings.values().map(Vec::len).sum();
+        let complaints: usize = self.received_complaints.values().map(Vec::len).sum();
+        let justifications: usize = self.received_justifications.values().map(Vec::len).sum();
+        dealings + complaints + justifications
+    }
+
     pub(crate) fn wrong_phase(&self, reason: &'static str) -> Error {
         Error::WrongPhase {
             phase: self.phase.as_str(),
@@ -391,7 +408,7 @@ impl<V: Variant> Participant<V> {
     /// bodies are kept (two already prove equivocation); repeats are ignored. A message with
     /// several dealings or justifications is taken in item by item: the valid ones are kept
     /// and the first rejected one is reported.
-    fn receive(&mut self, message: Message<V>) -> Result<(), Error> {
+    pub(crate) fn receive(&mut self, message: Message<V>) -> Result<(), Error> {
         let limits = self.config.limits();
         match message {
             Message::Deal(dealings) => {

@@ -46,6 +46,11 @@ pub enum TestFault {
     DkgSilent,
     /// Run the DKG, but announce a wrong transcript hash, before and after finishing.
     DkgWrongTranscript,
+    /// Send this node's signed dealing to one peer only (the lowest other index), so only a
+    /// relay can bring it to the others.
+    DkgPartialSend,
+    /// Send one peer (the highest other index) a second, validly signed dealing: equivocation.
+    DkgEquivocate,
     /// Flood every peer with junk consensus frames (about 5,000 of 1 KiB per second each).
     FloodConsensus,
 }
@@ -54,12 +59,15 @@ impl TestFault {
     /// The environment variable that selects a test fault.
     pub const ENV: &'static str = "CONCLAVE_TEST_FAULT";
 
-    /// Read [`Self::ENV`]: `dkg-silent`, `dkg-wrong-transcript` or `flood-consensus`;
+    /// Read [`Self::ENV`]: `dkg-silent`, `dkg-wrong-transcript`, `dkg-partial-send`,
+    /// `dkg-equivocate` or `flood-consensus`;
     /// anything else (or unset) is [`TestFault::None`].
     pub fn from_env() -> Self {
         match std::env::var(Self::ENV).as_deref() {
             Ok("dkg-silent") => TestFault::DkgSilent,
             Ok("dkg-wrong-transcript") => TestFault::DkgWrongTranscript,
+            Ok("dkg-partial-send") => TestFault::DkgPartialSend,
+            Ok("dkg-equivocate") => TestFault::DkgEquivocate,
             Ok("flood-consensus") => TestFault::FloodConsensus,
             _ => TestFault::None,
         }
