@@ -301,7 +301,10 @@ fn run_peer(nodes: u32, heights: u64, silent: bool, timeouts: [u64; 3]) -> Row {
         for (i, validator) in participants.iter().enumerate() {
             let control = oracle.control(validator.clone());
             let (vs, vr) = control.register(0, quota).await.expect("vote channel");
-            let (cs, cr) = control.register(1, quota).await.expect("certificate channel");
+            let (cs, cr) = control
+                .register(1, quota)
+                .await
+                .expect("certificate channel");
             let (rs, rr) = control.register(2, quota).await.expect("resolver channel");
             if i < skip {
                 continue;
@@ -388,7 +391,10 @@ fn run_peer(nodes: u32, heights: u64, silent: bool, timeouts: [u64; 3]) -> Row {
     let bytes = traffic.bytes.load(Ordering::Relaxed) as f64;
     Row {
         decisions: measured,
-        cpu_ms_per_node_decision: (last.2 - first.2) as f64 / 1e6 / measured as f64 / correct as f64,
+        cpu_ms_per_node_decision: (last.2 - first.2) as f64
+            / 1e6
+            / measured as f64
+            / correct as f64,
         messages_per_decision: messages / last.0 as f64,
         bytes_per_decision: bytes / last.0 as f64,
         decisions_per_sim_s: last.0 as f64 * 1000.0 / last.3 as f64,
@@ -438,7 +444,12 @@ fn main() {
             print("conclave BA*", n, silent, &run_ours(n, heights, silent));
         }
         if !only_ours {
-            print("commonware simplex", n, silent, &run_peer(n, heights, silent, timeouts));
+            print(
+                "commonware simplex",
+                n,
+                silent,
+                &run_peer(n, heights, silent, timeouts),
+            );
         }
     }
 }

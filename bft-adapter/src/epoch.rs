@@ -31,8 +31,8 @@
 //! engine with the new committee, its shares and the new seed.
 
 use conclave_committee::seats::draw_seats;
-use conclave_committee::vrf::{PublicKey as VrfPublicKey, SecretKey as VrfSecretKey};
 use conclave_committee::seed::Seed as CommitteeSeed;
+use conclave_committee::vrf::{PublicKey as VrfPublicKey, SecretKey as VrfSecretKey};
 use conclave_dkg::sigma::{Point, SchnorrSignature, SecretScalar};
 use conclave_dkg::{Committee, IdentityKeys, Member};
 use rand::{CryptoRng, RngCore};
@@ -291,7 +291,8 @@ impl CommitteeTx {
     ) -> Self {
         let keys = secrets.public();
         let msg = registration(chain, epoch, &keys, stake);
-        let signing_proof = SchnorrSignature::sign(&secrets.identity.signing, SIGN_DOMAIN, &msg, rng);
+        let signing_proof =
+            SchnorrSignature::sign(&secrets.identity.signing, SIGN_DOMAIN, &msg, rng);
         let encryption_proof =
             SchnorrSignature::sign(&secrets.identity.encryption, SIGN_DOMAIN, &msg, rng);
         let vrf_proof = secrets.vrf.prove(&msg).0.to_bytes();
@@ -414,14 +415,19 @@ impl CommitteeTx {
         }
         let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
         let u32_at = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap_or([0; 4]));
-        let point = |i: usize| Point::from_bytes(&b[i..i + 32]).map_err(|_| TxError::Malformed("bad point"));
+        let point = |i: usize| {
+            Point::from_bytes(&b[i..i + 32]).map_err(|_| TxError::Malformed("bad point"))
+        };
         let sig = |i: usize| {
-            SchnorrSignature::from_bytes(&b[i..i + 64]).map_err(|_| TxError::Malformed("bad signature"))
+            SchnorrSignature::from_bytes(&b[i..i + 64])
+                .map_err(|_| TxError::Malformed("bad signature"))
         };
         let epoch = u64_at(9);
         Ok(match b[8] {
             TAG_JOIN => {
-                let vrf: [u8; 32] = b[81..113].try_into().map_err(|_| TxError::Malformed("vrf"))?;
+                let vrf: [u8; 32] = b[81..113]
+                    .try_into()
+                    .map_err(|_| TxError::Malformed("vrf"))?;
                 VrfPublicKey::from_bytes(&vrf).map_err(|_| TxError::Malformed("bad VRF key"))?;
                 CommitteeTx::Join {
                     epoch,
@@ -433,7 +439,9 @@ impl CommitteeTx {
                     stake: u64_at(113),
                     signing_proof: sig(121)?,
                     encryption_proof: sig(185)?,
-                    vrf_proof: b[249..329].try_into().map_err(|_| TxError::Malformed("vrf proof"))?,
+                    vrf_proof: b[249..329]
+                        .try_into()
+                        .map_err(|_| TxError::Malformed("vrf proof"))?,
                 }
             }
             TAG_LEAVE => CommitteeTx::Leave {
@@ -518,9 +526,17 @@ impl Registry {
         let view = self.view();
         // Every key is checked against every key of every other validator (the DKG refuses
         // committees that reuse a key across members, and so does the VRF roster here).
-        let ours = [keys.signing.to_bytes(), keys.encryption.to_bytes(), keys.vrf];
+        let ours = [
+            keys.signing.to_bytes(),
+            keys.encryption.to_bytes(),
+            keys.vrf,
+        ];
         for v in view.values().chain(self.active.values()) {
-            let theirs = [v.keys.signing.to_bytes(), v.keys.encryption.to_bytes(), v.keys.vrf];
+            let theirs = [
+                v.keys.signing.to_bytes(),
+                v.keys.encryption.to_bytes(),
+                v.keys.vrf,
+            ];
             if ours.iter().any(|k| theirs.contains(k)) {
                 return Err(TxError::DuplicateKey(v.id));
             }

@@ -13,7 +13,8 @@ const CHAIN: &[u8] = b"test-chain";
 
 fn setup(n: usize) -> (Registry, Vec<ValidatorSecrets>, ChaCha20Rng) {
     let mut rng = ChaCha20Rng::from_seed([4; 32]);
-    let secrets: Vec<ValidatorSecrets> = (0..n).map(|_| ValidatorSecrets::random(&mut rng)).collect();
+    let secrets: Vec<ValidatorSecrets> =
+        (0..n).map(|_| ValidatorSecrets::random(&mut rng)).collect();
     let reg = Registry::genesis(
         CHAIN,
         EpochParams::new(20, 4),
@@ -26,12 +27,17 @@ fn setup(n: usize) -> (Registry, Vec<ValidatorSecrets>, ChaCha20Rng) {
 #[test]
 fn join_leave_stake_round_trip_and_take_effect_at_the_boundary() {
     let (mut reg, secrets, mut rng) = setup(4);
-    assert_eq!(reg.active().keys().copied().collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        reg.active().keys().copied().collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     let new = ValidatorSecrets::random(&mut rng);
     let join = CommitteeTx::join(CHAIN, 0, &new, 7, &mut rng);
     let bytes = join.to_bytes();
     assert_eq!(CommitteeTx::from_bytes(&bytes).unwrap(), join);
-    assert!(matches!(reg.apply_bytes(&bytes).unwrap(), Change::Join(v) if v.id == 5 && v.stake == 7));
+    assert!(
+        matches!(reg.apply_bytes(&bytes).unwrap(), Change::Join(v) if v.id == 5 && v.stake == 7)
+    );
     let stake = CommitteeTx::stake(CHAIN, 0, 2, 99, &secrets[1].identity.signing, &mut rng);
     assert_eq!(CommitteeTx::from_bytes(&stake.to_bytes()).unwrap(), stake);
     reg.apply(&stake).unwrap();
@@ -47,11 +53,17 @@ fn join_leave_stake_round_trip_and_take_effect_at_the_boundary() {
     assert_eq!(reg.target().len(), 5);
     reg.advance(true);
     assert_eq!(reg.epoch(), 1);
-    assert_eq!(reg.active().keys().copied().collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        reg.active().keys().copied().collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
     assert_eq!(reg.pending(), &[Change::Leave(1)]);
     reg.freeze();
     reg.advance(true);
-    assert_eq!(reg.active().keys().copied().collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+    assert_eq!(
+        reg.active().keys().copied().collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
 }
 
 #[test]
@@ -59,9 +71,11 @@ fn a_failed_resharing_puts_the_frozen_changes_back_first() {
     let (mut reg, _, mut rng) = setup(4);
     let a = ValidatorSecrets::random(&mut rng);
     let b = ValidatorSecrets::random(&mut rng);
-    reg.apply(&CommitteeTx::join(CHAIN, 0, &a, 1, &mut rng)).unwrap();
+    reg.apply(&CommitteeTx::join(CHAIN, 0, &a, 1, &mut rng))
+        .unwrap();
     reg.freeze();
-    reg.apply(&CommitteeTx::join(CHAIN, 0, &b, 1, &mut rng)).unwrap();
+    reg.apply(&CommitteeTx::join(CHAIN, 0, &b, 1, &mut rng))
+        .unwrap();
     reg.advance(false);
     assert_eq!(reg.active().len(), 4);
     let ids: Vec<u32> = reg
@@ -118,7 +132,10 @@ fn invalid_transactions_are_rejected_and_change_nothing() {
     assert_eq!(reg.apply(&stake), Err(TxError::BadProof("stake signature")));
     // A leave signed by another member.
     let forged = CommitteeTx::leave(CHAIN, 0, 1, &secrets[1].identity.signing, &mut rng);
-    assert_eq!(reg.apply(&forged), Err(TxError::BadProof("leave signature")));
+    assert_eq!(
+        reg.apply(&forged),
+        Err(TxError::BadProof("leave signature"))
+    );
     // Unknown validator; set below the minimum; stake out of bounds.
     let unknown = CommitteeTx::leave(CHAIN, 0, 9, &secrets[1].identity.signing, &mut rng);
     assert_eq!(reg.apply(&unknown), Err(TxError::UnknownValidator(9)));

@@ -21,7 +21,10 @@ fn check_common(r: &EpochSimReport) {
     }
     assert_eq!(
         r.certificates_verified,
-        r.epochs.iter().map(|e| e.certificates_verified).sum::<u64>()
+        r.epochs
+            .iter()
+            .map(|e| e.certificates_verified)
+            .sum::<u64>()
     );
 }
 
@@ -56,7 +59,10 @@ fn committees_grow_shrink_and_change_threshold_under_one_group_key() {
             assert!(e.faulty.contains(id));
         }
         for id in &rs.qualified {
-            assert!(!rs.byzantine.iter().any(|(b, k)| b == id && k != "false-complaint"));
+            assert!(!rs
+                .byzantine
+                .iter()
+                .any(|(b, k)| b == id && k != "false-complaint"));
         }
         disqualified_seen += rs.disqualified.len();
         assert_eq!(
@@ -68,7 +74,10 @@ fn committees_grow_shrink_and_change_threshold_under_one_group_key() {
     assert!(disqualified_seen >= 3, "{}", show(&r));
     // The registry rejected the invalid transactions: duplicate joins, forged leaves, replays.
     let rejected: Vec<&String> = r.epochs.iter().flat_map(|e| &e.rejected_txs).collect();
-    assert!(rejected.iter().any(|x| x.contains("already registered")), "{rejected:?}");
+    assert!(
+        rejected.iter().any(|x| x.contains("already registered")),
+        "{rejected:?}"
+    );
     assert!(rejected
         .iter()
         .any(|x| x.contains("leave signature") || x.contains("unknown validator")));
@@ -113,7 +122,11 @@ fn a_failed_resharing_keeps_the_old_committee_and_retries() {
     check_common(&r);
     let rs = r.epochs[0].resharing.as_ref().unwrap();
     assert_eq!(rs.outcome, "failed");
-    assert!(rs.reason.contains("not enough qualified dealers"), "{}", rs.reason);
+    assert!(
+        rs.reason.contains("not enough qualified dealers"),
+        "{}",
+        rs.reason
+    );
     assert!(!rs.offline.is_empty());
     // Epoch 1 runs on the old committee and the old shares...
     assert_eq!(r.epochs[1].committee, r.epochs[0].committee);

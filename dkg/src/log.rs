@@ -244,7 +244,11 @@ impl<V: Variant> LogDriver<V> {
     /// transactions in block order (the host passes every transaction that
     /// [`Envelope::is_envelope`]; others are not the driver's). Peer-controlled content never
     /// makes this fail: it ends up in [`LogStep::rejected`].
-    pub fn on_block<B: AsRef<[u8]>>(&mut self, height: u64, txs: &[B]) -> Result<LogStep<V>, LogError> {
+    pub fn on_block<B: AsRef<[u8]>>(
+        &mut self,
+        height: u64,
+        txs: &[B],
+    ) -> Result<LogStep<V>, LogError> {
         if self.ended {
             return Err(LogError::Ended(self.height));
         }

@@ -1,7 +1,9 @@
 //! The log-ordered resharing driver (`conclave_dkg::log`): every node feeds the same blocks in
 //! the same order; the deadlines are block heights; what a Byzantine member can put in the log.
 
-use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogError, LogOutcome, LogSchedule};
+use conclave_dkg::log::{
+    resharing_session, Envelope, LogDriver, LogError, LogOutcome, LogSchedule,
+};
 use conclave_dkg::{Committee, DkgConfig, FaultKind, IdentityKeys, Message, Participant};
 use conclave_threshold_sig::{deal, Commitment, MinPk, SecretShare};
 use rand::SeedableRng;
@@ -259,10 +261,18 @@ fn byzantine_log_content_is_rejected_or_proven_and_never_changes_the_key() {
         .map(|x| (x.height, x.reason.as_str()))
         .collect();
     assert_eq!(r.rejected.len(), 5, "{reasons:?}");
-    assert!(reasons.contains(&(11, "invalid signature: the message does not come from sender 1")));
-    assert!(reasons.iter().any(|(h, why)| *h == 11 && why.contains("malformed")));
+    assert!(reasons.contains(&(
+        11,
+        "invalid signature: the message does not come from sender 1"
+    )));
+    assert!(reasons
+        .iter()
+        .any(|(h, why)| *h == 11 && why.contains("malformed")));
     assert!(reasons.contains(&(11, "message of another session or epoch")));
-    assert!(reasons.contains(&(11, "invalid signature: the message does not come from sender 4")));
+    assert!(reasons.contains(&(
+        11,
+        "invalid signature: the message does not come from sender 4"
+    )));
     assert!(reasons
         .iter()
         .any(|(h, why)| *h == 13 && why.contains("outside its window")));
@@ -308,13 +318,11 @@ fn a_dealing_delayed_past_the_deadline_height_counts_as_silence_at_every_node() 
         &[],
         &mut |h, block| {
             if h == 11 {
-                let digest_of = |b: &Vec<u8>| match Envelope::<V>::from_bytes(b, &s.config)
-                    .unwrap()
-                    .message
-                {
-                    Message::Deal(d) => d[0].body.dealer,
-                    _ => 0,
-                };
+                let digest_of =
+                    |b: &Vec<u8>| match Envelope::<V>::from_bytes(b, &s.config).unwrap().message {
+                        Message::Deal(d) => d[0].body.dealer,
+                        _ => 0,
+                    };
                 let k = block.iter().position(|b| digest_of(b) == 2).unwrap();
                 held = Some(block.remove(k));
             }

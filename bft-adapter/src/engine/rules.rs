@@ -491,8 +491,11 @@ impl Engine {
                     self.round.soft_quorum.entry(p)
                 {
                     slot.insert(id);
-                    if self.round.bundles.contains_key(&(p, step, value)) {
-                        // Completed by a bundle: forwarding it costs no combine.
+                    let aggregator = self.aggregated(p, step) && self.is_aggregator(p, step);
+                    if aggregator || self.round.bundles.contains_key(&(p, step, value)) {
+                        // Completed by a bundle: forwarding it costs no combine. An aggregator
+                        // of the step forwards at once: the others learn the quorum only
+                        // from an aggregator's bundle.
                         self.forward_bundle(p, step, value);
                     } else {
                         self.defer_soft_bundle(p);

@@ -32,7 +32,8 @@ use super::{
 use crate::adapter::{ThresholdSigner, ThresholdVerifier, VrfRoster, VrfSortition};
 use crate::engine::Adapters;
 use crate::epoch::{
-    committee_of, epoch_seed, threshold_degree, CommitteeTx, EpochParams, Registry, ValidatorSecrets,
+    committee_of, epoch_seed, threshold_degree, CommitteeTx, EpochParams, Registry,
+    ValidatorSecrets,
 };
 use crate::types::{Decided, NodeId, Seed};
 use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogOutcome};
@@ -251,7 +252,12 @@ fn crypto_setup(
             .map_err(|e| e.to_string())?,
     );
     let owners: Vec<u32> = (1..=n)
-        .map(|s| key.committee.owner_of(s).map(|m| m.id).ok_or("seat without owner"))
+        .map(|s| {
+            key.committee
+                .owner_of(s)
+                .map(|m| m.id)
+                .ok_or("seat without owner")
+        })
         .collect::<Result<_, _>>()?;
     let vrf = |id: &u32| secrets.get(id).map(|s| s.vrf.clone()).ok_or("no VRF key");
     let roster = Arc::new(VrfRoster::new(
@@ -274,7 +280,9 @@ fn crypto_setup(
         adapters.push(Adapters {
             committee: verifier.clone(),
             sortition: Arc::new(VrfSortition::new(node, vrf(id)?, roster.clone())),
-            signer: Arc::new(ThresholdSigner::<V>::new(node, share, dst).map_err(|e| e.to_string())?),
+            signer: Arc::new(
+                ThresholdSigner::<V>::new(node, share, dst).map_err(|e| e.to_string())?,
+            ),
             verifier: verifier.clone(),
         });
     }
@@ -406,8 +414,10 @@ impl EpochState {
             self.mempool.retain(|t| self.in_mempool.contains(t));
             if height == self.params.snapshot(self.epoch) {
                 if let Err(e) = self.start_resharing() {
-                    self.violations
-                        .push(format!("epoch {}: resharing did not start: {e}", self.epoch));
+                    self.violations.push(format!(
+                        "epoch {}: resharing did not start: {e}",
+                        self.epoch
+                    ));
                 }
                 continue;
             }
@@ -454,9 +464,10 @@ impl EpochState {
                             self.outcomes.insert(id, o);
                         }
                     }
-                    Err(e) => self
-                        .violations
-                        .push(format!("epoch {}: validator {id}'s driver: {e}", self.epoch)),
+                    Err(e) => self.violations.push(format!(
+                        "epoch {}: validator {id}'s driver: {e}",
+                        self.epoch
+                    )),
                 }
             }
             self.submit(submit);
@@ -494,7 +505,8 @@ impl EpochState {
             Behaviour::WrongJustification,
         ];
         for (i, id) in self.faulty_validators.iter().enumerate() {
-            self.roles.insert(*id, Role::Byzantine(kinds[i % kinds.len()]));
+            self.roles
+                .insert(*id, Role::Byzantine(kinds[i % kinds.len()]));
         }
         let f_new = new.seats().saturating_sub(1) / 3;
         let byzantine_in_new = new
@@ -593,12 +605,15 @@ impl SimApplication for EpochApp {
             // but those blocks are not the chain's (the next epoch's committee decides them).
             return;
         }
-        s.certificates.push((node.0, c.message(), c.signature.clone()));
+        s.certificates
+            .push((node.0, c.message(), c.signature.clone()));
         match s.log.get(&h) {
             Some(b) if *b != decided.value => {
                 let e = s.epoch;
-                s.violations
-                    .push(format!("epoch {e}: seat {} decided another block at {h}", node.0));
+                s.violations.push(format!(
+                    "epoch {e}: seat {} decided another block at {h}",
+                    node.0
+                ));
             }
             Some(_) => {}
             None => {
@@ -693,7 +708,8 @@ pub fn run_epochs_with_progress(
     for (id, s) in (1u32..).zip(genesis) {
         secrets.insert(id, s);
     }
-    let committee = committee_of(registry.active(), 0, None).map_err(|e| setup_err(e.to_string()))?;
+    let committee =
+        committee_of(registry.active(), 0, None).map_err(|e| setup_err(e.to_string()))?;
     let mut key = Arc::new(genesis_key(&committee, &secrets, cfg.seed).map_err(setup_err)?);
     let group_key = key.commitment.group_public_key();
     let dst = standard_dst::<V>(Scheme::ProofOfPossession);
@@ -711,7 +727,11 @@ pub fn run_epochs_with_progress(
         sim.faulty = if cfg.byzantine { sim.tolerated() } else { 0 };
         sim.adversary = cfg.adversary;
         sim.heights = cfg.length;
-        sim.seed = u64::from_be_bytes(derive(cfg.seed, b"epoch", e)[..8].try_into().unwrap_or([0; 8]));
+        sim.seed = u64::from_be_bytes(
+            derive(cfg.seed, b"epoch", e)[..8]
+                .try_into()
+                .unwrap_or([0; 8]),
+        );
         sim.mode = Mode::Threshold;
         sim.latency_ms = cfg.latency_ms;
         sim.jitter_ms = cfg.jitter_ms;
@@ -727,7 +747,12 @@ pub fn run_epochs_with_progress(
         let last = e + 1 == u64::from(cfg.epochs);
         if !cfg.plan.is_empty() && !last {
             let t = cfg.plan[(e as usize) % cfg.plan.len()];
-            let leavers: Vec<u32> = registry.view().keys().copied().take(t.leave as usize).collect();
+            let leavers: Vec<u32> = registry
+                .view()
+                .keys()
+                .copied()
+                .take(t.leave as usize)
+                .collect();
             for id in leavers {
                 let Some(s) = secrets.get(&id) else { continue };
                 let tx = CommitteeTx::leave(SIM_CHAIN, e, id, &s.identity.signing, &mut tx_rng);
@@ -799,7 +824,10 @@ pub fn run_epochs_with_progress(
         drop(options);
         violations.extend(report.violations.iter().map(|v| format!("epoch {e}: {v}")));
         let mut s = match Arc::try_unwrap(app) {
-            Ok(app) => app.0.into_inner().map_err(|_| setup_err("poisoned".into()))?,
+            Ok(app) => app
+                .0
+                .into_inner()
+                .map_err(|_| setup_err("poisoned".into()))?,
             Err(_) => return Err(setup_err("application still shared".into())),
         };
         violations.append(&mut s.violations);
@@ -921,13 +949,17 @@ fn conclude(
             None => violations.push(format!("epoch {e}: validator {id}'s resharing never ended")),
             Some(LogOutcome::Failed { reason }) => {
                 if first.is_some() {
-                    violations.push(format!("epoch {e}: honest validators disagree on the resharing"));
+                    violations.push(format!(
+                        "epoch {e}: honest validators disagree on the resharing"
+                    ));
                 }
                 failure.get_or_insert(reason.clone());
             }
             Some(LogOutcome::Finished(out)) => {
                 if failure.is_some() {
-                    violations.push(format!("epoch {e}: honest validators disagree on the resharing"));
+                    violations.push(format!(
+                        "epoch {e}: honest validators disagree on the resharing"
+                    ));
                 }
                 match first {
                     Some(f) if f.commitment != out.commitment || f.qualified != out.qualified => {
@@ -972,14 +1004,18 @@ fn conclude(
         })
         .collect();
     for (id, why) in record.disqualified.iter().chain(&record.evidence) {
-        let offline_silence = why == FaultKind::Silent.as_str()
-            && s.roles.get(id) == Some(&Role::Offline);
+        let offline_silence =
+            why == FaultKind::Silent.as_str() && s.roles.get(id) == Some(&Role::Offline);
         if honest(id) && !offline_silence {
             violations.push(format!("epoch {e}: honest validator {id} blamed ({why})"));
         }
     }
     // Byzantine members of the new committee hold the shares their drivers computed.
-    for id in s.drivers.keys().filter(|id| !honest(id) && new.member(**id).is_some()) {
+    for id in s
+        .drivers
+        .keys()
+        .filter(|id| !honest(id) && new.member(**id).is_some())
+    {
         if let Some(LogOutcome::Finished(o)) = s.outcomes.get(id) {
             shares.insert(*id, o.shares.clone());
         }
@@ -1012,11 +1048,11 @@ pub fn verify_under(group_key: &[u8], message: &[u8], signature: &[u8]) -> bool 
     let Ok(pk) = PublicKey::<V>::from_bytes(group_key) else {
         return false;
     };
-    let Ok(suite) =
-        Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, standard_dst::<V>(Scheme::ProofOfPossession))
-    else {
+    let Ok(suite) = Ciphersuite::<V>::with_dst(
+        Scheme::ProofOfPossession,
+        standard_dst::<V>(Scheme::ProofOfPossession),
+    ) else {
         return false;
     };
     Signature::<V>::from_bytes(signature).is_ok_and(|s| pk.verify(&suite, message, &s))
 }
-

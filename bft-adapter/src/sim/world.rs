@@ -6,8 +6,8 @@ use super::forensics::{self, Transcript};
 use super::independent::Independent;
 use super::oracle::{Oracle, OracleConfig};
 use super::{
-    CertificateRecord, CrashPoint, CryptoSetup, DecisionRecord, LastWrite, Metrics, Plant,
-    SimApp, SimConfig, SimOptions, SimReport, Summary,
+    CertificateRecord, CrashPoint, CryptoSetup, DecisionRecord, LastWrite, Metrics, Plant, SimApp,
+    SimConfig, SimOptions, SimReport, Summary,
 };
 use crate::codec::encode;
 use crate::engine::{Action, Config, Engine, Input, PersistedState, Timeouts, TimerId};
