@@ -62,7 +62,7 @@ use commonware_cryptography::ed25519::PublicKey;
 use commonware_cryptography::sha256::Digest as Sha256Digest;
 use commonware_cryptography::Sha256;
 use commonware_p2p::simulated::{self, Link, Network};
-use commonware_p2p::{CheckedSender, LimitedSender, Receiver, Recipients};
+use commonware_p2p::{CheckedSender, LimitedSender, Recipients};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{deterministic, Clock, IoBufs, Quota, Runner, Spawner, Supervisor};
