@@ -170,6 +170,7 @@ pub struct Validator {
 
 /// A committee-change transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // rare, short-lived values; boxing buys nothing
 pub enum CommitteeTx {
     /// Register a validator.
     Join {
@@ -466,6 +467,7 @@ impl CommitteeTx {
 
 /// A validated change, as the registry keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // rare, short-lived values; boxing buys nothing
 pub enum Change {
     /// A new validator (its id assigned at acceptance).
     Join(Validator),
