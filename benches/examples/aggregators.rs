@@ -20,8 +20,9 @@ use std::sync::Mutex;
 
 use conclave_bft::adapter::{KeySetup, RealProvider};
 use conclave_bft::mock::MockCrypto;
-use conclave_bft::sim::{run_simulation, AdversaryKind, CryptoProvider, CryptoSetup, SimConfig};
-use conclave_bft::types::NodeId;
+use conclave_bft::sim::{
+    run_simulation, AdversaryKind, CryptoProvider, CryptoSetup, MockProvider, SimConfig,
+};
 
 fn process_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -40,17 +41,7 @@ struct TauMock;
 impl CryptoProvider for TauMock {
     fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
         let mock = MockCrypto::with_proposers(config.nodes, config.seed, 10);
-        Ok(CryptoSetup {
-            variant: "mock".into(),
-            dst: "mock".into(),
-            group_public_key: mock.group_public_key().to_vec(),
-            genesis_seed: mock.genesis_seed(),
-            adapters: (0..config.nodes)
-                .map(|i| mock.adapters(NodeId(i)))
-                .collect(),
-            verifier: mock.verifier(),
-            sampled: None,
-        })
+        Ok(MockProvider::setup_from(config, &mock))
     }
 }
 

@@ -292,13 +292,11 @@ pub trait CryptoProvider {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MockProvider;
 
-impl CryptoProvider for MockProvider {
-    fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
-        if config.mode != Mode::Threshold {
-            return Err("the mock crypto backend implements threshold mode only".into());
-        }
-        let mock = MockCrypto::new(config.nodes, config.seed);
-        Ok(CryptoSetup {
+impl MockProvider {
+    /// The simulator setup of an already built mock backend (e.g.
+    /// [`MockCrypto::with_proposers`]), threshold mode.
+    pub fn setup_from(config: &SimConfig, mock: &MockCrypto) -> CryptoSetup {
+        CryptoSetup {
             variant: "mock".into(),
             dst: "conclave-mock-keyed-hash-v1".into(),
             group_public_key: mock.group_public_key().to_vec(),
@@ -308,7 +306,19 @@ impl CryptoProvider for MockProvider {
                 .collect(),
             verifier: mock.verifier(),
             sampled: None,
-        })
+        }
+    }
+}
+
+impl CryptoProvider for MockProvider {
+    fn setup(&self, config: &SimConfig) -> Result<CryptoSetup, String> {
+        if config.mode != Mode::Threshold {
+            return Err("the mock crypto backend implements threshold mode only".into());
+        }
+        Ok(MockProvider::setup_from(
+            config,
+            &MockCrypto::new(config.nodes, config.seed),
+        ))
     }
 }
 
