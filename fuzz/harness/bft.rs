@@ -5,12 +5,15 @@
 //! under test. The fuzzer chooses every input: timers (armed, stale or made up), votes,
 //! proposals, bundles and certificates signed by seats 1–3 (which may equivocate: the harness
 //! holds their keys), messages from a non-member, spoofed relays, raw bytes, catch-up requests,
-//! application answers, and crash/restart from the last `Persist`. Properties: no panic; every
-//! message the engine sends decodes; another seat's proposal is relayed only as that seat
-//! signed it; it never signs two conflicting votes in one step (soft and
-//! cert: one value per period; next: at most one value and one ⊥ per period), nor two
-//! proposals per period, not even across restarts; it never decides two values for one height,
-//! and every decision carries a certificate that verifies.
+//! application answers, and crash/restart from the last `Persist`; votes, bundles and timers of
+//! every step (next_k, fast recovery, soft-bundle deferral, aggregation fallback). Target
+//! `bft_engine` runs all-to-all, `bft_engine_aggregators` with κ = 2 vote aggregators.
+//! Properties: no panic; every message the engine sends decodes; another seat's proposal is
+//! relayed only as that seat signed it; every bundle it sends verifies as a quorum signature;
+//! it never signs two conflicting votes in one step (soft, cert, each next_k and recovery
+//! step: one vote per period; next: at most one value and one ⊥ per period; late and redo
+//! never ⊥, down always ⊥), nor two proposals per period, not even across restarts; it never
+//! decides two values for one height, and every decision carries a certificate that verifies.
 //!
 //! Shared by `fuzz/fuzz_targets/bft_*.rs` and `bft-adapter/tests/fuzz_corpus.rs`. Expects a
 //! sibling module `input` (`fuzz/harness/input.rs`) at the crate root.
@@ -54,13 +57,23 @@ struct World {
     own_votes: BTreeMap<(Height, Period, VoteStep), BTreeSet<VoteValue>>,
     own_proposals: BTreeMap<(Height, Period), ValueId>,
     decided: BTreeMap<Height, ValueId>,
+    /// κ of the engine's configuration (kept across restarts).
+    aggregators: u32,
 }
 
 impl World {
-    fn new() -> Self {
+    /// The engine's configuration: the defaults, with `aggregators` vote aggregators per step
+    /// (0: all-to-all).
+    fn config(aggregators: u32) -> Config {
+        let mut config = Config::new(ME, EPOCH);
+        config.aggregators = aggregators;
+        config
+    }
+
+    fn new(aggregators: u32) -> Self {
         let crypto = MockCrypto::new(NODES, 7);
         let engine = Engine::new(
-            Config::new(ME, EPOCH),
+            Self::config(aggregators),
             crypto.adapters(ME),
             crypto.genesis_seed(),
         );
@@ -78,6 +91,7 @@ impl World {
             own_votes: BTreeMap::new(),
             own_proposals: BTreeMap::new(),
             decided: BTreeMap::new(),
+            aggregators,
         }
     }
 
@@ -116,6 +130,19 @@ impl World {
                                 .verifier()
                                 .verify_share(p.proposer, &message, &p.signature),
                             "the engine relayed a proposal its proposer did not sign: {p:?}"
+                        );
+                    }
+                    // A bundle this node sends (as an aggregator, or forwarding a quorum it
+                    // holds) is a quorum signature on that step's vote message.
+                    Message::Bundle(b) => {
+                        assert_eq!(b.epoch, EPOCH);
+                        assert!(
+                            self.crypto.verifier().verify_certificate(
+                                &self.seed(b.height),
+                                &b.message(),
+                                &b.signature
+                            ),
+                            "the engine sent a bundle that does not verify: {b:?}"
                         );
                     }
                     _ => {}
@@ -172,6 +199,14 @@ impl World {
             "conflicting {:?} votes at {:?} {:?}: {set:?}",
             v.step, v.height, v.period
         );
+        // Fast recovery: late and redo name a value, down is always ⊥.
+        match v.step {
+            VoteStep::Late | VoteStep::Redo => {
+                assert_ne!(v.value, VoteValue::Bottom, "a ⊥ {:?} vote", v.step)
+            }
+            VoteStep::Down => assert_eq!(v.value, VoteValue::Bottom, "a value down vote"),
+            _ => {}
+        }
     }
 
     fn seed(&self, height: Height) -> Seed {
@@ -265,33 +300,7 @@ impl World {
                 let (height, period) = (self.height(input), self.period(input));
                 let step = VoteStep::ALL[input.below(3)];
                 let value = self.vote_value(input);
-                // A voter beyond the seats has no key: its vote goes out with an empty signature.
-                let signer = self.adapters(voter).signer;
-                let signature = signer
-                    .sign(&vote_message(EPOCH, height, period, step, value))
-                    .unwrap_or_default();
-                let beacon_share = match step {
-                    VoteStep::Cert => signer
-                        .sign(&beacon_message(EPOCH, height))
-                        .unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                let vote = Vote {
-                    epoch: EPOCH,
-                    height,
-                    period,
-                    step,
-                    value,
-                    voter: NodeId(voter),
-                    credential: Vec::new(),
-                    signature,
-                    beacon_share,
-                };
-                let from = self.sender(input, voter);
-                self.handle(Input::Message {
-                    from,
-                    bytes: encode(&Message::Vote(vote)),
-                });
+                self.send_vote(input, voter, (height, period, step), value);
             }
             5 => {
                 let proposer = 1 + input.below(NODES as usize) as u32;
@@ -325,21 +334,7 @@ impl World {
                 let (height, period) = (self.height(input), self.period(input));
                 let step = [VoteStep::Soft, VoteStep::Next][input.below(2)];
                 let value = self.vote_value(input);
-                let signature =
-                    self.quorum_signature(&vote_message(EPOCH, height, period, step, value));
-                let bundle = Bundle {
-                    epoch: EPOCH,
-                    height,
-                    period,
-                    step,
-                    value,
-                    signature,
-                };
-                let from = NodeId(1 + input.below(3) as u32);
-                self.handle(Input::Message {
-                    from,
-                    bytes: encode(&Message::Bundle(bundle)),
-                });
+                self.send_bundle(input, (height, period, step), value);
             }
             7 => {
                 // A certificate signed by a quorum (the harness can forge conflicting ones; the
@@ -417,22 +412,141 @@ impl World {
                 // Crash and restart from the last persisted state (timers and pending
                 // application requests are lost with the process).
                 if let Some(state) = self.persisted.clone() {
-                    self.engine = Engine::restore(Config::new(ME, EPOCH), self.adapters(0), state);
+                    self.engine =
+                        Engine::restore(Self::config(self.aggregators), self.adapters(0), state);
                     self.armed.clear();
                     self.pending_requests.clear();
                     self.pending_validations.clear();
                     self.handle(Input::Start);
                 }
             }
-            _ => self.handle(Input::Start),
+            _ => match input.below(4) {
+                // Votes, bundles and timers of the later steps: next_k (k = 1..=4), the
+                // fast-recovery steps, the soft-bundle and aggregation timers.
+                1 => {
+                    let step = Self::later_step(input);
+                    self.vote(input, step)
+                }
+                2 => {
+                    let step = Self::later_step(input);
+                    self.bundle(input, step)
+                }
+                3 => {
+                    let (h, p) = (self.height(input), self.period(input));
+                    let id = match input.below(4) {
+                        0 => TimerId::NextK(h, p, 1 + input.below(4) as u8),
+                        1 => TimerId::Recovery(h, p),
+                        2 => TimerId::SoftBundle(h, p),
+                        _ => TimerId::Aggregation(h, p),
+                    };
+                    self.handle(Input::Timer(id));
+                }
+                _ => self.handle(Input::Start),
+            },
+        }
+    }
+
+    /// A vote of seat `voter` in `step` from the fuzzer (a voter beyond the seats has no key:
+    /// its vote goes out with an empty signature), delivered by [`World::sender`].
+    fn send_vote(
+        &mut self,
+        input: &mut Bytes<'_>,
+        voter: u32,
+        (height, period, step): (Height, Period, VoteStep),
+        value: VoteValue,
+    ) {
+        let signer = self.adapters(voter).signer;
+        let signature = signer
+            .sign(&vote_message(EPOCH, height, period, step, value))
+            .unwrap_or_default();
+        let beacon_share = match step {
+            VoteStep::Cert => signer
+                .sign(&beacon_message(EPOCH, height))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let vote = Vote {
+            epoch: EPOCH,
+            height,
+            period,
+            step,
+            value,
+            voter: NodeId(voter),
+            credential: Vec::new(),
+            signature,
+            beacon_share,
+        };
+        let from = self.sender(input, voter);
+        self.handle(Input::Message {
+            from,
+            bytes: encode(&Message::Vote(vote)),
+        });
+    }
+
+    /// A quorum bundle (seats 1–3) for `value` in `step`, delivered by one of them.
+    fn send_bundle(
+        &mut self,
+        input: &mut Bytes<'_>,
+        (height, period, step): (Height, Period, VoteStep),
+        value: VoteValue,
+    ) {
+        let signature = self.quorum_signature(&vote_message(EPOCH, height, period, step, value));
+        let bundle = Bundle {
+            epoch: EPOCH,
+            height,
+            period,
+            step,
+            value,
+            signature,
+        };
+        let from = NodeId(1 + input.below(3) as u32);
+        self.handle(Input::Message {
+            from,
+            bytes: encode(&Message::Bundle(bundle)),
+        });
+    }
+
+    /// A vote in a later step (see [`World::later_step`]).
+    fn vote(&mut self, input: &mut Bytes<'_>, step: VoteStep) {
+        let voter = 1 + input.below(NODES as usize) as u32;
+        let (height, period) = (self.height(input), self.period(input));
+        let value = self.vote_value(input);
+        self.send_vote(input, voter, (height, period, step), value);
+    }
+
+    /// A bundle in a later step (see [`World::later_step`]).
+    fn bundle(&mut self, input: &mut Bytes<'_>, step: VoteStep) {
+        let (height, period) = (self.height(input), self.period(input));
+        let value = self.vote_value(input);
+        self.send_bundle(input, (height, period, step), value);
+    }
+
+    /// A step after the first next step: next_k with k = 1..=4, or late / redo / down.
+    fn later_step(input: &mut Bytes<'_>) -> VoteStep {
+        match input.below(6) {
+            0 => VoteStep::Late,
+            1 => VoteStep::Redo,
+            2 => VoteStep::Down,
+            k => VoteStep::NextK(k as u8 - 2),
         }
     }
 }
 
 /// The engine fed an arbitrary input sequence (see the module docs).
 pub fn engine(data: &[u8]) {
+    run(data, 0);
+}
+
+/// The same with vote aggregators on (κ = 2 of the 4 seats per step): soft and cert votes go to
+/// the step's aggregators, which combine and broadcast bundles; the aggregation timer falls back
+/// to all-to-all.
+pub fn engine_aggregators(data: &[u8]) {
+    run(data, 2);
+}
+
+fn run(data: &[u8], aggregators: u32) {
     let mut input = Bytes::new(data);
-    let mut world = World::new();
+    let mut world = World::new(aggregators);
     world.handle(Input::Start);
     let mut steps = 0;
     while !input.is_empty() && steps < 2_000 {
@@ -510,7 +624,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             ]);
             v
         }
-        "bft_engine" => {
+        "bft_engine" | "bft_engine_aggregators" => {
             // [time byte, op, op arguments...]. Op 10 answers the application; 0 fires the
             // earliest timer; 2 votes; 5 proposes; 6 bundles; 7 certificates; 12 restarts.
             let answer = [0u8, 10, 0, 0];
@@ -547,6 +661,25 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             equivocation.extend([0, 6, 5, 5, 0, 0, 1]); // soft bundle for A
             equivocation.extend([0, 6, 5, 5, 1, 1, 1]); // next bundle for B
             equivocation.extend(timer);
+            // Op 13's later steps: next_1 and down quorums for ⊥, a late bundle, made-up
+            // next_k / recovery / soft-bundle / aggregation timers.
+            let later_vote =
+                |voter: u8, step: u8, value: u8| vec![0u8, 13, 1, step, voter, 5, 5, value, 5];
+            let mut recovery = vec![0u8, 10, 0, 0];
+            recovery.extend(timer);
+            recovery.extend(timer);
+            for voter in 0..3 {
+                recovery.extend(later_vote(voter, 3, 3)); // next_1 for ⊥
+            }
+            recovery.extend(timer);
+            for voter in 0..3 {
+                recovery.extend(later_vote(voter, 2, 3)); // down for ⊥
+            }
+            recovery.extend([0, 13, 2, 0, 5, 5, 0, 1]); // late bundle for A
+            for timer_kind in 0..4 {
+                recovery.extend([50, 13, 3, 5, 5, timer_kind, 0]);
+            }
+            recovery.extend(timer);
             let mut certificates = vec![0u8, 7, 5, 5, 0, 0, 0, 7, 5, 5, 1, 0];
             certificates.extend([0, 7, 0, 5, 2, 0, 0, 8, 0, 0, 0, 13]);
             vec![
@@ -555,6 +688,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                 next_period,
                 equivocation,
                 certificates,
+                recovery,
                 vec![0, 9, 1, 20, 2, 0, 0, 0, 0, 0, 0, 0, 1],
                 vec![0, 1, 5, 5, 0, 0, 1, 5, 5, 1, 0, 1, 5, 5, 2],
             ]
@@ -567,4 +701,8 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
 pub type Harness = fn(&[u8]);
 
 /// The BFT fuzz targets and their functions.
-pub const TARGETS: &[(&str, Harness)] = &[("bft_message", message), ("bft_engine", engine)];
+pub const TARGETS: &[(&str, Harness)] = &[
+    ("bft_message", message),
+    ("bft_engine", engine),
+    ("bft_engine_aggregators", engine_aggregators),
+];
