@@ -55,6 +55,7 @@ impl clap::ValueEnum for AdversaryArg {
     }
 }
 
+mod epochs;
 mod sweep;
 
 /// `--mode`.
@@ -150,6 +151,61 @@ pub struct SimulateArgs {
     /// With --sweep: F = f + E faulty seats in every run (1: one fault too many).
     #[arg(long, default_value_t = 0, value_name = "E")]
     pub extra_faulty: u32,
+    /// Run K epochs (1..=100) with committee changes and the key's resharing carried in the
+    /// blocks, instead of one committee (real crypto, min-pk, threshold mode; see docs/CLI.md).
+    #[arg(
+        long,
+        value_name = "K",
+        value_parser = clap::value_parser!(u32).range(1..=epochs::MAX_EPOCHS as i64),
+        conflicts_with_all = [
+            "nodes", "heights", "sweep", "extra_faulty", "mode", "crypto", "variant",
+            "key_setup", "drop", "gst_ms", "honest_fraction", "tau", "failure_target",
+        ]
+    )]
+    pub epochs: Option<u32>,
+    /// With --epochs: genesis validators (4..=64), one seat each.
+    #[arg(
+        long,
+        default_value_t = 4,
+        requires = "epochs",
+        value_parser = clap::value_parser!(u32).range(4..=epochs::MAX_VALIDATORS as i64)
+    )]
+    pub validators: u32,
+    /// With --epochs: blocks per epoch E (4..=10000).
+    #[arg(
+        long,
+        default_value_t = 20,
+        requires = "epochs",
+        value_parser = clap::value_parser!(u64).range(4..=epochs::MAX_EPOCH_LENGTH)
+    )]
+    pub epoch_length: u64,
+    /// With --epochs: blocks per resharing round W (3W < E).
+    #[arg(
+        long,
+        default_value_t = 4,
+        requires = "epochs",
+        value_parser = clap::value_parser!(u64).range(1..=epochs::MAX_EPOCH_LENGTH)
+    )]
+    pub resharing_window: u64,
+    /// With --epochs: the committee change of each epoch, cycled: comma-separated `+J`, `-L`,
+    /// `+J-L` or `0` (J validators join, the L lowest ids leave), or `none` [default:
+    /// +1,+3,-2,-1].
+    #[arg(
+        long,
+        value_name = "LIST",
+        requires = "epochs",
+        allow_hyphen_values = true,
+        value_parser = epochs::changes_arg
+    )]
+    pub changes: Option<epochs::Plan>,
+    /// With --epochs: in this epoch (from 0) enough honest old holders stay offline in the
+    /// resharing that it fails; the old committee stays another epoch.
+    #[arg(long, value_name = "EPOCH", requires = "epochs")]
+    pub fail_epoch: Option<u32>,
+    /// With --epochs: in this epoch an honest engine crashes and restarts, and an honest
+    /// validator's resharing state is restored from its serialized form mid-resharing.
+    #[arg(long, value_name = "EPOCH", requires = "epochs")]
+    pub crash_epoch: Option<u32>,
 }
 
 /// A ratio flag is checked when parsed, so a malformed value is a usage error (exit 2) like every
@@ -257,6 +313,9 @@ fn dkg_progress(bar: &ProgressBar) -> SetupProgress {
 
 /// Runs `conclave simulate`.
 pub fn run(args: SimulateArgs) -> ExitCode {
+    if let Some(k) = args.epochs {
+        return epochs::run(&args, k);
+    }
     // "setup" until the DKG reports (real crypto, threshold mode) or the first height.
     let bar = progress_bar("setup", args.heights);
     let real = RealProvider::new()

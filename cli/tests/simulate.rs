@@ -327,3 +327,220 @@ fn sweep_runs_sampled_mode_at_the_stated_honest_fraction() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `conclave bls verify` of one certificate of the epochs JSON under `gpk`: its exit code.
+fn bls_verify(r: &Value, gpk: &str, msg: &str, sig: &str) -> Option<i32> {
+    conclave(&[
+        "bls",
+        "verify",
+        "--variant",
+        r["variant"].as_str().unwrap(),
+        "--dst",
+        r["dst"].as_str().unwrap(),
+        "--pk",
+        gpk,
+        "--msg",
+        msg,
+        "--sig",
+        sig,
+    ])
+    .status
+    .code()
+}
+
+/// t = ⌊(n+f)/2⌋, f = ⌊(n−1)/3⌋, written out here rather than taken from the library.
+fn degree(n: u64) -> u64 {
+    (n + (n - 1) / 3) / 2
+}
+
+fn ids(v: &Value) -> Vec<u64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn epochs_hand_over_to_a_disjoint_committee_under_the_one_genesis_key() {
+    // 4 → 8 → 4: four join, then the four genesis validators leave, so the last epoch's
+    // committee shares no member with the one that ran the genesis DKG.
+    let (code, r) = simulate_json(&[
+        "--epochs",
+        "3",
+        "--epoch-length",
+        "12",
+        "--resharing-window",
+        "3",
+        "--changes",
+        "+4,-4",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(code, 0, "{r}");
+    assert!(r["violations"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(r["variant"], "min-pk");
+    let gpk = r["group_public_key"].as_str().unwrap();
+    assert_eq!(gpk.len(), 2 * 48);
+    let epochs = r["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 3);
+    let committees: Vec<Vec<u64>> = epochs.iter().map(|e| ids(&e["committee"])).collect();
+    assert_eq!(
+        committees,
+        vec![vec![1, 2, 3, 4], (1..=8).collect(), vec![5, 6, 7, 8]]
+    );
+    let mut total = 0;
+    for (k, e) in epochs.iter().enumerate() {
+        let n = committees[k].len() as u64;
+        assert_eq!(e["epoch"], k as u64);
+        assert_eq!(e["seats"], n);
+        assert_eq!(e["threshold"], degree(n));
+        assert_eq!(ids(&e["stake"]), vec![1; n as usize]);
+        assert_eq!(e["group_public_key"], gpk, "epoch {k}");
+        assert_eq!(
+            e["key_from"],
+            if k == 0 { "genesis-dkg" } else { "resharing" }
+        );
+        // One certificate per height, heights 12k+1 ..= 12k+12.
+        let certs = e["certificates"].as_array().unwrap();
+        let heights: Vec<u64> = certs
+            .iter()
+            .map(|c| c["height"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            heights,
+            (12 * k as u64 + 1..=12 * k as u64 + 12).collect::<Vec<_>>()
+        );
+        total += e["certificates_verified"].as_u64().unwrap();
+        // The first and the last block of every epoch, checked by `conclave bls verify`
+        // under the genesis key, and a tampered message refused.
+        for c in [&certs[0], &certs[11]] {
+            let msg = c["message"].as_str().unwrap();
+            let sig = c["signature"].as_str().unwrap();
+            assert_eq!(bls_verify(&r, gpk, msg, sig), Some(0), "epoch {k}: {c}");
+            let mut wrong = msg.to_string();
+            let last = if wrong.ends_with('0') { "1" } else { "0" };
+            wrong.replace_range(wrong.len() - 1.., last);
+            assert_eq!(bls_verify(&r, gpk, &wrong, sig), Some(1));
+        }
+        if k < 2 {
+            let rs = &e["resharing"];
+            assert_eq!(rs["outcome"], "reshared", "{rs}");
+            // Every old holder either qualified or was disqualified (the faulty ones).
+            let q = ids(&rs["qualified"]);
+            let d = rs["disqualified"].as_array().unwrap();
+            assert_eq!(q.len() + d.len(), n as usize, "{rs}");
+            assert!(q.len() as u64 > degree(n), "{rs}");
+            let faulty = ids(&e["faulty"]);
+            assert_eq!(faulty.len() as u64, (n - 1) / 3);
+            for x in d {
+                assert!(faulty.contains(&x[0].as_u64().unwrap()), "{rs}");
+            }
+            assert_eq!(epochs[k + 1]["qualified_old_holders"], rs["qualified"]);
+        } else {
+            assert!(e["resharing"].is_null());
+        }
+    }
+    assert_eq!(r["certificates_verified"], total);
+    assert!(total >= 36, "{total}");
+}
+
+#[test]
+fn epochs_a_failed_resharing_keeps_the_committee_and_the_table_says_why() {
+    let args = [
+        "--epochs",
+        "3",
+        "--epoch-length",
+        "10",
+        "--resharing-window",
+        "3",
+        "--changes",
+        "+1",
+        "--fail-epoch",
+        "0",
+        "--seed",
+        "3",
+    ];
+    let (code, r) = simulate_json(&args);
+    assert_eq!(code, 0, "{r}");
+    let epochs = r["epochs"].as_array().unwrap();
+    let rs = &epochs[0]["resharing"];
+    assert_eq!(rs["outcome"], "failed", "{rs}");
+    assert!(
+        rs["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not enough qualified dealers"),
+        "{rs}"
+    );
+    assert!(!rs["offline"].as_array().unwrap().is_empty());
+    // The old committee and shares stay; the frozen join and epoch 1's join both land at the
+    // next boundary. (With `--crash-epoch 1` added, epoch 1's resharing fails too — "own share
+    // for seat 1 is inconsistent with the group commitment" — an open bug, see the report.)
+    assert_eq!(ids(&epochs[1]["committee"]), vec![1, 2, 3, 4]);
+    assert_eq!(epochs[1]["key_from"], "kept");
+    assert_eq!(ids(&epochs[2]["committee"]), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(epochs[2]["threshold"], degree(6));
+    for e in epochs {
+        assert_eq!(e["group_public_key"], r["group_public_key"]);
+    }
+    // The table: one row per epoch, the failure's reason, the key unchanged.
+    let mut table_args = vec!["simulate"];
+    table_args.extend_from_slice(&args);
+    let o = conclave(&table_args);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("epoch"), "{text}");
+    assert!(rows[1].starts_with("0 ") && rows[1].contains("FAILED: not enough qualified"));
+    assert!(
+        rows[2].starts_with("1 ") && rows[2].contains(" kept "),
+        "{text}"
+    );
+    assert!(
+        rows[3].starts_with("2 ") && rows[3].contains("1,2,3,4,5,6"),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "group key {} (the same in every epoch)",
+        r["group_public_key"].as_str().unwrap()
+    )));
+    assert!(text.contains("violations none"), "{text}");
+}
+
+#[test]
+fn epochs_bad_values_are_usage_errors() {
+    for args in [
+        &["simulate", "--epochs", "0"][..],
+        &["simulate", "--epochs", "101"],
+        &["simulate", "--epochs", "two"],
+        &["simulate", "--epochs", "2", "--validators", "3"],
+        &["simulate", "--epochs", "2", "--validators", "65"],
+        &[
+            "simulate",
+            "--epochs",
+            "2",
+            "--epoch-length",
+            "9",
+            "--resharing-window",
+            "3",
+        ],
+        &["simulate", "--epochs", "2", "--changes", "+x"],
+        &["simulate", "--epochs", "2", "--changes", "1"],
+        &["simulate", "--epochs", "2", "--changes", "+1,,-1"],
+        &["simulate", "--epochs", "2", "--changes", "+65"],
+        &["simulate", "--epochs", "2", "--fail-epoch", "1"],
+        &["simulate", "--epochs", "2", "--crash-epoch", "2"],
+        &["simulate", "--epochs", "2", "--faulty", "1"],
+        &["simulate", "--epochs", "2", "--seed", "xyz"],
+        &["simulate", "--epochs", "2", "--nodes", "4"],
+        &["simulate", "--epochs", "2", "--crypto", "mock"],
+        &["simulate", "--epochs", "2", "--sweep", "3"],
+        &["simulate", "--validators", "5"],
+        &["simulate", "--fail-epoch", "0"],
+    ] {
+        let o = conclave(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}

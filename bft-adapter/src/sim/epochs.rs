@@ -146,6 +146,19 @@ pub struct ResharingRecord {
     pub driver_restored: Option<u32>,
 }
 
+/// One decision certificate of the chain, for checks outside the simulator (e.g.
+/// `conclave bls verify`): a plain BLS signature under the group key, min-pk, with the standard
+/// proof-of-possession DST.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochCertificate {
+    /// Height in the chain (from 1, across epochs).
+    pub height: u64,
+    /// Hex of the exact message signed.
+    pub message: String,
+    /// Hex of the signature.
+    pub signature: String,
+}
+
 /// One epoch of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -155,6 +168,8 @@ pub struct EpochRecord {
     pub heights: (u64, u64),
     /// The committee (validator ids, seat order).
     pub committee: Vec<u32>,
+    /// Each member's stake (same order as `committee`).
+    pub stake: Vec<u64>,
     /// Seats n.
     pub seats: u32,
     /// Threshold degree t (quorum t+1).
@@ -175,6 +190,8 @@ pub struct EpochRecord {
     pub rejected_txs: Vec<String>,
     /// Certificates checked by the independent oracle.
     pub certificates_verified: u64,
+    /// One certificate per height of the epoch (the first one decided).
+    pub certificates: Vec<EpochCertificate>,
     /// Honest engines that crashed and restarted in the epoch.
     pub engine_crashes: u32,
     /// The resharing at the end of the epoch (`None` after the last epoch).
@@ -371,6 +388,8 @@ struct EpochState {
     accepted_txs: Vec<String>,
     rejected_txs: Vec<String>,
     certificates: Vec<(u32, Vec<u8>, Vec<u8>)>,
+    /// The first certificate of each (epoch-local) height.
+    first_certificates: BTreeMap<u64, (Vec<u8>, Vec<u8>)>,
     boundary_beacon: Option<Vec<u8>>,
     violations: Vec<String>,
     next_committee: Option<Committee>,
@@ -607,6 +626,9 @@ impl SimApplication for EpochApp {
         }
         s.certificates
             .push((node.0, c.message(), c.signature.clone()));
+        s.first_certificates
+            .entry(h)
+            .or_insert_with(|| (c.message(), c.signature.clone()));
         match s.log.get(&h) {
             Some(b) if *b != decided.value => {
                 let e = s.epoch;
@@ -802,6 +824,7 @@ pub fn run_epochs_with_progress(
             accepted_txs: Vec::new(),
             rejected_txs: Vec::new(),
             certificates: Vec::new(),
+            first_certificates: BTreeMap::new(),
             boundary_beacon: None,
             violations: Vec::new(),
             next_committee: None,
@@ -851,10 +874,25 @@ pub fn run_epochs_with_progress(
         }
         verified_total += verified;
         let committee_ids: Vec<u32> = key.committee.members.iter().map(|m| m.id).collect();
+        let stake = committee_ids
+            .iter()
+            .map(|id| registry.active().get(id).map_or(0, |v| v.stake))
+            .collect();
+        let offset = e * cfg.length;
+        let certificates = s
+            .first_certificates
+            .iter()
+            .map(|(h, (m, sig))| EpochCertificate {
+                height: offset + h,
+                message: hex::encode(m),
+                signature: hex::encode(sig),
+            })
+            .collect();
         let mut record = EpochRecord {
             epoch: e,
             heights: (e * cfg.length + 1, (e + 1) * cfg.length),
             committee: committee_ids,
+            stake,
             seats: n,
             threshold: key.commitment.degree(),
             key_from: key_from.clone(),
@@ -864,6 +902,7 @@ pub fn run_epochs_with_progress(
             accepted_txs: s.accepted_txs.clone(),
             rejected_txs: s.rejected_txs.clone(),
             certificates_verified: verified,
+            certificates,
             engine_crashes: report.summary.crashes,
             resharing: None,
         };
