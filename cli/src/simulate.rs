@@ -28,19 +28,26 @@ pub const MAX_NODE_HEIGHTS: u64 = 1_000_000;
 /// How many violations the human summary lists before `… (N in all)`.
 const SHOWN_VIOLATIONS: usize = 3;
 
-/// `--adversary`: every kind of the simulator (`mixed` and the concrete ones).
+/// `--adversary`: every kind of the simulator (`mixed`, the concrete ones and the aggregator
+/// attacks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdversaryArg(pub AdversaryKind);
 
-const ADVERSARY_COUNT: usize = AdversaryKind::CONCRETE.len() + 1;
+const ADVERSARY_COUNT: usize = AdversaryKind::CONCRETE.len() + 1 + AdversaryKind::AGGREGATOR.len();
 
-/// `mixed` first, then the concrete kinds in the order `mixed` assigns them.
+/// `mixed` first, then the concrete kinds in the order `mixed` assigns them, then the kinds
+/// that attack vote aggregators (`--aggregators`).
 static ADVERSARIES: [AdversaryArg; ADVERSARY_COUNT] = {
     let mut all = [AdversaryArg(AdversaryKind::Mixed); ADVERSARY_COUNT];
     let mut i = 0;
     while i < AdversaryKind::CONCRETE.len() {
         all[i + 1] = AdversaryArg(AdversaryKind::CONCRETE[i]);
         i += 1;
+    }
+    let mut j = 0;
+    while j < AdversaryKind::AGGREGATOR.len() {
+        all[i + 1 + j] = AdversaryArg(AdversaryKind::AGGREGATOR[j]);
+        j += 1;
     }
     all
 };
@@ -109,6 +116,9 @@ pub struct SimulateArgs {
     /// What the faulty nodes do (`mixed`: each faulty seat takes the next concrete kind).
     #[arg(long, value_enum, default_value_t = AdversaryArg(AdversaryKind::Mixed))]
     pub adversary: AdversaryArg,
+    /// κ vote aggregators per step (0: off, every vote goes to everyone; at most --nodes).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub aggregators: u32,
     /// Heights to decide (at most 100000, and N × heights at most 1000000).
     #[arg(long, default_value_t = 20)]
     pub heights: u64,
@@ -264,6 +274,19 @@ fn build_config(args: &SimulateArgs, real: &RealProvider) -> Result<SimConfig, S
         config.faulty = f;
     }
     config.adversary = args.adversary.0;
+    if args.aggregators > args.nodes {
+        return Err(format!(
+            "--aggregators must be in 0..=--nodes ({}), got {}",
+            args.nodes, args.aggregators
+        ));
+    }
+    if args.aggregators == 0 && AdversaryKind::AGGREGATOR.contains(&config.adversary) {
+        return Err(format!(
+            "--adversary {} attacks vote aggregators: it needs --aggregators K > 0",
+            config.adversary
+        ));
+    }
+    config.aggregators = args.aggregators;
     if args.heights == 0 || args.heights > MAX_HEIGHTS {
         return Err(format!(
             "--heights must be in 1..={MAX_HEIGHTS}, got {}",
@@ -468,13 +491,17 @@ fn print_summary(
         (
             "committee",
             format!(
-                "N = {}, F = {} ({}), {} mode",
+                "N = {}, F = {} ({}), {} mode{}",
                 c.nodes,
                 c.faulty,
                 c.adversary,
                 match c.mode {
                     Mode::Threshold => "threshold",
                     Mode::Sampled => "sampled",
+                },
+                match c.aggregators {
+                    0 => String::new(),
+                    k => format!(", {k} vote aggregators per step"),
                 }
             ),
         ),

@@ -543,4 +543,56 @@ fn epochs_bad_values_are_usage_errors() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
+
+/// `--aggregators K` (#14 §2): the votes go to K seats per step, so a run sends far fewer
+/// messages than all-to-all, stays safe and live against a withholding or an equivocating
+/// aggregator, and the flag's bounds are usage errors (exit 1).
+#[test]
+fn aggregators_cut_the_messages_and_survive_their_adversaries() {
+    let base = [
+        "--nodes",
+        "32",
+        "--heights",
+        "3",
+        "--crypto",
+        "mock",
+        "--seed",
+        "5",
+    ];
+    let messages = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let (code, r) = simulate_json(&args);
+        assert_eq!(code, 0, "{extra:?}: {r}");
+        assert!(r["violations"].as_array().unwrap().is_empty(), "{r}");
+        for list in r["decisions"].as_object().unwrap().values() {
+            assert_eq!(list.as_array().unwrap().len(), 3, "{extra:?}");
+        }
+        r["metrics"]["messages"].as_u64().unwrap()
+    };
+    let all_to_all = messages(&["--adversary", "silent"]);
+    let (code, r) = simulate_json(&[&base[..], &["--aggregators", "4"]].concat());
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["config"]["aggregators"], 4);
+    let aggregated = messages(&["--adversary", "silent", "--aggregators", "4"]);
+    assert!(
+        aggregated * 3 <= all_to_all,
+        "{aggregated} messages with 4 aggregators, {all_to_all} all-to-all"
+    );
+    for kind in ["aggregator-withhold", "aggregator-equivocate"] {
+        messages(&["--adversary", kind, "--aggregators", "4"]);
+    }
+    for args in [
+        &["simulate", "--nodes", "4", "--aggregators", "5"][..],
+        &["simulate", "--adversary", "aggregator-withhold"],
+    ] {
+        let o = conclave(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+    }
+    assert_eq!(
+        conclave(&["simulate", "--aggregators", "many"])
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -429,9 +429,9 @@ struct ProposalEntry {
     signed_id: ValueId,
     /// The seal is the proposer's own (not a re-proposal of another seat's value).
     fresh: bool,
-    /// The proposer's signature was checked. A proposal is checked only while it could be the
-    /// period's best (see `receive.rs`, `check_contenders`); an unchecked one is never
-    /// soft-voted for, relayed or used as evidence before it is checked.
+    /// The proposer's signature was checked. A proposal is checked only when a soft vote is
+    /// about to name it (see `rules.rs`, `best_proposal`), when it is relayed, or when it is
+    /// evidence; an unchecked one is never soft-voted for, relayed or used as evidence.
     verified: bool,
     /// The proposer's signature (for a deferred check).
     signature: Vec<u8>,

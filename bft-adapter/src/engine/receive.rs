@@ -309,22 +309,11 @@ impl Engine {
         let signed_id = verifier.value_id(&proposal.value);
         let value_id = crate::types::sealed_id(signed_id, &proposal.seal);
         let fresh = origin.is_none_or(|o| o == from);
-        // The signature is checked now only if this proposal could be the period's best: it
-        // is fresh and no checked, not invalid proposal ranks before it. The others are kept
-        // unchecked (their values authenticate themselves by their ids, as relayed payloads
-        // do) and checked when they come to matter (`check_contenders`, `payload`, evidence).
-        let check_now = !own && fresh && !self.outranked(p, priority, from);
-        if check_now {
-            let message = proposal_message(proposal.epoch, h, p, signed_id);
-            if !self
-                .adapters
-                .verifier
-                .verify_share(from, &message, &proposal.signature)
-            {
-                self.round.muted_proposers.insert((from, p));
-                return self.report(from, EvidenceKind::InvalidSignature, h, vec![bytes]);
-            }
-        }
+        // The signature is not checked here: a period's proposals are ranked by their checked
+        // credentials, and only the one a soft vote is about to name is checked
+        // (`Engine::best_proposal`), an invalid one dropped and the next one checked in turn.
+        // Until then an unchecked proposal is never soft-voted for, relayed or used as
+        // evidence (its value authenticates itself by its id, as a relayed payload does).
         if !own {
             self.charge(from, charge);
         }
@@ -335,7 +324,7 @@ impl Engine {
                 value_id,
                 signed_id,
                 fresh,
-                verified: own || check_now,
+                verified: own,
                 signature: proposal.signature.clone(),
                 bytes,
             },
@@ -407,34 +396,13 @@ impl Engine {
                     self.report(culprit, EvidenceKind::InvalidValue, height, vec![bytes]);
                 }
             }
-            // The invalid value no longer outranks the proposals after it.
-            let periods: Vec<Period> = self.round.proposals.keys().copied().collect();
-            for p in periods {
-                self.check_contenders(p);
-            }
         }
-    }
-
-    /// Whether a checked proposal of period `p` that is not known to be invalid ranks before
-    /// `(priority, from)` (the order of `best_proposal`).
-    fn outranked(&self, p: Period, priority: crate::types::Priority, from: NodeId) -> bool {
-        self.round.proposals.get(&p).is_some_and(|m| {
-            m.iter().any(|(n, e)| {
-                e.fresh
-                    && e.verified
-                    && (e.priority, *n) < (priority, from)
-                    && !matches!(
-                        self.round.values.get(&e.value_id),
-                        Some((_, Some(Validity::Invalid)))
-                    )
-            })
-        })
     }
 
     /// Checks the signature of `from`'s stored proposal of period `p` if it is unchecked:
     /// true if it is (now) checked; an invalid one is dropped, its proposer muted for the
     /// period and reported.
-    fn check_proposal(&mut self, p: Period, from: NodeId) -> bool {
+    pub(super) fn check_proposal(&mut self, p: Period, from: NodeId) -> bool {
         let Some(e) = self.round.proposals.get(&p).and_then(|m| m.get(&from)) else {
             return false;
         };
@@ -469,34 +437,6 @@ impl Engine {
             self.report(from, EvidenceKind::InvalidSignature, height, vec![e.bytes]);
         }
         false
-    }
-
-    /// Restores what `best_proposal` relies on: walking period `p`'s fresh proposals best
-    /// first, every one before the first checked proposal not known to be invalid is checked
-    /// (the invalid ones dropped). Needed when a value is judged invalid.
-    fn check_contenders(&mut self, p: Period) {
-        loop {
-            let Some(m) = self.round.proposals.get(&p) else {
-                return;
-            };
-            let mut ranked: Vec<(&NodeId, &ProposalEntry)> =
-                m.iter().filter(|(_, e)| e.fresh).collect();
-            ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
-            let next = ranked.into_iter().find(|(_, e)| {
-                !e.verified
-                    || !matches!(
-                        self.round.values.get(&e.value_id),
-                        Some((_, Some(Validity::Invalid)))
-                    )
-            });
-            match next {
-                Some((n, e)) if !e.verified => {
-                    let n = *n;
-                    self.check_proposal(p, n);
-                }
-                _ => return,
-            }
-        }
     }
 
     /// A combined soft or next quorum: one certificate check instead of a quorum of votes.

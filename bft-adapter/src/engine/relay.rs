@@ -35,31 +35,31 @@ impl Engine {
         ids
     }
 
-    /// The encoded signed proposal that carried `id`, if this node holds one.
-    fn payload(&self, id: &ValueId) -> Option<Vec<u8>> {
+    /// The encoded signed proposal that carried `id`, if this node holds one whose signature
+    /// checks (an unchecked one is checked now, once; an invalid one is dropped).
+    fn payload(&mut self, id: &ValueId) -> Option<Vec<u8>> {
         if let Some(bytes) = self.round.payloads.get(id) {
             return Some(bytes.clone());
         }
-        // Only a proposal whose signature checks is relayed (an unchecked one is checked now).
-        self.round
+        let carriers: Vec<(crate::types::Period, NodeId)> = self
+            .round
             .proposals
             .iter()
             .flat_map(|(p, m)| m.iter().map(move |(n, e)| (*p, *n, e)))
             .filter(|(_, _, e)| e.value_id == *id)
-            .find(|(p, n, e)| {
-                e.verified
-                    || self.adapters.verifier.verify_share(
-                        *n,
-                        &crate::types::proposal_message(
-                            self.config.epoch,
-                            self.height,
-                            *p,
-                            e.signed_id,
-                        ),
-                        &e.signature,
-                    )
-            })
-            .map(|(_, _, e)| e.bytes.clone())
+            .map(|(p, n, _)| (p, n))
+            .collect();
+        carriers.into_iter().find_map(|(p, n)| {
+            self.check_proposal(p, n)
+                .then(|| {
+                    self.round
+                        .proposals
+                        .get(&p)?
+                        .get(&n)
+                        .map(|e| e.bytes.clone())
+                })
+                .flatten()
+        })
     }
 
     /// Keeps the payloads of values with a soft or next quorum beyond the pruning of old

@@ -117,18 +117,33 @@ impl Engine {
     /// The lowest-priority fresh proposal of the current period (its seal is the proposer's
     /// own: a seat cannot win with another seat's seal), if its value is known to be valid.
     /// `None` while the best one is still being validated.
-    fn best_proposal(&self) -> Option<ValueId> {
-        let proposals = self.round.proposals.get(&self.period)?;
-        let mut ranked: Vec<_> = proposals.iter().filter(|(_, e)| e.fresh).collect();
-        ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
-        for (_, entry) in ranked {
-            match self.round.values.get(&entry.value_id).and_then(|(_, v)| *v) {
-                Some(Validity::Valid) => return Some(entry.value_id),
-                Some(Validity::Invalid) => continue,
-                _ => return None,
+    ///
+    /// Proposals are stored with their credentials checked but not their signatures: walking
+    /// them best first, the first one whose value is not known to be invalid has its signature
+    /// checked now (once: the result is kept); an invalid one is dropped, its proposer muted
+    /// for the period and reported, and the walk goes on to the next. So a decision costs one
+    /// signature check per node, plus one per proposer that outranks the winner with an
+    /// invalid signature (each muted after it).
+    fn best_proposal(&mut self) -> Option<ValueId> {
+        loop {
+            let proposals = self.round.proposals.get(&self.period)?;
+            let mut ranked: Vec<_> = proposals.iter().filter(|(_, e)| e.fresh).collect();
+            ranked.sort_by(|a, b| (a.1.priority, a.0).cmp(&(b.1.priority, b.0)));
+            let validity =
+                |e: &super::ProposalEntry| self.round.values.get(&e.value_id).and_then(|(_, v)| *v);
+            let (node, entry) = ranked
+                .into_iter()
+                .find(|(_, e)| validity(e) != Some(Validity::Invalid))?;
+            if !entry.verified {
+                let node = *node;
+                self.check_proposal(self.period, node);
+                continue; // checked now: kept (and looked at again) or dropped
             }
+            return match validity(entry) {
+                Some(Validity::Valid) => Some(entry.value_id),
+                _ => None,
+            };
         }
-        None
     }
 
     /// With [`Engine::set_early_filter`]: a fresh proposal of every seat is in for this

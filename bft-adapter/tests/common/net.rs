@@ -9,6 +9,7 @@
 #[path = "app.rs"]
 mod app;
 
+use conclave_bft::evidence::Evidence;
 use conclave_bft::types::{Decided, Height, NodeId, Time};
 use conclave_bft::{Action, Engine, Input, TimerId};
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct Net {
     pub filter: Filter,
     /// Messages delivered to each node.
     pub delivered: Vec<u64>,
+    /// Every piece of evidence each node reported, in order.
+    pub evidence: Vec<Vec<Evidence>>,
 }
 
 impl Net {
@@ -48,6 +51,7 @@ impl Net {
             last_actions: vec![Vec::new(); n],
             filter: Box::new(|_, _, _| true),
             delivered: vec![0; n],
+            evidence: vec![Vec::new(); n],
         }
     }
 
@@ -101,6 +105,7 @@ impl Net {
                     follow.extend(app::answer(node, &action));
                 }
                 Action::Decide { decided } => self.decisions[i].push(decided),
+                Action::Evidence(e) => self.evidence[i].push(e),
                 _ => {}
             }
         }
