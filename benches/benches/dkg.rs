@@ -42,13 +42,7 @@ fn bench(c: &mut Criterion) {
 
 fn run<V: Variant>(c: &mut Criterion, n: u32) {
     let t = t_of(n);
-    let cfg = SimConfig {
-        variant: sim::SimVariant::of::<V>(),
-        n,
-        t,
-        seed: [4u8; 32],
-        byzantine: vec![],
-    };
+    let cfg = SimConfig::new(sim::SimVariant::of::<V>(), n, t, [4u8; 32]);
     let init = sim::dkg_parties::<V>(&cfg).unwrap();
     let (fresh, dealings) = sim::parties_and_dealings::<V>(n, t).unwrap();
     let parties = sim::parties_after_dealing::<V>(n, t).unwrap();
@@ -103,12 +97,7 @@ fn run<V: Variant>(c: &mut Criterion, n: u32) {
             b.iter(|| sim::run_dkg(&cfg).unwrap())
         });
         let report = sim::run_dkg(&cfg).unwrap();
-        let rc = sim::ReshareConfig {
-            new_n: n,
-            new_t: t,
-            seed: [6u8; 32],
-            byzantine: vec![],
-        };
+        let rc = sim::ReshareConfig::new(n, t, [6u8; 32]);
         g.bench_with_input(BenchmarkId::new("reshare", n), &n, |b, _| {
             b.iter(|| sim::run_reshare(&report, &rc).unwrap())
         });

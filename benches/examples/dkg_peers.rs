@@ -68,13 +68,7 @@ impl Faults for Quorum2f1 {
 
 /// Our whole-run configuration: t = 2f, seed `[4; 32]`, no faults.
 pub fn sim_config<V: Variant>(n: u32) -> sim::SimConfig {
-    sim::SimConfig {
-        variant: sim::SimVariant::of::<V>(),
-        n,
-        t: degree(n),
-        seed: [4u8; 32],
-        byzantine: vec![],
-    }
+    sim::SimConfig::new(sim::SimVariant::of::<V>(), n, degree(n), [4u8; 32])
 }
 
 /// Our run's outcome: everyone qualified, no evidence, every player finished (`run_dkg` itself

@@ -171,6 +171,7 @@ pub struct Validator {
 /// A committee-change transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)] // rare, short-lived values; boxing buys nothing
+#[non_exhaustive]
 pub enum CommitteeTx {
     /// Register a validator.
     Join {
@@ -468,6 +469,7 @@ impl CommitteeTx {
 /// A validated change, as the registry keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)] // rare, short-lived values; boxing buys nothing
+#[non_exhaustive]
 pub enum Change {
     /// A new validator (its id assigned at acceptance).
     Join(Validator),

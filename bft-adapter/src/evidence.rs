@@ -74,6 +74,44 @@ pub enum EvidenceKind {
     NotMember,
 }
 
+impl EvidenceKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EvidenceKind; 10] = [
+        EvidenceKind::Equivocation,
+        EvidenceKind::ConflictingProposals,
+        EvidenceKind::LockViolation,
+        EvidenceKind::InvalidSignature,
+        EvidenceKind::InvalidCredential,
+        EvidenceKind::InvalidValue,
+        EvidenceKind::InvalidCertificate,
+        EvidenceKind::Malformed,
+        EvidenceKind::Impersonation,
+        EvidenceKind::NotMember,
+    ];
+
+    /// The kind's name, as in JSON (`"conflicting-proposals"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceKind::Equivocation => "equivocation",
+            EvidenceKind::ConflictingProposals => "conflicting-proposals",
+            EvidenceKind::LockViolation => "lock-violation",
+            EvidenceKind::InvalidSignature => "invalid-signature",
+            EvidenceKind::InvalidCredential => "invalid-credential",
+            EvidenceKind::InvalidValue => "invalid-value",
+            EvidenceKind::InvalidCertificate => "invalid-certificate",
+            EvidenceKind::Malformed => "malformed",
+            EvidenceKind::Impersonation => "impersonation",
+            EvidenceKind::NotMember => "not-member",
+        }
+    }
+}
+
+impl std::fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One piece of evidence.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
@@ -98,7 +136,7 @@ pub struct Evidence {
 #[non_exhaustive]
 pub enum EvidenceError {
     /// The kind names a transport sender; only the receiving node can judge it.
-    #[error("{0:?} evidence is not self-proving (it relies on an authenticated channel)")]
+    #[error("{0} evidence is not self-proving (it relies on an authenticated channel)")]
     NotSelfProving(EvidenceKind),
     /// The verifier's signatures can be computed from other seats' (threshold partials).
     #[error("the signatures are not attributable: a quorum of partials yields any seat's partial")]
@@ -237,5 +275,26 @@ mod hex_list {
             .into_iter()
             .map(|h| hex::decode(h).map_err(serde::de::Error::custom))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_the_json_names_and_show_without_debug() {
+        for kind in EvidenceKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json.as_str(), Some(kind.name()), "{kind:?}");
+            assert_eq!(kind.to_string(), kind.name());
+        }
+        let e = EvidenceError::NotSelfProving(EvidenceKind::InvalidSignature);
+        assert_eq!(
+            e.to_string(),
+            "invalid-signature evidence is not self-proving (it relies on an authenticated channel)"
+        );
+        let shares = crate::traits::CombineError::InvalidShares(vec![NodeId(2), NodeId(5)]);
+        assert_eq!(shares.to_string(), "invalid shares from 2, 5");
     }
 }

@@ -61,12 +61,21 @@ pub enum CombineError {
         need: u64,
     },
     /// Some shares are invalid; the caller should drop them.
-    #[error("invalid shares from {0:?}")]
+    #[error("invalid shares from {}", seat_list(.0))]
     InvalidShares(Vec<NodeId>),
     /// The scheme needs the cert step's period to combine a beacon
     /// (use [`Verifier::combine_beacon`]).
     #[error("combining a beacon needs the period of its cert quorum")]
     PeriodRequired,
+}
+
+/// Seats for a message: `2, 5, 7`.
+fn seat_list(seats: &[NodeId]) -> String {
+    seats
+        .iter()
+        .map(NodeId::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The voting population of one epoch.

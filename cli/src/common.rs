@@ -140,11 +140,7 @@ pub const MAX_SEED_BYTES: usize = 32;
 /// The one `--seed` format of every command: 1 to 64 hex digits (optional `0x`, any case);
 /// an odd number of digits reads as if a `0` led (`--seed 7` is the byte `07`).
 pub fn seed_bytes(s: &str) -> Result<Vec<u8>, Invalid> {
-    let digits = s.trim();
-    let digits = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-        .unwrap_or(digits);
+    let digits = seed_digits(s);
     if digits.is_empty() || digits.len() > 2 * MAX_SEED_BYTES {
         return Err(Invalid(format!(
             "--seed: expected 1 to {} hex digits, got {}",
@@ -158,6 +154,15 @@ pub fn seed_bytes(s: &str) -> Result<Vec<u8>, Invalid> {
         digits.to_string()
     };
     hex::decode(padded).map_err(|_| Invalid("--seed: not valid hex".into()))
+}
+
+/// The hex digits of a `--seed` (without blanks and the optional `0x` / `0X`).
+fn seed_digits(s: &str) -> &str {
+    let digits = s.trim();
+    digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+        .unwrap_or(digits)
 }
 
 /// A seed's 32 bytes of key material: SHA-256 of the `--seed` bytes.
@@ -194,7 +199,7 @@ pub fn seed_number(s: &str) -> Result<u64, Invalid> {
     if bytes.len() > 8 {
         return Err(Invalid(format!(
             "--seed: the simulator takes at most 16 hex digits, got {}",
-            s.trim().trim_start_matches("0x").len()
+            seed_digits(s).len()
         )));
     }
     Ok(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))

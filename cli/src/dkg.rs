@@ -113,13 +113,8 @@ fn execute(cmd: DkgCommand) -> Result<Finished, Invalid> {
         } => {
             seats("--n", n)?;
             let (seed, seed_hex) = seed_or_fresh(seed.as_deref())?;
-            let cfg = SimConfig {
-                variant: variant.dkg(),
-                n,
-                t,
-                seed,
-                byzantine: byzantine.unwrap_or_default().0,
-            };
+            let cfg = SimConfig::new(variant.dkg(), n, t, seed)
+                .with_byzantine(byzantine.unwrap_or_default().0);
             if !json {
                 println!(
                     "running DKG: {} n = {n}, t = {t}, seed {seed_hex}, byzantine: {}",
@@ -149,12 +144,8 @@ fn execute(cmd: DkgCommand) -> Result<Finished, Invalid> {
             let previous: DkgReport = serde_json::from_str(&text)
                 .map_err(|e| Invalid(format!("{}: not a DKG report: {e}", from.display())))?;
             let (seed, seed_hex) = seed_or_fresh(seed.as_deref())?;
-            let cfg = ReshareConfig {
-                new_n,
-                new_t,
-                seed,
-                byzantine: byzantine.unwrap_or_default().0,
-            };
+            let cfg = ReshareConfig::new(new_n, new_t, seed)
+                .with_byzantine(byzantine.unwrap_or_default().0);
             if !json {
                 println!(
                     "resharing the {} key from n = {}, t = {} to n = {new_n}, t = {new_t}, seed {seed_hex}, byzantine: {}",

@@ -472,7 +472,10 @@ fn demo(args: &TestnetArgs) -> Result<bool, String> {
     }
     let unclean = cluster.stop();
     if !unclean.is_empty() {
-        progress!("FAIL: nodes {unclean:?} did not exit 0 on SIGTERM");
+        progress!(
+            "FAIL: nodes {} did not exit 0 on SIGTERM",
+            crate::common::summarise(&unclean, 10)
+        );
         ok = false;
     }
     latencies.sort_unstable();

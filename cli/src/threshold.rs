@@ -36,7 +36,7 @@ pub enum ThresholdCommand {
         /// Domain separation tag, exactly (overrides the scheme's DST).
         #[arg(long)]
         dst: Option<String>,
-        /// The share's index (1..=n).
+        /// The share's index (1..=n, at most 65536).
         #[arg(long)]
         index: u32,
         /// The share's secret: 32-byte big-endian scalar, hex.
@@ -120,6 +120,11 @@ fn run_with<V: Variant>(cmd: ThresholdCommand, variant: VariantArg) -> Outcome {
             msg,
             ..
         } => {
+            if index > MAX_SHARES {
+                return Err(Invalid(format!(
+                    "--index: share index {index} exceeds the maximum {MAX_SHARES}"
+                )));
+            }
             let mut bytes = index.to_be_bytes().to_vec();
             bytes.extend(hex_arg(&secret, "--secret")?);
             let share = SecretShare::from_bytes(&bytes)

@@ -429,6 +429,28 @@ fn threshold_huge_n_or_index_exits_1_instead_of_aborting() {
             err.starts_with("conclave: ") && err.contains("4294967295"),
             "{err:?}"
         );
+        // partial-sign bounds its index the same way (it signed for index 70000 before).
+        for index in ["65537", "4294967295"] {
+            let o = conclave(&[
+                "threshold",
+                "partial-sign",
+                "--variant",
+                variant,
+                "--index",
+                index,
+                "--secret",
+                share["secret"].as_str().unwrap(),
+                "--msg",
+                "00",
+            ]);
+            assert_eq!(o.status.code(), Some(1), "{index}: {o:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(err.trim().lines().count(), 1, "{err:?}");
+            assert!(
+                err.starts_with("conclave: ") && err.contains("65536"),
+                "{err:?}"
+            );
+        }
     }
 }
 

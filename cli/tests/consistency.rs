@@ -248,6 +248,11 @@ fn one_seed_format_across_commands() {
         let err = runtime_error(args);
         assert!(err.contains("--seed"), "{err}");
     }
+    // The digit count in the simulator's error does not count the prefix (it said 19 for 0X…).
+    for seed in ["0x123456789abcdef01", "0X123456789abcdef01"] {
+        let err = runtime_error(&["simulate", "--seed", seed]);
+        assert!(err.contains("got 17"), "{seed}: {err}");
+    }
 }
 
 #[test]
@@ -367,6 +372,16 @@ fn sizes_are_bounded_with_the_limit_in_the_error() {
         "300",
         "--new-t",
         "10",
+    ]);
+    assert!(err.contains("256"), "{err}");
+    let testnet = dir.join("testnet");
+    let err = runtime_error(&[
+        "testnet",
+        "init",
+        "--nodes",
+        "257",
+        "--dir",
+        testnet.to_str().unwrap(),
     ]);
     assert!(err.contains("256"), "{err}");
 }

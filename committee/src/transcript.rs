@@ -22,6 +22,7 @@ use crate::seed::Seed;
 /// What a credential is for; each role has its own VRF input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Role {
     /// Block proposer (Algorand's `τ_proposer`); the lowest priority wins.
     Proposer,

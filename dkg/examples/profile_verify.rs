@@ -43,13 +43,7 @@ fn run<V: Variant>(n: u32, what: &str, reps: usize) {
             best_arrival * 1e3
         );
     }
-    let cfg = sim::SimConfig {
-        variant: sim::SimVariant::of::<V>(),
-        n,
-        t,
-        seed: [4u8; 32],
-        byzantine: vec![],
-    };
+    let cfg = sim::SimConfig::new(sim::SimVariant::of::<V>(), n, t, [4u8; 32]);
     if what == "full" || what == "all" || what == "reshare" {
         let mut best = f64::MAX;
         let mut report = None;
@@ -60,12 +54,7 @@ fn run<V: Variant>(n: u32, what: &str, reps: usize) {
         }
         println!("full/{n} ({}): {:.3} s", V::NAME, best);
         if what != "full" {
-            let rc = sim::ReshareConfig {
-                new_n: n,
-                new_t: t,
-                seed: [6u8; 32],
-                byzantine: vec![],
-            };
+            let rc = sim::ReshareConfig::new(n, t, [6u8; 32]);
             let mut best = f64::MAX;
             for _ in 0..reps {
                 let start = std::time::Instant::now();

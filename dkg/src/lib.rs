@@ -143,8 +143,8 @@
 //! ```
 //! # #[cfg(feature = "sim")] {
 //! use conclave_dkg::sim::{parse_byzantine, run_dkg, SimConfig, SimVariant};
-//! let cfg = SimConfig { variant: SimVariant::MinPk, n: 4, t: 1, seed: [1; 32],
-//!                       byzantine: parse_byzantine("2:bad-share").unwrap() };
+//! let cfg = SimConfig::new(SimVariant::MinPk, 4, 1, [1; 32])
+//!     .with_byzantine(parse_byzantine("2:bad-share").unwrap());
 //! let report = run_dkg(&cfg).unwrap();
 //! assert_eq!(report.disqualified[0].reason, "bad-share");
 //! # }

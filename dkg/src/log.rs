@@ -142,6 +142,7 @@ pub struct Rejected {
 /// How a log-ordered session ended.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[non_exhaustive]
 pub enum LogOutcome<V: Variant> {
     /// New shares (for a player) under the group commitment; for a resharing the group key is
     /// the previous one.

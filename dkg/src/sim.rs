@@ -149,8 +149,9 @@ impl FromStr for SimVariant {
     }
 }
 
-/// Parameters of a simulated fresh DKG.
+/// Parameters of a simulated fresh DKG (built with [`SimConfig::new`]; fields may be added).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SimConfig {
     /// The BLS variant.
     pub variant: SimVariant,
@@ -162,6 +163,26 @@ pub struct SimConfig {
     pub seed: [u8; 32],
     /// Byzantine participants (seat, behaviour).
     pub byzantine: Vec<(u32, Behaviour)>,
+}
+
+impl SimConfig {
+    /// A fresh DKG of `n` seats with degree `t` in `variant`, all randomness from `seed`, every
+    /// participant honest.
+    pub fn new(variant: SimVariant, n: u32, t: u32, seed: [u8; 32]) -> Self {
+        SimConfig {
+            variant,
+            n,
+            t,
+            seed,
+            byzantine: Vec::new(),
+        }
+    }
+
+    /// The same run with these Byzantine participants (seat, behaviour).
+    pub fn with_byzantine(mut self, byzantine: Vec<(u32, Behaviour)>) -> Self {
+        self.byzantine = byzantine;
+        self
+    }
 }
 
 /// A disqualified dealer in a report.
@@ -211,8 +232,8 @@ pub struct Metrics {
 /// The JSON report of `conclave dkg run|reshare`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DkgReport {
-    /// `"min-pk"` or `"min-sig"`.
-    pub variant: String,
+    /// The BLS variant (`"min-pk"` or `"min-sig"` in JSON; any other name does not parse).
+    pub variant: SimVariant,
     /// Seats.
     pub n: u32,
     /// Degree.
@@ -364,7 +385,7 @@ fn report<V: Variant>(
     }
     players.sort_by_key(|p| p.index);
     Ok(DkgReport {
-        variant: V::NAME.to_string(),
+        variant: SimVariant::of::<V>(),
         n,
         t,
         group_public_key: hex::encode(first.group_public_key.to_bytes()),
@@ -493,8 +514,10 @@ fn run_dkg_generic<V: Variant>(
     report(cfg.n, cfg.t, &parties, &results, metrics)
 }
 
-/// Parameters of a simulated resharing.
+/// Parameters of a simulated resharing (built with [`ReshareConfig::new`]; fields may be
+/// added).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ReshareConfig {
     /// New number of seats.
     pub new_n: u32,
@@ -505,6 +528,26 @@ pub struct ReshareConfig {
     /// Byzantine parties: dealer kinds apply to old holder `I`, `false-complaint` to new
     /// player `I`.
     pub byzantine: Vec<(u32, Behaviour)>,
+}
+
+impl ReshareConfig {
+    /// A resharing to `new_n` seats with degree `new_t`, all randomness from `seed`, every party
+    /// honest.
+    pub fn new(new_n: u32, new_t: u32, seed: [u8; 32]) -> Self {
+        ReshareConfig {
+            new_n,
+            new_t,
+            seed,
+            byzantine: Vec::new(),
+        }
+    }
+
+    /// The same resharing with these Byzantine parties (dealer kinds: old holder `I`;
+    /// `false-complaint`: new player `I`).
+    pub fn with_byzantine(mut self, byzantine: Vec<(u32, Behaviour)>) -> Self {
+        self.byzantine = byzantine;
+        self
+    }
 }
 
 /// Build the parties of a resharing from a previous report: old holders (the report's honest
@@ -619,7 +662,7 @@ pub fn run_reshare_with_progress(
     cfg: &ReshareConfig,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<DkgReport, Error> {
-    match previous.variant.parse::<SimVariant>()? {
+    match previous.variant {
         SimVariant::MinPk => run_reshare_generic::<MinPk>(previous, cfg, progress),
         SimVariant::MinSig => run_reshare_generic::<MinSig>(previous, cfg, progress),
     }

@@ -1,7 +1,7 @@
 //! Shared checks of the simulator's report.
 #![allow(dead_code)]
 
-use conclave_dkg::sim::{Behaviour, DkgReport};
+use conclave_dkg::sim::{Behaviour, DkgReport, SimVariant};
 use conclave_threshold_sig::{
     decode_hex, interpolate_secret, MinPk, MinSig, Scalar, SecretKey, SecretShare,
 };
@@ -65,8 +65,8 @@ pub fn check_report(report: &DkgReport, byzantine: &[(u32, Behaviour)], dealer_k
     for window in [&shares[..q], &shares[shares.len() - q..]] {
         let secret = interpolate_secret(window).unwrap();
         let sk = SecretKey::from_scalar(secret).unwrap();
-        let pk = match report.variant.as_str() {
-            "min-pk" => sk.public_key::<MinPk>().to_bytes(),
+        let pk = match report.variant {
+            SimVariant::MinPk => sk.public_key::<MinPk>().to_bytes(),
             _ => sk.public_key::<MinSig>().to_bytes(),
         };
         assert_eq!(hex::encode(pk), report.group_public_key);

@@ -130,6 +130,7 @@ fn finished(run: &Run) -> Vec<(u32, &conclave_dkg::DkgOutput<V>)> {
         .map(|(id, o)| match o {
             LogOutcome::Finished(out) => (*id, &**out),
             LogOutcome::Failed { reason } => panic!("node {id} failed: {reason}"),
+            other => panic!("node {id}: unexpected outcome {other:?}"),
         })
         .collect()
 }
@@ -303,6 +304,7 @@ fn too_few_qualified_old_holders_fail_everywhere_without_a_key() {
                 "node {id}: {reason}"
             ),
             LogOutcome::Finished(_) => panic!("node {id} produced a key"),
+            other => panic!("node {id}: unexpected outcome {other:?}"),
         }
     }
 }

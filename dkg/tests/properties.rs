@@ -57,13 +57,8 @@ fn scenario(n_range: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Sce
 }
 
 fn check<V: Variant>(n: u32, t: u32, byzantine: &[(u32, Behaviour)], seed: [u8; 32]) {
-    let cfg = SimConfig {
-        variant: sim::SimVariant::of::<V>(),
-        n,
-        t,
-        seed,
-        byzantine: byzantine.to_vec(),
-    };
+    let cfg =
+        SimConfig::new(sim::SimVariant::of::<V>(), n, t, seed).with_byzantine(byzantine.to_vec());
     let mut parties = dkg_parties::<V>(&cfg).unwrap();
     let (results, _) = run_parties(&mut parties).unwrap();
     let config = parties[0].participant.config().clone();

@@ -9,13 +9,9 @@ use conclave_dkg::{DkgOutput, Input, Output, Participant, Phase};
 use conclave_threshold_sig::{MinPk, Variant};
 
 fn config() -> SimConfig {
-    SimConfig {
-        variant: SimVariant::MinPk,
-        n: 7,
-        t: 3,
-        seed: [33u8; 32],
-        byzantine: parse_byzantine("2:wrong-justification,5:false-complaint,6:bad-share").unwrap(),
-    }
+    SimConfig::new(SimVariant::MinPk, 7, 3, [33u8; 32]).with_byzantine(
+        parse_byzantine("2:wrong-justification,5:false-complaint,6:bad-share").unwrap(),
+    )
 }
 
 /// Serialize, drop, deserialize.

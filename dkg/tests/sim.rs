@@ -4,13 +4,8 @@ mod common;
 use conclave_dkg::sim::{parse_byzantine, run_dkg, run_reshare, ReshareConfig, SimConfig};
 
 fn cfg(variant: &str, n: u32, t: u32, byz: &str) -> SimConfig {
-    SimConfig {
-        variant: variant.parse().unwrap(),
-        n,
-        t,
-        seed: [5u8; 32],
-        byzantine: parse_byzantine(byz).unwrap(),
-    }
+    SimConfig::new(variant.parse().unwrap(), n, t, [5u8; 32])
+        .with_byzantine(parse_byzantine(byz).unwrap())
 }
 
 #[test]
@@ -31,12 +26,8 @@ fn honest_run_and_reshare_keep_key() {
     let report = run_dkg(&c).unwrap();
     common::check_report(&report, &[], true);
     assert!(report.disqualified.is_empty() && report.evidence.is_empty());
-    let rc = ReshareConfig {
-        new_n: 10,
-        new_t: 4,
-        seed: [9u8; 32],
-        byzantine: parse_byzantine("1:bad-share,2:bad-commitment,3:false-complaint").unwrap(),
-    };
+    let rc = ReshareConfig::new(10, 4, [9u8; 32])
+        .with_byzantine(parse_byzantine("1:bad-share,2:bad-commitment,3:false-complaint").unwrap());
     let next = run_reshare(&report, &rc).unwrap();
     assert_eq!(next.group_public_key, report.group_public_key);
     common::check_report(&next, &[], false);
@@ -49,16 +40,7 @@ fn honest_run_and_reshare_keep_key() {
     // JSON round trip and a second resharing (refresh: same size).
     let json = serde_json::to_string(&next).unwrap();
     let back: conclave_dkg::sim::DkgReport = serde_json::from_str(&json).unwrap();
-    let refreshed = run_reshare(
-        &back,
-        &ReshareConfig {
-            new_n: 10,
-            new_t: 4,
-            seed: [1; 32],
-            byzantine: vec![],
-        },
-    )
-    .unwrap();
+    let refreshed = run_reshare(&back, &ReshareConfig::new(10, 4, [1; 32])).unwrap();
     assert_eq!(refreshed.group_public_key, report.group_public_key);
     assert_ne!(
         refreshed.players[0].secret_share,
@@ -73,12 +55,7 @@ fn reshare_with_t_byzantine_old_holders() {
     for variant in ["min-pk", "min-sig"] {
         let old = run_dkg(&cfg(variant, 9, 4, "")).unwrap();
         let byz = "1:silent,4:bad-share,6:bad-commitment,9:wrong-justification,2:false-complaint";
-        let rc = ReshareConfig {
-            new_n: 8,
-            new_t: 3,
-            seed: [12u8; 32],
-            byzantine: parse_byzantine(byz).unwrap(),
-        };
+        let rc = ReshareConfig::new(8, 3, [12u8; 32]).with_byzantine(parse_byzantine(byz).unwrap());
         let next = run_reshare(&old, &rc).unwrap();
         assert_eq!(next.group_public_key, old.group_public_key);
         assert_eq!(next.qualified, vec![2, 3, 5, 7, 8]);
@@ -104,4 +81,18 @@ fn reshare_with_t_byzantine_old_holders() {
         assert_eq!(next.players.len(), 7);
         common::check_report(&next, &[], false);
     }
+}
+
+#[test]
+fn the_report_variant_is_typed() {
+    let report = run_dkg(&cfg("min-sig", 4, 1, "")).unwrap();
+    assert_eq!(report.variant, conclave_dkg::sim::SimVariant::MinSig);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["variant"], "min-sig");
+    let back: conclave_dkg::sim::DkgReport = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, report);
+    // A report naming no variant this crate knows is refused when read, not when resharing.
+    let mut bad = json;
+    bad["variant"] = "min-pq".into();
+    assert!(serde_json::from_value::<conclave_dkg::sim::DkgReport>(bad).is_err());
 }

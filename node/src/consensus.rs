@@ -166,7 +166,8 @@ fn adapters<V: Variant>(
         .iter()
         .map(|n| n.vrf_public())
         .collect::<Result<Vec<_>, _>>()?;
-    let roster = Arc::new(VrfRoster::new(0, keys, None).map_err(NodeError::Config)?);
+    let roster =
+        Arc::new(VrfRoster::new(0, keys, None).map_err(|e| NodeError::Config(e.to_string()))?);
     let sortition = VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster);
     // The engine's crypto goes through timing wrappers (`/metrics`: conclave_time_seconds).
     Ok((

@@ -27,6 +27,7 @@ pub const STATE_MAGIC: &[u8; 4] = b"CNS\x01";
 
 /// Why a stored engine state does not restore.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     /// The bytes end early, have trailing bytes or an unknown code.
     #[error("malformed engine state: {0}")]

@@ -65,7 +65,10 @@ pub enum Error {
         n: u32,
     },
     /// Fewer than t+1 valid partial signatures: the culprits are the invalid ones.
-    #[error("not enough valid partial signatures: need {needed}, have {valid}; invalid from {culprits:?}")]
+    #[error(
+        "not enough valid partial signatures: need {needed}, have {valid}; invalid from {}",
+        index_list(culprits)
+    )]
     NotEnoughPartials {
         /// t+1.
         needed: usize,
@@ -92,4 +95,43 @@ pub enum Error {
     /// signatures would have to hash the group key with the message, and they do not.
     #[error("the message-augmentation (AUG) scheme is not supported for threshold signatures")]
     AugmentationUnsupported,
+    /// A scheme name other than `basic` (or `nul`), `aug` and `pop`.
+    #[error("unknown scheme {0:?} (expected basic, aug or pop)")]
+    UnknownScheme(String),
+}
+
+/// Indices for a message: `2, 5, 7`, or `none`.
+fn index_list(indices: &[u32]) -> String {
+    if indices.is_empty() {
+        return "none".into();
+    }
+    indices
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn messages_list_indices_without_debug_formatting() {
+        let e = Error::NotEnoughPartials {
+            needed: 3,
+            valid: 1,
+            culprits: vec![2, 5],
+        };
+        assert_eq!(
+            e.to_string(),
+            "not enough valid partial signatures: need 3, have 1; invalid from 2, 5"
+        );
+        let none = Error::NotEnoughPartials {
+            needed: 3,
+            valid: 2,
+            culprits: vec![],
+        };
+        assert!(none.to_string().ends_with("invalid from none"), "{none}");
+    }
 }

@@ -32,13 +32,13 @@ impl Scheme {
 }
 
 impl std::str::FromStr for Scheme {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, crate::Error> {
         match s {
             "basic" | "nul" => Ok(Scheme::Basic),
             "aug" => Ok(Scheme::MessageAugmentation),
             "pop" => Ok(Scheme::ProofOfPossession),
-            other => Err(format!("unknown scheme {other:?} (basic|aug|pop)")),
+            other => Err(crate::Error::UnknownScheme(other.to_string())),
         }
     }
 }
@@ -140,4 +140,24 @@ pub fn pop_dst<V: Variant>() -> Vec<u8> {
         V::SIGNATURE_GROUP
     )
     .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn scheme_names_parse_and_an_unknown_one_is_a_typed_error() {
+        assert_eq!("basic".parse::<Scheme>(), Ok(Scheme::Basic));
+        assert_eq!("nul".parse::<Scheme>(), Ok(Scheme::Basic));
+        assert_eq!("aug".parse::<Scheme>(), Ok(Scheme::MessageAugmentation));
+        assert_eq!("pop".parse::<Scheme>(), Ok(Scheme::ProofOfPossession));
+        let err = "POP!".parse::<Scheme>().unwrap_err();
+        assert_eq!(err, Error::UnknownScheme("POP!".into()));
+        assert_eq!(
+            err.to_string(),
+            "unknown scheme \"POP!\" (expected basic, aug or pop)"
+        );
+    }
 }

@@ -26,8 +26,8 @@ pub mod threshold;
 pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
 #[cfg(feature = "sim")]
 pub use provider::{KeySetup, RealProvider, SetupInfo, SetupProgress, VariantChoice};
-pub use sampled::{SampledSigner, SampledVerifier};
-pub use sortition::{VrfRoster, VrfSortition};
+pub use sampled::{SampledSetupError, SampledSigner, SampledVerifier};
+pub use sortition::{RosterError, VrfRoster, VrfSortition};
 pub use threshold::{
     ThresholdSetupError, ThresholdSigner, ThresholdSignerError, ThresholdVerifier,
 };

@@ -348,7 +348,8 @@ impl RealProvider {
         let secrets: Vec<VrfSecretKey> = (0..n)
             .map(|i| VrfSecretKey::derive(&seed, u64::from(i)))
             .collect();
-        let roster = VrfRoster::new(0, secrets.iter().map(|k| k.public_key()).collect(), tau)?;
+        let roster = VrfRoster::new(0, secrets.iter().map(|k| k.public_key()).collect(), tau)
+            .map_err(|e| e.to_string())?;
         Ok((secrets, Arc::new(roster)))
     }
 
@@ -378,16 +379,13 @@ impl RealProvider {
         } else {
             Vec::new()
         };
-        let dkg_config = DkgSimConfig {
-            variant: DkgSimVariant::of::<V>(),
-            n,
-            t,
-            seed: derive(master, b"dkg"),
-            byzantine: byzantine
-                .iter()
-                .map(|s| (s + 1, Behaviour::BadShare))
-                .collect(),
-        };
+        let dkg_config = DkgSimConfig::new(DkgSimVariant::of::<V>(), n, t, derive(master, b"dkg"))
+            .with_byzantine(
+                byzantine
+                    .iter()
+                    .map(|s| (s + 1, Behaviour::BadShare))
+                    .collect(),
+            );
         let mut parties = dkg_parties::<V>(&dkg_config).map_err(|e| format!("DKG: {e}"))?;
         let hook = self.setup_progress.clone();
         let (results, metrics) = run_parties_with_progress(&mut parties, &mut |done, total| {
@@ -523,15 +521,18 @@ impl RealProvider {
             tau_step: tau,
             threshold: (threshold.numerator, threshold.denominator),
         };
-        let verifier = Arc::new(SampledVerifier::new(
-            0,
-            genesis,
-            registrations,
-            roster.clone(),
-            &params,
-            &dst,
-            derive(&master, b"batch-salt"),
-        )?);
+        let verifier = Arc::new(
+            SampledVerifier::new(
+                0,
+                genesis,
+                registrations,
+                roster.clone(),
+                &params,
+                &dst,
+                derive(&master, b"batch-salt"),
+            )
+            .map_err(|e| e.to_string())?,
+        );
         self.keep_counters(&verifier.counters);
         let adapters = secrets
             .into_iter()

@@ -101,6 +101,39 @@ const NEXT_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/v3";
 const FALLBACK_SEED_DOMAIN: &[u8] = b"conclave-bft/sampled-seed/fallback/v3";
 const HEADER_LEN: usize = 8 + 8 + 4 + 1 + 2;
 
+/// Why [`SampledVerifier::new`] refused a population.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SampledSetupError {
+    /// The BLS registrations, the VRF roster and the parameters name different numbers of seats.
+    #[error("BLS keys ({keys}), VRF roster ({roster}) and parameters ({params}) differ in size")]
+    SizeMismatch {
+        /// BLS registrations.
+        keys: u64,
+        /// Seats of the VRF roster.
+        roster: u64,
+        /// Seats of the parameters.
+        params: u64,
+    },
+    /// The VRF roster was built for threshold mode (no voter τ).
+    #[error("the VRF roster is not in sampled mode")]
+    RosterNotSampled,
+    /// The roster's τ per step is not the parameters'.
+    #[error("the VRF roster (τ = {roster}) and the parameters (τ = {params}) differ in τ")]
+    TauMismatch {
+        /// The roster's τ per step.
+        roster: u64,
+        /// The parameters' τ per step.
+        params: u64,
+    },
+    /// A seat's proof of possession does not verify under its BLS key.
+    #[error("seat {0}: proof of possession rejected")]
+    ProofOfPossession(NodeId),
+    /// The DST is not a valid ciphersuite DST (e.g. empty).
+    #[error("ciphersuite: {0}")]
+    Ciphersuite(#[from] conclave_threshold_sig::Error),
+}
+
 /// The public side of a sampled population: [`Committee`] and [`Verifier`].
 pub struct SampledVerifier<V: Variant> {
     epoch: u64,
@@ -126,21 +159,28 @@ impl<V: Variant> SampledVerifier<V> {
         params: &SampledParams,
         dst: &[u8],
         salt: [u8; 32],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SampledSetupError> {
         let n = registrations.len() as u64;
         if roster.len() as u64 != n || u64::from(params.seats()) != n {
-            return Err("BLS keys, VRF roster and parameters differ in size".into());
+            return Err(SampledSetupError::SizeMismatch {
+                keys: n,
+                roster: roster.len() as u64,
+                params: u64::from(params.seats()),
+            });
         }
         let tau = roster
             .tau_step()
-            .ok_or("the VRF roster is not in sampled mode")?;
+            .ok_or(SampledSetupError::RosterNotSampled)?;
         if tau != params.tau_per_step() {
-            return Err("the VRF roster and the parameters differ in τ".into());
+            return Err(SampledSetupError::TauMismatch {
+                roster: tau,
+                params: params.tau_per_step(),
+            });
         }
         let mut keys = Vec::with_capacity(registrations.len());
         for (seat, (key, proof)) in registrations.into_iter().enumerate() {
             if !key.pop_verify(&proof) {
-                return Err(format!("seat {seat}: proof of possession rejected"));
+                return Err(SampledSetupError::ProofOfPossession(NodeId(seat as u32)));
             }
             keys.push(key);
         }
@@ -151,8 +191,7 @@ impl<V: Variant> SampledVerifier<V> {
             keys,
             roster,
             quorum,
-            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec())
-                .map_err(|e| e.to_string())?,
+            suite: Ciphersuite::with_dst(Scheme::ProofOfPossession, dst.to_vec())?,
             salt,
             counters: Arc::default(),
         })
@@ -517,5 +556,92 @@ impl<V: Variant> Signer for SampledSigner<V> {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         Ok(self.key.sign(&self.suite, message).to_bytes())
+    }
+}
+
+#[cfg(test)]
+mod setup_tests {
+    use super::*;
+    use crate::adapter::params::Ratio;
+    use crate::adapter::sortition::RosterError;
+    use conclave_committee::vrf::SecretKey as VrfSecretKey;
+    use conclave_threshold_sig::MinPk;
+
+    const N: u32 = 4;
+
+    fn roster(tau: Option<u64>) -> Arc<VrfRoster> {
+        let keys = (0..N)
+            .map(|i| VrfSecretKey::derive(&[3; 32], u64::from(i)).public_key())
+            .collect();
+        Arc::new(VrfRoster::new(0, keys, tau).unwrap())
+    }
+
+    fn registrations() -> Vec<(PublicKey<MinPk>, Signature<MinPk>)> {
+        (0..N)
+            .map(|i| {
+                let sk = SecretKey::key_gen(&[i as u8 + 1; 32]).unwrap();
+                (sk.public_key::<MinPk>(), sk.pop_prove::<MinPk>())
+            })
+            .collect()
+    }
+
+    fn params() -> SampledParams {
+        SampledParams::new(
+            N,
+            Ratio::new(1, 1),
+            u64::from(N),
+            SampledParams::DEFAULT_THRESHOLD,
+            Ratio::new(1, 1),
+        )
+        .unwrap()
+    }
+
+    fn verifier(
+        registrations: Vec<(PublicKey<MinPk>, Signature<MinPk>)>,
+        roster: Arc<VrfRoster>,
+        dst: &[u8],
+    ) -> Result<SampledVerifier<MinPk>, SampledSetupError> {
+        SampledVerifier::new(0, [0; 32], registrations, roster, &params(), dst, [0; 32])
+    }
+
+    #[test]
+    fn setup_refusals_are_typed_errors() {
+        assert_eq!(
+            VrfRoster::new(0, vec![], None).err(),
+            Some(RosterError::Empty)
+        );
+        let dst = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+        assert!(verifier(registrations(), roster(Some(u64::from(N))), dst).is_ok());
+        assert_eq!(
+            verifier(registrations(), roster(None), dst).err(),
+            Some(SampledSetupError::RosterNotSampled)
+        );
+        assert_eq!(
+            verifier(registrations(), roster(Some(2)), dst).err(),
+            Some(SampledSetupError::TauMismatch {
+                roster: 2,
+                params: 4
+            })
+        );
+        let mut short = registrations();
+        short.pop();
+        assert!(matches!(
+            verifier(short, roster(Some(4)), dst),
+            Err(SampledSetupError::SizeMismatch { keys: 3, .. })
+        ));
+        let mut forged = registrations();
+        forged[2].1 = forged[1].1;
+        assert_eq!(
+            verifier(forged, roster(Some(4)), dst).err(),
+            Some(SampledSetupError::ProofOfPossession(NodeId(2)))
+        );
+        assert!(matches!(
+            verifier(registrations(), roster(Some(4)), b""),
+            Err(SampledSetupError::Ciphersuite(_))
+        ));
+        assert_eq!(
+            SampledSetupError::ProofOfPossession(NodeId(2)).to_string(),
+            "seat 2: proof of possession rejected"
+        );
     }
 }

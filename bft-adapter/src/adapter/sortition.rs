@@ -29,6 +29,19 @@ pub const SORTITION_DOMAIN: &str = "conclave-bft/v1";
 /// costs a period), and every proposal costs each node one VRF and one pairing check.
 pub const TAU_PROPOSER: u64 = 10;
 
+/// Why [`VrfRoster::new`] refused a roster.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RosterError {
+    /// No seats.
+    #[error("empty roster")]
+    Empty,
+    /// The seats and τ give no valid sortition parameters (e.g. more seats than the largest
+    /// total stake).
+    #[error("sortition parameters: {0}")]
+    Params(#[from] conclave_committee::Error),
+}
+
 /// The public side of an epoch's VRF sortition: every seat's VRF key and the parameters.
 pub struct VrfRoster {
     epoch: u64,
@@ -41,15 +54,18 @@ pub struct VrfRoster {
 impl VrfRoster {
     /// A roster of one-stake seats. `tau_step` is `None` in threshold mode; in sampled mode it is
     /// the expected committee weight per step (at most the number of seats).
-    pub fn new(epoch: u64, keys: Vec<VrfPublicKey>, tau_step: Option<u64>) -> Result<Self, String> {
+    pub fn new(
+        epoch: u64,
+        keys: Vec<VrfPublicKey>,
+        tau_step: Option<u64>,
+    ) -> Result<Self, RosterError> {
         let n = keys.len() as u64;
         if n == 0 {
-            return Err("empty roster".into());
+            return Err(RosterError::Empty);
         }
-        let proposer =
-            SortitionParams::new(1, n, TAU_PROPOSER.min(n)).map_err(|e| e.to_string())?;
+        let proposer = SortitionParams::new(1, n, TAU_PROPOSER.min(n))?;
         let voter = tau_step
-            .map(|tau| SortitionParams::new(1, n, tau.clamp(1, n)).map_err(|e| e.to_string()))
+            .map(|tau| SortitionParams::new(1, n, tau.clamp(1, n)))
             .transpose()?;
         Ok(VrfRoster {
             epoch,

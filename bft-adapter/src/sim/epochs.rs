@@ -277,14 +277,17 @@ fn crypto_setup(
         })
         .collect::<Result<_, _>>()?;
     let vrf = |id: &u32| secrets.get(id).map(|s| s.vrf.clone()).ok_or("no VRF key");
-    let roster = Arc::new(VrfRoster::new(
-        epoch,
-        owners
-            .iter()
-            .map(|id| vrf(id).map(|k| k.public_key()))
-            .collect::<Result<_, _>>()?,
-        None,
-    )?);
+    let roster = Arc::new(
+        VrfRoster::new(
+            epoch,
+            owners
+                .iter()
+                .map(|id| vrf(id).map(|k| k.public_key()))
+                .collect::<Result<_, _>>()?,
+            None,
+        )
+        .map_err(|e| e.to_string())?,
+    );
     let mut adapters = Vec::with_capacity(n as usize);
     for (seat, id) in (1..=n).zip(&owners) {
         let share = key
@@ -1013,6 +1016,9 @@ fn conclude(
                     shares.insert(*id, out.shares.clone());
                 }
             }
+            Some(_) => violations.push(format!(
+                "epoch {e}: validator {id}'s resharing ended in an unknown outcome"
+            )),
         }
     }
     if let Some(reason) = failure {
