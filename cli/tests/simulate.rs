@@ -543,6 +543,7 @@ fn epochs_bad_values_are_usage_errors() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
+}
 
 /// `--aggregators K` (#14 §2): the votes go to K seats per step, so a run sends far fewer
 /// messages than all-to-all, stays safe and live against a withholding or an equivocating

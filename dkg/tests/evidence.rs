@@ -12,16 +12,12 @@ use rand_chacha::ChaCha20Rng;
 
 /// A simulated run with every simulator kind; returns the first honest output and the config.
 fn simulated() -> (DkgOutput<MinPk>, DkgConfig<MinPk>) {
-    let cfg = SimConfig {
-        variant: SimVariant::MinPk,
-        n: 10,
-        t: 3,
-        seed: [21u8; 32],
-        byzantine: parse_byzantine(
+    let cfg = SimConfig::new(SimVariant::MinPk, 10, 3, [21u8; 32]).with_byzantine(
+        parse_byzantine(
             "1:silent,2:bad-share,3:bad-commitment,4:wrong-justification,5:false-complaint",
         )
         .unwrap(),
-    };
+    );
     let mut parties = dkg_parties::<MinPk>(&cfg).unwrap();
     let (results, _) = run_parties(&mut parties).unwrap();
     let config = parties[0].participant.config().clone();
