@@ -39,8 +39,6 @@ fn certificates_verify_with_bls_verify() {
     for key in ["messages", "bytes", "max_period", "sim_time_ms", "wall_ms"] {
         assert!(r["metrics"][key].is_u64(), "metrics.{key}");
     }
-    let variant = r["variant"].as_str().unwrap();
-    let dst = r["dst"].as_str().unwrap();
     let gpk = r["group_public_key"].as_str().unwrap();
     let decisions = r["decisions"].as_object().unwrap();
     assert_eq!(decisions.len(), 5, "honest nodes only");
@@ -52,24 +50,7 @@ fn certificates_verify_with_bls_verify() {
             let msg = d["certificate"]["message"].as_str().unwrap();
             let sig = d["certificate"]["signature"].as_str().unwrap();
             assert_eq!(sig.len(), 2 * 96);
-            let verify = |msg: &str| {
-                conclave(&[
-                    "bls",
-                    "verify",
-                    "--variant",
-                    variant,
-                    "--dst",
-                    dst,
-                    "--pk",
-                    gpk,
-                    "--msg",
-                    msg,
-                    "--sig",
-                    sig,
-                ])
-                .status
-                .code()
-            };
+            let verify = |msg: &str| bls_verify(&r, gpk, msg, sig);
             assert_eq!(verify(msg), Some(0), "height {}", d["height"]);
             // A certificate is bound to its exact message.
             let mut wrong = msg.to_string();
@@ -328,7 +309,8 @@ fn sweep_runs_sampled_mode_at_the_stated_honest_fraction() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// `conclave bls verify` of one certificate of the epochs JSON under `gpk`: its exit code.
+/// `conclave bls verify` of one certificate of a simulate JSON report `r` (its `variant` and
+/// `dst`) under `gpk`: its exit code.
 fn bls_verify(r: &Value, gpk: &str, msg: &str, sig: &str) -> Option<i32> {
     conclave(&[
         "bls",
