@@ -16,6 +16,7 @@
 //! batch verification per quorum (two for cert votes: vote and beacon shares) and one combine
 //! per certificate or bundle, never one pairing per vote.
 
+pub mod identity;
 pub mod params;
 #[cfg(feature = "sim")]
 mod provider;
@@ -23,6 +24,7 @@ pub mod sampled;
 pub mod sortition;
 pub mod threshold;
 
+pub use identity::{IdentitySetupError, IdentitySigner, IdentityVerifier};
 pub use params::{HeightFailure, Ratio, SampledParams, SampledParamsError, STEPS_PER_PERIOD};
 #[cfg(feature = "sim")]
 pub use provider::{KeySetup, RealProvider, SetupInfo, SetupProgress, VariantChoice};
