@@ -447,6 +447,76 @@ pub enum Message<V: Variant> {
 }
 
 impl<V: Variant> Message<V> {
+    /// The round of this message: [`crate::Phase::Deal`], [`crate::Phase::Complain`] or
+    /// [`crate::Phase::Justify`].
+    pub fn round(&self) -> crate::Phase {
+        match self {
+            Message::Deal(_) => crate::Phase::Deal,
+            Message::Complaint(_) => crate::Phase::Complain,
+            Message::Justify(_) => crate::Phase::Justify,
+        }
+    }
+
+    /// Check, without storing anything, that this message is one sender's in `config`: every
+    /// item is signed by the member it names (the owner of each dealer seat, or the
+    /// complainer) in this configuration's digest, and all items name the same member, which
+    /// is returned. A host uses it to relay or order only authenticated messages, bounded
+    /// per sender; [`crate::Participant`] checks the same on arrival.
+    pub fn authenticate(&self, config: &crate::DkgConfig<V>) -> Result<u32, Error> {
+        let context = config.digest();
+        let limits = config.limits();
+        let owner = |seat: u32| {
+            config
+                .dealers
+                .owner_of(seat)
+                .ok_or(Error::UnknownSender(seat))
+        };
+        let same = |ids: &mut Option<u32>, id: u32| match ids {
+            Some(x) if *x != id => Err(Error::Malformed("items of different senders")),
+            _ => {
+                *ids = Some(id);
+                Ok(())
+            }
+        };
+        let mut sender = None;
+        match self {
+            Message::Deal(ds) => {
+                if ds.len() > limits.dealer_seats as usize {
+                    return Err(Error::Malformed("more dealings than dealer seats"));
+                }
+                for d in ds {
+                    let m = owner(d.body.dealer)?;
+                    same(&mut sender, m.id)?;
+                    if !d.verify(&context, &m.signing_key) {
+                        return Err(Error::InvalidSignature { sender: m.id });
+                    }
+                }
+            }
+            Message::Complaint(c) => {
+                let id = c.body.complainer;
+                let m = config.players.member(id).ok_or(Error::UnknownSender(id))?;
+                c.body.check_shape(&limits)?;
+                if !c.verify(&context, &m.signing_key) {
+                    return Err(Error::InvalidSignature { sender: id });
+                }
+                sender = Some(id);
+            }
+            Message::Justify(js) => {
+                if js.len() > limits.dealer_seats as usize {
+                    return Err(Error::Malformed("more justifications than dealer seats"));
+                }
+                for j in js {
+                    let m = owner(j.body.dealer)?;
+                    same(&mut sender, m.id)?;
+                    if !j.verify(&context, &m.signing_key) {
+                        return Err(Error::InvalidSignature { sender: m.id });
+                    }
+                }
+            }
+        }
+        sender.ok_or(Error::Malformed("a message with no items"))
+    }
+
     /// Canonical encoding: a tag byte, then the body.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();

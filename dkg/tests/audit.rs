@@ -547,3 +547,30 @@ fn evidence_with_an_oversized_complaint_is_rejected_cheaply() {
         assert!(e.verify(&cfg).is_err());
     }
 }
+
+/// `Message::authenticate` names the signer of a real message and refuses a forged or foreign
+/// one without storing anything (hosts relay and order only what it accepts).
+#[test]
+fn authenticate_names_the_signer_and_refuses_forgeries() {
+    let keys = keys();
+    let cfg = config(&keys, T);
+    let mut p = participant(&cfg, &keys, 2);
+    let deal = broadcasts(p.handle(Input::Start).unwrap()).remove(0);
+    assert_eq!(deal.authenticate(&cfg), Ok(3));
+    assert_eq!(deal.round(), Phase::Deal);
+    // Another configuration (other threshold): the signature does not verify there.
+    assert!(matches!(
+        deal.authenticate(&config(&keys, 2)),
+        Err(Error::InvalidSignature { sender: 3 })
+    ));
+    // The same dealing signed by another member's key.
+    let Message::Deal(ds) = &deal else {
+        panic!("a dealing")
+    };
+    let forged = Signed::sign(&ctx(&cfg), ds[0].body.clone(), &keys[0].signing, &mut rng(5));
+    assert!(matches!(
+        Message::<MinPk>::Deal(vec![forged]).authenticate(&cfg),
+        Err(Error::InvalidSignature { sender: 3 })
+    ));
+    assert!(Message::<MinPk>::Deal(Vec::new()).authenticate(&cfg).is_err());
+}
