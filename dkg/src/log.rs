@@ -343,3 +343,420 @@ pub fn resharing_session(chain: &[u8], epoch: u64) -> [u8; 32] {
         .finalize()
         .into()
 }
+
+/// The tag that starts every encoded [`Ready`].
+pub const READY_TAG: &[u8; 8] = b"cdkgrdy1";
+const READY_DOMAIN: &[u8] = b"conclave-dkg/v2/ready";
+/// Encoded size of a [`Ready`].
+pub const READY_SIZE: usize = 8 + 32 + 1 + 4 + crate::sigma::SchnorrSignature::SIZE;
+
+/// A member's signed statement "I have nothing to post in this round" (for [`AdaptiveDriver`]:
+/// no complaint, nothing to justify): it lets a window close as soon as every expected member
+/// posted, including members with nothing to say. A member with a message posts the message
+/// instead, never both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ready {
+    /// [`DkgConfig::digest`] of the session.
+    pub session: [u8; 32],
+    /// The round (deal, complain or justify).
+    pub round: Phase,
+    /// The member.
+    pub sender: u32,
+    /// Its identity signature over (session, round, sender).
+    pub signature: crate::sigma::SchnorrSignature,
+}
+
+fn round_code(p: Phase) -> Option<u8> {
+    match p {
+        Phase::Deal => Some(1),
+        Phase::Complain => Some(2),
+        Phase::Justify => Some(3),
+        Phase::Init | Phase::Done => None,
+    }
+}
+
+fn ready_digest(session: &[u8; 32], round: u8, sender: u32) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(b"conclave-dkg/log/ready/v1")
+        .chain_update(session)
+        .chain_update([round])
+        .chain_update(sender.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+impl Ready {
+    /// Encoding: [`READY_TAG`], session, round code (1..=3), sender u32, signature.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(READY_SIZE);
+        v.extend_from_slice(READY_TAG);
+        v.extend_from_slice(&self.session);
+        v.push(round_code(self.round).unwrap_or(0));
+        v.extend_from_slice(&self.sender.to_be_bytes());
+        v.extend_from_slice(&self.signature.to_bytes());
+        v
+    }
+
+    /// Decode [`Self::to_bytes`] (exactly [`READY_SIZE`] bytes; the signature is not checked
+    /// here, see [`Self::verify`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != READY_SIZE || !bytes.starts_with(READY_TAG) {
+            return Err(Error::Malformed("not a DKG ready statement"));
+        }
+        let session: [u8; 32] = bytes[8..40].try_into().expect("32 bytes");
+        let round = match bytes[40] {
+            1 => Phase::Deal,
+            2 => Phase::Complain,
+            3 => Phase::Justify,
+            _ => return Err(Error::Malformed("ready statement for no round")),
+        };
+        let sender = u32::from_be_bytes(bytes[41..45].try_into().expect("4 bytes"));
+        let signature = crate::sigma::SchnorrSignature::from_bytes(&bytes[45..])?;
+        Ok(Ready {
+            session,
+            round,
+            sender,
+            signature,
+        })
+    }
+
+    /// True if the sender is a member of `config` and signed this statement in it.
+    pub fn verify<V: Variant>(&self, config: &DkgConfig<V>) -> bool {
+        let Some(code) = round_code(self.round) else {
+            return false;
+        };
+        let member = config
+            .players
+            .member(self.sender)
+            .or_else(|| config.dealers.member(self.sender));
+        self.session == config.digest()
+            && member.is_some_and(|m| {
+                self.signature.verify(
+                    &m.signing_key,
+                    READY_DOMAIN,
+                    &ready_digest(&self.session, code, self.sender),
+                )
+            })
+    }
+}
+
+/// What a transaction of an adaptive log is, once authenticated ([`AdaptiveDriver::check`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxInfo {
+    /// Its round.
+    pub round: Phase,
+    /// The member that signed it.
+    pub sender: u32,
+    /// True for a [`Ready`] statement, false for a DKG message ([`Envelope`]).
+    pub ready: bool,
+}
+
+/// What one block did to an adaptive session.
+#[derive(Clone, Debug, Default)]
+pub struct AdaptiveStep<V: Variant> {
+    /// Transactions the host must submit for later blocks (this member's messages and its
+    /// [`Ready`] statements).
+    pub submit: Vec<Vec<u8>>,
+    /// Transactions of the block that were not taken in.
+    pub rejected: Vec<Rejected>,
+    /// The round whose window this block closed, and whether it closed at its limit
+    /// ([`AdaptiveDriver::max_window`] blocks) rather than because every expected member
+    /// posted.
+    pub closed: Option<(Phase, bool)>,
+    /// The end of the session.
+    pub outcome: Option<LogOutcome<V>>,
+}
+
+/// A log-ordered DKG or resharing whose windows close as soon as every expected member has
+/// posted in the round, and at the latest after `max_window` blocks.
+///
+/// The deadline of each round is a function of the log alone, so every honest node that feeds
+/// the same blocks closes each round at the same block, with the same messages: the property
+/// the Joint-Feldman DKG needs from its broadcast, with no clock. A member *posts* in a round
+/// when the window holds an authenticated message of that round from it or its [`Ready`]
+/// statement. The deal window expects every dealer; a later window expects the members of its
+/// role that posted in the previous window (a member that posted nothing there is counted as
+/// faulty, exactly as a deadline would). Windows begin right after the previous one closed,
+/// the first right after `start`.
+///
+/// The honest host submits what [`AdaptiveDriver::start`] and [`AdaptiveDriver::on_block`]
+/// return (one transaction per round: its message, or its ready statement if it has none) and includes in its proposals every
+/// authenticated transaction of the current round that it holds ([`AdaptiveDriver::check`]),
+/// so a faulty proposer can delay, never suppress, an honest member's post. What a Byzantine
+/// member puts in the log is handled as in [`LogDriver`]: a wrong round, session or signature
+/// is a [`Rejected`] entry, never an error.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub struct AdaptiveDriver<V: Variant> {
+    participant: Participant<V>,
+    max_window: u64,
+    height: u64,
+    window_start: u64,
+    posted: std::collections::BTreeSet<u32>,
+    expected: std::collections::BTreeSet<u32>,
+    ended: bool,
+}
+
+impl<V: Variant> AdaptiveDriver<V> {
+    /// Start `participant` (not yet started) after block `start`, with windows of at most
+    /// `max_window ≥ 1` blocks. Returns the driver and the transactions to submit.
+    pub fn start(
+        mut participant: Participant<V>,
+        start: u64,
+        max_window: u64,
+    ) -> Result<(Self, Vec<Vec<u8>>), Error> {
+        if max_window == 0 || start.checked_add(3 * max_window).is_none() {
+            return Err(Error::InvalidConfig(LogError::Schedule.to_string()));
+        }
+        let out = participant.handle(Input::Start)?;
+        let expected = participant
+            .config()
+            .dealers
+            .members
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        let mut driver = AdaptiveDriver {
+            participant,
+            max_window,
+            height: start,
+            window_start: start + 1,
+            posted: Default::default(),
+            expected,
+            ended: false,
+        };
+        let mut step = AdaptiveStep::default();
+        driver.absorb(out, &mut step);
+        Ok((driver, step.submit))
+    }
+
+    /// The participant.
+    pub fn participant(&self) -> &Participant<V> {
+        &self.participant
+    }
+
+    /// The last height fed.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The most blocks a window lasts.
+    pub fn max_window(&self) -> u64 {
+        self.max_window
+    }
+
+    /// True once the session ended.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The round whose window the next block is in (`None` once ended).
+    pub fn round(&self) -> Option<Phase> {
+        (!self.ended)
+            .then(|| self.participant.phase())
+            .filter(|p| round_code(*p).is_some())
+    }
+
+    /// The members the current window waits for.
+    pub fn expected(&self) -> &std::collections::BTreeSet<u32> {
+        &self.expected
+    }
+
+    /// The members that posted in the current window so far.
+    pub fn posted(&self) -> &std::collections::BTreeSet<u32> {
+        &self.posted
+    }
+
+    /// Authenticate a transaction without taking it in: a DKG message ([`Envelope`]) or a
+    /// [`Ready`] of this session, signed by the member it names. Hosts check peers'
+    /// transactions with it before relaying, holding or proposing them, and validate proposed
+    /// blocks with it (a block of the current window should carry only current-round
+    /// transactions: compare [`TxInfo::round`] with [`Self::round`]).
+    pub fn check(&self, tx: &[u8]) -> Result<TxInfo, Error> {
+        let config = self.participant.config();
+        if tx.starts_with(READY_TAG) {
+            let r = Ready::from_bytes(tx)?;
+            if !r.verify(config) {
+                return Err(Error::InvalidSignature { sender: r.sender });
+            }
+            return Ok(TxInfo {
+                round: r.round,
+                sender: r.sender,
+                ready: true,
+            });
+        }
+        let e = Envelope::from_bytes(tx, config)?;
+        if e.session != *self.participant.context() {
+            return Err(Error::Malformed("message of another session or epoch"));
+        }
+        let sender = e.message.authenticate(config)?;
+        Ok(TxInfo {
+            round: e.message.round(),
+            sender,
+            ready: false,
+        })
+    }
+
+    /// This member's [`Ready`] for `round`, encoded.
+    fn ready(&self, round: Phase) -> Option<Vec<u8>> {
+        let code = round_code(round)?;
+        let session = *self.participant.context();
+        let sender = self.participant.keys.signing.public();
+        let config = self.participant.config();
+        let id = config
+            .players
+            .members
+            .iter()
+            .chain(&config.dealers.members)
+            .find(|m| m.signing_key == sender)?
+            .id;
+        let signature = crate::sigma::SchnorrSignature::sign(
+            &self.participant.keys.signing,
+            READY_DOMAIN,
+            &ready_digest(&session, code, id),
+            &mut rand_core::OsRng,
+        );
+        Some(
+            Ready {
+                session,
+                round,
+                sender: id,
+                signature,
+            }
+            .to_bytes(),
+        )
+    }
+
+    /// The role (committee) whose members post in `round`.
+    fn role(&self, round: Phase) -> std::collections::BTreeSet<u32> {
+        let c = self.participant.config();
+        let committee = match round {
+            Phase::Complain => &c.players,
+            _ => &c.dealers,
+        };
+        committee.members.iter().map(|m| m.id).collect()
+    }
+
+    /// Feed decided block `height` (exactly `self.height() + 1`) with all its transactions in
+    /// block order; those that are neither DKG messages nor ready statements are the host's
+    /// and are skipped (pass only [`Envelope::is_envelope`] or [`READY_TAG`] ones if the log
+    /// carries others).
+    pub fn on_block<B: AsRef<[u8]>>(
+        &mut self,
+        height: u64,
+        txs: &[B],
+    ) -> Result<AdaptiveStep<V>, LogError> {
+        if self.ended {
+            return Err(LogError::Ended(self.height));
+        }
+        let expected_height = self.height + 1;
+        if height != expected_height {
+            return Err(LogError::OutOfOrder {
+                expected: expected_height,
+                got: height,
+            });
+        }
+        self.height = height;
+        let mut step = AdaptiveStep::default();
+        let Some(round) = self.round() else {
+            return Ok(step);
+        };
+        for (index, tx) in txs.iter().enumerate() {
+            let reject = |reason: String| Rejected {
+                height,
+                index,
+                reason,
+            };
+            let info = match self.check(tx.as_ref()) {
+                Ok(i) => i,
+                Err(e) => {
+                    step.rejected.push(reject(e.to_string()));
+                    continue;
+                }
+            };
+            if info.round != round {
+                step.rejected.push(reject(format!(
+                    "{} message outside its window (block {height} is in the {} window)",
+                    info.round.as_str(),
+                    round.as_str()
+                )));
+                continue;
+            }
+            if !info.ready {
+                let message =
+                    Envelope::from_bytes(tx.as_ref(), self.participant.config()).map(|e| e.message);
+                match message.map(|m| self.participant.handle(Input::Message(m))) {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) | Err(e) => {
+                        step.rejected.push(reject(e.to_string()));
+                        continue;
+                    }
+                }
+            }
+            self.posted.insert(info.sender);
+        }
+        let complete = self.expected.is_subset(&self.posted);
+        let at_limit = height + 1 - self.window_start >= self.max_window;
+        if complete || at_limit {
+            step.closed = Some((round, !complete));
+            let next = match round {
+                Phase::Deal => Phase::Complain,
+                _ => Phase::Justify,
+            };
+            let (current_role, next_role) = (self.role(round), self.role(next));
+            self.expected = next_role
+                .into_iter()
+                .filter(|m| !current_role.contains(m) || self.posted.contains(m))
+                .collect();
+            self.posted.clear();
+            self.window_start = height + 1;
+            match self.participant.handle(Input::DeadlinePassed(round)) {
+                Ok(out) => self.absorb(out, &mut step),
+                Err(e) => {
+                    self.ended = true;
+                    step.outcome = Some(LogOutcome::Failed {
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(step)
+    }
+
+    fn absorb(&mut self, outputs: Vec<Output<V>>, step: &mut AdaptiveStep<V>) {
+        let session = *self.participant.context();
+        let mut message = false;
+        for out in outputs {
+            match out {
+                Output::Broadcast(m) => {
+                    message = true;
+                    step.submit.push(
+                        Envelope {
+                            session,
+                            message: m,
+                        }
+                        .to_bytes(),
+                    );
+                }
+                Output::Finished(result) => {
+                    self.ended = true;
+                    step.outcome = Some(LogOutcome::Finished(result));
+                }
+            }
+        }
+        // A member of the round's role with nothing to say posts a ready statement instead.
+        // Never both: were the statement separate from a message, a faulty proposer could put
+        // the statement in a block without the message and close the window without it.
+        if let (Some(round), false) = (self.round(), message) {
+            let me = self.ready(round);
+            let member = me
+                .as_ref()
+                .and_then(|b| Ready::from_bytes(b).ok())
+                .is_some_and(|r| self.role(round).contains(&r.sender));
+            if member {
+                step.submit.extend(me);
+            }
+        }
+    }
+}

@@ -567,10 +567,17 @@ fn authenticate_names_the_signer_and_refuses_forgeries() {
     let Message::Deal(ds) = &deal else {
         panic!("a dealing")
     };
-    let forged = Signed::sign(&ctx(&cfg), ds[0].body.clone(), &keys[0].signing, &mut rng(5));
+    let forged = Signed::sign(
+        &ctx(&cfg),
+        ds[0].body.clone(),
+        &keys[0].signing,
+        &mut rng(5),
+    );
     assert!(matches!(
         Message::<MinPk>::Deal(vec![forged]).authenticate(&cfg),
         Err(Error::InvalidSignature { sender: 3 })
     ));
-    assert!(Message::<MinPk>::Deal(Vec::new()).authenticate(&cfg).is_err());
+    assert!(Message::<MinPk>::Deal(Vec::new())
+        .authenticate(&cfg)
+        .is_err());
 }
