@@ -59,6 +59,16 @@ pub struct Genesis {
     pub dst: String,
     /// The nodes, by index.
     pub nodes: Vec<GenesisNode>,
+    /// The genesis DKG: the most blocks of its agreement log one round's window lasts when
+    /// some expected node does not post (a chain parameter: every node must close each
+    /// window at the same block). Blocks come about one `filter_ms` apart while a node is
+    /// missing, so the default 600 is about a minute at the default tuning.
+    #[serde(default = "default_dkg_window_blocks")]
+    pub dkg_window_blocks: u64,
+}
+
+fn default_dkg_window_blocks() -> u64 {
+    600
 }
 
 /// Decode a 32-byte hex field.
@@ -87,6 +97,11 @@ impl Genesis {
                 "unknown variant {:?}",
                 self.variant
             )));
+        }
+        if self.dkg_window_blocks == 0 || self.dkg_window_blocks > 1_000_000 {
+            return Err(NodeError::Config(
+                "dkg_window_blocks must be in 1..=1000000".into(),
+            ));
         }
         if self.nodes.is_empty() || self.nodes.len() > 256 {
             return Err(NodeError::Config("1..=256 nodes are supported".into()));
@@ -183,8 +198,6 @@ pub struct Tuning {
     pub next_ms: u64,
     /// Re-send interval of the node's own votes.
     pub resend_ms: u64,
-    /// DKG: longest wait for the other nodes' messages of a phase.
-    pub dkg_phase_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Most bytes of a block's encoding (its value in the engine: at most 1 MiB, the engine's
@@ -200,7 +213,6 @@ impl Default for Tuning {
             filter_ms: 100,
             next_ms: 1_000,
             resend_ms: 1_000,
-            dkg_phase_ms: 60_000,
             max_block_txs: 2_000,
             max_block_bytes: 512 * 1024,
             mempool_txs: 10_000,
@@ -499,6 +511,7 @@ pub fn init_testnet(
         variant: variant.into(),
         dst: String::from_utf8_lossy(&dst).into_owned(),
         nodes,
+        dkg_window_blocks: default_dkg_window_blocks(),
     };
     genesis.validate()?;
     std::fs::write(

@@ -1,80 +1,80 @@
-//! The DKG over the network: every node runs a `conclave_dkg::Participant` for the genesis
-//! committee (t = ⌊(n+f)/2⌋), no dealer and no shared seed (each node draws its own secret seed
-//! at its first start).
+//! The genesis DKG over the network: every node runs a `conclave_dkg::Participant` for the
+//! genesis committee (t = ⌊(n+f)/2⌋), no dealer and no shared seed (each node draws its own
+//! secret seed at its first start).
 //!
-//! Broadcast: each node sends, for every phase it has reached, an *envelope* `(phase, its
-//! message of that phase or none)`, so every node knows when it has heard all n nodes for a
-//! phase. The transport authenticates the deliverer, not the author: a signed DKG message is
-//! taken as X's only on X's signature in this session's configuration (the participant checks
-//! it), whoever delivered it.
+//! **Broadcast by agreement.** The Joint-Feldman DKG assumes a broadcast on which every honest
+//! node takes the same messages before the same deadline. Deadlines and relays over a network
+//! do not give that: a Byzantine member that times a message (a second dealing, a late
+//! complaint) to reach some honest nodes just before they close a round and others just after
+//! splits their transcripts. (The first version of this module closed rounds on local deadlines
+//! and converged views; its member 4 could do exactly that.) Here the DKG's messages are
+//! ordered by a short BA* log of their own, run by the same engine as consensus in *identity
+//! mode* ([`conclave_bft::adapter::IdentityVerifier`]: votes are Schnorr signatures under the
+//! genesis DKG identity keys, certificates list a quorum of them; no threshold key is needed).
+//! Each block carries DKG transactions; every node feeds the decided blocks in order to a
+//! [`conclave_dkg::log::AdaptiveDriver`], whose round windows close at a block that is a
+//! function of the log alone: as soon as every expected member posted (its message, or a
+//! signed "nothing to say" ready statement), at the latest after `dkg_window_blocks` blocks
+//! (genesis). So every honest node closes every round at the same block with the same messages,
+//! and the transcripts of honest nodes are equal by construction, whatever a Byzantine member
+//! sends, to whom, and when.
 //!
-//! Relay (echo): every signed message a node accepts as a *new* authenticated body
-//! ([`Participant::receive_new`]) is sent on to every other peer at once and with every
-//! re-send. The participant keeps at most two bodies per signer and round, so what a node
-//! relays is bounded per signer and round. A dealing that reaches one honest node thus reaches
-//! every honest node one relay later; two different signed dealings of one dealer (sent to
-//! different nodes) reach everybody, and every honest node disqualifies that dealer for
-//! equivocation with the same two signed messages as evidence.
+//! **Transactions.** A node's own transactions (its dealing; later its complaint,
+//! justification or ready statement) are written to the store *before* they are sent, then
+//! sent to every peer and re-sent every 500 ms until a decided block carries them. A peer's
+//! transaction is authenticated ([`AdaptiveDriver::check`]: signed by the member it names, in
+//! this session) before it is held, relayed once to every peer and proposed; at most three per
+//! member and round are held. Each proposer puts every held transaction of the current round
+//! into its block (built when its height starts); validators refuse a block that carries
+//! anything else (a bad signature, another round, a repeat). A faulty proposer can leave a
+//! transaction out of its block, but the next block won by an honest proposer carries it, and
+//! a window waiting for that member does not close without it before its limit: omission
+//! delays, it does not exclude. (Validators do not demand that a block carry what they hold:
+//! the engine re-proposes a node's value of the height in every period, so a value built
+//! before a transaction arrived would be refused forever.)
 //!
-//! Deadlines and relays: each node reports, per round, the hash of the set of signed messages
-//! of that round it holds (its *view*). A phase closes early only when the envelopes of every
-//! node it expects are in **and** every one of them reports this node's view, i.e. the relays
-//! have converged; otherwise it closes at its deadline (`tuning.dkg_phase_ms` in `config.toml`
-//! after the node entered it): that deadline is the synchrony the Joint-Feldman DKG assumes.
-//! The deal phase expects all n; a later phase expects only the nodes whose envelope of the
-//! previous phase was in when that phase closed (a node that missed a deadline is late, i.e.
-//! faulty, under that assumption; its later messages are still taken if they arrive in time).
-//! So with up to f silent nodes the DKG takes about one deadline (the deal phase's), not one
-//! per phase. What the deadline cannot give: a dealing that first reaches an honest node less
-//! than one relay delay before that node's deadline (or after another honest node's deadline,
-//! which start-time skew makes wider) still splits the honest views. The split is detected
-//! (different transcript hashes) and repaired when one side is a quorum (the other side adopts
-//! its transcript, below); it stalls when the Byzantine nodes side with the minority, which
-//! needs exact timing. Closing that needs an agreement step on the deal round (e.g. f+1
-//! signed relay rounds, Dolev–Strong), not done.
+//! **Durability.** The engine's state is written and synced at each `Persist`, before any
+//! later send (the persist barrier). The driver (participant inside) and the node's own
+//! transactions are written in one transaction after each decided block, before the new own
+//! transactions are sent; a crash between the engine's write and the driver's is repaired at
+//! restart from the decision the engine state carries. The participant is deterministic given
+//! its seed, so a restarted node never signs a second, different DKG message. The output (own
+//! share, group commitment, QUAL, evidence) and its transcript hash replace all of that in one
+//! transaction; the seed is then deleted with the participant.
 //!
-//! Envelopes are re-sent every 500 ms to every node that has not reported the end of its DKG
-//! with this node's transcript hash, and a finished node answers any envelope with all of its
-//! own, so a node killed at any moment and restarted gets what it missed.
+//! **Agreement check and adoption** (commonware PR #1917: an outcome must be agreed, not
+//! decided locally). Each node broadcasts `Done(transcript hash)` = SHA-256 of the
+//! configuration digest, the group commitment and QUAL, and starts consensus once a quorum
+//! (t+1: 2f+1 for n = 3f+1) of nodes, this one included, reported the same hash — which the
+//! log makes the common case; a peer that reports another hash is a culprit: logged and counted
+//! (`conclave_dkg_culprits`), never fatal. A node that agreed announces `Agreed(hash)`. A node
+//! that has not agreed adopts the transcript the others settled — `Agreed(h)` from f+1 others
+//! or `Done(h)` from a quorum of others — when it was not there for the log (started after the
+//! others finished, or down while they did): it asks the peers that announced h for the
+//! transcript (at most once a second each), rebuilds its share with [`Participant::recover`]
+//! (every dealing authenticated, its own shares decrypted from QUAL's dealings and checked,
+//! bad ones replaced from justifications), checks that the result's transcript hash is h, and
+//! stores it like its own outcome. It cannot if a qualified dealer dealt it a bad share that
+//! nobody complained about (only a faulty dealer does that).
 //!
-//! Durability: the participant (its seed and everything it received) and the node's own
-//! envelopes are written in one synced transaction *before* the envelope of a new phase is
-//! sent, so a restarted node re-sends byte-identical messages (the participant is
-//! deterministic given its seed) and never equivocates. The output (own share, group
-//! commitment, QUAL, evidence) and its transcript hash replace the participant in one
-//! transaction; the seed is then deleted.
+//! A node drops its DKG engine once it finished; a peer that is still running gets this
+//! node's announcement with every re-send, which is what the adoption path needs.
 //!
-//! Agreement (commonware PR #1917: an outcome must be agreed, not decided locally): each node
-//! broadcasts `Done(transcript hash)` = SHA-256 of the configuration digest, the group
-//! commitment and QUAL. Consensus starts once a quorum (t+1, the engine's quorum of partial
-//! signatures: 2f+1 for n = 3f+1) of nodes, this one included, reported the same hash. A
-//! peer that reports another hash is a culprit: logged and counted (`conclave_dkg_culprits`),
-//! never fatal, so one Byzantine member cannot stop the honest ones. If a quorum of *other*
-//! nodes agrees on a hash that is not this node's, its share is useless: it logs that.
-//! A node that agreed announces `Agreed(hash)` instead of `Done(hash)`.
-//!
-//! Adoption (late joiner, split-off node): a node that has not agreed adopts the transcript the
-//! others settled — `Agreed(h)` from f+1 others (one of them honest, which saw a quorum on h),
-//! or `Done(h)` from a quorum of others (two quorums intersect in an honest node, so at most one
-//! hash qualifies; a node never changes its hash once it agreed). It asks the peers that
-//! announced h for the transcript (at most once a second each), takes only an answer it asked
-//! for, rebuilds its share with [`Participant::recover`] (every dealing authenticated, its own
-//! shares decrypted from QUAL's dealings and checked, bad ones replaced from justifications),
-//! checks that the result's transcript hash (group commitment and QUAL) is h, and stores it like
-//! its own outcome. A node started after the others finished, or cut off for the deal phase,
-//! gets its share this way and joins consensus; it cannot if a qualified dealer dealt it a bad
-//! share that nobody complained about (only a faulty dealer does that).
-//!
-//! Test-only faults: [`TestFault::from_env`](crate::TestFault::from_env) reads `CONCLAVE_TEST_FAULT` (unset in any
-//! deployment; the node logs a warning when it is set) so the process tests can run a
-//! Byzantine member: `dkg-silent` never sends a DKG message, `dkg-wrong-transcript` runs the
-//! DKG but announces a wrong transcript hash from the start, `dkg-partial-send` sends its
-//! dealing to one peer only, `dkg-equivocate` sends one peer a second signed dealing.
+//! Test-only faults: [`TestFault::from_env`](crate::TestFault::from_env) reads
+//! `CONCLAVE_TEST_FAULT` (unset in any deployment; the node logs a warning when it is set) so
+//! the process tests can run a Byzantine member: `dkg-silent` never sends a DKG message,
+//! `dkg-wrong-transcript` runs the DKG but announces a wrong transcript hash from the start,
+//! `dkg-partial-send` sends its dealing to one peer only (and never proposes it itself),
+//! `dkg-equivocate` sends its last peer a second signed dealing (and proposes neither).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use conclave_bft::adapter::{IdentitySigner, IdentityVerifier, VrfRoster, VrfSortition};
+use conclave_bft::types::{Decided, Epoch, Height, NodeId, Seed, Time};
+use conclave_bft::{Action, Adapters, Config, Engine, PersistedState, Timeouts, TimerId};
+use conclave_dkg::log::{AdaptiveDriver, Envelope, LogOutcome};
 use conclave_dkg::{DkgConfig, DkgOutput, Input, Message, Output, Participant, Phase};
 use conclave_threshold_sig::Variant;
 use rand_core::{OsRng, RngCore};
@@ -84,7 +84,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::Home;
 use crate::metrics::Metrics;
 use crate::net::{Inbound, NetHandle, Proto};
-use crate::store::{Store, DKG_AGREED, DKG_OUTPUT, DKG_SENT, DKG_STATE};
+use crate::store::{Store, DKG_AGREED, DKG_ENGINE, DKG_OUTPUT, DKG_STATE};
 use crate::{NodeError, TestFault};
 
 /// The threshold degree for n seats: ⌊(n+f)/2⌋ with f = ⌊(n−1)/3⌋ (2f for n = 3f+1).
@@ -116,6 +116,17 @@ pub fn transcript_hash<V: Variant>(context: &[u8; 32], output: &DkgOutput<V>) ->
     h.finalize().into()
 }
 
+/// The sortition seed of the DKG log's first block (bound to the session's configuration).
+fn log_seed(context: &[u8; 32]) -> Seed {
+    Seed(
+        Sha256::new()
+            .chain_update(b"conclave-node/dkg-log-seed/v1")
+            .chain_update(context)
+            .finalize()
+            .into(),
+    )
+}
+
 /// What the DKG gives the node.
 pub struct DkgResult<V: Variant> {
     /// The output.
@@ -135,19 +146,52 @@ struct StoredOutput<V: Variant> {
     messages: Vec<String>,
 }
 
+/// The running DKG as stored: the driver (participant inside) and this node's own
+/// transactions so far (hex), re-sent after a restart until the log carries them.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+struct StoredLog<V: Variant> {
+    driver: AdaptiveDriver<V>,
+    own: Vec<String>,
+}
+
+/// The tag of an encoded DKG log block.
+const BLOCK_TAG: &[u8; 8] = b"cdkgblk1";
+
+/// A DKG log block: its transactions, `BLOCK_TAG ‖ count u32 ‖ (len u32 ‖ tx)*`.
+fn encode_block(txs: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(12 + txs.iter().map(|t| t.len() + 4).sum::<usize>());
+    v.extend_from_slice(BLOCK_TAG);
+    v.extend_from_slice(&(txs.len() as u32).to_be_bytes());
+    for t in txs {
+        v.extend_from_slice(&(t.len() as u32).to_be_bytes());
+        v.extend_from_slice(t);
+    }
+    v
+}
+
+/// Decode [`encode_block`] with at most `max_txs` transactions (exact framing).
+fn decode_block(b: &[u8], max_txs: usize) -> Option<Vec<Vec<u8>>> {
+    let mut c = Cursor(b.strip_prefix(BLOCK_TAG)?);
+    let k = c.count(4)?;
+    if k > max_txs {
+        return None;
+    }
+    let mut txs = Vec::with_capacity(k);
+    for _ in 0..k {
+        let len = c.u32()? as usize;
+        txs.push(c.take(len)?.to_vec());
+    }
+    c.0.is_empty().then_some(txs)
+}
+
 /// One wire message of the DKG protocol.
 #[derive(Debug, PartialEq, Eq)]
 enum Wire {
-    /// The sender's message of `phase` (1 deal, 2 complain, 3 justify), or none.
-    Envelope { phase: u8, message: Option<Vec<u8>> },
     /// The sender finished with this transcript hash.
     Done([u8; 32]),
     /// The sender finished with this transcript hash and saw a quorum agree on it.
     Agreed([u8; 32]),
-    /// A signed DKG message of another node that the sender accepted (echo).
-    Relay(Vec<u8>),
-    /// The hash of the set of signed messages of `phase` the sender holds.
-    View { phase: u8, hash: [u8; 32] },
     /// Asks for the finished transcript with this hash.
     TranscriptRequest([u8; 32]),
     /// A finished transcript: its hash, QUAL and the signed messages that recover a share.
@@ -156,6 +200,10 @@ enum Wire {
         qualified: Vec<u32>,
         messages: Vec<Vec<u8>>,
     },
+    /// A message of the DKG log's engine.
+    Engine(Vec<u8>),
+    /// A DKG log transaction (a DKG message envelope or a ready statement).
+    Tx(Vec<u8>),
 }
 
 /// A bounded reader for [`Wire::decode`].
@@ -185,16 +233,6 @@ impl<'a> Cursor<'a> {
 impl Wire {
     fn encode(&self) -> Vec<u8> {
         match self {
-            Wire::Envelope { phase, message } => {
-                let mut v = vec![1, *phase];
-                if let Some(m) = message {
-                    v.push(1);
-                    v.extend_from_slice(m);
-                } else {
-                    v.push(0);
-                }
-                v
-            }
             Wire::Done(h) | Wire::Agreed(h) | Wire::TranscriptRequest(h) => {
                 let tag = match self {
                     Wire::Done(_) => 2,
@@ -205,13 +243,12 @@ impl Wire {
                 v.extend_from_slice(h);
                 v
             }
-            Wire::View { phase, hash } => {
-                let mut v = vec![7, *phase];
-                v.extend_from_slice(hash);
-                v
-            }
-            Wire::Relay(m) => {
-                let mut v = vec![4];
+            Wire::Engine(m) | Wire::Tx(m) => {
+                let mut v = vec![if matches!(self, Wire::Engine(_)) {
+                    8
+                } else {
+                    9
+                }];
                 v.extend_from_slice(m);
                 v
             }
@@ -238,22 +275,11 @@ impl Wire {
 
     fn decode(b: &[u8]) -> Option<Wire> {
         match b {
-            [1, phase @ 1..=3, 0] => Some(Wire::Envelope {
-                phase: *phase,
-                message: None,
-            }),
-            [1, phase @ 1..=3, 1, rest @ ..] => Some(Wire::Envelope {
-                phase: *phase,
-                message: Some(rest.to_vec()),
-            }),
             [2, rest @ ..] => rest.try_into().ok().map(Wire::Done),
             [3, rest @ ..] => rest.try_into().ok().map(Wire::Agreed),
-            [4, rest @ ..] if !rest.is_empty() => Some(Wire::Relay(rest.to_vec())),
             [5, rest @ ..] => rest.try_into().ok().map(Wire::TranscriptRequest),
-            [7, phase @ 1..=3, rest @ ..] => rest.try_into().ok().map(|hash| Wire::View {
-                phase: *phase,
-                hash,
-            }),
+            [8, rest @ ..] if !rest.is_empty() => Some(Wire::Engine(rest.to_vec())),
+            [9, rest @ ..] if !rest.is_empty() => Some(Wire::Tx(rest.to_vec())),
             [6, rest @ ..] => {
                 let mut c = Cursor(rest);
                 let hash = c.take(32)?.try_into().ok()?;
@@ -276,21 +302,13 @@ impl Wire {
     }
 }
 
-fn phase_code(p: Phase) -> u8 {
+fn phase_code(p: Option<Phase>) -> i64 {
     match p {
-        Phase::Init => 0,
-        Phase::Deal => 1,
-        Phase::Complain => 2,
-        Phase::Justify => 3,
-        Phase::Done => 4,
-    }
-}
-
-fn code_phase(c: u8) -> Phase {
-    match c {
-        1 => Phase::Deal,
-        2 => Phase::Complain,
-        _ => Phase::Justify,
+        Some(Phase::Init) => 0,
+        Some(Phase::Deal) => 1,
+        Some(Phase::Complain) => 2,
+        Some(Phase::Justify) => 3,
+        Some(Phase::Done) | None => 4,
     }
 }
 
@@ -298,7 +316,66 @@ fn json_err(e: impl std::fmt::Display) -> NodeError {
     NodeError::Store(format!("DKG state: {e}"))
 }
 
-type Sent = Vec<(u8, Option<Vec<u8>>)>;
+fn dkg_err(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Dkg(e.to_string())
+}
+
+/// A DKG log transaction this node holds (own or a peer's, authenticated), not yet in a
+/// decided block.
+struct Held {
+    bytes: Vec<u8>,
+    round: Phase,
+    sender: u32,
+    /// When this node first held it.
+    since: Instant,
+    own: bool,
+}
+
+/// Most transactions held per member and round (two distinct messages prove equivocation,
+/// plus a ready statement).
+const HELD_PER_SENDER: usize = 3;
+
+/// The DKG log's engine adapters: identity mode over the genesis DKG keys, the genesis VRF
+/// keys for proposer order.
+fn log_adapters(home: &Home) -> Result<Adapters, NodeError> {
+    let g = &home.genesis;
+    let me = home.config.index;
+    let keys = g
+        .committee()?
+        .members
+        .iter()
+        .map(|m| m.signing_key)
+        .collect();
+    let verifier = Arc::new(IdentityVerifier::new(keys).map_err(dkg_err)?);
+    let vrf_keys = g
+        .nodes
+        .iter()
+        .map(|n| n.vrf_public())
+        .collect::<Result<Vec<_>, _>>()?;
+    let roster =
+        Arc::new(VrfRoster::new(0, vrf_keys, None).map_err(|e| NodeError::Config(e.to_string()))?);
+    Ok(Adapters {
+        committee: verifier.clone(),
+        sortition: Arc::new(VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster)),
+        signer: Arc::new(IdentitySigner::new(
+            NodeId(me - 1),
+            home.identity.signing.clone(),
+        )),
+        verifier,
+    })
+}
+
+fn log_config(home: &Home) -> Config {
+    let t = home.config.tuning;
+    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
+    config.timeouts = Timeouts::default();
+    config.timeouts.filter_ms = t.filter_ms;
+    config.timeouts.next_ms = t.next_ms;
+    config.timeouts.resend_ms = t.resend_ms;
+    config.timeouts.max_backoff = 8;
+    config.timeouts.recovery_ms = 25 * t.next_ms;
+    config
+}
 
 /// Run the DKG (or resume it, or load its result) and keep answering peers afterwards on a
 /// spawned task. Resolves once a quorum agreed on the transcript hash.
@@ -315,28 +392,11 @@ pub async fn run<V: Variant>(
     let committee = genesis.committee()?;
     let config = DkgConfig::<V>::new(session(&genesis.chain_id), committee, threshold_degree(n));
     let context = config.digest();
-    let sent: Sent = match store.meta(DKG_SENT)? {
-        Some(b) => serde_json::from_slice(&b).map_err(json_err)?,
-        None => Vec::new(),
-    };
     let output: Option<StoredOutput<V>> = match store.meta(DKG_OUTPUT)? {
         Some(b) => Some(serde_json::from_slice(&b).map_err(json_err)?),
         None => None,
     };
     let agreed = store.meta(DKG_AGREED)?.is_some();
-    let participant = if output.is_some() {
-        None
-    } else {
-        Some(match store.meta(DKG_STATE)? {
-            Some(b) => serde_json::from_slice::<Participant<V>>(&b).map_err(json_err)?,
-            None => {
-                let mut seed = [0u8; 32];
-                OsRng.fill_bytes(&mut seed);
-                Participant::new(config.clone(), home.identity.clone(), seed)
-                    .map_err(|e| NodeError::Dkg(e.to_string()))?
-            }
-        })
-    };
     let fault = TestFault::from_env();
     if fault != TestFault::None {
         tracing::warn!(
@@ -350,19 +410,45 @@ pub async fn run<V: Variant>(
         while events.recv().await.is_some() {}
         return std::future::pending().await;
     }
-    // Test fault: a second, validly signed dealing of this node, for one of its peers.
-    let alt_deal = match (fault, &participant) {
+    let mut log: Option<StoredLog<V>> = None;
+    let mut fresh = false;
+    if output.is_none() {
+        log = Some(match store.meta(DKG_STATE)? {
+            Some(b) => serde_json::from_slice(&b).map_err(json_err)?,
+            None => {
+                let mut seed = [0u8; 32];
+                OsRng.fill_bytes(&mut seed);
+                let p = Participant::new(config.clone(), home.identity.clone(), seed)
+                    .map_err(dkg_err)?;
+                let (driver, submit) =
+                    AdaptiveDriver::start(p, 0, genesis.dkg_window_blocks).map_err(dkg_err)?;
+                fresh = true;
+                StoredLog {
+                    driver,
+                    own: submit.iter().map(hex::encode).collect(),
+                }
+            }
+        });
+    }
+    // Test fault: a second, validly signed dealing of this node, for its last peer.
+    let alt_deal = match (fault, &log) {
         (TestFault::DkgEquivocate, Some(_)) => {
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
-            let mut other = Participant::new(config.clone(), home.identity.clone(), seed)
-                .map_err(|e| NodeError::Dkg(e.to_string()))?;
+            let mut other =
+                Participant::new(config.clone(), home.identity.clone(), seed).map_err(dkg_err)?;
             other
                 .handle(Input::Start)
-                .map_err(|e| NodeError::Dkg(e.to_string()))?
+                .map_err(dkg_err)?
                 .into_iter()
                 .find_map(|o| match o {
-                    Output::Broadcast(m) => Some(m.to_bytes()),
+                    Output::Broadcast(m) => Some(
+                        Envelope {
+                            session: context,
+                            message: m,
+                        }
+                        .to_bytes(),
+                    ),
                     Output::Finished(_) => None,
                 })
         }
@@ -373,14 +459,24 @@ pub async fn run<V: Variant>(
         n,
         me,
         quorum: threshold_degree(n) as usize + 1,
+        f_plus_1: (n.saturating_sub(1) / 3) as usize + 1,
         limits: config.limits(),
         context,
-        deadline: Duration::from_millis(home.config.tuning.dkg_phase_ms),
+        config,
+        keys: home.identity.clone(),
         store,
         net,
         metrics,
-        participant,
-        sent,
+        fault,
+        alt_deal,
+        log,
+        engine: None,
+        start: Instant::now(),
+        timers: BTreeMap::new(),
+        queue: VecDeque::new(),
+        held: BTreeMap::new(),
+        in_log: BTreeSet::new(),
+        max_block_txs: HELD_PER_SENDER * 3 * n as usize,
         transcript: output
             .as_ref()
             .map(|o| o.messages.iter().map(hex::decode).collect())
@@ -396,27 +492,22 @@ pub async fn run<V: Variant>(
                 Ok::<_, NodeError>((o.output, t))
             })
             .transpose()?,
-        config,
-        keys: home.identity.clone(),
-        f_plus_1: (n.saturating_sub(1) / 3) as usize + 1,
-        relayed: Vec::new(),
+        agreed,
         agreed_by: BTreeMap::new(),
         asked: BTreeMap::new(),
         served: BTreeMap::new(),
-        alt_deal,
-        views: BTreeMap::new(),
-        peer_views: BTreeMap::new(),
-        agreed,
-        heard: BTreeMap::new(),
-        expected: (1..=n).collect(),
         done: BTreeMap::new(),
         culprits: BTreeSet::new(),
         outvoted: false,
-        fault,
-        phase_started: Instant::now(),
         last_answer: BTreeMap::new(),
         finished: Some(done_tx),
     };
+    if runner.log.is_some() {
+        if fresh {
+            runner.persist_log()?; // durable before the first send
+        }
+        runner.start_engine(home)?;
+    }
     let task = tokio::spawn(async move { runner.main(events).await });
     tokio::select! {
         r = done_rx => match r {
@@ -438,145 +529,456 @@ struct Runner<V: Variant> {
     quorum: usize,
     /// f+1: announcements of agreement from this many others include an honest one.
     f_plus_1: usize,
+    limits: conclave_dkg::config::Limits,
+    context: [u8; 32],
     config: DkgConfig<V>,
     keys: conclave_dkg::IdentityKeys,
-    /// Signed messages of other nodes this node accepted (each new authenticated body once;
-    /// at most two per sender and round, the participant's bound), echoed to every peer.
-    relayed: Vec<Vec<u8>>,
+    store: Store,
+    net: NetHandle,
+    metrics: Arc<Metrics>,
+    fault: TestFault,
+    /// Test fault `dkg-equivocate`: the other dealing.
+    alt_deal: Option<Vec<u8>>,
+    /// The running DKG (until it finished).
+    log: Option<StoredLog<V>>,
+    /// The DKG log's engine (until the DKG finished).
+    engine: Option<Engine>,
+    start: Instant,
+    timers: BTreeMap<TimerId, Time>,
+    queue: VecDeque<conclave_bft::Input>,
+    /// Held transactions not yet in a decided block, by SHA-256.
+    held: BTreeMap<[u8; 32], Held>,
+    /// Transactions already in decided blocks, by SHA-256.
+    in_log: BTreeSet<[u8; 32]>,
+    max_block_txs: usize,
     /// The finished transcript this node serves ([`Participant::transcript`] encoded).
     transcript: Vec<Vec<u8>>,
+    output: Option<(DkgOutput<V>, [u8; 32])>,
+    agreed: bool,
     /// Peers that announced agreement on a transcript hash.
     agreed_by: BTreeMap<u32, [u8; 32]>,
     /// When this node last asked each peer for a transcript.
     asked: BTreeMap<u32, Instant>,
     /// When this node last served each peer a transcript.
     served: BTreeMap<u32, Instant>,
-    /// Test fault `dkg-equivocate`: the other dealing.
-    alt_deal: Option<Vec<u8>>,
-    /// Per round, the SHA-256 of every signed message this node holds (own and accepted).
-    views: BTreeMap<u8, BTreeSet<[u8; 32]>>,
-    /// The last view hash each peer reported per round.
-    peer_views: BTreeMap<(u8, u32), [u8; 32]>,
-    limits: conclave_dkg::config::Limits,
-    context: [u8; 32],
-    deadline: Duration,
-    store: Store,
-    net: NetHandle,
-    metrics: Arc<Metrics>,
-    participant: Option<Participant<V>>,
-    sent: Sent,
-    output: Option<(DkgOutput<V>, [u8; 32])>,
-    agreed: bool,
-    heard: BTreeMap<u8, BTreeSet<u32>>,
-    /// The nodes whose envelope closes the current phase before its deadline.
-    expected: BTreeSet<u32>,
     done: BTreeMap<u32, [u8; 32]>,
     /// Peers that announced another transcript hash.
     culprits: BTreeSet<u32>,
     /// A quorum of other nodes agreed on a hash that is not ours (logged once).
     outvoted: bool,
-    fault: TestFault,
-    phase_started: Instant,
     last_answer: BTreeMap<u32, Instant>,
     finished: Option<Finished<V>>,
 }
 
 impl<V: Variant> Runner<V> {
-    async fn main(&mut self, mut events: mpsc::Receiver<Inbound>) -> Result<(), NodeError> {
-        if let Err(e) = self.start() {
-            if let Some(f) = self.finished.take() {
-                let _ = f.send(Err(e));
+    /// Create or restore the log's engine; repair a crash between the engine's write of a
+    /// decision and the driver's.
+    fn start_engine(&mut self, home: &Home) -> Result<(), NodeError> {
+        let adapters = log_adapters(home)?;
+        let config = log_config(home);
+        let engine = match self.store.meta(DKG_ENGINE)? {
+            Some(b) => {
+                let state: PersistedState = serde_json::from_slice(&b).map_err(json_err)?;
+                if let Some(d) = state.last_decided.clone() {
+                    let fed = self.log.as_ref().map_or(0, |l| l.driver.height());
+                    if d.certificate.height.0 == fed + 1 {
+                        tracing::info!(
+                            height = fed + 1,
+                            "recovering a DKG log decision from the engine state"
+                        );
+                        self.on_decided(d)?;
+                    }
+                }
+                tracing::info!(height = state.height.0, "DKG log engine restored");
+                Engine::restore(config, adapters, state)
             }
-            return Ok(());
+            None => Engine::new(config, adapters, log_seed(&self.context)),
+        };
+        if self.log.is_none() {
+            return Ok(()); // the recovered decision ended the DKG
+        }
+        let mut engine = engine;
+        engine.set_early_filter(self.n > 1);
+        self.engine = Some(engine);
+        let mut entropy = [0u8; 32];
+        OsRng.fill_bytes(&mut entropy);
+        self.queue.push_back(conclave_bft::Input::Entropy(entropy));
+        self.queue.push_back(conclave_bft::Input::Start);
+        // Own transactions of the current round that the log does not carry yet.
+        if let Some(log) = &self.log {
+            let own: Vec<Vec<u8>> = log.own.iter().filter_map(|h| hex::decode(h).ok()).collect();
+            for tx in own {
+                self.hold(tx, true);
+            }
+        }
+        Ok(())
+    }
+
+    async fn main(&mut self, mut events: mpsc::Receiver<Inbound>) -> Result<(), NodeError> {
+        tracing::info!(phase = self.phase_name(), "DKG started");
+        self.update_phase_metric();
+        for to in 1..=self.n {
+            self.send_all(to);
         }
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
-            if let Err(e) = self.advance() {
+            if let Err(e) = self.step() {
                 tracing::error!(error = %e, "DKG failed");
                 if let Some(f) = self.finished.take() {
                     let _ = f.send(Err(e));
                 }
                 return Ok(());
             }
+            let next_timer = self.timers.values().min().copied();
+            let start = self.start;
+            let sleep = async move {
+                match next_timer {
+                    Some(t) => {
+                        tokio::time::sleep_until((start + Duration::from_millis(t.0)).into()).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 m = events.recv() => match m {
                     Some(m) => self.on_message(m),
                     None => return Ok(()),
                 },
                 _ = tick.tick() => self.rebroadcast(),
-            }
-        }
-    }
-
-    fn persist(&self) -> Result<(), NodeError> {
-        let sent = serde_json::to_vec(&self.sent).map_err(json_err)?;
-        let state = match &self.participant {
-            Some(p) => Some(serde_json::to_vec(p).map_err(json_err)?),
-            None => None,
-        };
-        self.store.put_meta(&[
-            (DKG_STATE, state.as_deref()),
-            (DKG_SENT, Some(sent.as_slice())),
-        ])
-    }
-
-    fn start(&mut self) -> Result<(), NodeError> {
-        if let Some(p) = self.participant.as_mut() {
-            if p.phase() == Phase::Init {
-                let outs = p
-                    .handle(Input::Start)
-                    .map_err(|e| NodeError::Dkg(e.to_string()))?;
-                let mut msg = None;
-                for o in outs {
-                    if let Output::Broadcast(m) = o {
-                        msg = Some(m.to_bytes());
-                        // The broadcast reaches its sender too.
-                        p.handle(Input::Message(m))
-                            .map_err(|e| NodeError::Dkg(e.to_string()))?;
+                _ = sleep => {
+                    let now = self.now();
+                    let due: Vec<TimerId> = self
+                        .timers
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in due {
+                        self.timers.remove(&id);
+                        self.queue.push_back(conclave_bft::Input::Timer(id));
                     }
                 }
-                self.sent.push((1, msg));
-                self.persist()?; // durable before the first send
             }
         }
-        for (phase, _) in &self.sent {
-            self.heard.entry(*phase).or_default().insert(self.me);
-        }
-        let own: Vec<(u8, Vec<u8>)> = self
-            .sent
-            .iter()
-            .filter_map(|(r, m)| Some((*r, m.clone()?)))
-            .collect();
-        for (round, m) in own {
-            self.views
-                .entry(round)
-                .or_default()
-                .insert(Sha256::digest(&m).into());
-        }
+    }
 
-        self.update_phase_metric();
-        tracing::info!(phase = self.phase_name(), "DKG started");
-        for to in 1..=self.n {
-            self.send_all(to);
+    fn now(&self) -> Time {
+        Time(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Run the queued engine inputs, then check agreement and adoption.
+    fn step(&mut self) -> Result<(), NodeError> {
+        let mut budget = 4096;
+        while let Some(input) = self.queue.pop_front() {
+            let now = self.now();
+            let Some(engine) = self.engine.as_mut() else {
+                self.queue.clear();
+                break;
+            };
+            let actions = engine.handle(now, input).actions;
+            self.execute(actions)?;
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+        }
+        self.check_agreement()
+    }
+
+    fn execute(&mut self, actions: Vec<Action>) -> Result<(), NodeError> {
+        let mut answers = Vec::new();
+        for action in actions {
+            if self.engine.is_none() {
+                break; // finished: the log's engine is gone
+            }
+            match action {
+                Action::Persist(state) => {
+                    let b = serde_json::to_vec(&state).map_err(json_err)?;
+                    self.store.put_meta(&[(DKG_ENGINE, Some(b.as_slice()))])?;
+                }
+                Action::Broadcast { bytes } => {
+                    self.net.broadcast(Proto::Dkg, Wire::Engine(bytes).encode());
+                }
+                Action::Send { to, bytes } => {
+                    self.net
+                        .send(to.0 + 1, Proto::Dkg, Wire::Engine(bytes).encode());
+                }
+                Action::SetTimer { id, at } => {
+                    self.timers.insert(id, at);
+                }
+                Action::CancelTimer { id } => {
+                    self.timers.remove(&id);
+                }
+                Action::RequestValue { height } => {
+                    if height.0 == self.fed() + 1 {
+                        answers.push(conclave_bft::Input::ProposedValue {
+                            height,
+                            value: self.build_block(),
+                        });
+                    }
+                }
+                Action::ValidateValue {
+                    height,
+                    value_id,
+                    value,
+                } => {
+                    let valid = height.0 == self.fed() + 1 && self.validate(height, &value);
+                    answers.push(conclave_bft::Input::ValueValidated {
+                        height,
+                        value_id,
+                        valid,
+                    });
+                }
+                Action::Decide { decided } => self.on_decided(decided)?,
+                Action::Evidence(e) => {
+                    self.metrics.evidence.inc();
+                    tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, "DKG log evidence");
+                }
+                other => {
+                    return Err(NodeError::Dkg(format!(
+                        "unknown engine action {other:?}: this host is older than the engine"
+                    )))
+                }
+            }
+        }
+        for a in answers.into_iter().rev() {
+            self.queue.push_front(a);
+        }
+        Ok(())
+    }
+
+    /// The last log height the driver took in.
+    fn fed(&self) -> u64 {
+        self.log.as_ref().map_or(0, |l| l.driver.height())
+    }
+
+    fn round(&self) -> Option<Phase> {
+        self.log.as_ref().and_then(|l| l.driver.round())
+    }
+
+    fn persist_log(&self) -> Result<(), NodeError> {
+        if let Some(log) = &self.log {
+            let b = serde_json::to_vec(log).map_err(json_err)?;
+            self.store.put_meta(&[(DKG_STATE, Some(b.as_slice()))])?;
+        }
+        Ok(())
+    }
+
+    /// Take an own or a peer's transaction: authenticated, of the current round or a later
+    /// one, at most [`HELD_PER_SENDER`] per member and round, not in the log. A new one is
+    /// sent (own) or relayed (a peer's) to every peer once.
+    fn hold(&mut self, tx: Vec<u8>, own: bool) {
+        let Some(log) = &self.log else {
+            return;
+        };
+        let hash: [u8; 32] = Sha256::digest(&tx).into();
+        if self.held.contains_key(&hash) || self.in_log.contains(&hash) {
+            return;
+        }
+        let info = match log.driver.check(&tx) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::debug!(error = %e, "DKG transaction refused");
+                return;
+            }
+        };
+        if self.round().is_none_or(|r| info.round < r) {
+            return; // its window is over
+        }
+        let same = self
+            .held
+            .values()
+            .filter(|h| h.round == info.round && h.sender == info.sender)
+            .count();
+        if same >= HELD_PER_SENDER {
+            return;
+        }
+        self.send_tx(&tx, own, None);
+        self.held.insert(
+            hash,
+            Held {
+                bytes: tx,
+                round: info.round,
+                sender: info.sender,
+                since: Instant::now(),
+                own,
+            },
+        );
+    }
+
+    /// Send a held transaction to every peer (or to `only`). Test faults bend this for the
+    /// node's own dealing.
+    fn send_tx(&self, tx: &[u8], own: bool, only: Option<u32>) {
+        let others: Vec<u32> = (1..=self.n).filter(|&i| i != self.me).collect();
+        let deal = own && tx.starts_with(conclave_dkg::log::ENVELOPE_TAG) && self.is_deal(tx);
+        for to in others.iter().copied() {
+            if only.is_some_and(|o| o != to) {
+                continue;
+            }
+            let bytes = match (self.fault, deal) {
+                (TestFault::DkgPartialSend, true) if others.first() != Some(&to) => continue,
+                (TestFault::DkgEquivocate, true) if others.last() == Some(&to) => {
+                    match &self.alt_deal {
+                        Some(alt) => alt.clone(),
+                        None => tx.to_vec(),
+                    }
+                }
+                _ => tx.to_vec(),
+            };
+            self.net.send(to, Proto::Dkg, Wire::Tx(bytes).encode());
+        }
+    }
+
+    fn is_deal(&self, tx: &[u8]) -> bool {
+        Envelope::<V>::from_bytes(tx, &self.config)
+            .is_ok_and(|e| matches!(e.message, Message::Deal(_)))
+    }
+
+    /// This node's block: every held transaction of the current round not in the log, oldest
+    /// first (test faults `dkg-partial-send` and `dkg-equivocate` leave their own out, so that
+    /// only the peers can bring them in).
+    fn build_block(&self) -> Vec<u8> {
+        let round = self.round();
+        let mut txs: Vec<&Held> = self
+            .held
+            .values()
+            .filter(|h| Some(h.round) == round)
+            .filter(|h| {
+                !(h.own
+                    && matches!(
+                        self.fault,
+                        TestFault::DkgPartialSend | TestFault::DkgEquivocate
+                    ))
+            })
+            .collect();
+        txs.sort_by_key(|h| h.since);
+        txs.truncate(self.max_block_txs);
+        encode_block(&txs.iter().map(|h| h.bytes.as_slice()).collect::<Vec<_>>())
+    }
+
+    /// A proposed block of the current height: well framed, every transaction authenticated
+    /// and of the current round, none repeated.
+    fn validate(&self, height: Height, value: &[u8]) -> bool {
+        let (Some(log), Some(round)) = (&self.log, self.round()) else {
+            return false;
+        };
+        let Some(txs) = decode_block(value, self.max_block_txs) else {
+            tracing::warn!(height = height.0, "malformed DKG log block");
+            return false;
+        };
+        let mut hashes = BTreeSet::new();
+        for tx in &txs {
+            if !hashes.insert(<[u8; 32]>::from(Sha256::digest(tx))) {
+                tracing::warn!(height = height.0, "DKG log block repeats a transaction");
+                return false;
+            }
+            match log.driver.check(tx) {
+                Ok(info) if info.round == round => {}
+                Ok(info) => {
+                    tracing::warn!(
+                        height = height.0,
+                        round = info.round.as_str(),
+                        "DKG log block carries a transaction of another round"
+                    );
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(height = height.0, error = %e, "DKG log block carries a bad transaction");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// A decided block of the DKG log: feed it to the driver, store the driver and the new
+    /// own transactions, then send them.
+    fn on_decided(&mut self, decided: Decided) -> Result<(), NodeError> {
+        let height = decided.certificate.height.0;
+        let fed = self.fed();
+        let Some(log) = self.log.as_mut() else {
+            return Ok(());
+        };
+        if height != fed + 1 {
+            tracing::warn!(height, fed, "DKG log decision out of order (ignored)");
+            return Ok(());
+        }
+        // The engine decided it, so this node's validation (or a quorum's) passed: well framed.
+        let txs = decode_block(&decided.value, usize::MAX).unwrap_or_default();
+        let step = log.driver.on_block(height, &txs).map_err(dkg_err)?;
+        for r in &step.rejected {
+            tracing::debug!(height, reason = %r.reason, "DKG log transaction not taken");
+        }
+        log.own.extend(step.submit.iter().map(hex::encode));
+        for tx in &txs {
+            let h: [u8; 32] = Sha256::digest(tx).into();
+            self.held.remove(&h);
+            self.in_log.insert(h);
+        }
+        if let Some((round, at_limit)) = step.closed {
+            if at_limit {
+                let expected = log.driver.participant().config().dealers.members.len();
+                tracing::warn!(
+                    phase = round.as_str(),
+                    height,
+                    expected,
+                    "DKG phase deadline passed"
+                );
+            }
+            // The held transactions of the round just closed can no longer be taken.
+            self.held.retain(|_, x| x.round > round);
+        }
+        match step.outcome {
+            Some(LogOutcome::Finished(out)) => {
+                let out = *out;
+                let transcript = transcript_hash(&self.context, &out);
+                let messages = self
+                    .log
+                    .as_ref()
+                    .map(|l| {
+                        l.driver
+                            .participant()
+                            .transcript(&out.qualified)
+                            .iter()
+                            .map(Message::to_bytes)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.finish(out, transcript, messages)?;
+            }
+            Some(LogOutcome::Failed { reason }) => {
+                return Err(NodeError::Dkg(format!("the DKG failed: {reason}")));
+            }
+            Some(_) => return Err(NodeError::Dkg("unknown DKG outcome".into())),
+            None => {
+                self.persist_log()?; // durable before the new transactions are sent
+                if step.closed.is_some() {
+                    tracing::info!(phase = self.phase_name(), height, "DKG phase");
+                    self.update_phase_metric();
+                }
+                for tx in step.submit {
+                    self.hold(tx, true);
+                }
+            }
         }
         Ok(())
     }
 
     fn phase_name(&self) -> &'static str {
-        match (&self.participant, self.agreed) {
-            (Some(p), _) => p.phase().as_str(),
+        match (self.round(), self.agreed) {
+            (Some(p), _) => p.as_str(),
             (None, false) => "done",
             (None, true) => "agreed",
         }
     }
 
     fn update_phase_metric(&self) {
-        let code = match (&self.participant, self.agreed) {
-            (Some(p), _) => phase_code(p.phase()),
+        let code = match (self.round(), self.agreed) {
+            (Some(p), _) => phase_code(Some(p)),
             (None, false) => 4,
             (None, true) => 5,
         };
-        self.metrics.dkg_phase.set(i64::from(code));
+        self.metrics.dkg_phase.set(code);
     }
 
     /// The transcript hash this node announces (its own, unless a test fault says otherwise).
@@ -585,42 +987,6 @@ impl<V: Variant> Runner<V> {
         match self.fault {
             TestFault::DkgWrongTranscript => Some(Sha256::digest(own.unwrap_or_default()).into()),
             _ => own,
-        }
-    }
-
-    fn send_all(&self, to: u32) {
-        let others: Vec<u32> = (1..=self.n).filter(|&i| i != self.me).collect();
-        for (phase, message) in &self.sent {
-            let message = match (self.fault, *phase) {
-                // Byzantine test faults: the dealing reaches one peer only, or one peer gets
-                // another validly signed dealing.
-                (TestFault::DkgPartialSend, 1) if others.first() != Some(&to) => continue,
-                (TestFault::DkgEquivocate, 1) if others.last() == Some(&to) => {
-                    self.alt_deal.clone()
-                }
-                _ => message.clone(),
-            };
-            let w = Wire::Envelope {
-                phase: *phase,
-                message,
-            };
-            self.net.send(to, Proto::Dkg, w.encode());
-        }
-        for m in &self.relayed {
-            self.net
-                .send(to, Proto::Dkg, Wire::Relay(m.clone()).encode());
-        }
-        if self.participant.is_some() {
-            for round in self.sent.iter().map(|(r, _)| *r) {
-                let w = Wire::View {
-                    phase: round,
-                    hash: self.view_hash(round),
-                };
-                self.net.send(to, Proto::Dkg, w.encode());
-            }
-        }
-        if let Some(w) = self.announcement() {
-            self.net.send(to, Proto::Dkg, w.encode());
         }
     }
 
@@ -634,88 +1000,17 @@ impl<V: Variant> Runner<V> {
         })
     }
 
-    /// The hash of this node's set of signed messages of `round`.
-    fn view_hash(&self, round: u8) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"conclave-node/dkg-view/v1");
-        h.update([round]);
-        for m in self.views.get(&round).into_iter().flatten() {
-            h.update(m);
+    /// Re-send this node's own held transactions and its announcement to `to`.
+    fn send_all(&self, to: u32) {
+        for h in self.held.values().filter(|h| h.own) {
+            self.send_tx(&h.bytes, true, Some(to));
         }
-        h.finalize().into()
-    }
-
-    /// Add a signed message to this node's view of `round` and, if that changed it (or for
-    /// none: this node entered the round), tell every peer the new view.
-    fn note_view(&mut self, round: u8, bytes: Option<&[u8]>) {
-        let set = self.views.entry(round).or_default();
-        if let Some(b) = bytes {
-            if !set.insert(Sha256::digest(b).into()) {
-                return; // unchanged
-            }
-        }
-        let w = Wire::View {
-            phase: round,
-            hash: self.view_hash(round),
-        };
-        self.net.broadcast(Proto::Dkg, w.encode());
-    }
-
-    /// The sender and round (1 deal, 2 complain, 3 justify) a signed message claims.
-    fn origin(&self, m: &Message<V>) -> (u8, Option<u32>) {
-        let owner = |seat: u32| self.config.dealers.owner_of(seat).map(|m| m.id);
-        match m {
-            Message::Deal(ds) => (1, ds.first().and_then(|d| owner(d.body.dealer))),
-            Message::Complaint(c) => (2, Some(c.body.complainer)),
-            Message::Justify(js) => (3, js.first().and_then(|j| owner(j.body.dealer))),
+        if let Some(w) = self.announcement() {
+            self.net.send(to, Proto::Dkg, w.encode());
         }
     }
 
-    /// Take in a signed message delivered by `from` (its sender's envelope or a relay). If it
-    /// is a new authenticated body it is echoed to every other peer: the participant verifies
-    /// it against the key of the node that signed it, whoever delivered it, and keeps at most
-    /// two bodies per sender and round, so what is relayed is authenticated and bounded. Two
-    /// different signed messages of one sender and round reach every honest node this way,
-    /// and each disqualifies that sender with the same evidence.
-    fn take_signed(&mut self, from: u32, bytes: &[u8]) {
-        let msg = match Message::<V>::from_bytes_limited(bytes, &self.limits) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(from, error = %e, "malformed DKG message");
-                return;
-            }
-        };
-        let (round, signer) = self.origin(&msg);
-        let Some(p) = self.participant.as_mut() else {
-            return;
-        };
-        match p.receive_new(msg) {
-            Ok(new) => {
-                if let Some(signer) = signer {
-                    // Authenticated: the signer is heard for that round, however it came.
-                    self.heard.entry(round).or_default().insert(signer);
-                }
-                if new && signer != Some(self.me) {
-                    for to in 1..=self.n {
-                        if to != self.me && to != from && Some(to) != signer {
-                            self.net
-                                .send(to, Proto::Dkg, Wire::Relay(bytes.to_vec()).encode());
-                        }
-                    }
-                    self.relayed.push(bytes.to_vec());
-                }
-                // Also a repeat: after a restart the view is rebuilt from what peers re-send.
-                if (1..=3).contains(&round) {
-                    self.note_view(round, Some(bytes));
-                }
-            }
-            Err(e) => tracing::debug!(from, error = %e, "DKG message refused"),
-        }
-    }
-
-    /// Re-send everything to every peer that has not reported the same transcript hash as
-    /// this node's (a peer that claims to be done with another hash, or before this node is
-    /// done, may still be missing messages: a false `Done` must not cut it off).
+    /// Re-send to every peer that has not reported the same transcript hash as this node's.
     fn rebroadcast(&mut self) {
         let own = self.output.as_ref().map(|(_, t)| *t);
         for to in 1..=self.n {
@@ -732,22 +1027,21 @@ impl<V: Variant> Runner<V> {
             return;
         };
         match w {
-            Wire::Envelope { phase, message } => {
-                self.heard.entry(phase).or_default().insert(m.from);
-                if let Some(bytes) = message {
-                    self.take_signed(m.from, &bytes);
+            Wire::Engine(bytes) => {
+                if self.engine.is_some() {
+                    self.queue.push_back(conclave_bft::Input::Message {
+                        from: NodeId(m.from - 1),
+                        bytes,
+                    });
+                } else {
+                    self.answer_finished(m.from);
                 }
-                // A finished node answers a peer that is still running, at most every 500 ms.
-                if self.output.is_some() {
-                    let now = Instant::now();
-                    let due = self
-                        .last_answer
-                        .get(&m.from)
-                        .is_none_or(|t| now.duration_since(*t) > Duration::from_millis(500));
-                    if due {
-                        self.last_answer.insert(m.from, now);
-                        self.send_all(m.from);
-                    }
+            }
+            Wire::Tx(bytes) => {
+                if self.log.is_some() {
+                    self.hold(bytes, false);
+                } else {
+                    self.answer_finished(m.from);
                 }
             }
             Wire::Done(h) => {
@@ -757,10 +1051,6 @@ impl<V: Variant> Runner<V> {
             Wire::Agreed(h) => {
                 self.done.insert(m.from, h);
                 self.agreed_by.insert(m.from, h);
-            }
-            Wire::Relay(bytes) => self.take_signed(m.from, &bytes),
-            Wire::View { phase, hash } => {
-                self.peer_views.insert((phase, m.from), hash);
             }
             Wire::TranscriptRequest(h) => {
                 let now = Instant::now();
@@ -789,6 +1079,20 @@ impl<V: Variant> Runner<V> {
                     tracing::warn!(from = m.from, error = %e, "DKG transcript refused");
                 }
             }
+        }
+    }
+
+    /// A finished node tells a peer that still runs the DKG its result (at most every 500 ms),
+    /// so the peer can adopt the transcript.
+    fn answer_finished(&mut self, to: u32) {
+        let now = Instant::now();
+        let due = self
+            .last_answer
+            .get(&to)
+            .is_none_or(|t| now.duration_since(*t) > Duration::from_millis(500));
+        if due {
+            self.last_answer.insert(to, now);
+            self.send_all(to);
         }
     }
 
@@ -862,7 +1166,7 @@ impl<V: Variant> Runner<V> {
             .iter()
             .map(|b| Message::<V>::from_bytes_limited(b, &self.limits))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| NodeError::Dkg(e.to_string()))?;
+            .map_err(dkg_err)?;
         let mut seed = [0u8; 32];
         OsRng.fill_bytes(&mut seed);
         let out = Participant::recover(
@@ -872,7 +1176,7 @@ impl<V: Variant> Runner<V> {
             &qualified,
             decoded,
         )
-        .map_err(|e| NodeError::Dkg(e.to_string()))?;
+        .map_err(dkg_err)?;
         let t = transcript_hash(&self.context, &out);
         if t != hash {
             return Err(NodeError::Dkg(
@@ -887,8 +1191,8 @@ impl<V: Variant> Runner<V> {
         Ok(())
     }
 
-    /// Store an outcome (own or adopted) with the transcript it serves, replacing the
-    /// participant, and announce it.
+    /// Store an outcome (own or adopted) with the transcript it serves, replacing the running
+    /// DKG (driver, participant and seed, the log's engine state), and announce it.
     fn finish(
         &mut self,
         out: DkgOutput<V>,
@@ -901,13 +1205,16 @@ impl<V: Variant> Runner<V> {
             messages: messages.iter().map(hex::encode).collect(),
         };
         let bytes = serde_json::to_vec(&stored).map_err(json_err)?;
-        let sent = serde_json::to_vec(&self.sent).map_err(json_err)?;
         self.store.put_meta(&[
             (DKG_OUTPUT, Some(bytes.as_slice())),
             (DKG_STATE, None),
-            (DKG_SENT, Some(sent.as_slice())),
+            (DKG_ENGINE, None),
         ])?;
-        self.participant = None;
+        self.log = None;
+        self.engine = None;
+        self.timers.clear();
+        self.queue.clear();
+        self.held.clear();
         self.transcript = messages;
         tracing::info!(
             transcript = %hex::encode(transcript),
@@ -923,81 +1230,11 @@ impl<V: Variant> Runner<V> {
         Ok(())
     }
 
-    /// End phases whose envelopes are all in (or whose deadline passed); check agreement.
-    fn advance(&mut self) -> Result<(), NodeError> {
-        while let Some(phase) = self.participant.as_ref().map(Participant::phase) {
-            let code = phase_code(phase);
-            let heard = self.heard.get(&code);
-            // Early close: every expected node posted, and every expected peer reports the
-            // same set of signed messages of this round as this node (so relays are done:
-            // whatever one of them accepted, all of them hold).
-            let mine = self.view_hash(code);
-            let all = self.expected.iter().all(|i| {
-                heard.is_some_and(|s| s.contains(i))
-                    && (*i == self.me || self.peer_views.get(&(code, *i)) == Some(&mine))
-            });
-            if !(all || self.phase_started.elapsed() >= self.deadline) {
-                break;
-            }
-            // The next phase waits only for the nodes heard in this one.
-            self.expected = heard.cloned().unwrap_or_default();
-            self.expected.insert(self.me);
-            if !all {
-                tracing::warn!(
-                    phase = phase.as_str(),
-                    heard = ?self.expected,
-                    "DKG phase deadline passed"
-                );
-            }
-            let Some(p) = self.participant.as_mut() else {
-                break;
-            };
-            let outs = p
-                .handle(Input::DeadlinePassed(code_phase(code)))
-                .map_err(|e| NodeError::Dkg(e.to_string()))?;
-            let mut msg = None;
-            let mut finished = None;
-            for o in outs {
-                match o {
-                    Output::Broadcast(m) => {
-                        msg = Some(m.to_bytes());
-                        // The broadcast reaches its sender too.
-                        p.handle(Input::Message(m))
-                            .map_err(|e| NodeError::Dkg(e.to_string()))?;
-                    }
-                    Output::Finished(out) => finished = Some(*out),
-                }
-            }
-            self.phase_started = Instant::now();
-            if let Some(out) = finished {
-                let transcript = transcript_hash(&self.context, &out);
-                let messages = p
-                    .transcript(&out.qualified)
-                    .iter()
-                    .map(Message::to_bytes)
-                    .collect();
-                self.finish(out, transcript, messages)?;
-                continue;
-            } else {
-                let next = code + 1;
-                self.sent.push((next, msg.clone()));
-                self.persist()?; // durable before it is sent
-                self.heard.entry(next).or_default().insert(self.me);
-                self.note_view(next, msg.as_deref());
-                self.net.broadcast(
-                    Proto::Dkg,
-                    Wire::Envelope {
-                        phase: next,
-                        message: msg,
-                    }
-                    .encode(),
-                );
-                tracing::info!(phase = self.phase_name(), "DKG phase");
-            }
-            self.update_phase_metric();
-        }
-        // The others settled a transcript this node does not have (it missed the DKG, or its
-        // view was split off): fetch it, check it, derive the share from it.
+    /// Adopt a settled transcript this node lacks; count culprits; agree once a quorum
+    /// reports this node's hash.
+    fn check_agreement(&mut self) -> Result<(), NodeError> {
+        // The others settled a transcript this node does not have (it missed the DKG, or was
+        // down while they finished): fetch it, check it, derive the share from it.
         if !self.agreed {
             if let Some(h) = self.adoptable() {
                 if self.output.as_ref().map(|(_, t)| *t) != Some(h) {
@@ -1005,51 +1242,52 @@ impl<V: Variant> Runner<V> {
                 }
             }
         }
-        if let Some((out, t)) = &self.output {
-            // A peer with another hash is a culprit, logged and counted, never fatal: the
-            // quorum decides, and this task keeps answering (restarted) peers either way.
-            for (peer, h) in &self.done {
-                if h != t && self.culprits.insert(*peer) {
-                    tracing::warn!(
-                        peer,
-                        hash = %hex::encode(h),
-                        "a peer reports a different DKG transcript hash (culprit)"
-                    );
-                    self.metrics.dkg_culprits.set(self.culprits.len() as i64);
-                }
+        let Some((out, t)) = &self.output else {
+            return Ok(());
+        };
+        // A peer with another hash is a culprit, logged and counted, never fatal: the
+        // quorum decides, and this task keeps answering (restarted) peers either way.
+        for (peer, h) in &self.done {
+            if h != t && self.culprits.insert(*peer) {
+                tracing::warn!(
+                    peer,
+                    hash = %hex::encode(h),
+                    "a peer reports a different DKG transcript hash (culprit)"
+                );
+                self.metrics.dkg_culprits.set(self.culprits.len() as i64);
             }
-            let matching = 1 + self.done.values().filter(|h| *h == t).count();
-            if !self.agreed && !self.outvoted && matching < self.quorum {
-                let mut others: BTreeMap<&[u8; 32], usize> = BTreeMap::new();
-                for h in self.done.values().filter(|h| *h != t) {
-                    *others.entry(h).or_default() += 1;
-                }
-                if let Some((h, k)) = others.into_iter().find(|(_, k)| *k >= self.quorum) {
-                    self.outvoted = true;
-                    tracing::error!(
-                        nodes = k,
-                        hash = %hex::encode(h),
-                        "a quorum agreed on another DKG transcript: this node's share is not \
-                         theirs, it cannot join consensus"
-                    );
-                }
+        }
+        let matching = 1 + self.done.values().filter(|h| *h == t).count();
+        if !self.agreed && !self.outvoted && matching < self.quorum {
+            let mut others: BTreeMap<&[u8; 32], usize> = BTreeMap::new();
+            for h in self.done.values().filter(|h| *h != t) {
+                *others.entry(h).or_default() += 1;
             }
-            if !self.agreed && matching >= self.quorum {
-                self.store.put_meta(&[(DKG_AGREED, Some(&[1u8][..]))])?;
-                self.agreed = true;
-                tracing::info!(matching, "DKG transcript agreed");
-                self.update_phase_metric();
-                if let Some(w) = self.announcement() {
-                    self.net.broadcast(Proto::Dkg, w.encode());
-                }
+            if let Some((h, k)) = others.into_iter().find(|(_, k)| *k >= self.quorum) {
+                self.outvoted = true;
+                tracing::error!(
+                    nodes = k,
+                    hash = %hex::encode(h),
+                    "a quorum agreed on another DKG transcript: this node's share is not \
+                     theirs, it cannot join consensus"
+                );
             }
-            if self.agreed {
-                if let Some(f) = self.finished.take() {
-                    let _ = f.send(Ok(DkgResult {
-                        output: out.clone(),
-                        transcript: *t,
-                    }));
-                }
+        }
+        if !self.agreed && matching >= self.quorum {
+            self.store.put_meta(&[(DKG_AGREED, Some(&[1u8][..]))])?;
+            self.agreed = true;
+            tracing::info!(matching, "DKG transcript agreed");
+            self.update_phase_metric();
+            if let Some(w) = self.announcement() {
+                self.net.broadcast(Proto::Dkg, w.encode());
+            }
+        }
+        if self.agreed {
+            if let Some(f) = self.finished.take() {
+                let _ = f.send(Ok(DkgResult {
+                    output: out.clone(),
+                    transcript: *t,
+                }));
             }
         }
         Ok(())
@@ -1063,21 +1301,10 @@ mod tests {
     #[test]
     fn wire_round_trips_and_rejects_junk() {
         for w in [
-            Wire::Envelope {
-                phase: 2,
-                message: None,
-            },
-            Wire::Envelope {
-                phase: 1,
-                message: Some(vec![1, 2, 3]),
-            },
             Wire::Done([7; 32]),
             Wire::Agreed([8; 32]),
-            Wire::Relay(vec![1, 0, 0]),
-            Wire::View {
-                phase: 3,
-                hash: [9; 32],
-            },
+            Wire::Engine(vec![1, 0, 0]),
+            Wire::Tx(vec![9; 40]),
             Wire::TranscriptRequest([6; 32]),
             Wire::Transcript {
                 hash: [5; 32],
@@ -1103,11 +1330,33 @@ mod tests {
         let mut huge = t.clone();
         huge[33..37].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(Wire::decode(&huge), None);
-        assert_eq!(Wire::decode(&[4]), None);
-        assert_eq!(Wire::decode(&[7, 0, 1]), None);
-        assert_eq!(Wire::decode(&[1, 4, 0]), None);
+        assert_eq!(Wire::decode(&[8]), None);
+        assert_eq!(Wire::decode(&[9]), None);
+        assert_eq!(
+            Wire::decode(&[1, 1, 0]),
+            None,
+            "the old envelope tag is gone"
+        );
         assert_eq!(Wire::decode(&[2, 1]), None);
         assert_eq!(Wire::decode(&[]), None);
+    }
+
+    #[test]
+    fn blocks_round_trip_and_refuse_bad_framing() {
+        let txs: Vec<&[u8]> = vec![b"a", b"", b"ccc"];
+        let b = encode_block(&txs);
+        assert_eq!(
+            decode_block(&b, 3),
+            Some(vec![b"a".to_vec(), Vec::new(), b"ccc".to_vec()])
+        );
+        assert_eq!(decode_block(&b, 2), None, "more txs than allowed");
+        for cut in 0..b.len() {
+            assert_eq!(decode_block(&b[..cut], 3), None, "cut at {cut}");
+        }
+        let mut long = b.clone();
+        long.push(0);
+        assert_eq!(decode_block(&long, 3), None);
+        assert_eq!(decode_block(&encode_block(&[]), 0), Some(Vec::new()));
     }
 
     #[test]

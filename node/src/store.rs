@@ -23,10 +23,11 @@ const TXS: TableDefinition<&[u8], u64> = TableDefinition::new("txs");
 const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 const PROPOSALS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("engine_proposals");
 
-/// Meta key: the DKG participant's serialized state (until the DKG is done).
-pub const DKG_STATE: &str = "dkg/participant";
-/// Meta key: this node's own DKG messages, per phase.
-pub const DKG_SENT: &str = "dkg/sent";
+/// Meta key: the running DKG (its log driver with the participant, and this node's own
+/// transactions) until the DKG is done.
+pub const DKG_STATE: &str = "dkg/log";
+/// Meta key: the DKG log engine's last persisted state (until the DKG is done).
+pub const DKG_ENGINE: &str = "dkg/engine";
 /// Meta key: the DKG output (own share, group commitment, QUAL) and transcript hash.
 pub const DKG_OUTPUT: &str = "dkg/output";
 /// Meta key: set once a quorum of nodes reported the same DKG transcript hash.
