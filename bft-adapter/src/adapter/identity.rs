@@ -27,9 +27,7 @@ use conclave_dkg::sigma::{Point, SchnorrSignature, SecretScalar};
 use sha2::{Digest, Sha256};
 
 use crate::codec::FieldSize;
-use crate::traits::{
-    CombineError, Committee, SignError, SignatureSizes, Signer, Verifier,
-};
+use crate::traits::{CombineError, Committee, SignError, SignatureSizes, Signer, Verifier};
 use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
 
 /// The Schnorr domain of every vote and proposal signature in identity mode.
@@ -184,10 +182,7 @@ impl Verifier for IdentityVerifier {
             return false;
         };
         let count = u16::from_be_bytes(*count) as usize;
-        if (count as u64) < self.quorum
-            || count > self.keys.len()
-            || rest.len() != count * ENTRY
-        {
+        if (count as u64) < self.quorum || count > self.keys.len() || rest.len() != count * ENTRY {
             return false;
         }
         let mut last: Option<u32> = None;
