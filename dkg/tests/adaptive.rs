@@ -194,3 +194,152 @@ fn a_silent_member_costs_one_window_at_its_limit_and_forged_readies_do_not_count
         assert_eq!(finished(&s.2).qualified, vec![1, 2, 3]);
     }
 }
+
+mod schedules {
+    //! Any schedule: honest transactions reach the log 1..=3 blocks after they are made, in
+    //! any order, and the Byzantine member 4 puts any of its transactions (two valid dealings, a
+    //! dealing with a bad share for member 1, its ready statements, junk) into any block.
+    //! Whatever the schedule, the honest members end with the same key and QUAL, every honest
+    //! dealer qualified.
+    use super::*;
+    use blstrs::Scalar;
+    use conclave_dkg::messages::Dealing;
+    use conclave_dkg::sigma::Point;
+    use conclave_dkg::{Input, Message, Output, Signed};
+    use conclave_threshold_sig::Polynomial;
+    use ff::Field;
+    use proptest::prelude::*;
+
+    fn envelope(cfg: &DkgConfig<V>, m: Message<V>) -> Vec<u8> {
+        Envelope {
+            session: cfg.digest(),
+            message: m,
+        }
+        .to_bytes()
+    }
+
+    /// Member 4's arsenal.
+    fn byzantine_txs(cfg: &DkgConfig<V>, keys: &[IdentityKeys]) -> Vec<Vec<u8>> {
+        let dealing = |seed: u8| {
+            let mut p = Participant::new(cfg.clone(), keys[3].clone(), [seed; 32]).unwrap();
+            match p.handle(Input::Start).unwrap().remove(0) {
+                Output::Broadcast(m) => envelope(cfg, m),
+                _ => unreachable!(),
+            }
+        };
+        // A dealing whose share for member 1 is off by one.
+        let mut rng = ChaCha20Rng::seed_from_u64(44);
+        let poly = Polynomial::random(2, &mut rng).unwrap();
+        let enc: Vec<Point> = cfg
+            .players
+            .members
+            .iter()
+            .map(|m| m.encryption_key)
+            .collect();
+        let shares: Vec<Scalar> = (1..=N)
+            .map(|j| poly.evaluate(j) + if j == 1 { Scalar::ONE } else { Scalar::ZERO })
+            .collect();
+        let d = Dealing::create(&cfg.digest(), 4, poly.commit(), &shares, &enc, &mut rng);
+        let bad = envelope(
+            cfg,
+            Message::Deal(vec![Signed::sign(
+                &cfg.digest(),
+                d,
+                &keys[3].signing,
+                &mut rng,
+            )]),
+        );
+        // Member 4's own ready statements for every round, from a driver of its own.
+        let p = Participant::new(cfg.clone(), keys[3].clone(), [9; 32]).unwrap();
+        let (mut own, _) = AdaptiveDriver::start(p, 0, 1).unwrap();
+        let mut readies = Vec::new();
+        for h in 1..=3 {
+            let s = own.on_block(h, &[] as &[Vec<u8>]).unwrap();
+            readies.extend(s.submit.into_iter().filter(|t| t.starts_with(READY_TAG)));
+        }
+        let mut junk = dealing(1);
+        junk[60] ^= 1;
+        let mut v = vec![
+            dealing(1),
+            dealing(2),
+            bad,
+            junk,
+            b"cdkglog1 nonsense".to_vec(),
+        ];
+        v.extend(readies);
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn honest_members_agree_under_any_schedule(
+            delays in proptest::collection::vec(1u64..=3, 64),
+            byz in proptest::collection::vec(proptest::option::of(1u64..=14), 8),
+        ) {
+            let keys = keys();
+            let cfg = config(&keys);
+            let arsenal = byzantine_txs(&cfg, &keys);
+            let (drivers, subs) = start(&cfg, &keys, 30, 12);
+            let mut d: Vec<AdaptiveDriver<V>> = drivers.into_iter().take(3).collect();
+            // block height → txs; honest txs go 1..=3 blocks after they were made.
+            let mut blocks: std::collections::BTreeMap<u64, Vec<Vec<u8>>> = Default::default();
+            let mut k = 0usize;
+            let mut schedule = |blocks: &mut std::collections::BTreeMap<u64, Vec<Vec<u8>>>,
+                                at: u64, txs: Vec<Vec<u8>>| {
+                for tx in txs {
+                    let delay = delays[k % delays.len()];
+                    k += 1;
+                    blocks.entry(at + delay).or_default().push(tx);
+                }
+            };
+            // Member 1's first tx comes one block after the others' (order varies too).
+            for (i, s) in subs.into_iter().take(3).enumerate() {
+                schedule(&mut blocks, i as u64 % 2, s);
+            }
+            for (tx, at) in arsenal.iter().zip(&byz) {
+                if let Some(h) = at {
+                    blocks.entry(*h).or_default().push(tx.clone());
+                }
+            }
+            let mut outcomes: Vec<Option<conclave_dkg::DkgOutput<V>>> = vec![None, None, None];
+            for h in 1..=60u64 {
+                let block = blocks.remove(&h).unwrap_or_default();
+                let mut made = Vec::new();
+                for (i, drv) in d.iter_mut().enumerate() {
+                    if drv.ended() {
+                        continue;
+                    }
+                    let s = drv.on_block(h, &block).unwrap();
+                    made.extend(s.submit);
+                    if let Some(o) = s.outcome {
+                        match o {
+                            LogOutcome::Finished(out) => outcomes[i] = Some(*out),
+                            other => panic!("member {} failed: {other:?}", i + 1),
+                        }
+                    }
+                }
+                schedule(&mut blocks, h, made);
+                if outcomes.iter().all(Option::is_some) {
+                    break;
+                }
+            }
+            let outs: Vec<_> = outcomes.into_iter().map(|o| o.expect("finished")).collect();
+            for o in &outs {
+                prop_assert_eq!(&o.commitment, &outs[0].commitment);
+                prop_assert_eq!(&o.qualified, &outs[0].qualified);
+                prop_assert!(o.qualified.starts_with(&[1, 2, 3]), "QUAL {:?}", o.qualified);
+                prop_assert!(o.disqualified.iter().all(|x| x.index == 4));
+            }
+            // Every honest share lies on the group commitment.
+            for (i, o) in outs.iter().enumerate() {
+                let share = &o.shares[0];
+                prop_assert_eq!(share.index(), i as u32 + 1);
+                prop_assert_eq!(
+                    share.public_share::<V>(),
+                    outs[0].commitment.public_share(i as u32 + 1).unwrap()
+                );
+            }
+        }
+    }
+}
