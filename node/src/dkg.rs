@@ -335,6 +335,9 @@ struct Held {
 /// plus a ready statement).
 const HELD_PER_SENDER: usize = 3;
 
+/// Most refused transaction hashes remembered.
+const MAX_REFUSED: usize = 4096;
+
 /// The DKG log's engine adapters: identity mode over the genesis DKG keys, the genesis VRF
 /// keys for proposer order.
 fn log_adapters(home: &Home) -> Result<Adapters, NodeError> {
@@ -476,6 +479,7 @@ pub async fn run<V: Variant>(
         queue: VecDeque::new(),
         held: BTreeMap::new(),
         in_log: BTreeSet::new(),
+        refused: BTreeSet::new(),
         max_block_txs: HELD_PER_SENDER * 3 * n as usize,
         transcript: output
             .as_ref()
@@ -550,6 +554,9 @@ struct Runner<V: Variant> {
     held: BTreeMap<[u8; 32], Held>,
     /// Transactions already in decided blocks, by SHA-256.
     in_log: BTreeSet<[u8; 32]>,
+    /// Transactions that failed [`AdaptiveDriver::check`], by SHA-256 (at most
+    /// [`MAX_REFUSED`]).
+    refused: BTreeSet<[u8; 32]>,
     max_block_txs: usize,
     /// The finished transcript this node serves ([`Participant::transcript`] encoded).
     transcript: Vec<Vec<u8>>,
@@ -772,13 +779,21 @@ impl<V: Variant> Runner<V> {
             return;
         };
         let hash: [u8; 32] = Sha256::digest(&tx).into();
-        if self.held.contains_key(&hash) || self.in_log.contains(&hash) {
+        if self.held.contains_key(&hash)
+            || self.in_log.contains(&hash)
+            || self.refused.contains(&hash)
+        {
             return;
         }
         let info = match log.driver.check(&tx) {
             Ok(i) => i,
             Err(e) => {
                 tracing::debug!(error = %e, "DKG transaction refused");
+                // Never verified twice (bounded: forgotten wholesale when full).
+                if self.refused.len() >= MAX_REFUSED {
+                    self.refused.clear();
+                }
+                self.refused.insert(hash);
                 return;
             }
         };
