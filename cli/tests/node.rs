@@ -173,8 +173,13 @@ fn get(addr: &str, path: &str) -> (u16, Value) {
 
 /// POST /v1/tx with a raw body → (status, JSON body).
 fn post(addr: &str, body: &[u8]) -> (u16, Value) {
+    post_to(addr, "/v1/tx", body)
+}
+
+/// POST to `path` with a raw body → (status, JSON body).
+fn post_to(addr: &str, path: &str, body: &[u8]) -> (u16, Value) {
     match agent()
-        .post(&format!("http://{addr}/v1/tx"))
+        .post(&format!("http://{addr}{path}"))
         .set("content-type", "application/json")
         .send_bytes(body)
     {
@@ -442,6 +447,48 @@ fn bad_api_input_is_rejected_and_changes_nothing() {
         );
         assert!(v["error"].is_string(), "JSON error for {code}: {v}");
     }
+    // POST /v1/txs: one bad tx refuses the whole batch; too many or too large ones too.
+    let batch = |txs: Vec<String>| serde_json::json!({ "txs": txs }).to_string().into_bytes();
+    let good = hex::encode("batch-good=1");
+    let batches: Vec<(Vec<u8>, u16)> = vec![
+        (b"[]".to_vec(), 400),
+        (batch(Vec::new()), 400),
+        (batch(vec![good.clone(), hex::encode("novalue")]), 400),
+        (batch(vec![good.clone(), "zz".into()]), 400),
+        (batch(vec![good.clone(); 1025]), 400),
+        (
+            batch(vec![hex::encode(format!("big={}", "v".repeat(1500)))]),
+            413,
+        ),
+        (vec![b' '; 3 << 20], 413),
+    ];
+    for (body, want) in &batches {
+        let (code, v) = post_to(&a, "/v1/txs", body);
+        assert_eq!(
+            code,
+            *want,
+            "batch {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(60)])
+        );
+        assert!(v["error"].is_string(), "JSON error for {code}: {v}");
+    }
+    let (code, v) = post_to(
+        &a,
+        "/v1/txs",
+        &batch(vec![hex::encode("batch-a=1"), hex::encode("batch-b=2")]),
+    );
+    assert_eq!(code, 200, "{v}");
+    let want: Vec<String> = ["batch-a=1", "batch-b=2"]
+        .iter()
+        .map(|t| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(t.as_bytes())))
+        .collect();
+    assert_eq!(v["hashes"], serde_json::json!(want));
+    for h in &want {
+        wait_until(Duration::from_secs(20), "batched tx committed", || {
+            get(&a, &format!("/v1/tx/{h}")).0 == 200
+        });
+    }
+    assert_eq!(get(&a, "/v1/kv/batch-b").1["value"], "2");
     assert_eq!(get(&a, "/v1/tx/zz").0, 400);
     assert_eq!(get(&a, &format!("/v1/tx/{}", "00".repeat(32))).0, 404);
     assert_eq!(get(&a, "/v1/block/999999999").0, 404);
@@ -457,11 +504,17 @@ fn bad_api_input_is_rejected_and_changes_nothing() {
     assert_eq!(code, 200);
     assert_eq!(kv["value"], "1");
     assert_eq!(get(&a, "/v1/kv/bad").0, 404);
+    assert_eq!(
+        get(&a, "/v1/kv/batch-good").0,
+        404,
+        "a refused batch changed nothing"
+    );
+    let allowed = ["good=1", "batch-a=1", "batch-b=2"].map(hex::encode);
     let top = height(&a).unwrap();
     for hgt in 1..=top {
         let (_, b) = get(&a, &format!("/v1/block/{hgt}"));
         for tx in b["txs"].as_array().unwrap() {
-            assert_eq!(tx.as_str().unwrap(), hex::encode("good=1"));
+            assert!(allowed.contains(&tx.as_str().unwrap().to_string()), "{tx}");
         }
     }
     c.stop();

@@ -1,4 +1,5 @@
-//! The HTTP/JSON API (axum), exactly the endpoints of the contract, bound to loopback.
+//! The HTTP/JSON API (axum): the endpoints of the contract, plus `POST /v1/txs` (a batch of
+//! txs in one request, for load generators), bound to loopback.
 //!
 //! Every error is `{"error": S}` with status 400 (malformed JSON, hex, tx or path), 404 (not
 //! committed / never set / unknown route), 413 (body over [`MAX_BODY`]) or 503 (mempool full).
@@ -22,6 +23,10 @@ use crate::NodeError;
 
 /// Largest request body: a maximal tx, hex-encoded, in its JSON object.
 pub const MAX_BODY: usize = 2 * MAX_TX + 64;
+/// Most txs in one `POST /v1/txs`.
+pub const MAX_BATCH: usize = 1024;
+/// Largest `POST /v1/txs` body: [`MAX_BATCH`] maximal txs, hex-encoded and quoted.
+pub const MAX_BATCH_BODY: usize = MAX_BATCH * (2 * MAX_TX + 3) + 64;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
@@ -32,6 +37,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/tx", post(submit))
+        .route(
+            "/v1/txs",
+            post(submit_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
+        )
         .route("/v1/tx/{hash}", get(tx))
         .route("/v1/block/{height}", get(block))
         .route("/v1/kv/{key}", get(kv))
@@ -110,6 +119,64 @@ async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection
         Ok(_) => Json(json!({ "hash": hash })).into_response(),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "mempool full"),
     }
+}
+
+/// `POST /v1/txs {"txs":[HEX,...]}` (an addition to the contract's endpoints, for loaders):
+/// up to [`MAX_BATCH`] txs checked like `POST /v1/tx`, all of them before any is taken, so a
+/// batch with one bad tx changes nothing (400 naming its index). `200 {"hashes":[HEX,...]}`
+/// in order; `503 {"error","accepted":K}` if the mempool filled up after the first K.
+async fn submit_batch(
+    State(s): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "malformed JSON");
+    };
+    let Some(list) = v.get("txs").and_then(|t| t.as_array()) else {
+        return error(StatusCode::BAD_REQUEST, "expected {\"txs\": [HEX, ...]}");
+    };
+    if list.is_empty() || list.len() > MAX_BATCH {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("a batch holds 1..={MAX_BATCH} txs, not {}", list.len()),
+        );
+    }
+    let mut txs = Vec::with_capacity(list.len());
+    for (i, t) in list.iter().enumerate() {
+        let Some(h) = t.as_str() else {
+            return error(StatusCode::BAD_REQUEST, format!("tx {i} is not a string"));
+        };
+        let Ok(tx) = hex::decode(h.strip_prefix("0x").unwrap_or(h)) else {
+            return error(StatusCode::BAD_REQUEST, format!("tx {i} is not hex"));
+        };
+        if tx.len() > MAX_TX {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, format!("tx {i} too large"));
+        }
+        if let Err(e) = parse_tx(&tx) {
+            return error(StatusCode::BAD_REQUEST, format!("tx {i}: {e}"));
+        }
+        txs.push(tx);
+    }
+    let mut hashes = Vec::with_capacity(txs.len());
+    for (i, tx) in txs.into_iter().enumerate() {
+        let hash = hex::encode(tx_hash(&tx));
+        if s.submit(tx, true).is_err() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": "mempool full", "accepted": i })),
+            )
+                .into_response();
+        }
+        hashes.push(hash);
+    }
+    Json(json!({ "hashes": hashes })).into_response()
 }
 
 fn parse_hash(h: &str) -> Option<[u8; 32]> {

@@ -67,6 +67,27 @@ impl Http {
             .ok_or_else(|| "no hash".into())
     }
 
+    /// POST a batch of txs to `addr` (`POST /v1/txs`); how many the node took (all of them on
+    /// 200, the `accepted` count of a 503 "mempool full").
+    pub fn post_txs(&self, addr: &str, txs: &[Vec<u8>]) -> Result<usize, String> {
+        let hexes: Vec<String> = txs.iter().map(hex::encode).collect();
+        let body = serde_json::json!({ "txs": hexes }).to_string();
+        match self
+            .agent
+            .post(&format!("http://{addr}/v1/txs"))
+            .set("content-type", "application/json")
+            .send_string(&body)
+        {
+            Ok(_) => Ok(txs.len()),
+            Err(ureq::Error::Status(503, r)) => {
+                let v: Value =
+                    serde_json::from_reader(r.into_reader()).map_err(|e| e.to_string())?;
+                Ok(v["accepted"].as_u64().unwrap_or(0) as usize)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The committed height `addr` reports, if it answers.
     pub fn height(&self, addr: &str) -> Option<u64> {
         self.get(addr, "/v1/status")
