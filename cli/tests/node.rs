@@ -1116,7 +1116,8 @@ impl Signed {
 /// Node 4 is SIGKILLed eight times at seeded random moments — once during the DKG, five times
 /// right after it sent a consensus message (its sent counter, polled fast), twice at a random
 /// instant — and restarted each time, while txs go in. Nodes 1–3 record every consensus
-/// frame they receive (`CONCLAVE_TEST_RECORD`), so the oracle does not trust node 4: no two
+/// frame and every DKG log engine frame they receive (`CONCLAVE_TEST_RECORD`), so the oracle
+/// does not trust node 4: in both logs, no two
 /// votes of seat 4 for the same (height, period, step) name different values, and no two of
 /// its proposals for one (height, period) differ. Node 4 keeps every committed block across
 /// restarts, catches up, and the chain is the same everywhere.
@@ -1214,20 +1215,43 @@ fn repeated_sigkill_never_makes_a_node_equivocate() {
         );
     }
     c.stop();
-    // The oracle: everything nodes 1–3 received that seat 4 signed.
+    // The oracle: everything nodes 1–3 received that seat 4 signed, in consensus and in the
+    // DKG's own log (killed once during the DKG: its log votes must not conflict either).
     let seat = conclave_bft::types::NodeId(3);
     let mut signed = Signed::default();
+    let mut dkg_signed = Signed::default();
     let mut frames = 0;
     for r in &records {
         for (_, payload) in read_record(r) {
-            if let Some((&0, engine)) = payload.split_first() {
-                if let Ok(m) = conclave_bft::codec::decode(engine) {
-                    frames += 1;
-                    signed.take(&m, seat);
+            match payload.as_slice() {
+                [0, engine @ ..] => {
+                    if let Ok(m) = conclave_bft::codec::decode(engine) {
+                        frames += 1;
+                        signed.take(&m, seat);
+                    }
                 }
+                [0x80, 8, engine @ ..] => {
+                    if let Ok(m) = conclave_bft::codec::decode(engine) {
+                        dkg_signed.take(&m, seat);
+                    }
+                }
+                _ => {}
             }
         }
     }
+    eprintln!(
+        "DKG log: seat 4 signed votes at {} (height, period, step)",
+        dkg_signed.votes.len()
+    );
+    assert!(
+        !dkg_signed.votes.is_empty(),
+        "none of node 4's DKG log votes seen"
+    );
+    assert!(
+        dkg_signed.conflicts.is_empty(),
+        "node 4 equivocated in the DKG log: {:?}",
+        dkg_signed.conflicts
+    );
     eprintln!(
         "{frames} engine frames recorded; seat 4 signed votes at {} (height, period, step) and {} proposals",
         signed.votes.len(),

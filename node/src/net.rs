@@ -17,7 +17,8 @@
 //! - Test-only recording: with `CONCLAVE_TEST_RECORD=FILE` set (never in a deployment; the
 //!   node warns when it is), every inbound consensus frame is appended to FILE as
 //!   `from (u32 BE) ‖ length (u32 BE) ‖ bytes` on arrival, so a process test can check the votes
-//!   another node sent without trusting that node.
+//!   another node sent without trusting that node; so is every engine frame of the DKG log
+//!   (its DKG frame prefixed with [`RECORD_DKG`]).
 //! - Inbound rate limits ([`TokenBucket`]): per peer and protocol, messages/s and bytes/s
 //!   from `config.toml` (`[rate.*]`); a message over either budget is dropped before it is
 //!   queued and counted (`conclave_rate_limited_messages`), so a flooding peer costs the
@@ -46,6 +47,9 @@ use crate::NodeError;
 
 /// Largest sync response (a batch of blocks with certificates).
 pub const MAX_SYNC_RESPONSE: usize = 8 << 20;
+/// The first byte of a recorded DKG frame (consensus payloads start with a tag below it).
+pub const RECORD_DKG: u8 = 0x80;
+
 /// The environment variable of the test-only recording of inbound consensus frames.
 pub const RECORD_ENV: &str = "CONCLAVE_TEST_RECORD";
 /// Undelivered inbound messages per peer and protocol before new ones are dropped.
@@ -611,10 +615,15 @@ pub fn start(
                                             }
                                             continue;
                                         }
-                                        if let (1, Some(f)) = (q, record.as_mut()) {
-                                            let mut frame = Vec::with_capacity(8 + request.len());
+                                        // Consensus frames, and the DKG log's engine frames (DKG tag 8).
+                                        let dkg_engine = q == 0 && request.first() == Some(&8);
+                                        if let (true, Some(f)) = (q == 1 || dkg_engine, record.as_mut()) {
+                                            let prefix: &[u8] = if dkg_engine { &[RECORD_DKG] } else { &[] };
+                                            let len = prefix.len() + request.len();
+                                            let mut frame = Vec::with_capacity(8 + len);
                                             frame.extend_from_slice(&p.index.to_be_bytes());
-                                            frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
+                                            frame.extend_from_slice(&(len as u32).to_be_bytes());
+                                            frame.extend_from_slice(prefix);
                                             frame.extend_from_slice(&request);
                                             let _ = std::io::Write::write_all(f, &frame);
                                         }
