@@ -457,9 +457,9 @@ fn a_late_false_complaint_never_disqualifies_an_honest_dealer() {
 }
 
 #[test]
-fn a_complaint_after_the_justify_window_is_rejected() {
-    // Held until after the session: the drivers have ended and nothing can come in. Held to
-    // the last block of the justify window it is still judged; a block later there is none.
+fn complaints_held_to_the_justify_deadline_still_count() {
+    // Every message of blocks 13-15 (the complaints, and whatever else) is held to block 16,
+    // the justify deadline: the complaints are still judged there.
     let s = setup(4, 2, &[1, 2, 3, 4], 2, 9);
     let mut held: Vec<Vec<u8>> = Vec::new();
     let r = run_with(
