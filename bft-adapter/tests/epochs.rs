@@ -136,3 +136,41 @@ fn a_failed_resharing_keeps_the_old_committee_and_retries() {
     assert_eq!(r.epochs[2].committee, vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(r.epochs[2].key_from, "resharing");
 }
+
+/// Issue #15: a crash during the resharing of the epoch after a failed one must not make that
+/// resharing fail (a crash is one of the ≤ f faults tolerated) nor blame anyone. The same
+/// parameters as `conclave simulate --epochs 3 --epoch-length 10 --resharing-window 3
+/// --changes +1 --fail-epoch 0 --crash-epoch 1 --seed 3`.
+#[test]
+fn a_crash_after_a_failed_resharing_changes_nothing() {
+    let mut cfg = EpochSimConfig::new(3);
+    cfg.length = 10;
+    cfg.window = 3;
+    cfg.seed = 3;
+    cfg.fail_epoch = Some(0);
+    cfg.crash_epoch = Some(1);
+    cfg.plan = vec![Transition { join: 1, leave: 0 }];
+    let r = run_epochs(&cfg).unwrap();
+    check_common(&r);
+    let rs0 = r.epochs[0].resharing.as_ref().unwrap();
+    assert_eq!(rs0.outcome, "failed", "{}", show(&r));
+    assert!(
+        rs0.reason.contains("not enough qualified dealers"),
+        "{}",
+        rs0.reason
+    );
+    assert_eq!(r.epochs[1].key_from, "kept");
+    assert_eq!(r.epochs[1].engine_crashes, 1);
+    let rs1 = r.epochs[1].resharing.as_ref().unwrap();
+    assert_eq!(rs1.outcome, "reshared", "{}", show(&r));
+    assert!(rs1.driver_restored.is_some(), "{}", show(&r));
+    assert!(rs1.offline.is_empty());
+    // Only Byzantine validators are disqualified (the simulator also checks nobody honest is
+    // blamed); the restored driver's validator qualified.
+    for (id, _) in &rs1.disqualified {
+        assert!(r.epochs[1].faulty.contains(id), "{}", show(&r));
+    }
+    assert!(rs1.qualified.contains(&rs1.driver_restored.unwrap()));
+    assert_eq!(r.epochs[2].committee, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(r.epochs[2].key_from, "resharing");
+}

@@ -457,8 +457,7 @@ fn epochs_a_failed_resharing_keeps_the_committee_and_the_table_says_why() {
     );
     assert!(!rs["offline"].as_array().unwrap().is_empty());
     // The old committee and shares stay; the frozen join and epoch 1's join both land at the
-    // next boundary. (With `--crash-epoch 1` added, epoch 1's resharing fails too — "own share
-    // for seat 1 is inconsistent with the group commitment" — an open bug, see the report.)
+    // next boundary (with `--crash-epoch 1` too: see the test below, issue #15).
     assert_eq!(ids(&epochs[1]["committee"]), vec![1, 2, 3, 4]);
     assert_eq!(epochs[1]["key_from"], "kept");
     assert_eq!(ids(&epochs[2]["committee"]), vec![1, 2, 3, 4, 5, 6]);
@@ -488,6 +487,39 @@ fn epochs_a_failed_resharing_keeps_the_committee_and_the_table_says_why() {
         r["group_public_key"].as_str().unwrap()
     )));
     assert!(text.contains("violations none"), "{text}");
+}
+
+#[test]
+fn epochs_a_crash_after_a_failed_resharing_still_reshares() {
+    // Issue #15: epoch 1's resharing, with a crash in it after epoch 0's planned failure, used
+    // to fail too ("own share for seat 1 is inconsistent with the group commitment": the
+    // complaints were censored through their window) and the run still exited 0. Now it
+    // reshares; an unplanned failure would be a violation (exit 3).
+    let args = [
+        "--epochs",
+        "3",
+        "--epoch-length",
+        "10",
+        "--resharing-window",
+        "3",
+        "--changes",
+        "+1",
+        "--fail-epoch",
+        "0",
+        "--crash-epoch",
+        "1",
+        "--seed",
+        "3",
+    ];
+    let (code, r) = simulate_json(&args);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["violations"].as_array().unwrap().len(), 0, "{r}");
+    let epochs = r["epochs"].as_array().unwrap();
+    assert_eq!(epochs[0]["resharing"]["outcome"], "failed");
+    assert_eq!(epochs[1]["engine_crashes"], 1);
+    assert_eq!(epochs[1]["resharing"]["outcome"], "reshared", "{r}");
+    assert_eq!(ids(&epochs[2]["committee"]), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(epochs[2]["key_from"], "resharing");
 }
 
 #[test]

@@ -19,9 +19,26 @@ impl<V: Variant> Participant<V> {
     /// End of round 2: judge every complaint; accused dealers (this participant included)
     /// justify.
     pub(crate) fn evaluate_complaints(&mut self) -> Result<Vec<Output<V>>, Error> {
-        let context = self.context;
         let complaints = std::mem::take(&mut self.received_complaints);
-        for (id, cands) in &complaints {
+        self.judge_complaints(&complaints);
+        self.received_complaints = complaints;
+        self.justify()
+    }
+
+    /// Judge `complaints` (per complainer): upheld entries go to `upheld` and
+    /// `upheld_complaints`, false ones and equivocating complainers become evidence. Returns
+    /// the seats upheld, per dealer.
+    pub(crate) fn judge_complaints(
+        &mut self,
+        complaints: &std::collections::BTreeMap<
+            u32,
+            Vec<crate::messages::Signed<crate::messages::Complaint>>,
+        >,
+    ) -> std::collections::BTreeMap<u32, std::collections::BTreeSet<u32>> {
+        let context = self.context;
+        let mut upheld_now: std::collections::BTreeMap<u32, std::collections::BTreeSet<u32>> =
+            std::collections::BTreeMap::new();
+        for (id, cands) in complaints {
             let Some(member) = self.config.players.member(*id) else {
                 continue;
             };
@@ -63,6 +80,10 @@ impl<V: Variant> Participant<V> {
                     accused.push(SignedMessage::Dealing(Box::new(dealing.clone())));
                 }
                 if !bad.is_empty() {
+                    upheld_now
+                        .entry(entry.dealer)
+                        .or_default()
+                        .extend(bad.iter().copied());
                     self.upheld.entry(entry.dealer).or_default().extend(bad);
                     let list = self.upheld_complaints.entry(entry.dealer).or_default();
                     if !list.contains(signed) {
@@ -82,8 +103,7 @@ impl<V: Variant> Participant<V> {
                 });
             }
         }
-        self.received_complaints = complaints;
-        self.justify()
+        upheld_now
     }
 
     /// Round 3: reveal the disputed shares of this participant's accused dealer seats.

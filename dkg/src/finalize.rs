@@ -20,6 +20,33 @@ use crate::verify::check_share;
 
 impl<V: Variant> Participant<V> {
     pub(crate) fn finalize(&mut self) -> Result<DkgOutput<V>, Error> {
+        // 0. Late complaints (taken in during the justify window, after their own window was
+        //    missed): judged like the others. Only a share proven bad by the complainer's
+        //    revealed key is upheld, which an honest dealer never deals, so a late complaint
+        //    can never disqualify an honest dealer (a false one is evidence against the
+        //    complainer). A dealer with a late upheld complaint stays qualified only if it
+        //    revealed those shares in the justify window anyway. A complainer whose complaint
+        //    arrived in time is judged on that one only.
+        let late: std::collections::BTreeMap<_, _> = std::mem::take(&mut self.late_complaints)
+            .into_iter()
+            .filter(|(id, _)| {
+                self.received_complaints
+                    .get(id)
+                    .is_none_or(|c| c.is_empty())
+            })
+            .collect();
+        let late_upheld = if late.is_empty() {
+            Default::default()
+        } else {
+            let on_time = self.upheld.clone();
+            let mut upheld = self.judge_complaints(&late);
+            for (dealer, seats) in upheld.iter_mut() {
+                if let Some(s) = on_time.get(dealer) {
+                    seats.retain(|x| !s.contains(x));
+                }
+            }
+            upheld
+        };
         // 1. Justifications for upheld complaints (authenticated on arrival).
         let upheld = self.upheld.clone();
         for (dealer, seats) in &upheld {
@@ -78,7 +105,11 @@ impl<V: Variant> Participant<V> {
             if failed.is_empty() {
                 continue;
             }
-            let kind = if justification.is_some() {
+            // Seats disputed only by late complaints had no deadline to answer by: an
+            // unrevealed one is a bad share, not a wrong justification.
+            let late_only = late_upheld.get(dealer);
+            let answered = |seat: &u32| late_only.is_none_or(|l| !l.contains(seat));
+            let kind = if justification.is_some() && failed.iter().any(answered) {
                 FaultKind::WrongJustification
             } else {
                 FaultKind::BadShare

@@ -19,7 +19,12 @@
 //!   message of another session or epoch (the envelope's digest is not this configuration's
 //!   [`DkgConfig::digest`]): dropped before any signature is checked;
 //! * a message of the wrong round for the block's window (a dealing after the deal deadline
-//!   height, a complaint during the deal window, …): dropped;
+//!   height, a complaint during the deal window, …): dropped. The one exception is a
+//!   complaint in the justify window: a complaint censored through its whole window (every
+//!   proposer of it faulty or crashed) would otherwise qualify the dealer it proves bad and
+//!   leave every honest player with a share inconsistent with the group commitment. It is
+//!   judged at the end; only a share proven bad counts, which an honest dealer never deals,
+//!   so a late complaint never disqualifies an honest dealer;
 //! * a message from a non-member, or one claiming another member as its sender: the
 //!   participant checks every message against the identity key of the sender it names, in this
 //!   configuration's digest (which binds the session id, hence the epoch), and stores it only
@@ -287,7 +292,9 @@ impl<V: Variant> LogDriver<V> {
                 Message::Complaint(_) => Phase::Complain,
                 Message::Justify(_) => Phase::Justify,
             };
-            if window != Some(round) {
+            // A complaint may also come late, in the justify window (see `Participant`).
+            let late_complaint = round == Phase::Complain && window == Some(Phase::Justify);
+            if window != Some(round) && !late_complaint {
                 step.rejected.push(reject(format!(
                     "{} message outside its window (block {height} is in the {} window)",
                     round.as_str(),

@@ -192,6 +192,10 @@ pub struct Participant<V: Variant> {
     /// on arrival, for the signature check; reused as the ciphertexts' associated data).
     pub(crate) received_dealings: BTreeMap<u32, Vec<ReceivedDealing<V>>>,
     pub(crate) received_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
+    /// Authenticated complaints that arrived after the complaint deadline, during the justify
+    /// window (judged at the end, see [`Participant::finalize`]).
+    #[serde(default)]
+    pub(crate) late_complaints: BTreeMap<u32, Vec<Signed<Complaint>>>,
     pub(crate) received_justifications: BTreeMap<u32, Vec<Signed<Justification>>>,
     pub(crate) valid: BTreeMap<u32, Signed<Dealing<V>>>,
     pub(crate) faults: BTreeMap<u32, FaultKind>,
@@ -256,6 +260,7 @@ impl<V: Variant> Participant<V> {
             phase: Phase::Init,
             received_dealings: BTreeMap::new(),
             received_complaints: BTreeMap::new(),
+            late_complaints: BTreeMap::new(),
             received_justifications: BTreeMap::new(),
             valid: BTreeMap::new(),
             faults: BTreeMap::new(),
@@ -388,7 +393,12 @@ impl<V: Variant> Participant<V> {
 
     fn stored_bodies(&self) -> usize {
         let dealings: usize = self.received_dealings.values().map(Vec::len).sum();
-        let complaints: usize = self.received_complaints.values().map(Vec::len).sum();
+        let complaints: usize = self
+            .received_complaints
+            .values()
+            .chain(self.late_complaints.values())
+            .map(Vec::len)
+            .sum();
         let justifications: usize = self.received_justifications.values().map(Vec::len).sum();
         dealings + complaints + justifications
     }
@@ -425,8 +435,11 @@ impl<V: Variant> Participant<V> {
                     .fold(Ok(()), Result::and)
             }
             Message::Complaint(c) => {
-                if self.phase > Phase::Complain {
-                    return Err(self.wrong_phase("complaint after the complaint deadline"));
+                // A complaint that missed its window (e.g. censored by the proposers of every
+                // block of it) is still taken in during the justify window: it is judged at
+                // the end, and only a verifiably bad share counts (see `finalize`).
+                if self.phase > Phase::Justify {
+                    return Err(self.wrong_phase("complaint after the justify deadline"));
                 }
                 let id = c.body.complainer;
                 let key = self
@@ -436,7 +449,11 @@ impl<V: Variant> Participant<V> {
                     .ok_or(Error::UnknownSender(id))?
                     .signing_key;
                 c.body.check_shape(&limits)?;
-                let list = self.received_complaints.entry(id).or_default();
+                let list = if self.phase == Phase::Justify {
+                    self.late_complaints.entry(id).or_default()
+                } else {
+                    self.received_complaints.entry(id).or_default()
+                };
                 if !has_room(list, |x| x.body == c.body) {
                     return Ok(());
                 }
@@ -551,6 +568,7 @@ impl<V: Variant> Participant<V> {
             phase: self.phase,
             received_dealings: self.received_dealings.clone(),
             received_complaints: self.received_complaints.clone(),
+            late_complaints: self.late_complaints.clone(),
             received_justifications: self.received_justifications.clone(),
             valid: self.valid.clone(),
             faults: self.faults.clone(),

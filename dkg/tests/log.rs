@@ -4,6 +4,7 @@
 use conclave_dkg::log::{
     resharing_session, Envelope, LogDriver, LogError, LogOutcome, LogSchedule,
 };
+use conclave_dkg::sim::{set_behaviour, Behaviour};
 use conclave_dkg::{Committee, DkgConfig, FaultKind, IdentityKeys, Message, Participant};
 use conclave_threshold_sig::{deal, Commitment, MinPk, SecretShare};
 use rand::SeedableRng;
@@ -82,6 +83,17 @@ fn run(
     inject: &mut dyn FnMut(u64, &mut Vec<Vec<u8>>),
     resume_every_block: bool,
 ) -> Run {
+    run_with(s, silent, &[], inject, resume_every_block)
+}
+
+/// [`run`] with some nodes deviating as `byzantine` says.
+fn run_with(
+    s: &Setup,
+    silent: &[u32],
+    byzantine: &[(u32, Behaviour)],
+    inject: &mut dyn FnMut(u64, &mut Vec<Vec<u8>>),
+    resume_every_block: bool,
+) -> Run {
     let schedule = LogSchedule {
         start: 10,
         window: 2,
@@ -89,7 +101,11 @@ fn run(
     let mut drivers = Vec::new();
     let mut pending: Vec<Vec<u8>> = Vec::new();
     for (id, _) in &s.nodes {
-        let (d, submit) = LogDriver::start(participant(s, *id), schedule).unwrap();
+        let mut p = participant(s, *id);
+        if let Some((_, b)) = byzantine.iter().find(|(b, _)| b == id) {
+            set_behaviour(&mut p, *b);
+        }
+        let (d, submit) = LogDriver::start(p, schedule).unwrap();
         if !silent.contains(id) {
             pending.extend(submit);
         }
@@ -370,4 +386,96 @@ fn blocks_must_come_in_order_once() {
         }
     )
     .is_err());
+}
+
+/// Moves every complaint of blocks 13 and 14 (the complaint window of `run`) to block 15, the
+/// first of the justify window: as if the proposers of the whole complaint window censored
+/// them (issue #15).
+fn censor_complaints(s: &Setup) -> impl FnMut(u64, &mut Vec<Vec<u8>>) + '_ {
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    move |h, block| {
+        if h == 13 || h == 14 {
+            let (c, rest): (Vec<_>, Vec<_>) = block.drain(..).partition(|b| {
+                matches!(
+                    Envelope::<V>::from_bytes(b, &s.config).map(|e| e.message),
+                    Ok(Message::Complaint(_))
+                )
+            });
+            held.extend(c);
+            *block = rest;
+        }
+        if h == 15 {
+            block.append(&mut held);
+        }
+    }
+}
+
+#[test]
+fn complaints_censored_through_their_window_still_disqualify_a_bad_dealer() {
+    // Dealer 2 deals bad shares to every other seat; every complaint against it misses the
+    // complaint window and lands in the justify window. The complaints are still judged: they
+    // prove the shares bad, dealer 2 (which never justifies) is disqualified, and everybody
+    // reaches the key from 1, 3, 4 — rather than every honest player failing with an own share
+    // inconsistent with the commitment. Every driver goes through serde after every block.
+    let s = setup(4, 2, &[1, 2, 3, 4], 2, 7);
+    let mut inject = censor_complaints(&s);
+    let r = run_with(&s, &[], &[(2, Behaviour::BadShare)], &mut inject, true);
+    assert_eq!(check_success(&s, &r, 2), vec![1, 3, 4]);
+    let first = finished(&r)[0].1;
+    assert_eq!(first.disqualified.len(), 1);
+    assert_eq!(first.disqualified[0].index, 2);
+    assert_eq!(first.disqualified[0].reason, FaultKind::BadShare);
+    for e in &first.evidence {
+        assert_eq!(e.culprit, 2);
+        e.verify(&s.config).unwrap();
+    }
+}
+
+#[test]
+fn a_late_false_complaint_never_disqualifies_an_honest_dealer() {
+    // Player 3 complains falsely about every other dealer, and its complaint comes in the
+    // justify window, too late for any dealer to answer: the complaint is judged false, every
+    // dealer stays qualified, and the evidence names the complainer.
+    let s = setup(4, 2, &[1, 2, 3, 4], 2, 8);
+    let mut inject = censor_complaints(&s);
+    let r = run_with(
+        &s,
+        &[],
+        &[(3, Behaviour::FalseComplaint)],
+        &mut inject,
+        false,
+    );
+    assert_eq!(check_success(&s, &r, 2), vec![1, 2, 3, 4]);
+    let first = finished(&r)[0].1;
+    assert!(first.disqualified.is_empty(), "{:?}", first.disqualified);
+    assert!(!first.evidence.is_empty());
+    for e in &first.evidence {
+        assert_eq!(e.culprit, 3);
+        assert_eq!(e.kind, FaultKind::FalseComplaint);
+        e.verify(&s.config).unwrap();
+    }
+}
+
+#[test]
+fn complaints_held_to_the_justify_deadline_still_count() {
+    // Every message of blocks 13-15 (the complaints, and whatever else) is held to block 16,
+    // the justify deadline: the complaints are still judged there.
+    let s = setup(4, 2, &[1, 2, 3, 4], 2, 9);
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let r = run_with(
+        &s,
+        &[],
+        &[(2, Behaviour::BadShare)],
+        &mut |h, block| {
+            if h == 13 || h == 14 || h == 15 {
+                held.append(block);
+            }
+            if h == 16 {
+                block.append(&mut held);
+            }
+        },
+        false,
+    );
+    // Complaints held to block 16 (the justify deadline) still count: dealer 2 is out.
+    assert_eq!(check_success(&s, &r, 2), vec![1, 3, 4]);
 }

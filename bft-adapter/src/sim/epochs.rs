@@ -936,6 +936,7 @@ pub fn run_epochs_with_progress(
         records.push(record);
         progress(e);
     }
+    violations.extend(resharing_plan_violations(cfg.fail_epoch, &records));
     Ok(EpochSimReport {
         config: cfg.clone(),
         group_public_key: hex::encode(group_key.to_bytes()),
@@ -943,6 +944,29 @@ pub fn run_epochs_with_progress(
         certificates_verified: verified_total,
         violations,
     })
+}
+
+/// The oracle of the failure plan: every resharing that failed although `fail_epoch` did not
+/// plan it (a crash, censorship or Byzantine holders up to the bound must not make a resharing
+/// fail), and a planned failure that did not happen, as violations.
+pub fn resharing_plan_violations(fail_epoch: Option<u32>, epochs: &[EpochRecord]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in epochs {
+        let Some(r) = &e.resharing else { continue };
+        let planned = fail_epoch.is_some_and(|f| u64::from(f) == e.epoch);
+        match (r.outcome == "failed", planned) {
+            (true, false) => out.push(format!(
+                "epoch {}: the resharing failed unplanned (not --fail-epoch): {}",
+                e.epoch, r.reason
+            )),
+            (false, true) => out.push(format!(
+                "epoch {}: the planned resharing failure did not happen ({})",
+                e.epoch, r.outcome
+            )),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The resharing's result at the boundary: the next key (or `None`: keep the old one) and its
@@ -1100,4 +1124,87 @@ pub fn verify_under(group_key: &[u8], message: &[u8], signature: &[u8]) -> bool 
         return false;
     };
     Signature::<V>::from_bytes(signature).is_ok_and(|s| pk.verify(&suite, message, &s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(e: u64, outcome: Option<(&str, &str)>) -> EpochRecord {
+        EpochRecord {
+            epoch: e,
+            heights: (e * 10 + 1, e * 10 + 10),
+            committee: vec![1, 2, 3, 4],
+            stake: vec![1; 4],
+            seats: 4,
+            threshold: 2,
+            key_from: "kept".into(),
+            qualified_old_holders: vec![1, 2, 3, 4],
+            group_public_key: String::new(),
+            faulty: vec![2],
+            accepted_txs: Vec::new(),
+            rejected_txs: Vec::new(),
+            certificates_verified: 10,
+            certificates: Vec::new(),
+            engine_crashes: 0,
+            resharing: outcome.map(|(outcome, reason)| ResharingRecord {
+                outcome: outcome.into(),
+                reason: reason.into(),
+                qualified: Vec::new(),
+                disqualified: Vec::new(),
+                evidence: Vec::new(),
+                byzantine: Vec::new(),
+                offline: Vec::new(),
+                rejected_messages: 0,
+                driver_restored: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn an_unplanned_failed_resharing_is_a_violation() {
+        // Issue #15's run: epoch 0 planned to fail, epoch 1 failed as well.
+        let run = [
+            epoch(
+                0,
+                Some(("failed", "not enough qualified dealers: need 3, have 2")),
+            ),
+            epoch(
+                1,
+                Some((
+                    "failed",
+                    "own share for seat 1 is inconsistent with the group commitment",
+                )),
+            ),
+            epoch(2, None),
+        ];
+        let v = resharing_plan_violations(Some(0), &run);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].starts_with("epoch 1: the resharing failed unplanned"));
+        assert!(v[0].contains("inconsistent with the group commitment"));
+        // Without a plan both are violations; with the plan on epoch 1, epoch 0's is.
+        assert_eq!(resharing_plan_violations(None, &run).len(), 2);
+        let v = resharing_plan_violations(Some(1), &run);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].starts_with("epoch 0:"));
+    }
+
+    #[test]
+    fn the_planned_failure_alone_or_none_is_no_violation() {
+        let run = [
+            epoch(
+                0,
+                Some(("failed", "not enough qualified dealers: need 3, have 2")),
+            ),
+            epoch(1, Some(("reshared", ""))),
+            epoch(2, None),
+        ];
+        assert!(resharing_plan_violations(Some(0), &run).is_empty());
+        // A planned failure that did not happen is one too.
+        let v = resharing_plan_violations(Some(1), &run);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v.iter().any(|x| x.contains("did not happen")));
+        let ok = [epoch(0, Some(("reshared", ""))), epoch(1, None)];
+        assert!(resharing_plan_violations(None, &ok).is_empty());
+    }
 }
