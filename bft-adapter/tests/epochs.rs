@@ -174,3 +174,30 @@ fn a_crash_after_a_failed_resharing_changes_nothing() {
     assert_eq!(r.epochs[2].committee, vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(r.epochs[2].key_from, "resharing");
 }
+
+/// A join decided after its epoch's snapshot joins at the next boundary: its keys must carry
+/// over to that resharing. Before, the simulator dropped them with the epoch and every later
+/// resharing failed to start ("a joined validator without known keys"). The parameters of
+/// `conclave simulate --epochs 3 --epoch-length 10 --resharing-window 3 --changes +1 --seed 7`.
+#[test]
+fn a_join_decided_after_the_snapshot_joins_at_the_next_boundary() {
+    let mut cfg = EpochSimConfig::new(3);
+    cfg.length = 10;
+    cfg.window = 3;
+    cfg.seed = 7;
+    cfg.plan = vec![Transition { join: 1, leave: 0 }];
+    let r = run_epochs(&cfg).unwrap();
+    check_common(&r);
+    for e in 0..2 {
+        let rs = r.epochs[e].resharing.as_ref().unwrap();
+        assert_eq!(rs.outcome, "reshared", "epoch {e}: {}", show(&r));
+    }
+    // Epoch 0's joiner came too late for epoch 1; both joiners sit in epoch 2.
+    assert_eq!(r.epochs[1].committee, vec![1, 2, 3, 4], "{}", show(&r));
+    assert_eq!(
+        r.epochs[2].committee,
+        vec![1, 2, 3, 4, 5, 6],
+        "{}",
+        show(&r)
+    );
+}

@@ -746,6 +746,9 @@ pub fn run_epochs_with_progress(
     let mut violations = Vec::new();
     let mut verified_total = 0u64;
     let mut last_leave: Option<Vec<u8>> = None;
+    // Joiners whose join was decided too late for their epoch's resharing stay in the
+    // registry: their keys carry over to the next epoch's resharing.
+    let mut carried_joiners: Vec<ValidatorSecrets> = Vec::new();
     for e in 0..u64::from(cfg.epochs) {
         let n = key.committee.seats();
         let mut sim = SimConfig::new(n);
@@ -768,7 +771,7 @@ pub fn run_epochs_with_progress(
             .collect();
         // This epoch's committee transactions, submitted at its start.
         let mut txs = Vec::new();
-        let mut joining = Vec::new();
+        let mut joining = std::mem::take(&mut carried_joiners);
         let last = e + 1 == u64::from(cfg.epochs);
         if !cfg.plan.is_empty() && !last {
             let t = cfg.plan[(e as usize) % cfg.plan.len()];
@@ -858,6 +861,12 @@ pub fn run_epochs_with_progress(
         };
         violations.append(&mut s.violations);
         secrets.append(&mut s.secrets.clone());
+        carried_joiners = s
+            .joining
+            .iter()
+            .filter(|j| !secrets.values().any(|x| x.public() == j.public()))
+            .cloned()
+            .collect();
         // The independent oracle: every honest certificate under the ONE genesis key.
         let mut verified = 0u64;
         for (seat, message, signature) in &s.certificates {
