@@ -44,10 +44,16 @@
 //!   and stored only then (at most two different bodies per sender and round; two prove
 //!   equivocation), so junk sent first, before `Start` or in any volume takes no slot of an
 //!   honest message. Decisions depend on the set of authenticated messages, not their order.
-//!   A host builds the broadcast by echoing what [`Participant::receive_new`] reports as a new
-//!   authenticated body (bounded the same way); a member that missed the protocol rebuilds its
-//!   share from a finished participant's [`Participant::transcript`] with
-//!   [`Participant::recover`], to be checked against the agreed commitment and QUAL.
+//!   Echoing what [`Participant::receive_new`] reports as new is **not** enough over a real
+//!   network: a member that times a message to reach some honest hosts just before their
+//!   deadline and others just after splits their views. Order the messages by a consensus log
+//!   instead: [`log::LogDriver`] (fixed windows of block heights) or [`log::AdaptiveDriver`]
+//!   (windows that close once every expected member posted, bounded in blocks), where every
+//!   honest node that feeds the same blocks closes every round at the same block with the same
+//!   messages (`conclave-node` runs its genesis DKG over a BA* log of its own for this reason).
+//!   A member that missed the protocol rebuilds its share from a finished participant's
+//!   [`Participant::transcript`] with [`Participant::recover`], to be checked against the
+//!   agreed commitment and QUAL.
 //! * Everything is bound to the configuration digest ([`DkgConfig::digest`]: session id,
 //!   variant, `t`, both committees with their keys and seats, the previous commitment), not
 //!   only to the session id: signatures, ephemeral-key proofs, transcripts and ciphertexts of
@@ -170,7 +176,7 @@ mod verify;
 pub use config::{Committee, DkgConfig, IdentityKeys, Member};
 pub use error::Error;
 pub use evidence::{Evidence, FaultKind, SignedMessage};
-pub use log::{LogDriver, LogOutcome, LogSchedule};
+pub use log::{AdaptiveDriver, LogDriver, LogOutcome, LogSchedule};
 pub use messages::{Complaint, ComplaintEntry, Dealing, Justification, Message, Signed};
 pub use participant::{Disqualified, DkgOutput, Input, Output, Participant, Phase};
 #[cfg(feature = "sim")]
