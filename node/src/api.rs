@@ -32,6 +32,21 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
 
+/// A request body as JSON, or the error response: 413 over the route's limit, 400 otherwise.
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Response> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
+        }
+        Err(e) => return Err(error(StatusCode::BAD_REQUEST, e.body_text())),
+    };
+    serde_json::from_slice(&body).map_err(|_| error(StatusCode::BAD_REQUEST, "malformed JSON"))
+}
+
 /// The router over the shared node state.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -91,15 +106,9 @@ async fn status(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
-        }
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "malformed JSON");
+    let v = match json_body(body) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let Some(hex_tx) = v.get("tx").and_then(|t| t.as_str()) else {
         return error(StatusCode::BAD_REQUEST, "expected {\"tx\": HEX}");
@@ -129,15 +138,9 @@ async fn submit_batch(
     State(s): State<Arc<Shared>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
-        }
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "malformed JSON");
+    let v = match json_body(body) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let Some(list) = v.get("txs").and_then(|t| t.as_array()) else {
         return error(StatusCode::BAD_REQUEST, "expected {\"txs\": [HEX, ...]}");
