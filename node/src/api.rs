@@ -33,18 +33,19 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 }
 
 /// A request body as JSON, or the error response: 413 over the route's limit, 400 otherwise.
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Response> {
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Box<Response>> {
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large",
-            ))
+            )))
         }
-        Err(e) => return Err(error(StatusCode::BAD_REQUEST, e.body_text())),
+        Err(e) => return Err(Box::new(error(StatusCode::BAD_REQUEST, e.body_text()))),
     };
-    serde_json::from_slice(&body).map_err(|_| error(StatusCode::BAD_REQUEST, "malformed JSON"))
+    serde_json::from_slice(&body)
+        .map_err(|_| Box::new(error(StatusCode::BAD_REQUEST, "malformed JSON")))
 }
 
 /// The router over the shared node state.
@@ -108,7 +109,7 @@ async fn status(State(s): State<Arc<Shared>>) -> Response {
 async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection>) -> Response {
     let v = match json_body(body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(hex_tx) = v.get("tx").and_then(|t| t.as_str()) else {
         return error(StatusCode::BAD_REQUEST, "expected {\"tx\": HEX}");
@@ -140,7 +141,7 @@ async fn submit_batch(
 ) -> Response {
     let v = match json_body(body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(list) = v.get("txs").and_then(|t| t.as_array()) else {
         return error(StatusCode::BAD_REQUEST, "expected {\"txs\": [HEX, ...]}");
