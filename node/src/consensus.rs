@@ -137,6 +137,37 @@ pub fn genesis_seed(chain_id: &str, group_public_key: &[u8]) -> Seed {
     )
 }
 
+/// This node's proposer sortition over the genesis VRF keys (every seat votes).
+pub(crate) fn vrf_sortition(home: &Home) -> Result<VrfSortition, NodeError> {
+    let keys = home
+        .genesis
+        .nodes
+        .iter()
+        .map(|n| n.vrf_public())
+        .collect::<Result<Vec<_>, _>>()?;
+    let roster =
+        Arc::new(VrfRoster::new(0, keys, None).map_err(|e| NodeError::Config(e.to_string()))?);
+    Ok(VrfSortition::new(
+        NodeId(home.config.index - 1),
+        home.vrf.clone(),
+        roster,
+    ))
+}
+
+/// The engine configuration of this node from its tuning (consensus and the DKG log alike).
+pub(crate) fn engine_config(home: &Home) -> Config {
+    let t = home.config.tuning;
+    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
+    config.timeouts = Timeouts::default();
+    config.timeouts.filter_ms = t.filter_ms;
+    config.timeouts.next_ms = t.next_ms;
+    config.timeouts.resend_ms = t.resend_ms;
+    config.timeouts.max_backoff = 8;
+    // λ_f = 25 × next_ms, as in the engine's defaults.
+    config.timeouts.recovery_ms = 25 * t.next_ms;
+    config
+}
+
 /// The threshold-mode adapters from the DKG output.
 fn adapters<V: Variant>(
     home: &Home,
@@ -161,14 +192,7 @@ fn adapters<V: Variant>(
         .ok_or_else(|| NodeError::Dkg("the DKG output holds no share of this seat".into()))?;
     let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst)
         .map_err(|e| NodeError::Dkg(e.to_string()))?;
-    let keys = g
-        .nodes
-        .iter()
-        .map(|n| n.vrf_public())
-        .collect::<Result<Vec<_>, _>>()?;
-    let roster =
-        Arc::new(VrfRoster::new(0, keys, None).map_err(|e| NodeError::Config(e.to_string()))?);
-    let sortition = VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster);
+    let sortition = vrf_sortition(home)?;
     // The engine's crypto goes through timing wrappers (`/metrics`: conclave_time_seconds).
     Ok((
         Adapters {
@@ -273,15 +297,7 @@ pub async fn run<V: Variant>(
         .group_public_key
         .write()
         .unwrap_or_else(|e| e.into_inner()) = Some(hex::encode(&gpk));
-    let t = home.config.tuning;
-    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
-    config.timeouts = Timeouts::default();
-    config.timeouts.filter_ms = t.filter_ms;
-    config.timeouts.next_ms = t.next_ms;
-    config.timeouts.resend_ms = t.resend_ms;
-    config.timeouts.max_backoff = 8;
-    // λ_f = 25 × next_ms, as in the engine's defaults.
-    config.timeouts.recovery_ms = 25 * t.next_ms;
+    let config = engine_config(home);
     let mut tip = shared.store.tip()?;
     let mut stored_proposals = BTreeSet::new();
     let engine = match shared.store.meta(ENGINE_STATE)? {

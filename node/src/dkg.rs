@@ -71,9 +71,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use conclave_bft::adapter::{IdentitySigner, IdentityVerifier, VrfRoster, VrfSortition};
-use conclave_bft::types::{Decided, Epoch, Height, NodeId, Seed, Time};
-use conclave_bft::{Action, Adapters, Config, Engine, PersistedState, Timeouts, TimerId};
+use conclave_bft::adapter::{IdentitySigner, IdentityVerifier};
+use conclave_bft::types::{Decided, Height, NodeId, Seed, Time};
+use conclave_bft::{Action, Adapters, Engine, PersistedState, TimerId};
 use conclave_dkg::log::{AdaptiveDriver, Envelope, LogOutcome};
 use conclave_dkg::{DkgConfig, DkgOutput, Input, Message, Output, Participant, Phase};
 use conclave_threshold_sig::Variant;
@@ -350,34 +350,15 @@ fn log_adapters(home: &Home) -> Result<Adapters, NodeError> {
         .map(|m| m.signing_key)
         .collect();
     let verifier = Arc::new(IdentityVerifier::new(keys).map_err(dkg_err)?);
-    let vrf_keys = g
-        .nodes
-        .iter()
-        .map(|n| n.vrf_public())
-        .collect::<Result<Vec<_>, _>>()?;
-    let roster =
-        Arc::new(VrfRoster::new(0, vrf_keys, None).map_err(|e| NodeError::Config(e.to_string()))?);
     Ok(Adapters {
         committee: verifier.clone(),
-        sortition: Arc::new(VrfSortition::new(NodeId(me - 1), home.vrf.clone(), roster)),
+        sortition: Arc::new(crate::consensus::vrf_sortition(home)?),
         signer: Arc::new(IdentitySigner::new(
             NodeId(me - 1),
             home.identity.signing.clone(),
         )),
         verifier,
     })
-}
-
-fn log_config(home: &Home) -> Config {
-    let t = home.config.tuning;
-    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
-    config.timeouts = Timeouts::default();
-    config.timeouts.filter_ms = t.filter_ms;
-    config.timeouts.next_ms = t.next_ms;
-    config.timeouts.resend_ms = t.resend_ms;
-    config.timeouts.max_backoff = 8;
-    config.timeouts.recovery_ms = 25 * t.next_ms;
-    config
 }
 
 /// Run the DKG (or resume it, or load its result) and keep answering peers afterwards on a
@@ -582,7 +563,7 @@ impl<V: Variant> Runner<V> {
     /// decision and the driver's.
     fn start_engine(&mut self, home: &Home) -> Result<(), NodeError> {
         let adapters = log_adapters(home)?;
-        let config = log_config(home);
+        let config = crate::consensus::engine_config(home);
         let engine = match self.store.meta(DKG_ENGINE)? {
             Some(b) => {
                 let state: PersistedState = serde_json::from_slice(&b).map_err(json_err)?;
@@ -883,16 +864,19 @@ impl<V: Variant> Runner<V> {
         };
         let mut hashes = BTreeSet::new();
         for tx in &txs {
-            if !hashes.insert(<[u8; 32]>::from(Sha256::digest(tx))) {
+            let hash: [u8; 32] = Sha256::digest(tx).into();
+            if !hashes.insert(hash) {
                 tracing::warn!(height = height.0, "DKG log block repeats a transaction");
                 return false;
             }
-            match log.driver.check(tx) {
-                Ok(info) if info.round == round => {}
-                Ok(info) => {
+            // A held transaction was authenticated when it was taken in: not again.
+            let checked = self.held.get(&hash).map(|h| Ok(h.round));
+            match checked.unwrap_or_else(|| log.driver.check(tx).map(|i| i.round)) {
+                Ok(r) if r == round => {}
+                Ok(r) => {
                     tracing::warn!(
                         height = height.0,
-                        round = info.round.as_str(),
+                        round = r.as_str(),
                         "DKG log block carries a transaction of another round"
                     );
                     return false;
