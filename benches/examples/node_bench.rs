@@ -7,6 +7,7 @@
 //! cargo build --release -p conclave-cli
 //! cargo run --release -p conclave-benches --example node_bench -- [--nodes 4,7]
 //!     [--sizes 1024,65536,1048576] [--secs 8] [--bin target/release/conclave] [--json FILE]
+//!     [--variant min-pk|min-sig] [--filter-ms MS] [--light N] [--loaders K] [--keep]
 //! ```
 //!
 //! Not run in CI (it needs the release binary and minutes of a machine). Each run uses a fresh
@@ -44,6 +45,7 @@ struct Args {
     json: Option<PathBuf>,
     keep: bool,
     filter_ms: Option<u64>,
+    variant: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -65,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         keep: false,
         filter_ms: None,
+        variant: "min-pk".into(),
     };
     let mut it = std::env::args().skip(1);
     let list = |v: Option<String>| -> Result<Vec<usize>, String> {
@@ -85,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
             "--bin" => a.bin = PathBuf::from(it.next().ok_or("missing value")?),
             "--json" => a.json = Some(PathBuf::from(it.next().ok_or("missing value")?)),
             "--keep" => a.keep = true,
+            "--variant" => a.variant = it.next().ok_or("missing value")?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -171,7 +175,7 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
         std::process::id()
     ));
     let tuning = tuning_for(size, args.filter_ms);
-    let genesis = conclave_node::init_testnet(&dir, n, port, "min-pk", true, tuning)
+    let genesis = conclave_node::init_testnet(&dir, n, port, &args.variant, true, tuning)
         .map_err(|e| e.to_string())?;
     let apis: Vec<String> = genesis.nodes.iter().map(|g| g.api.clone()).collect();
     let http = Http::new();
@@ -196,6 +200,7 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
         std::thread::sleep(Duration::from_millis(5));
     }
     let load_start = uptime();
+    let before_light = snapshot(&http, &apis);
 
     // Light load: latency.
     let mut submitted: HashMap<String, Instant> = HashMap::new();
@@ -237,6 +242,9 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
     } else {
         0.0
     };
+
+    // Where the light phase's time goes: the histograms' growth over it alone.
+    let light_parts = diff(&snapshot(&http, &apis), &before_light);
 
     // Saturating load: throughput.
     let stop = Arc::new(AtomicBool::new(false));
@@ -332,23 +340,7 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
     }
 
     // Breakdown: every node's histograms, per committed height.
-    let mut parts: BTreeMap<String, (f64, u64)> = BTreeMap::new();
-    let mut heights = 0u64;
-    for a in &apis {
-        let Ok(text) = http.get_text(a, "/metrics") else {
-            continue;
-        };
-        for (k, (s, c)) in time_breakdown(&text) {
-            let e = parts.entry(k).or_default();
-            e.0 += s;
-            e.1 += c;
-        }
-        heights += text
-            .lines()
-            .find_map(|l| l.strip_prefix("conclave_height ").map(str::to_string))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-    }
+    let (parts, heights) = snapshot(&http, &apis);
     let unclean = cluster.stop();
     if !args.keep {
         let _ = std::fs::remove_dir_all(&dir);
@@ -366,14 +358,27 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
             .unwrap_or(0.0)
     };
     let mut breakdown = Vec::new();
-    for (k, (s, c)) in &parts {
-        breakdown.push(format!(
-            "    {k:<20} {:>9.3} ms/height  {:>8.3} ms mean  ({c} obs, {:.0} ms total)",
-            s * 1e3 / heights.max(1) as f64,
-            s * 1e3 / (*c).max(1) as f64,
-            s * 1e3
-        ));
+    for (title, (ps, hs)) in [
+        ("whole run", (&parts, heights)),
+        ("light phase only", (&light_parts.0, light_parts.1)),
+    ] {
+        breakdown.push(format!("  {title} ({hs} node-heights):"));
+        for (k, (s, c)) in ps {
+            breakdown.push(format!(
+                "    {k:<20} {:>9.3} ms/height  {:>8.3} ms mean  ({c} obs, {:.0} ms total)",
+                s * 1e3 / hs.max(1) as f64,
+                s * 1e3 / (*c).max(1) as f64,
+                s * 1e3
+            ));
+        }
     }
+    let light_mean = |k: &str| {
+        light_parts
+            .0
+            .get(k)
+            .map(|(s, c)| s * 1e3 / (*c).max(1) as f64)
+            .unwrap_or(0.0)
+    };
     let row = format!(
         "| {n} | {} | {} / {} ms | {:.1} ms | {:.0} | {:.2} | {:.0}% | {:.0} tx/s | {:.1} / {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {:.2} |",
         human(size),
@@ -400,6 +405,8 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
             "span_s": span, "blocks": heavy.len(),
             "ingest_tx_per_s": accepted as f64 / ingest_secs, "refused": refused},
         "time_ms_per_height": parts.keys().map(|k| (k.clone(), json!(per_height(k)))).collect::<serde_json::Map<_,_>>(),
+        "light_time_ms_mean": light_parts.0.keys().map(|k| (k.clone(), json!(light_mean(k)))).collect::<serde_json::Map<_,_>>(),
+        "light_node_heights": light_parts.1,
         "time_ms_mean": parts.keys().map(|k| (k.clone(), json!(mean(k)))).collect::<serde_json::Map<_,_>>(),
         "heights_all_nodes": heights,
         "load": {"before": load_start, "after": load_end},
@@ -410,6 +417,43 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
         row,
         breakdown,
     })
+}
+
+/// Every node's `conclave_time_seconds` histograms (sum, count per part, added over the
+/// nodes) and the sum of their heights.
+type Snapshot = (BTreeMap<String, (f64, u64)>, u64);
+
+fn snapshot(http: &Http, apis: &[String]) -> Snapshot {
+    let mut parts: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    let mut heights = 0u64;
+    for a in apis {
+        let Ok(text) = http.get_text(a, "/metrics") else {
+            continue;
+        };
+        for (k, (s, c)) in time_breakdown(&text) {
+            let e = parts.entry(k).or_default();
+            e.0 += s;
+            e.1 += c;
+        }
+        heights += text
+            .lines()
+            .find_map(|l| l.strip_prefix("conclave_height ").map(str::to_string))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    (parts, heights)
+}
+
+/// `after − before`, part by part.
+fn diff(after: &Snapshot, before: &Snapshot) -> Snapshot {
+    let mut parts = after.0.clone();
+    for (k, (s, c)) in parts.iter_mut() {
+        if let Some((s0, c0)) = before.0.get(k) {
+            *s -= s0;
+            *c = c.saturating_sub(*c0);
+        }
+    }
+    (parts, after.1.saturating_sub(before.1))
 }
 
 fn latency_count(f: &Follower, submitted: &HashMap<String, Instant>) -> usize {
@@ -464,7 +508,7 @@ fn main() {
     }
     for (n, size, lines) in details {
         println!(
-            "\nwhere the time goes ({n} nodes, {} blocks; per node and height):",
+            "\nwhere the time goes ({n} nodes, {} blocks; summed over the nodes, per node-height):",
             human(size)
         );
         for l in lines {

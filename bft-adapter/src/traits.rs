@@ -201,6 +201,23 @@ pub trait Verifier: Send + Sync {
         let _ = period;
         self.combine(message, shares)
     }
+    /// Combines one cert quorum's vote shares over `message` and its beacon shares over
+    /// `beacon_message` into (certificate, beacon certificate) bytes, both verified. Schemes
+    /// that can check the two results together (one pairing product for threshold signatures)
+    /// override it. Default: [`Verifier::combine`] then [`Verifier::combine_beacon`].
+    fn combine_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Result<(Vec<u8>, Vec<u8>), CombineError> {
+        Ok((
+            self.combine(message, shares)?,
+            self.combine_beacon(beacon_message, period, beacon_shares)?,
+        ))
+    }
     /// Verifies beacon certificate bytes formed by the cert quorum of `period` (sampled mode
     /// also checks that the certificate names that period). Default:
     /// [`Verifier::verify_certificate`].

@@ -73,8 +73,9 @@ pub use sign::{
     aggregate_public_keys, aggregate_signatures, aggregate_verify, fast_aggregate_verify,
 };
 pub use threshold::{
-    deal, deal_polynomial, interpolate_secret, verify_partials_batch, Dealing, PartialSignature,
-    SecretShare, MAX_SHARES, PARTIAL_BATCH_WEIGHT_BITS,
+    deal, deal_polynomial, interpolate_secret, verify_partials_batch,
+    verify_partials_with_signatures, Dealing, PartialSignature, SecretShare, MAX_SHARES,
+    PARTIAL_BATCH_WEIGHT_BITS,
 };
 pub use variant::{MinPk, MinSig, Msm, Variant};
 

@@ -297,6 +297,96 @@ pub(crate) fn verify_partials_batch_hashed<V: Variant>(
     }
 }
 
+/// One randomised check of two sets of signatures at once: partial signatures of `msg` (under
+/// their public shares, with `dst`) and ordinary signatures of a second message `signed` (under
+/// their signers' keys, with `suite`). Attributable votes carry one of each, and this checks a
+/// whole quorum with three Miller loops and one final exponentiation:
+/// `e(Σ r_i·P_i, H(msg)) · e(Σ r'_j·pk_j, H(signed)) == e(g, Σ r_i·σ_i + Σ r'_j·τ_j)`.
+///
+/// `Ok(true)` only if every signature is valid, except with probability 2^-63 per invalid
+/// partial (64-bit weights, as [`verify_partials_batch`]) and 2^-127 per invalid ordinary
+/// signature (128-bit weights, as [`verify_batch`](crate::verify_batch)), against an RNG the
+/// signers cannot predict. `Ok(false)` says only that something is invalid (or a degenerate
+/// point made the combined check inapplicable): name the culprits with [`verify_partials_batch`]
+/// and [`verify_batch`](crate::verify_batch). Both lists empty is `Ok(true)`.
+/// `Err(AugmentationUnsupported)` for the message-augmentation scheme, whose signed messages
+/// differ per key.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_partials_with_signatures<V: Variant>(
+    public: &dyn Fn(u32) -> Option<PublicShare<V>>,
+    dst: &[u8],
+    msg: &[u8],
+    partials: &[PartialSignature<V>],
+    suite: &crate::scheme::Ciphersuite<V>,
+    signed: &[u8],
+    signatures: &[(&crate::keys::PublicKey<V>, &Signature<V>)],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<bool, Error> {
+    if suite.scheme() == crate::scheme::Scheme::MessageAugmentation {
+        return Err(Error::AugmentationUnsupported);
+    }
+    if partials.is_empty() && signatures.is_empty() {
+        return Ok(true);
+    }
+    let mut shares = Vec::with_capacity(partials.len());
+    let mut share_weights = Vec::with_capacity(partials.len());
+    let mut sigs = Vec::with_capacity(partials.len() + signatures.len());
+    let mut sig_weights = Vec::with_capacity(partials.len() + signatures.len());
+    for p in partials {
+        match public(p.index) {
+            Some(pk) if pk.index == p.index && !bool::from(pk.point.is_identity()) => {
+                let w = Scalar::from(rng.next_u64() | 1);
+                shares.push(pk.point);
+                share_weights.push(w);
+                sigs.push(*p.signature.as_affine());
+                sig_weights.push(w);
+            }
+            _ => return Ok(false),
+        }
+    }
+    let two64 = Scalar::from(1u64 << 32) * Scalar::from(1u64 << 32);
+    let mut keys = Vec::with_capacity(signatures.len());
+    let mut key_weights = Vec::with_capacity(signatures.len());
+    for (pk, sig) in signatures {
+        if bool::from(pk.as_affine().is_identity()) {
+            return Ok(false);
+        }
+        let w = Scalar::from(rng.next_u64()) * two64 + Scalar::from(rng.next_u64() | 1);
+        keys.push(*pk.as_affine());
+        key_weights.push(w);
+        sigs.push(*sig.as_affine());
+        sig_weights.push(w);
+    }
+    let sig = V::SignatureAffine::msm(&sigs, &sig_weights, 128).to_affine();
+    let mut terms: Vec<(V::PublicAffine, V::SignatureAffine)> = Vec::with_capacity(3);
+    if !shares.is_empty() {
+        let pk = V::PublicAffine::msm(&shares, &share_weights, PARTIAL_BATCH_WEIGHT_BITS);
+        let hashed = V::hash_to_signature_group(msg, dst, &[]).to_affine();
+        terms.push((pk.to_affine(), hashed));
+    }
+    if !keys.is_empty() {
+        let pk = V::PublicAffine::msm(&keys, &key_weights, 128);
+        let hashed = V::hash_to_signature_group(signed, suite.dst(), &[]).to_affine();
+        terms.push((pk.to_affine(), hashed));
+    }
+    // blst's Miller loop takes no identity point; a degenerate sum is left to the exact checks.
+    if bool::from(sig.is_identity())
+        || terms
+            .iter()
+            .any(|(p, h)| bool::from(p.is_identity()) || bool::from(h.is_identity()))
+    {
+        return Ok(false);
+    }
+    let mut ctx = blst::Pairing::new(false, &[]);
+    for (p, h) in &terms {
+        V::raw_pair(&mut ctx, p, h);
+    }
+    let neg_gen = -V::PublicAffine::generator();
+    V::raw_pair(&mut ctx, &neg_gen, &sig);
+    ctx.commit();
+    Ok(ctx.finalverify(None))
+}
+
 fn bisect_partials<V: Variant>(
     hashed: &V::SignatureAffine,
     items: &[(V::PublicAffine, PartialSignature<V>)],

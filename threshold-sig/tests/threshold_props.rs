@@ -264,3 +264,188 @@ fn public_shares_on_large_and_adversarial_commitments() {
         shares_match_horner(&Commitment::<MinPk>::from_points(points).unwrap(), 30);
     }
 }
+
+/// `verify_partials_with_signatures` (one check for a quorum of attributable votes: partials of
+/// one message and ordinary signatures of another) against the oracle of checking every
+/// signature alone, under each way a member could corrupt its part.
+fn merged_check<V: Variant>(
+    n: u32,
+    seed: u64,
+    corrupt: u8,
+    at: usize,
+) -> Result<(), TestCaseError> {
+    use conclave_threshold_sig::verify_partials_with_signatures;
+    use group::prime::PrimeCurveAffine;
+    use group::Curve;
+    const IND_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_individual";
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let t = (n - 1) / 2;
+    let dealing = deal::<V>(n, t, &mut rng).unwrap();
+    let combiner = Combiner::new(dealing.commitment.clone(), n, DST).unwrap();
+    let suite = Ciphersuite::<V>::with_dst(Scheme::Basic, IND_DST).unwrap();
+    let msg = seed.to_le_bytes();
+    let signed = [b"ind".as_slice(), &msg].concat();
+    let keys: Vec<SecretKey> = (0..n).map(|_| SecretKey::random(&mut rng)).collect();
+    let pks: Vec<PublicKey<V>> = keys.iter().map(|k| k.public_key::<V>()).collect();
+    let mut partials: Vec<PartialSignature<V>> = dealing
+        .shares
+        .iter()
+        .map(|s| s.sign::<V>(DST, &msg))
+        .collect();
+    let mut sigs: Vec<Signature<V>> = keys.iter().map(|k| k.sign(&suite, &signed)).collect();
+    let a = at % n as usize;
+    let b = (a + 1) % n as usize;
+    match corrupt {
+        // A partial over another message.
+        1 => partials[a] = dealing.shares[a].sign::<V>(DST, b"other"),
+        // An ordinary signature over the partials' message.
+        2 => sigs[a] = keys[a].sign(&suite, &msg),
+        // Two partials whose errors cancel under equal weights.
+        3 => {
+            let d = V::hash_to_signature_group(b"delta", DST, &[]);
+            let pa = partials[a].signature.as_affine().to_curve() + d;
+            let pb = partials[b].signature.as_affine().to_curve() - d;
+            partials[a].signature = Signature::from_affine(pa.to_affine()).unwrap();
+            partials[b].signature = Signature::from_affine(pb.to_affine()).unwrap();
+        }
+        // The same cancellation across the two sets.
+        4 => {
+            let d = V::hash_to_signature_group(b"delta", DST, &[]);
+            let pa = partials[a].signature.as_affine().to_curve() + d;
+            let sb = sigs[b].as_affine().to_curve() - d;
+            partials[a].signature = Signature::from_affine(pa.to_affine()).unwrap();
+            sigs[b] = Signature::from_affine(sb.to_affine()).unwrap();
+        }
+        // A partial under an index with no public share.
+        5 => partials[a].index = n + 1,
+        // The identity as a signature.
+        6 => sigs[a] = Signature::from_affine(V::SignatureAffine::identity()).unwrap(),
+        _ => {}
+    }
+    let lookup = |i: u32| combiner.public_share(i);
+    let expected = partials.iter().all(|p| {
+        combiner
+            .public_share(p.index)
+            .is_some_and(|ps| p.verify(&ps, DST, &msg))
+    }) && pks
+        .iter()
+        .zip(&sigs)
+        .all(|(pk, s)| pk.verify(&suite, &signed, s));
+    prop_assert_eq!(expected, corrupt == 0 || corrupt > 6);
+    let pairs: Vec<(&PublicKey<V>, &Signature<V>)> = pks.iter().zip(&sigs).collect();
+    let got = verify_partials_with_signatures(
+        &lookup, DST, &msg, &partials, &suite, &signed, &pairs, &mut rng,
+    )
+    .unwrap();
+    prop_assert_eq!(got, expected);
+    // Each set alone, and nothing at all.
+    let partials_ok = partials.iter().all(|p| {
+        combiner
+            .public_share(p.index)
+            .is_some_and(|ps| p.verify(&ps, DST, &msg))
+    });
+    prop_assert_eq!(
+        verify_partials_with_signatures(
+            &lookup,
+            DST,
+            &msg,
+            &partials,
+            &suite,
+            &signed,
+            &[],
+            &mut rng
+        )
+        .unwrap(),
+        partials_ok
+    );
+    prop_assert!(verify_partials_with_signatures::<V>(
+        &lookup,
+        DST,
+        &msg,
+        &[],
+        &suite,
+        &signed,
+        &[],
+        &mut rng
+    )
+    .unwrap());
+    // The augmentation scheme is refused, not answered.
+    let aug = Ciphersuite::<V>::new(Scheme::MessageAugmentation);
+    prop_assert_eq!(
+        verify_partials_with_signatures(
+            &lookup, DST, &msg, &partials, &aug, &signed, &pairs, &mut rng
+        ),
+        Err(Error::AugmentationUnsupported)
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    #[test]
+    fn merged_vote_check_matches_one_by_one_min_pk(n in 2u32..9, seed in any::<u64>(), corrupt in 0u8..8, at in any::<usize>()) {
+        merged_check::<MinPk>(n, seed, corrupt, at)?;
+    }
+
+    #[test]
+    fn merged_vote_check_matches_one_by_one_min_sig(n in 2u32..9, seed in any::<u64>(), corrupt in 0u8..8, at in any::<usize>()) {
+        merged_check::<MinSig>(n, seed, corrupt, at)?;
+    }
+}
+
+/// `Combiner::verify_many` against checking each group signature alone.
+fn many<V: Variant>(seed: u64, k: usize, corrupt: u8, at: usize) -> Result<(), TestCaseError> {
+    use group::prime::PrimeCurveAffine;
+    use group::Curve;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let dealing = deal::<V>(5, 2, &mut rng).unwrap();
+    let combiner = Combiner::new(dealing.commitment.clone(), 5, DST).unwrap();
+    let suite = Ciphersuite::<V>::with_dst(Scheme::ProofOfPossession, DST).unwrap();
+    let gpk = dealing.commitment.group_public_key();
+    let msgs: Vec<Vec<u8>> = (0..k)
+        .map(|i| [seed.to_le_bytes().as_slice(), &[i as u8]].concat())
+        .collect();
+    let mut sigs: Vec<Signature<V>> = msgs
+        .iter()
+        .map(|m| {
+            let p: Vec<_> = dealing.shares.iter().map(|s| s.sign::<V>(DST, m)).collect();
+            combiner.combine(m, &p, &mut rng).unwrap().signature
+        })
+        .collect();
+    let a = at % k;
+    let b = (a + 1) % k;
+    match corrupt {
+        // One signature of another message.
+        1 => sigs[a] = sigs[b],
+        // Errors that cancel under equal weights.
+        2 if k > 1 => {
+            let d = V::hash_to_signature_group(b"delta", DST, &[]);
+            let sa = sigs[a].as_affine().to_curve() + d;
+            let sb = sigs[b].as_affine().to_curve() - d;
+            sigs[a] = Signature::from_affine(sa.to_affine()).unwrap();
+            sigs[b] = Signature::from_affine(sb.to_affine()).unwrap();
+        }
+        // The identity.
+        3 => sigs[a] = Signature::from_affine(V::SignatureAffine::identity()).unwrap(),
+        _ => {}
+    }
+    let expected = msgs
+        .iter()
+        .zip(&sigs)
+        .all(|(m, s)| gpk.verify(&suite, m, s));
+    let items: Vec<(&[u8], &Signature<V>)> = msgs.iter().map(|m| m.as_slice()).zip(&sigs).collect();
+    prop_assert_eq!(combiner.verify_many(&items, &mut rng), expected);
+    prop_assert!(combiner.verify_many(&[], &mut rng));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    #[test]
+    fn verify_many_matches_one_by_one(seed in any::<u64>(), k in 1usize..5, corrupt in 0u8..4, at in any::<usize>()) {
+        many::<MinPk>(seed, k, corrupt, at)?;
+        many::<MinSig>(seed, k, corrupt, at)?;
+    }
+}

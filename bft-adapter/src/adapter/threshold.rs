@@ -52,11 +52,12 @@
 
 use super::{seeded_rng, CryptoCounters};
 use crate::traits::{CombineError, Committee, Share, SignError, Signer, Verifier};
-use crate::types::{Certificate, NodeId, Seed, ValueId, VoteStep};
+use crate::types::{Certificate, NodeId, Period, Seed, ValueId, VoteStep};
 use conclave_threshold_sig::{
-    verify_batch as verify_signatures_batch, verify_partials_batch, BatchItem, Ciphersuite,
-    Combiner, Commitment, Error as TsError, PartialSignature, PublicKey, Scheme, SecretKey,
-    SecretShare, Signature, Variant,
+    verify_batch as verify_signatures_batch, verify_partials_batch,
+    verify_partials_with_signatures, BatchItem, Ciphersuite, Combiner, Commitment,
+    Error as TsError, PartialSignature, PublicKey, Scheme, SecretKey, SecretShare, Signature,
+    Variant,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -341,8 +342,32 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
             }
         }
         let mut rng = self.rng(message, shares);
+        let lookup = |i: u32| self.combiner.public_share(i);
         if let Some(keys) = &self.individual {
             let signed = individual_message(message);
+            // The common case, every vote valid: partials and individual signatures in one
+            // pairing check (three Miller loops); any failure falls through to the separate
+            // checks, which name the culprits.
+            if bad.is_empty() && individual.len() == partials.len() {
+                let pairs: Option<Vec<_>> = individual
+                    .iter()
+                    .map(|(signer, sig)| keys.get(signer.0 as usize).map(|k| (k, sig)))
+                    .collect();
+                if let Some(pairs) = pairs {
+                    if let Ok(true) = verify_partials_with_signatures(
+                        &lookup,
+                        self.dst(),
+                        message,
+                        &partials,
+                        &self.suite,
+                        &signed,
+                        &pairs,
+                        &mut rng,
+                    ) {
+                        return Ok(());
+                    }
+                }
+            }
             let items: Vec<BatchItem<'_, V>> = individual
                 .iter()
                 .map(|(signer, sig)| BatchItem {
@@ -355,7 +380,6 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
                 bad.extend(positions.into_iter().map(|i| individual[i].0));
             }
         }
-        let lookup = |i: u32| self.combiner.public_share(i);
         if let Err(indices) =
             verify_partials_batch(&lookup, self.dst(), message, &partials, &mut rng)
         {
@@ -415,6 +439,43 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
                 need,
             }),
         }
+    }
+
+    /// Both results interpolated from the (already verified) shares, then checked together
+    /// under the group key with one pairing product ([`Combiner::verify_many`]); if that
+    /// check fails, each is combined robustly on its own, which names the culprits.
+    fn combine_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Result<(Vec<u8>, Vec<u8>), CombineError> {
+        let interpolate = |shares: &[Share<'_>]| -> Option<Signature<V>> {
+            let partials: Option<Vec<_>> = shares
+                .iter()
+                .map(|s| self.partial(s.signer, s.signature))
+                .collect();
+            Some(self.combiner.combine_unchecked(&partials?).ok()?.signature)
+        };
+        if let (Some(cert), Some(beacon)) = (interpolate(shares), interpolate(beacon_shares)) {
+            let mut parts: Vec<&[u8]> = vec![message, beacon_message];
+            parts.extend(shares.iter().map(|s| s.signature));
+            parts.extend(beacon_shares.iter().map(|s| s.signature));
+            let mut rng = seeded_rng(&self.salt, &parts);
+            if self
+                .combiner
+                .verify_many(&[(message, &cert), (beacon_message, &beacon)], &mut rng)
+            {
+                self.counters.combines.fetch_add(2, Ordering::Relaxed);
+                return Ok((cert.to_bytes(), beacon.to_bytes()));
+            }
+        }
+        Ok((
+            self.combine(message, shares)?,
+            self.combine_beacon(beacon_message, period, beacon_shares)?,
+        ))
     }
 
     fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {

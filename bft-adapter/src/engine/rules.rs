@@ -620,15 +620,16 @@ impl Engine {
                 signature: &e.vote.beacon_share,
             })
             .collect();
-        cert.signature = self
+        (cert.signature, cert.beacon) = self
             .adapters
             .verifier
-            .combine(&cert.message(), &shares)
-            .ok()?;
-        cert.beacon = self
-            .adapters
-            .verifier
-            .combine_beacon(&cert.beacon_message(), period, &beacon)
+            .combine_with_beacon(
+                &cert.message(),
+                &shares,
+                &cert.beacon_message(),
+                period,
+                &beacon,
+            )
             .ok()?;
         Some(cert)
     }
