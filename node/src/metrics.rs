@@ -61,7 +61,7 @@ pub struct Metrics {
     ///   encoding), `store_commit` (one redb write transaction: writes, commit and fsync),
     ///   `apply_prepare` (decoding a decided block and its KV writes, inside that transaction);
     /// - crypto inside the engine (the adapters, timed by a wrapper): `sign`, `verify_share`,
-    ///   `verify_batch`, `combine`, `combine_beacon`, `verify_certificate`, `verify_beacon`,
+    ///   `verify_batch`, `combine`, `combine_beacon`, `combine_certificate` (a certificate and its beacon together), `verify_certificate`, `verify_beacon`,
     ///   `value_id`, `vrf_prove`, `vrf_verify`;
     /// - the protocol's phases of each committed height, on this node's clock: `height` (entering
     ///   the height to committing it), `to_proposal` (to its own proposal's send),

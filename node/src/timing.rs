@@ -54,6 +54,19 @@ impl Verifier for TimedVerifier {
             self.inner.combine_beacon(message, period, shares)
         })
     }
+    fn combine_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Result<(Vec<u8>, Vec<u8>), CombineError> {
+        self.metrics.timed("combine_certificate", || {
+            self.inner
+                .combine_with_beacon(message, shares, beacon_message, period, beacon_shares)
+        })
+    }
     fn verify_beacon(
         &self,
         seed: &Seed,
