@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -48,14 +49,40 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, B
         .map_err(|_| Box::new(error(StatusCode::BAD_REQUEST, "malformed JSON")))
 }
 
+/// Refuse (413) a request whose declared `Content-Length` is over `limit` before reading any
+/// of its body, so the client gets the answer instead of a connection closed under its
+/// upload; bodies without a declared length are still cut at `limit` by [`DefaultBodyLimit`].
+async fn declared_limit(limit: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit as u64 => {
+            error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        }
+        _ => next.run(req).await,
+    }
+}
+
 /// The router over the shared node state.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
-        .route("/v1/tx", post(submit))
+        .route(
+            "/v1/tx",
+            post(submit).layer(middleware::from_fn(|r: Request, n: Next| {
+                declared_limit(MAX_BODY, r, n)
+            })),
+        )
         .route(
             "/v1/txs",
-            post(submit_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
+            post(submit_batch)
+                .layer(DefaultBodyLimit::max(MAX_BATCH_BODY))
+                .layer(middleware::from_fn(|r: Request, n: Next| {
+                    declared_limit(MAX_BATCH_BODY, r, n)
+                })),
         )
         .route("/v1/tx/{hash}", get(tx))
         .route("/v1/block/{height}", get(block))
