@@ -308,6 +308,11 @@ impl Mempool {
         out
     }
 
+    /// The pending tx with this hash.
+    pub fn get(&self, hash: &[u8; 32]) -> Option<&Vec<u8>> {
+        self.txs.get(hash)
+    }
+
     /// Drop these txs (committed).
     pub fn remove(&mut self, hashes: &[[u8; 32]]) {
         let mut any = false;

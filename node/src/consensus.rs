@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{next_app_hash, tx_hash, validate_block, Block, Mempool, Tip};
+use crate::compact::{fetch_request, serve_fetch, Reassembly, MAX_PENDING_PER_PEER, SYNC_TXS};
 use crate::config::{Genesis, Home, Tuning};
 use crate::dkg::DkgResult;
 use crate::metrics::Metrics;
@@ -49,6 +50,13 @@ pub const TAG_ENGINE: u8 = 0;
 pub const TAG_TX: u8 = 1;
 /// Consensus payload tag: a batch of forwarded transactions, `(len u32 ‖ tx)*`.
 pub const TAG_TXS: u8 = 2;
+/// Consensus payload tag: a proposal in compact form (its block's txs as hashes; see
+/// [`crate::compact`]).
+pub const TAG_COMPACT: u8 = 3;
+/// Bytes of txs kept from this node's sent proposals to serve fetches ([`Shared::sent_txs`]).
+pub const SENT_TXS_CACHE: usize = 32 << 20;
+/// How long a compact proposal's fetch may take before the rebuild is dropped.
+pub const COMPACT_FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// A forward batch is sent once it holds this many bytes (else every [`FORWARD_EVERY`]).
 pub const FORWARD_BATCH_BYTES: usize = 256 << 10;
 /// Interval at which pending forwards are sent.
@@ -74,6 +82,9 @@ pub struct Shared {
     pub group_public_key: RwLock<Option<String>>,
     /// The applied tip.
     pub tip: watch::Sender<Tip>,
+    /// The txs of the compact proposals this node sent or rebuilt, to serve its peers'
+    /// fetches after the txs leave the mempool (bounded: [`SENT_TXS_CACHE`]).
+    pub sent_txs: Mutex<crate::compact::TxCache>,
     /// Txs to forward to the peers, batched (`TAG_TXS` body; sent by [`Shared::flush_forwards`]):
     /// one message per batch instead of one per tx and peer keeps the transport's queue free
     /// for consensus messages under load.
@@ -113,6 +124,23 @@ impl Shared {
             }
         }
         Ok(added)
+    }
+
+    /// The tx with this hash, from the mempool or the sent proposals' cache.
+    pub fn known_tx(&self, hash: &[u8; 32]) -> Option<Vec<u8>> {
+        if let Some(tx) = self
+            .mempool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+        {
+            return Some(tx.clone());
+        }
+        self.sent_txs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+            .cloned()
     }
 
     /// Send the pending forward batch to every peer.
@@ -214,6 +242,22 @@ pub enum DriverEvent {
         /// The decision.
         decided: Decided,
     },
+    /// The answer (or `None`: failure, timeout) of the fetch for compact proposal `id` of
+    /// node `from`.
+    Txs {
+        /// The node that sent the compact proposal (and was asked).
+        from: u32,
+        /// The rebuild it is for.
+        id: u64,
+        /// The fetch response.
+        response: Option<Vec<u8>>,
+    },
+}
+
+/// A compact proposal waiting for its missing txs.
+struct Rebuild {
+    id: u64,
+    reassembly: Reassembly,
 }
 
 /// Writes of the steps since the last flush, committed in one transaction before the next send
@@ -261,6 +305,12 @@ struct Driver {
     /// Own proposals already in the store, by (height, period).
     stored_proposals: BTreeSet<(u64, u32)>,
     phases: Phases,
+    /// Compact proposals waiting for a fetch, per sending peer (at most
+    /// [`crate::compact::MAX_PENDING_PER_PEER`] each, newest kept).
+    rebuilds: BTreeMap<u32, VecDeque<Rebuild>>,
+    next_rebuild: u64,
+    /// The driver's own event channel (fetch answers come back on it).
+    events: mpsc::Sender<DriverEvent>,
 }
 
 /// Apply the decision carried by the persisted state if the crash came between the engine's
@@ -341,6 +391,7 @@ pub async fn run<V: Variant>(
             }
         })
     };
+    let events = sync_tx.clone();
     let fetch = tokio::spawn(fetch_sync(shared.clone(), verifier, sync_tx));
     let mut entropy = [0u8; 32];
     OsRng.fill_bytes(&mut entropy);
@@ -355,6 +406,9 @@ pub async fn run<V: Variant>(
         pending: Pending::default(),
         stored_proposals,
         phases: Phases::new(),
+        rebuilds: BTreeMap::new(),
+        next_rebuild: 0,
+        events,
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
@@ -410,12 +464,16 @@ impl Driver {
                     let Some(m) = m else { return Ok(()) };
                     self.on_inbound(m);
                 }
-                e = sync_rx.recv() => {
-                    if let Some(DriverEvent::Synced { from, decided }) = e {
+                e = sync_rx.recv() => match e {
+                    Some(DriverEvent::Synced { from, decided }) => {
                         tracing::debug!(from, height = decided.certificate.height.0, "synced decision");
                         self.queue.push_back(Input::Synced { decided });
                     }
-                }
+                    Some(DriverEvent::Txs { from, id, response }) => {
+                        self.on_fetched(from, id, response);
+                    }
+                    None => {}
+                },
                 _ = sleep => {
                     let now = self.now();
                     let due: Vec<TimerId> = self
@@ -440,6 +498,7 @@ impl Driver {
                 from: NodeId(m.from - 1),
                 bytes: rest.to_vec(),
             }),
+            Some((&TAG_COMPACT, rest)) => self.on_compact(m.from, rest),
             Some((&TAG_TX, rest)) => {
                 if crate::app::parse_tx(rest).is_ok() {
                     let _ = self.shared.submit(rest.to_vec(), false);
@@ -480,16 +539,12 @@ impl Driver {
                 Action::Broadcast { bytes } => {
                     self.flush()?;
                     self.note_sent(&bytes);
-                    let mut b = Vec::with_capacity(bytes.len() + 1);
-                    b.push(TAG_ENGINE);
-                    b.extend_from_slice(&bytes);
+                    let b = self.wire(&bytes);
                     self.shared.net.broadcast(Proto::Consensus, b);
                 }
                 Action::Send { to, bytes } => {
                     self.flush()?;
-                    let mut b = Vec::with_capacity(bytes.len() + 1);
-                    b.push(TAG_ENGINE);
-                    b.extend_from_slice(&bytes);
+                    let b = self.wire(&bytes);
                     self.shared.net.send(to.0 + 1, Proto::Consensus, b);
                 }
                 Action::SetTimer { id, at } => {
@@ -542,6 +597,114 @@ impl Driver {
             self.queue.push_front(a);
         }
         Ok(())
+    }
+
+    /// The wire form of an engine message: a proposal of a block with txs in compact form
+    /// (its txs kept to serve fetches; the pending forwards go first, so a peer has the txs
+    /// this node took from its API before the proposal naming them), anything else as is.
+    fn wire(&mut self, bytes: &[u8]) -> Vec<u8> {
+        if bytes.first() == Some(&1) {
+            if let Some((body, txs)) = crate::compact::compact_message(bytes) {
+                self.shared.flush_forwards();
+                self.shared.metrics.compact_sent.inc();
+                let mut cache = self
+                    .shared
+                    .sent_txs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                for (h, tx) in txs {
+                    cache.insert(h, tx);
+                }
+                let mut b = Vec::with_capacity(body.len() + 1);
+                b.push(TAG_COMPACT);
+                b.extend_from_slice(&body);
+                return b;
+            }
+        }
+        let mut b = Vec::with_capacity(bytes.len() + 1);
+        b.push(TAG_ENGINE);
+        b.extend_from_slice(bytes);
+        b
+    }
+
+    /// A compact proposal from node `from`: rebuilt from the txs this node holds and handed to
+    /// the engine, or kept while the missing txs are fetched from `from`.
+    fn on_compact(&mut self, from: u32, body: &[u8]) {
+        let mut r = match Reassembly::new(body, self.shared.tuning.max_block_txs) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(from, error = %e, "compact proposal refused");
+                return;
+            }
+        };
+        if r.height() <= self.tip.height {
+            return;
+        }
+        r.fill(|h| self.shared.known_tx(h));
+        let r = match r.finish() {
+            Ok(bytes) => {
+                self.queue.push_back(Input::Message {
+                    from: NodeId(from - 1),
+                    bytes,
+                });
+                return;
+            }
+            Err(r) => *r,
+        };
+        let missing = r.missing();
+        let id = self.next_rebuild;
+        self.next_rebuild += 1;
+        let tip = self.tip.height;
+        let pending = self.rebuilds.entry(from).or_default();
+        pending.retain(|p| p.reassembly.height() > tip);
+        while pending.len() >= MAX_PENDING_PER_PEER {
+            pending.pop_front();
+            self.shared.metrics.compact_dropped.inc();
+        }
+        pending.push_back(Rebuild { id, reassembly: r });
+        self.shared.metrics.compact_fetches.inc();
+        let (net, events) = (self.shared.net.clone(), self.events.clone());
+        let request = fetch_request(&missing);
+        tokio::spawn(async move {
+            let response = tokio::time::timeout(COMPACT_FETCH_TIMEOUT, net.request(from, request))
+                .await
+                .ok()
+                .flatten();
+            let _ = events.send(DriverEvent::Txs { from, id, response }).await;
+        });
+    }
+
+    /// The answer to the fetch of rebuild `id` from node `from`.
+    fn on_fetched(&mut self, from: u32, id: u64, response: Option<Vec<u8>>) {
+        let Some(pending) = self.rebuilds.get_mut(&from) else {
+            return;
+        };
+        let Some(i) = pending.iter().position(|p| p.id == id) else {
+            return;
+        };
+        let Rebuild { mut reassembly, .. } = pending.remove(i).expect("found");
+        let m = &self.shared.metrics;
+        if let Some(resp) = response {
+            let got = reassembly.accept(&resp);
+            m.compact_fetched_txs.inc_by(got as u64);
+        }
+        // Txs may also have come in by forwarding meanwhile.
+        reassembly.fill(|h| self.shared.known_tx(h));
+        if reassembly.height() <= self.tip.height {
+            return;
+        }
+        match reassembly.finish() {
+            Ok(bytes) => {
+                self.queue.push_back(Input::Message {
+                    from: NodeId(from - 1),
+                    bytes,
+                });
+            }
+            Err(_) => {
+                m.compact_dropped.inc();
+                tracing::debug!(from, "compact proposal dropped: txs missing");
+            }
+        }
     }
 
     /// Record when this node first sent its proposal, soft vote and cert vote of the height.
@@ -757,6 +920,7 @@ pub const BLOCK_HEADER_BYTES: usize = 4 + 8 + 32 + 32 + 4;
 
 /// Sync request: `[1]` status, `[2] ‖ from u64 ‖ count u32` blocks.
 const SYNC_STATUS: u8 = 1;
+// (`compact::SYNC_TXS` = 3: a compact proposal's missing txs.)
 const SYNC_BLOCKS: u8 = 2;
 /// Most decisions per sync response.
 const SYNC_BATCH: u32 = 256;
@@ -767,6 +931,9 @@ async fn serve_sync(shared: Arc<Shared>, mut requests: mpsc::Receiver<SyncReques
         let tip = *shared.tip.borrow();
         let response = match req.bytes.as_slice() {
             [SYNC_STATUS] => tip.height.to_be_bytes().to_vec(),
+            [SYNC_TXS, hashes @ ..] => {
+                serve_fetch(hashes, MAX_SYNC_RESPONSE, |h| shared.known_tx(h))
+            }
             [SYNC_BLOCKS, rest @ ..] if rest.len() == 12 => {
                 let from = u64::from_be_bytes(rest[..8].try_into().expect("8"));
                 let count = u32::from_be_bytes(rest[8..].try_into().expect("4")).min(SYNC_BATCH);

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod app;
 pub mod cluster;
+pub mod compact;
 pub mod config;
 pub mod consensus;
 pub mod dkg;
@@ -174,6 +175,7 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
         me,
         tuning: t,
         group_public_key: RwLock::new(None),
+        sent_txs: Mutex::new(compact::TxCache::new(consensus::SENT_TXS_CACHE)),
         tip: tip_tx,
         forward: Mutex::new(Vec::new()),
     });

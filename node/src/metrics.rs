@@ -50,6 +50,15 @@ pub struct Metrics {
     pub peers: Gauge,
     /// Blocks fetched by sync.
     pub synced_blocks: Counter,
+    /// Proposals this node sent in compact form.
+    pub compact_sent: Counter,
+    /// Fetches of a compact proposal's missing txs sent to its sender.
+    pub compact_fetches: Counter,
+    /// Txs received by those fetches (each checked against its hash).
+    pub compact_fetched_txs: Counter,
+    /// Compact proposals dropped unfinished (a fetch failed, timed out or left txs missing,
+    /// or a newer rebuild from the same peer pushed it out).
+    pub compact_dropped: Counter,
     /// Evidence of misbehaviour reported by the engine.
     pub evidence: Counter,
     /// Peers that announced a DKG transcript hash other than this node's (culprits).
@@ -92,6 +101,10 @@ impl Metrics {
             dkg_phase: Gauge::default(),
             peers: Gauge::default(),
             synced_blocks: Counter::default(),
+            compact_sent: Counter::default(),
+            compact_fetches: Counter::default(),
+            compact_fetched_txs: Counter::default(),
+            compact_dropped: Counter::default(),
             evidence: Counter::default(),
             dkg_culprits: Gauge::default(),
             time: Family::new_with_constructor(time_histogram as fn() -> Histogram),
@@ -131,6 +144,26 @@ impl Metrics {
             "synced_blocks",
             "Blocks fetched from peers by sync",
             m.synced_blocks.clone(),
+        );
+        registry.register(
+            "compact_sent",
+            "Proposals sent in compact form (txs as hashes)",
+            m.compact_sent.clone(),
+        );
+        registry.register(
+            "compact_fetches",
+            "Fetches of a compact proposal's missing txs from its sender",
+            m.compact_fetches.clone(),
+        );
+        registry.register(
+            "compact_fetched_txs",
+            "Txs received by compact proposal fetches",
+            m.compact_fetched_txs.clone(),
+        );
+        registry.register(
+            "compact_dropped",
+            "Compact proposals dropped before they were rebuilt",
+            m.compact_dropped.clone(),
         );
         registry.register("evidence", "Evidence reported", m.evidence.clone());
         registry.register(

@@ -136,7 +136,11 @@ impl Budget {
 }
 
 /// The largest request of each protocol (dkg, consensus, sync).
-const MAX_REQUEST: [usize; 3] = [4 << 20, (1 << 20) + (256 << 10), 64];
+const MAX_REQUEST: [usize; 3] = [
+    4 << 20,
+    (1 << 20) + (256 << 10),
+    crate::compact::MAX_FETCH_REQUEST,
+];
 
 /// A length-prefixed frame codec with a cap per direction.
 #[derive(Clone, Copy, Debug)]
