@@ -244,6 +244,33 @@ impl Reassembly {
     }
 }
 
+/// Fetches in flight per peer, at most [`MAX_PENDING_PER_PEER`] each: a peer that floods
+/// compact proposals naming unknown txs gets that many fetches (tasks and transport
+/// requests) from this node and no more, and cannot crowd out another peer's.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    per_peer: HashMap<u32, usize>,
+}
+
+impl InFlight {
+    /// Take a fetch slot for `peer`; false if its slots are all in use.
+    pub fn try_start(&mut self, peer: u32) -> bool {
+        let c = self.per_peer.entry(peer).or_default();
+        if *c >= MAX_PENDING_PER_PEER {
+            return false;
+        }
+        *c += 1;
+        true
+    }
+
+    /// Give back a slot of `peer` (its fetch answered or timed out).
+    pub fn finish(&mut self, peer: u32) {
+        if let Some(c) = self.per_peer.get_mut(&peer) {
+            *c = c.saturating_sub(1);
+        }
+    }
+}
+
 /// A fetch request for `hashes` (at most [`MAX_FETCH`] are sent).
 pub fn fetch_request(hashes: &[[u8; 32]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + 32 * hashes.len().min(MAX_FETCH));
@@ -473,6 +500,24 @@ mod tests {
         // Unknown hashes get empty entries, and an empty entry fills nothing.
         let unknown = serve_fetch(&[7u8; 64], 1 << 20, |_| None);
         assert_eq!(unknown, vec![0u8; 8]);
+    }
+
+    #[test]
+    fn a_flooding_peer_gets_bounded_fetch_slots_and_others_keep_theirs() {
+        let mut f = InFlight::default();
+        let taken = (0..1000).filter(|_| f.try_start(2)).count();
+        assert_eq!(taken, MAX_PENDING_PER_PEER);
+        assert!(f.try_start(3), "another peer is not crowded out");
+        f.finish(2);
+        assert!(f.try_start(2), "an answered fetch frees its slot");
+        assert!(!f.try_start(2));
+        // Finishing more than was started gives no extra slots.
+        f.finish(9);
+        f.finish(9);
+        assert_eq!(
+            (0..10).filter(|_| f.try_start(9)).count(),
+            MAX_PENDING_PER_PEER
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{next_app_hash, tx_hash, validate_block, Block, Mempool, Tip};
-use crate::compact::{fetch_request, serve_fetch, Reassembly, MAX_PENDING_PER_PEER, SYNC_TXS};
+use crate::compact::{
+    fetch_request, serve_fetch, InFlight, Reassembly, MAX_PENDING_PER_PEER, SYNC_TXS,
+};
 use crate::config::{Genesis, Home, Tuning};
 use crate::dkg::DkgResult;
 use crate::metrics::Metrics;
@@ -309,6 +311,8 @@ struct Driver {
     /// [`crate::compact::MAX_PENDING_PER_PEER`] each, newest kept).
     rebuilds: BTreeMap<u32, VecDeque<Rebuild>>,
     next_rebuild: u64,
+    /// Fetches in flight per peer (bounded).
+    fetching: InFlight,
     /// The driver's own event channel (fetch answers come back on it).
     events: mpsc::Sender<DriverEvent>,
 }
@@ -408,6 +412,7 @@ pub async fn run<V: Variant>(
         phases: Phases::new(),
         rebuilds: BTreeMap::new(),
         next_rebuild: 0,
+        fetching: InFlight::default(),
         events,
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
@@ -651,6 +656,14 @@ impl Driver {
             }
             Err(r) => *r,
         };
+        if !self.fetching.try_start(from) {
+            self.shared.metrics.compact_dropped.inc();
+            tracing::debug!(
+                from,
+                "compact proposal dropped: fetches from this peer in flight"
+            );
+            return;
+        }
         let missing = r.missing();
         let id = self.next_rebuild;
         self.next_rebuild += 1;
@@ -676,6 +689,7 @@ impl Driver {
 
     /// The answer to the fetch of rebuild `id` from node `from`.
     fn on_fetched(&mut self, from: u32, id: u64, response: Option<Vec<u8>>) {
+        self.fetching.finish(from);
         let Some(pending) = self.rebuilds.get_mut(&from) else {
             return;
         };
