@@ -482,6 +482,8 @@ fn bad_api_input_is_rejected_and_changes_nothing() {
             batch(vec![hex::encode(format!("big={}", "v".repeat(1500)))]),
             413,
         ),
+        // Over the limit but under what the node drains: read, then refused.
+        (vec![b' '; 3 << 20], 413),
     ];
     for (body, want) in &batches {
         let (code, v) = post_to(&a, "/v1/txs", body);
@@ -493,8 +495,8 @@ fn bad_api_input_is_rejected_and_changes_nothing() {
         );
         assert!(v["error"].is_string(), "JSON error for {code}: {v}");
     }
-    // A declared length over the limit is refused from the headers alone, before any body.
-    for (path, len) in [("/v1/tx", 16 << 10), ("/v1/txs", 3 << 20)] {
+    // A declared length over every limit the node drains is refused from the headers alone.
+    for (path, len) in [("/v1/tx", 5 << 20), ("/v1/txs", 5 << 20)] {
         let (code, text) = post_declared(&a, path, len);
         assert_eq!(code, 413, "{path} declaring {len} bytes: {text}");
         assert!(text.contains("\"error\""), "{text}");

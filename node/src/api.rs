@@ -49,9 +49,14 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, B
         .map_err(|_| Box::new(error(StatusCode::BAD_REQUEST, "malformed JSON")))
 }
 
-/// Refuse (413) a request whose declared `Content-Length` is over `limit` before reading any
-/// of its body, so the client gets the answer instead of a connection closed under its
-/// upload; bodies without a declared length are still cut at `limit` by [`DefaultBodyLimit`].
+/// Over-limit bodies up to this size are read (and discarded) before the 413 goes out.
+pub const DRAIN_MAX: usize = 4 << 20;
+
+/// Refuse (413) a request whose declared `Content-Length` is over `limit` without parsing
+/// it. A body of at most [`DRAIN_MAX`] is read and discarded first (for at most 5 s), so the
+/// client, still uploading, gets the answer instead of a connection reset under its upload;
+/// a larger one is answered at once from the headers. Bodies without a declared length are
+/// still cut at `limit` by [`DefaultBodyLimit`].
 async fn declared_limit(limit: usize, req: Request, next: Next) -> Response {
     let declared = req
         .headers()
@@ -60,6 +65,10 @@ async fn declared_limit(limit: usize, req: Request, next: Next) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(len) if len > limit as u64 => {
+            if len <= DRAIN_MAX as u64 {
+                let drain = axum::body::to_bytes(req.into_body(), DRAIN_MAX);
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+            }
             error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
         }
         _ => next.run(req).await,
