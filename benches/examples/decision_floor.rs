@@ -15,7 +15,8 @@
 //! * the best proposal: one proposer-credential check and one signature check;
 //! * one's own proposer credential (every seat evaluates its sortition each period);
 //! * one batch verification per quorum: soft votes, cert votes, beacon shares (`q = t+1`);
-//! * one combine per certificate: the cert-vote certificate and the beacon;
+//! * the decision's certificate and its beacon, combined and checked together (one
+//!   `combine_with_beacon`: two MSMs and one pairing product);
 //! * one's own signatures (each a hash to the curve and a scalar multiplication): soft vote,
 //!   cert vote, beacon share, plus the proposers' signatures spread over the seats.
 //!
@@ -68,17 +69,22 @@ enum Op {
     VerifyShare,
     VerifyBatch,
     Combine,
+    CombineWithBeacon,
     VerifyCertificate,
     Other,
 }
 
-const OPS: [Op; 8] = [
+/// How many kinds of [`Op`].
+const KINDS: usize = 9;
+
+const OPS: [Op; KINDS] = [
     Op::Sign,
     Op::ProposerCredential,
     Op::VerifyProposer,
     Op::VerifyShare,
     Op::VerifyBatch,
     Op::Combine,
+    Op::CombineWithBeacon,
     Op::VerifyCertificate,
     Op::Other,
 ];
@@ -92,6 +98,7 @@ impl Op {
             Op::VerifyShare => "share check",
             Op::VerifyBatch => "batch check",
             Op::Combine => "combine",
+            Op::CombineWithBeacon => "certificate+beacon combine",
             Op::VerifyCertificate => "certificate check",
             Op::Other => "other",
         }
@@ -101,8 +108,8 @@ impl Op {
 /// Calls and CPU nanoseconds per primitive.
 #[derive(Default)]
 struct Stats {
-    calls: [AtomicU64; 8],
-    nanos: [AtomicU64; 8],
+    calls: [AtomicU64; KINDS],
+    nanos: [AtomicU64; KINDS],
 }
 
 impl Stats {
@@ -117,7 +124,7 @@ impl Stats {
         out
     }
 
-    fn snapshot(&self) -> [(u64, u64); 8] {
+    fn snapshot(&self) -> [(u64, u64); KINDS] {
         std::array::from_fn(|i| {
             (
                 self.calls[i].load(Ordering::Relaxed),
@@ -220,6 +227,19 @@ impl Verifier for TimedVerifier {
     ) -> Result<Vec<u8>, CombineError> {
         self.1.time(Op::Combine, || {
             self.0.combine_beacon(message, period, shares)
+        })
+    }
+    fn combine_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Result<(Vec<u8>, Vec<u8>), CombineError> {
+        self.1.time(Op::CombineWithBeacon, || {
+            self.0
+                .combine_with_beacon(message, shares, beacon_message, period, beacon_shares)
         })
     }
     fn verify_beacon(&self, seed: &Seed, message: &[u8], period: Period, cert: &[u8]) -> bool {
@@ -372,12 +392,36 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
             assert!(v.combine(&msg, &shares).is_ok());
         }),
     );
+    // The decision's certificate and its beacon, combined and checked together (the engine's
+    // call): the beacon shares are over another message, from the same quorum.
+    let beacon_msg = b"decision floor: unit cost beacon".to_vec();
+    let beacon_signatures: Vec<Vec<u8>> = adapters[..quorum]
+        .iter()
+        .map(|a| a.signer.sign(&beacon_msg).unwrap())
+        .collect();
+    let beacon_shares: Vec<Share<'_>> = beacon_signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Share {
+            signer: NodeId(i as u32),
+            credential: &[],
+            signature: s,
+        })
+        .collect();
+    out.insert(
+        Op::CombineWithBeacon,
+        median_ns(reps, || {
+            assert!(v
+                .combine_with_beacon(&msg, &shares, &beacon_msg, p, &beacon_shares)
+                .is_ok());
+        }),
+    );
     out
 }
 
 /// At a height decided by all: (heights, process CPU, engine stats, oracle stats, CPU of the
 /// simulating thread).
-type Mark = (u64, u64, [(u64, u64); 8], [(u64, u64); 8], u64);
+type Mark = (u64, u64, [(u64, u64); KINDS], [(u64, u64); KINDS], u64);
 
 fn run(nodes: u32, heights: u64) {
     let t = Timed {
@@ -409,14 +453,14 @@ fn run(nodes: u32, heights: u64) {
     let decisions = last.0 - first.0;
     assert!(decisions > 0, "need at least two heights");
     let per = |x: f64| x / decisions as f64 / f64::from(nodes);
-    let oracle_ns: u64 = (0..8).map(|i| last.3[i].1 - first.3[i].1).sum();
+    let oracle_ns: u64 = (0..KINDS).map(|i| last.3[i].1 - first.3[i].1).sum();
     let measured = per((last.1 - first.1).saturating_sub(oracle_ns) as f64);
     // CPU of threads other than the simulating one (blst's pool).
     let elsewhere = per(((last.1 - first.1) as f64) - (last.4 - first.4) as f64);
-    let calls: Vec<f64> = (0..8)
+    let calls: Vec<f64> = (0..KINDS)
         .map(|i| per((last.2[i].0 - first.2[i].0) as f64))
         .collect();
-    let crypto: f64 = (0..8)
+    let crypto: f64 = (0..KINDS)
         .map(|i| per((last.2[i].1 - first.2[i].1) as f64))
         .sum();
     let periods: Vec<u32> = report
@@ -437,7 +481,7 @@ fn run(nodes: u32, heights: u64) {
         (Op::VerifyProposer, 1.0),
         (Op::VerifyShare, 1.0),
         (Op::VerifyBatch, 3.0),
-        (Op::Combine, 2.0),
+        (Op::CombineWithBeacon, 1.0),
     ]
     .into_iter()
     .collect();

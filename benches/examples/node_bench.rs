@@ -160,10 +160,18 @@ fn tuning_for(size: usize, filter: Option<u64>) -> Tuning {
     t.mempool_txs = 100_000;
     if let Some(f) = filter {
         t.filter_ms = f;
+        t.next_ms = t.next_ms.max(f + 1);
     }
-    // Bigger blocks take longer to travel and check: keep the first next vote well after a
-    // height normally decides.
+    // Bigger blocks take longer to travel and check. The filter must cover a proposal's
+    // trip (the proposer's fsync of its own proposal, the receivers' fetch of txs their full
+    // mempools refused, their checks): with 60 ms every node soft-voted its own 1 MiB block,
+    // the soft votes split and each height took two periods (0.69 MB/s). The early filter
+    // soft-votes once every seat's proposal is in, so a longer filter costs nothing while all
+    // seats are up. The first next vote comes well after a height normally decides.
     if size > 256 << 10 {
+        if filter.is_none() {
+            t.filter_ms = t.filter_ms.max(250);
+        }
         t.next_ms = t.next_ms.max(1_500);
     }
     t
@@ -341,6 +349,7 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
 
     // Breakdown: every node's histograms, per committed height.
     let (parts, heights) = snapshot(&http, &apis);
+    let counts = counters(&http, &apis);
     let unclean = cluster.stop();
     if !args.keep {
         let _ = std::fs::remove_dir_all(&dir);
@@ -357,7 +366,14 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
             .map(|(s, c)| s * 1e3 / (*c).max(1) as f64)
             .unwrap_or(0.0)
     };
-    let mut breakdown = Vec::new();
+    let mut breakdown = vec![format!(
+        "  counters (whole run, summed over the nodes): {}",
+        counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
     for (title, (ps, hs)) in [
         ("whole run", (&parts, heights)),
         ("light phase only", (&light_parts.0, light_parts.1)),
@@ -409,6 +425,7 @@ fn run(args: &Args, n: u32, size: usize, port: u16) -> Result<RunResult, String>
         "light_node_heights": light_parts.1,
         "time_ms_mean": parts.keys().map(|k| (k.clone(), json!(mean(k)))).collect::<serde_json::Map<_,_>>(),
         "heights_all_nodes": heights,
+        "counters": counts,
         "load": {"before": load_start, "after": load_end},
         "unclean_exit": unclean,
     });
@@ -442,6 +459,38 @@ fn snapshot(http: &Http, apis: &[String]) -> Snapshot {
             .unwrap_or(0);
     }
     (parts, heights)
+}
+
+/// The counters that say why heights are slow (extra periods, drops, syncs, compact-proposal
+/// fetches), each summed over its labels and over the nodes.
+fn counters(http: &Http, apis: &[String]) -> BTreeMap<String, f64> {
+    const NAMES: [&str; 9] = [
+        "conclave_periods_per_height_sum",
+        "conclave_periods_per_height_count",
+        "conclave_dropped_messages_total",
+        "conclave_rate_limited_messages_total",
+        "conclave_synced_blocks_total",
+        "conclave_compact_sent_total",
+        "conclave_compact_fetches_total",
+        "conclave_compact_fetched_txs_total",
+        "conclave_compact_dropped_total",
+    ];
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    for a in apis {
+        let Ok(text) = http.get_text(a, "/metrics") else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some((name, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let family = name.split('{').next().unwrap_or(name);
+            if let (true, Ok(v)) = (NAMES.contains(&family), value.parse::<f64>()) {
+                *out.entry(family.trim_start_matches("conclave_").to_string()).or_default() += v;
+            }
+        }
+    }
+    out
 }
 
 /// `after − before`, part by part.

@@ -488,6 +488,13 @@ impl Driver {
                         .map(|(id, _)| *id)
                         .collect();
                     for id in due {
+                        tracing::debug!(
+                            timer = ?id,
+                            height = self.engine.height().0,
+                            period = self.engine.period().0,
+                            round = %self.engine.debug_summary(),
+                            "timer"
+                        );
                         self.timers.remove(&id);
                         self.queue.push_back(Input::Timer(id));
                     }
