@@ -218,11 +218,19 @@ pub enum MempoolError {
 }
 
 /// A bounded, de-duplicating FIFO of pending transactions.
+///
+/// Removal is lazy: a removed tx leaves its entry in the arrival order, tagged with the
+/// sequence number it was inserted under, and every walk skips entries whose tx is gone or was
+/// inserted again since (so a tx re-inserted after removal is never taken twice). Dead entries
+/// are popped from the front as they surface, and the order is compacted once they are most of
+/// it: committing a block costs its own txs, not a pass over the whole pool.
 #[derive(Debug)]
 pub struct Mempool {
-    order: VecDeque<[u8; 32]>,
-    txs: HashMap<[u8; 32], Vec<u8>>,
+    order: VecDeque<([u8; 32], u64)>,
+    txs: HashMap<[u8; 32], (u64, Vec<u8>)>,
     since: HashMap<[u8; 32], std::time::Instant>,
+    next_seq: u64,
+    dead: usize,
     bytes: usize,
     max_txs: usize,
     max_bytes: usize,
@@ -235,6 +243,8 @@ impl Mempool {
             order: VecDeque::new(),
             txs: HashMap::new(),
             since: HashMap::new(),
+            next_seq: 0,
+            dead: 0,
             bytes: 0,
             max_txs,
             max_bytes,
@@ -250,11 +260,21 @@ impl Mempool {
         if self.txs.len() >= self.max_txs || self.bytes + tx.len() > self.max_bytes {
             return Err(MempoolError::Full);
         }
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.bytes += tx.len();
-        self.order.push_back(h);
+        self.order.push_back((h, seq));
         self.since.insert(h, std::time::Instant::now());
-        self.txs.insert(h, tx);
+        self.txs.insert(h, (seq, tx));
         Ok(true)
+    }
+
+    /// The tx of an arrival-order entry, if it is still the live one.
+    fn live(&self, entry: &([u8; 32], u64)) -> Option<&Vec<u8>> {
+        self.txs
+            .get(&entry.0)
+            .filter(|(seq, _)| *seq == entry.1)
+            .map(|(_, tx)| tx)
     }
 
     /// Up to `max_txs` txs, oldest first, whose encodings in a block (4 bytes of length plus
@@ -277,14 +297,18 @@ impl Mempool {
             let mut s = size;
             let mut j = i;
             while j < self.order.len() && out.len() + batch.len() < max_txs {
-                let h = self.order[j];
-                let len = 4 + self.txs[&h].len();
+                let entry = self.order[j];
+                j += 1;
+                let Some(tx) = self.live(&entry) else {
+                    continue;
+                };
+                let len = 4 + tx.len();
                 if s + len > max_bytes {
+                    j -= 1;
                     break;
                 }
                 s += len;
-                batch.push(h);
-                j += 1;
+                batch.push(entry.0);
             }
             if batch.is_empty() {
                 break;
@@ -295,7 +319,7 @@ impl Mempool {
                     stale.push(*h);
                     continue;
                 }
-                let tx = &self.txs[h];
+                let tx = &self.txs[h].1;
                 if out.len() >= max_txs || size + 4 + tx.len() > max_bytes {
                     break 'fill;
                 }
@@ -310,22 +334,31 @@ impl Mempool {
 
     /// The pending tx with this hash.
     pub fn get(&self, hash: &[u8; 32]) -> Option<&Vec<u8>> {
-        self.txs.get(hash)
+        self.txs.get(hash).map(|(_, tx)| tx)
     }
 
     /// Drop these txs (committed).
     pub fn remove(&mut self, hashes: &[[u8; 32]]) {
-        let mut any = false;
         for h in hashes {
-            if let Some(tx) = self.txs.remove(h) {
+            if let Some((_, tx)) = self.txs.remove(h) {
                 self.since.remove(h);
                 self.bytes -= tx.len();
-                any = true;
+                self.dead += 1;
             }
         }
-        if any {
+        // Dead entries at the front go at once; the rest when they are most of the order.
+        while let Some(front) = self.order.front() {
+            if self.live(front).is_some() {
+                break;
+            }
+            self.order.pop_front();
+            self.dead = self.dead.saturating_sub(1);
+        }
+        if self.dead > 1024 && self.dead > self.order.len() / 2 {
             let txs = &self.txs;
-            self.order.retain(|h| txs.contains_key(h));
+            self.order
+                .retain(|(h, seq)| txs.get(h).is_some_and(|(s, _)| s == seq));
+            self.dead = 0;
         }
     }
 
@@ -334,9 +367,10 @@ impl Mempool {
     pub fn stale(&self, age: std::time::Duration, max: usize) -> Vec<Vec<u8>> {
         self.order
             .iter()
-            .take_while(|h| self.since.get(*h).is_some_and(|t| t.elapsed() >= age))
+            .filter_map(|e| self.live(e).map(|tx| (e.0, tx)))
+            .take_while(|(h, _)| self.since.get(h).is_some_and(|t| t.elapsed() >= age))
             .take(max)
-            .map(|h| self.txs[h].clone())
+            .map(|(_, tx)| tx.clone())
             .collect()
     }
 
@@ -465,6 +499,54 @@ mod tests {
         ok.app_hash = next_app_hash(&tip.app_hash, 1, &ok.txs);
         assert!(validate_block(&ok.encode(), &tip, 10_000, budget, &|_| false).is_ok());
         assert!(validate_block(&ok.encode(), &tip, 10_000, budget - 1100, &|_| false).is_err());
+    }
+
+    #[test]
+    fn a_tx_removed_and_inserted_again_is_taken_once() {
+        let mut m = Mempool::new(100, 1 << 20);
+        for tx in [&b"a=1"[..], b"b=1", b"c=1"] {
+            m.insert(tx.to_vec()).unwrap();
+        }
+        // `b` leaves (committed) and comes back: its old entry is dead, the new one is last.
+        m.remove(&[tx_hash(b"b=1")]);
+        assert_eq!(m.get(&tx_hash(b"b=1")), None);
+        assert_eq!(m.insert(b"b=1".to_vec()), Ok(true));
+        let none = |hs: &[[u8; 32]]| vec![false; hs.len()];
+        let got = m.take(10, 1 << 20, &none);
+        assert_eq!(got, vec![b"a=1".to_vec(), b"c=1".to_vec(), b"b=1".to_vec()]);
+        assert_eq!(m.len(), 3);
+        let stale = m.stale(std::time::Duration::ZERO, 10);
+        assert_eq!(stale, got);
+    }
+
+    #[test]
+    fn removal_keeps_the_order_bounded() {
+        // Remove every other tx, many times over: dead entries never pile up past the live
+        // ones (plus the compaction slack), and the survivors keep their order.
+        let mut m = Mempool::new(100_000, 64 << 20);
+        for round in 0..20u32 {
+            let txs: Vec<Vec<u8>> = (0..1000u32)
+                .map(|i| format!("k{round}-{i}=v").into_bytes())
+                .collect();
+            for tx in &txs {
+                m.insert(tx.clone()).unwrap();
+            }
+            let gone: Vec<[u8; 32]> = txs.iter().step_by(2).map(|t| tx_hash(t)).collect();
+            m.remove(&gone);
+            assert!(m.order.len() <= 2 * m.len() + 1024, "{} entries", m.order.len());
+        }
+        assert_eq!(m.len(), 10_000);
+        let none = |hs: &[[u8; 32]]| vec![false; hs.len()];
+        let got = m.take(100_000, 64 << 20, &none);
+        assert_eq!(got.len(), 10_000);
+        assert_eq!(got[0], b"k0-1=v".to_vec());
+        assert_eq!(got[1], b"k0-3=v".to_vec());
+        assert_eq!(got[9_999], b"k19-999=v".to_vec());
+        // Removing from the front drops the dead entries at once.
+        let all: Vec<[u8; 32]> = got.iter().map(|t| tx_hash(t)).collect();
+        m.remove(&all);
+        assert!(m.is_empty());
+        assert!(m.order.is_empty());
     }
 
     #[test]

@@ -269,10 +269,12 @@ impl Tuning {
     /// proposer's fsync, loopback, the receiver's checks — with margin on a busy machine, and
     /// the first next vote comes well after a height normally decides. Timers only affect
     /// liveness: too short a filter splits the soft votes (the period ends without a decision
-    /// and the next one, with doubled timers, decides), never safety.
+    /// and the next one, with doubled timers, decides), never safety. 200 ms: with 60 ms, 7
+    /// nodes on 2 cores under load split their soft votes at 64% of heights (1.64 periods per
+    /// height, 0.10 MB/s with 64 KiB blocks); with 200 ms, 1.002 periods and 0.57 MB/s.
     pub fn loopback() -> Self {
         Tuning {
-            filter_ms: 60,
+            filter_ms: 200,
             next_ms: 600,
             resend_ms: 500,
             ..Tuning::default()
