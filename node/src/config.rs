@@ -256,7 +256,7 @@ impl Default for RateLimits {
             },
             sync: RateLimit {
                 messages_per_s: 200,
-                bytes_per_s: 64 << 10,
+                bytes_per_s: 1 << 20,
             },
         }
     }
