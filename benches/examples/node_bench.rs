@@ -486,7 +486,12 @@ fn counters(http: &Http, apis: &[String]) -> BTreeMap<String, f64> {
             };
             let family = name.split('{').next().unwrap_or(name);
             if let (true, Ok(v)) = (NAMES.contains(&family), value.parse::<f64>()) {
-                *out.entry(family.trim_start_matches("conclave_").to_string()).or_default() += v;
+                let mut key = family.trim_start_matches("conclave_").to_string();
+                // Which protocol's budget was exceeded.
+                if let Some(p) = name.split("protocol=\"").nth(1) {
+                    key = format!("{key}[{}]", p.split('"').next().unwrap_or(""));
+                }
+                *out.entry(key).or_default() += v;
             }
         }
     }
