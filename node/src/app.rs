@@ -533,7 +533,11 @@ mod tests {
             }
             let gone: Vec<[u8; 32]> = txs.iter().step_by(2).map(|t| tx_hash(t)).collect();
             m.remove(&gone);
-            assert!(m.order.len() <= 2 * m.len() + 1024, "{} entries", m.order.len());
+            assert!(
+                m.order.len() <= 2 * m.len() + 1024,
+                "{} entries",
+                m.order.len()
+            );
         }
         assert_eq!(m.len(), 10_000);
         let none = |hs: &[[u8; 32]]| vec![false; hs.len()];
