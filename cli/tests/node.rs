@@ -1538,3 +1538,58 @@ fn compact_proposals_commit_large_txs_on_every_node() {
         .sum();
     assert!(sent >= 1, "no proposal was sent in compact form");
 }
+
+/// The fetch path of compact proposals between real processes: nodes 2–4 hold at most 8
+/// pending txs, so the txs node 1 forwards them mostly bounce off their full mempools. When
+/// node 1's block wins, they rebuild its compact proposal by fetching the missing txs from
+/// it (each checked against its hash), and every tx still commits on every node.
+#[test]
+fn compact_proposals_fetch_txs_a_full_mempool_refused() {
+    let n = 4;
+    let mut c = Cluster::init("fetch", n, 3);
+    fast_tuning(&c, n);
+    for i in 2..=n {
+        let p = c.dir.join(format!("node-{i}/config.toml"));
+        let s = std::fs::read_to_string(&p).unwrap();
+        assert!(s.contains("mempool_txs = 10000"), "{s}");
+        std::fs::write(p, s.replace("mempool_txs = 10000", "mempool_txs = 8")).unwrap();
+    }
+    for i in 1..=n {
+        c.spawn(i);
+    }
+    wait_for_dkg(&c, n, Duration::from_secs(60));
+    let a = c.api(1).to_string();
+    let count = 60;
+    let value = |i: usize| format!("{i:03}{}", "y".repeat(300));
+    let txs: Vec<String> = (0..count).map(|i| format!("f{i}={}", value(i))).collect();
+    let body =
+        serde_json::json!({ "txs": txs.iter().map(hex::encode).collect::<Vec<_>>() }).to_string();
+    let (code, v) = post_to(&a, "/v1/txs", body.as_bytes());
+    assert_eq!(code, 200, "{v}");
+    for i in 2..=n {
+        let api = c.api(i).to_string();
+        wait_until(Duration::from_secs(60), "every tx committed", || {
+            (0..count).all(|k| {
+                get(&api, &format!("/v1/kv/f{k}")).1["value"].as_str() == Some(value(k).as_str())
+            })
+        });
+    }
+    let fetched: u64 = (2..=n)
+        .map(|i| metric(c.api(i), "conclave_compact_fetched_txs_total"))
+        .sum();
+    let fetches: u64 = (2..=n)
+        .map(|i| metric(c.api(i), "conclave_compact_fetches_total"))
+        .sum();
+    assert!(
+        fetches >= 1 && fetched >= 1,
+        "no tx was fetched ({fetches} fetches, {fetched} txs)"
+    );
+    // Every node holds the same chain.
+    let h = (1..=n).map(|i| height(c.api(i)).unwrap()).min().unwrap();
+    let block = |i: u32| get(c.api(i), &format!("/v1/block/{h}")).1["hash"].clone();
+    let first = block(1);
+    assert!(first.is_string(), "{first}");
+    for i in 2..=n {
+        assert_eq!(block(i), first, "node {i} differs at height {h}");
+    }
+}
