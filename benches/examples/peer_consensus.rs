@@ -65,7 +65,7 @@ use commonware_p2p::simulated::{self, Link, Network};
 use commonware_p2p::{CheckedSender, LimitedSender, Recipients};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{deterministic, Clock, IoBufs, Quota, Runner, Spawner, Supervisor};
+use commonware_runtime::{deterministic, Clock, IoBufs, Quota, Runner, Supervisor};
 
 use conclave_bft::adapter::{KeySetup, RealProvider};
 use conclave_bft::sim::{run_simulation_with_progress, AdversaryKind, SimConfig};
@@ -268,7 +268,7 @@ fn run_peer(nodes: u32, heights: u64, silent: bool, timeouts: [u64; 3]) -> Row {
             schemes,
             ..
         } = vrf::fixture::<MinPk, _>(&mut context, b"peer-consensus", nodes);
-        let (network, mut oracle) = Network::new_with_peers(
+        let (network, oracle) = Network::new_with_peers(
             context.child("network"),
             simulated::Config {
                 max_size: 1024 * 1024,
