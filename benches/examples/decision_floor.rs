@@ -323,17 +323,17 @@ fn median_ns(reps: usize, mut f: impl FnMut()) -> f64 {
     v[v.len() / 2] as f64
 }
 
-/// Unit costs of the floor's primitives on the run's own keys, through the same adapters.
-fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
-    let msg = b"decision floor: unit cost message".to_vec();
-    let seed = Seed([7; 32]);
-    let (h, p) = (Height(1), Period(1));
-    let reps = 15;
-    let signatures: Vec<Vec<u8>> = adapters[..quorum]
+/// The signatures of seats `0..quorum` over `message`.
+fn quorum_signatures(adapters: &[Adapters], quorum: usize, message: &[u8]) -> Vec<Vec<u8>> {
+    adapters[..quorum]
         .iter()
-        .map(|a| a.signer.sign(&msg).unwrap())
-        .collect();
-    let shares: Vec<Share<'_>> = signatures
+        .map(|a| a.signer.sign(message).unwrap())
+        .collect()
+}
+
+/// Seat i's share for the i-th signature.
+fn as_shares(signatures: &[Vec<u8>]) -> Vec<Share<'_>> {
+    signatures
         .iter()
         .enumerate()
         .map(|(i, s)| Share {
@@ -341,7 +341,17 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
             credential: &[],
             signature: s,
         })
-        .collect();
+        .collect()
+}
+
+/// Unit costs of the floor's primitives on the run's own keys, through the same adapters.
+fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
+    let msg = b"decision floor: unit cost message".to_vec();
+    let seed = Seed([7; 32]);
+    let (h, p) = (Height(1), Period(1));
+    let reps = 15;
+    let signatures = quorum_signatures(adapters, quorum, &msg);
+    let shares = as_shares(&signatures);
     let v = &adapters[0].verifier;
     let mut out = BTreeMap::new();
     out.insert(
@@ -395,19 +405,8 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
     // The decision's certificate and its beacon, combined and checked together (the engine's
     // call): the beacon shares are over another message, from the same quorum.
     let beacon_msg = b"decision floor: unit cost beacon".to_vec();
-    let beacon_signatures: Vec<Vec<u8>> = adapters[..quorum]
-        .iter()
-        .map(|a| a.signer.sign(&beacon_msg).unwrap())
-        .collect();
-    let beacon_shares: Vec<Share<'_>> = beacon_signatures
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Share {
-            signer: NodeId(i as u32),
-            credential: &[],
-            signature: s,
-        })
-        .collect();
+    let beacon_signatures = quorum_signatures(adapters, quorum, &beacon_msg);
+    let beacon_shares = as_shares(&beacon_signatures);
     out.insert(
         Op::CombineWithBeacon,
         median_ns(reps, || {

@@ -222,15 +222,15 @@ pub enum MempoolError {
 /// Removal is lazy: a removed tx leaves its entry in the arrival order, tagged with the
 /// sequence number it was inserted under, and every walk skips entries whose tx is gone or was
 /// inserted again since (so a tx re-inserted after removal is never taken twice). Dead entries
-/// are popped from the front as they surface, and the order is compacted once they are most of
-/// it: committing a block costs its own txs, not a pass over the whole pool.
+/// (`order.len() − txs.len()` of them) are popped from the front as they surface, and the order
+/// is compacted once they are most of it: committing a block costs its own txs, not a pass
+/// over the whole pool.
 #[derive(Debug)]
 pub struct Mempool {
     order: VecDeque<([u8; 32], u64)>,
     txs: HashMap<[u8; 32], (u64, Vec<u8>)>,
     since: HashMap<[u8; 32], std::time::Instant>,
     next_seq: u64,
-    dead: usize,
     bytes: usize,
     max_txs: usize,
     max_bytes: usize,
@@ -244,7 +244,6 @@ impl Mempool {
             txs: HashMap::new(),
             since: HashMap::new(),
             next_seq: 0,
-            dead: 0,
             bytes: 0,
             max_txs,
             max_bytes,
@@ -298,17 +297,15 @@ impl Mempool {
             let mut j = i;
             while j < self.order.len() && out.len() + batch.len() < max_txs {
                 let entry = self.order[j];
-                j += 1;
-                let Some(tx) = self.live(&entry) else {
-                    continue;
-                };
-                let len = 4 + tx.len();
-                if s + len > max_bytes {
-                    j -= 1;
-                    break;
+                if let Some(tx) = self.live(&entry) {
+                    let len = 4 + tx.len();
+                    if s + len > max_bytes {
+                        break;
+                    }
+                    s += len;
+                    batch.push(entry.0);
                 }
-                s += len;
-                batch.push(entry.0);
+                j += 1;
             }
             if batch.is_empty() {
                 break;
@@ -343,22 +340,17 @@ impl Mempool {
             if let Some((_, tx)) = self.txs.remove(h) {
                 self.since.remove(h);
                 self.bytes -= tx.len();
-                self.dead += 1;
             }
         }
         // Dead entries at the front go at once; the rest when they are most of the order.
-        while let Some(front) = self.order.front() {
-            if self.live(front).is_some() {
-                break;
-            }
+        while self.order.front().is_some_and(|e| self.live(e).is_none()) {
             self.order.pop_front();
-            self.dead = self.dead.saturating_sub(1);
         }
-        if self.dead > 1024 && self.dead > self.order.len() / 2 {
+        let dead = self.order.len() - self.txs.len();
+        if dead > 1024 && dead > self.txs.len() {
             let txs = &self.txs;
             self.order
                 .retain(|(h, seq)| txs.get(h).is_some_and(|(s, _)| s == seq));
-            self.dead = 0;
         }
     }
 
