@@ -27,6 +27,41 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 0)]
         wait: u64,
     },
+    /// Leave the committee (on a chain with epochs): a leave of this node's validator, signed
+    /// with its identity key and bound to the chain and the current epoch, submitted to a node.
+    /// It takes effect at the first epoch boundary whose snapshot comes after it.
+    Leave {
+        /// The leaving node's home (its config.toml, genesis and identity key).
+        #[arg(long)]
+        home: PathBuf,
+        /// The node to submit to (default: the home's own API address).
+        #[arg(long)]
+        node: Option<String>,
+        /// Wait up to this many seconds for the transaction to commit (0: do not wait).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Set this node's validator stake (on a chain with epochs), signed like `leave`.
+    Stake {
+        /// The node's home.
+        #[arg(long)]
+        home: PathBuf,
+        /// The new stake.
+        #[arg(long)]
+        stake: u64,
+        /// The node to submit to (default: the home's own API address).
+        #[arg(long)]
+        node: Option<String>,
+        /// Wait up to this many seconds for the transaction to commit (0: do not wait).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Print a node's epoch state (`GET /v1/epoch`) as JSON.
+    Epoch {
+        /// The node's API address (`HOST:PORT`).
+        #[arg(long)]
+        node: String,
+    },
     /// Print a node's status as JSON.
     Status {
         /// The node's API address (`HOST:PORT`).
@@ -113,7 +148,24 @@ fn print(v: &Value) {
 /// Run `conclave client …`.
 pub fn run(cmd: ClientCommand) -> Outcome {
     match cmd {
-        ClientCommand::Submit { node, tx, wait } => submit(&node, &tx, wait),
+        ClientCommand::Submit { node, tx, wait } => {
+            conclave_node::app::parse_tx(tx.as_bytes())
+                .map_err(|e| Invalid(format!("--tx: {e}")))?;
+            submit(&node, tx.as_bytes(), wait)
+        }
+        ClientCommand::Leave { home, node, wait } => committee_tx(&home, node, None, wait),
+        ClientCommand::Stake {
+            home,
+            stake,
+            node,
+            wait,
+        } => committee_tx(&home, node, Some(stake), wait),
+        ClientCommand::Epoch { node } => {
+            let v = get(&node, "/v1/epoch")?
+                .ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))?;
+            print(&v);
+            Ok(())
+        }
         ClientCommand::Status { node } => {
             let v = get(&node, "/v1/status")?
                 .ok_or_else(|| Invalid(format!("{node}: no /v1/status")))?;
@@ -131,8 +183,34 @@ pub fn run(cmd: ClientCommand) -> Outcome {
     }
 }
 
-fn submit(node: &str, tx: &str, wait: u64) -> Outcome {
-    conclave_node::app::parse_tx(tx.as_bytes()).map_err(|e| Invalid(format!("--tx: {e}")))?;
+/// A leave (`stake` = None) or stake change of the validator whose home is `home`, for the epoch
+/// the node reports, submitted to `node`.
+fn committee_tx(
+    home: &std::path::Path,
+    node: Option<String>,
+    stake: Option<u64>,
+    wait: u64,
+) -> Outcome {
+    use conclave_bft::epoch::CommitteeTx;
+    let home = conclave_node::Home::load(home).map_err(|e| Invalid(e.to_string()))?;
+    let node = node.unwrap_or_else(|| home.entry().api.clone());
+    let v = get(&node, "/v1/epoch")?
+        .ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))?;
+    let epoch = field(&v, &["epoch"])?
+        .as_u64()
+        .ok_or_else(|| Invalid("epoch is not a number".into()))?;
+    let chain = home.genesis.chain_id.as_bytes();
+    let id = home.config.index;
+    let signing = &home.identity.signing;
+    let mut rng = rand_core::OsRng;
+    let tx = match stake {
+        None => CommitteeTx::leave(chain, epoch, id, signing, &mut rng),
+        Some(s) => CommitteeTx::stake(chain, epoch, id, s, signing, &mut rng),
+    };
+    submit(&node, &tx.to_bytes(), wait)
+}
+
+fn submit(node: &str, tx: &[u8], wait: u64) -> Outcome {
     let body = json!({ "tx": hex::encode(tx) }).to_string();
     let v: Value = match agent()
         .post(&format!("http://{node}/v1/tx"))
@@ -273,8 +351,9 @@ fn verify(
             .as_u64()
             .and_then(|p| u32::try_from(p).ok())
             .ok_or_else(|| Invalid(format!("block {h}: bad certificate period")))?;
+        // The certificate signs its height's epoch (the schedule is the genesis's).
         let message = vote_message(
-            Epoch(0),
+            Epoch(genesis.epoch_of(h)),
             Height(h),
             Period(period),
             VoteStep::Cert,

@@ -82,6 +82,14 @@ pub enum TestnetCommand {
         /// Overwrite a non-empty DIR.
         #[arg(long)]
         force: bool,
+        /// Give the chain epochs of this many blocks (committee changes and resharing over the
+        /// log; see `conclave_node::epochs`). Without it the genesis nodes are the committee for
+        /// ever.
+        #[arg(long)]
+        epoch_length: Option<u64>,
+        /// Blocks per resharing round W (3W < the epoch length).
+        #[arg(long, default_value_t = 4)]
+        resharing_window: u64,
     },
 }
 
@@ -94,13 +102,20 @@ pub fn run(args: TestnetArgs) -> ExitCode {
             base_port,
             variant,
             force,
-        }) => match conclave_node::init_testnet(
+            epoch_length,
+            resharing_window,
+        }) => match conclave_node::init_testnet_with(
             &dir,
             nodes,
             base_port,
             variant.name(),
             force,
             conclave_node::Tuning::loopback(),
+            epoch_length.map(|length| conclave_node::epochs::GenesisEpochs {
+                length,
+                window: resharing_window,
+                min_validators: nodes.min(4),
+            }),
         ) {
             Ok(g) => {
                 let _ = writeln!(

@@ -18,8 +18,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::app::{parse_tx, tx_hash, Block, MAX_TX};
+use crate::app::{tx_hash, Block, MAX_TX};
 use crate::consensus::Shared;
+use crate::epochs::{check_form, TxKind};
 use crate::NodeError;
 
 /// Largest request body: a maximal tx, hex-encoded, in its JSON object.
@@ -31,6 +32,29 @@ pub const MAX_BATCH_BODY: usize = MAX_BATCH * (2 * MAX_TX + 3) + 64;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+/// What the API takes: `KEY=VALUE`, and on a chain with epochs committee transactions that the
+/// current registry accepts (a refused one would change nothing: 400 with the reason).
+/// Resharing messages and epoch markers are the nodes' own.
+fn check_api_tx(s: &Shared, tx: &[u8]) -> Result<(), String> {
+    match check_form(tx, s.epochs_enabled()).map_err(|e| e.to_string())? {
+        TxKind::Kv => Ok(()),
+        TxKind::Committee => match &*s.epochs.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(view) => {
+                let tx =
+                    conclave_bft::epoch::CommitteeTx::from_bytes(tx).map_err(|e| e.to_string())?;
+                view.registry
+                    .check(&tx)
+                    .map(|_| ())
+                    .map_err(|e| format!("committee transaction refused: {e}"))
+            }
+            None => Err("the node has not finished its DKG yet".into()),
+        },
+        TxKind::Dkg | TxKind::Marker => {
+            Err("resharing messages and epoch markers are posted by the nodes".into())
+        }
+    }
 }
 
 /// A request body as JSON, or the error response: 413 over the route's limit, 400 otherwise.
@@ -96,6 +120,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/tx/{hash}", get(tx))
         .route("/v1/block/{height}", get(block))
         .route("/v1/kv/{key}", get(kv))
+        .route("/v1/epoch", get(epoch))
         .route("/metrics", get(metrics))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -138,8 +163,21 @@ async fn status(State(s): State<Arc<Shared>>) -> Response {
         "variant": s.genesis.variant,
         "dst": s.genesis.dst,
         "peers": s.net.peers(),
+        "epoch": s.genesis.epoch_of(s.tip.borrow().height + 1),
     }))
     .into_response()
+}
+
+/// `GET /v1/epoch`: the current epoch, its committee and the history of epochs (404 on a chain
+/// without epochs, 503 before the DKG finished).
+async fn epoch(State(s): State<Arc<Shared>>) -> Response {
+    if !s.epochs_enabled() {
+        return error(StatusCode::NOT_FOUND, "this chain has no epochs");
+    }
+    match &*s.epochs.read().unwrap_or_else(|e| e.into_inner()) {
+        Some(v) => Json(v.view.clone()).into_response(),
+        None => error(StatusCode::SERVICE_UNAVAILABLE, "the DKG has not finished"),
+    }
 }
 
 async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -157,8 +195,8 @@ async fn submit(State(s): State<Arc<Shared>>, body: Result<Bytes, BytesRejection
     if tx.len() > MAX_TX {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "tx too large");
     }
-    if let Err(e) = parse_tx(&tx) {
-        return error(StatusCode::BAD_REQUEST, e.to_string());
+    if let Err(e) = check_api_tx(&s, &tx) {
+        return error(StatusCode::BAD_REQUEST, e);
     }
     let hash = hex::encode(tx_hash(&tx));
     match s.submit(tx, true) {
@@ -199,7 +237,7 @@ async fn submit_batch(
         if tx.len() > MAX_TX {
             return error(StatusCode::PAYLOAD_TOO_LARGE, format!("tx {i} too large"));
         }
-        if let Err(e) = parse_tx(&tx) {
+        if let Err(e) = check_api_tx(&s, &tx) {
             return error(StatusCode::BAD_REQUEST, format!("tx {i}: {e}"));
         }
         txs.push(tx);
@@ -257,6 +295,7 @@ async fn block(State(s): State<Arc<Shared>>, Path(height): Path<String>) -> Resp
             "message": hex::encode(d.certificate.message()),
             "signature": hex::encode(&d.certificate.signature),
             "period": d.certificate.period.0,
+            "epoch": d.certificate.epoch.0,
             "beacon": hex::encode(&d.certificate.beacon),
         },
     }))

@@ -21,6 +21,9 @@ pub const MAX_KEY: usize = 64;
 pub const MAX_VALUE: usize = 1024;
 /// Longest transaction (`KEY=VALUE`).
 pub const MAX_TX: usize = MAX_KEY + 1 + MAX_VALUE;
+/// Longest transaction of any kind (a resharing message, on a chain with epochs: see
+/// [`crate::epochs`]).
+pub const MAX_ANY_TX: usize = crate::epochs::MAX_DKG_TX;
 
 /// Why a transaction or block is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,11 +40,16 @@ pub enum AppError {
     InvalidBlock(&'static str),
 }
 
-/// Check a tx: UTF-8 `KEY=VALUE`, KEY 1..=64 bytes without `=`, VALUE at most 1024 bytes.
+/// Check a tx: UTF-8 `KEY=VALUE`, KEY 1..=64 bytes without `=` and not starting with one of
+/// the reserved tags of [`crate::epochs`] (`cepochx1`, `cdkglog1`, `cepochm1`), VALUE at most
+/// 1024 bytes.
 /// Returns `(key, value)`.
 pub fn parse_tx(tx: &[u8]) -> Result<(&str, &str), AppError> {
     if tx.len() > MAX_TX {
         return Err(AppError::InvalidTx("longer than KEY=VALUE allows"));
+    }
+    if crate::epochs::kind_of(tx) != crate::epochs::TxKind::Kv {
+        return Err(AppError::InvalidTx("KEY starts with a reserved tag"));
     }
     let text = std::str::from_utf8(tx).map_err(|_| AppError::InvalidTx("not UTF-8"))?;
     let (key, value) = text
@@ -93,7 +101,8 @@ impl Block {
         out
     }
 
-    /// Strict decoding of [`Block::encode`] (no trailing bytes; every tx at most [`MAX_TX`]).
+    /// Strict decoding of [`Block::encode`] (no trailing bytes; every tx at most
+    /// [`MAX_ANY_TX`]; each kind's own limit is checked by [`validate_block`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, AppError> {
         let mut r = bytes;
         let mut take = |n: usize| -> Result<&[u8], AppError> {
@@ -114,7 +123,7 @@ impl Block {
         let mut txs = Vec::with_capacity(count.min(4096));
         for _ in 0..count {
             let len = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-            if len > MAX_TX {
+            if len > MAX_ANY_TX {
                 return Err(AppError::Malformed("tx too long"));
             }
             txs.push(take(len)?.to_vec());
@@ -166,7 +175,8 @@ pub struct Tip {
 }
 
 /// Validate a proposed block for `tip.height + 1`: decoding, height, parent, size limits (at
-/// most `max_txs` txs and `max_bytes` bytes of encoding), every tx well-formed, no tx twice,
+/// most `max_txs` txs and `max_bytes` bytes of encoding), every tx well-formed
+/// ([`crate::epochs::check_form`]; with `epochs` false only `KEY=VALUE`), no tx twice,
 /// none already committed (`any_committed` is asked once, for all the block's tx hashes), and
 /// its `app_hash`.
 pub fn validate_block(
@@ -174,6 +184,7 @@ pub fn validate_block(
     tip: &Tip,
     max_txs: usize,
     max_bytes: usize,
+    epochs: bool,
     any_committed: &dyn Fn(&[[u8; 32]]) -> bool,
 ) -> Result<Block, AppError> {
     if bytes.len() > max_bytes {
@@ -192,7 +203,7 @@ pub fn validate_block(
     let mut seen = std::collections::HashSet::with_capacity(block.txs.len());
     let mut hashes = Vec::with_capacity(block.txs.len());
     for tx in &block.txs {
-        parse_tx(tx)?;
+        crate::epochs::check_form(tx, epochs)?;
         let h = tx_hash(tx);
         if !seen.insert(h) {
             return Err(AppError::InvalidBlock("repeated or committed tx"));
@@ -228,6 +239,9 @@ pub enum MempoolError {
 #[derive(Debug)]
 pub struct Mempool {
     order: VecDeque<([u8; 32], u64)>,
+    /// The arrival order of the epoch system txs (committee changes, resharing messages; also
+    /// in `order`), which blocks take first.
+    system: VecDeque<([u8; 32], u64)>,
     txs: HashMap<[u8; 32], (u64, Vec<u8>)>,
     since: HashMap<[u8; 32], std::time::Instant>,
     next_seq: u64,
@@ -241,6 +255,7 @@ impl Mempool {
     pub fn new(max_txs: usize, max_bytes: usize) -> Self {
         Mempool {
             order: VecDeque::new(),
+            system: VecDeque::new(),
             txs: HashMap::new(),
             since: HashMap::new(),
             next_seq: 0,
@@ -263,6 +278,9 @@ impl Mempool {
         self.next_seq += 1;
         self.bytes += tx.len();
         self.order.push_back((h, seq));
+        if crate::epochs::kind_of(&tx) != crate::epochs::TxKind::Kv {
+            self.system.push_back((h, seq));
+        }
         self.since.insert(h, std::time::Instant::now());
         self.txs.insert(h, (seq, tx));
         Ok(true)
@@ -276,10 +294,46 @@ impl Mempool {
             .map(|(_, tx)| tx)
     }
 
-    /// Up to `max_txs` txs, oldest first, whose encodings in a block (4 bytes of length plus
-    /// the tx each) fit in `max_bytes`. `committed` tells, for a batch of candidate hashes,
-    /// which are already in the ledger: those are dropped and skipped (only candidates are
-    /// checked, not the whole pool).
+    /// The pending epoch system txs (committee changes, resharing messages), oldest first,
+    /// up to `max_txs` of them within `max_bytes` of block encoding; `committed` as in
+    /// [`Mempool::take`]. Blocks take these before any key-value tx, so a resharing message
+    /// meets its window however full the pool is.
+    pub fn take_system(
+        &mut self,
+        max_txs: usize,
+        max_bytes: usize,
+        committed: &dyn Fn(&[[u8; 32]]) -> Vec<bool>,
+    ) -> Vec<Vec<u8>> {
+        let txs = &self.txs;
+        self.system
+            .retain(|(h, seq)| txs.get(h).is_some_and(|(s, _)| s == seq));
+        let hashes: Vec<[u8; 32]> = self.system.iter().map(|e| e.0).collect();
+        if hashes.is_empty() {
+            return Vec::new();
+        }
+        let flags = committed(&hashes);
+        let mut stale = Vec::new();
+        let (mut out, mut size) = (Vec::new(), 0);
+        for (h, c) in hashes.iter().zip(flags) {
+            if c {
+                stale.push(*h);
+                continue;
+            }
+            let tx = &self.txs[h].1;
+            if out.len() >= max_txs || size + 4 + tx.len() > max_bytes {
+                break;
+            }
+            size += 4 + tx.len();
+            out.push(tx.clone());
+        }
+        self.remove(&stale);
+        out
+    }
+
+    /// Up to `max_txs` key-value txs, oldest first, whose encodings in a block (4 bytes of
+    /// length plus the tx each) fit in `max_bytes`. `committed` tells, for a batch of candidate
+    /// hashes, which are already in the ledger: those are dropped and skipped (only candidates
+    /// are checked, not the whole pool). System txs are left to [`Mempool::take_system`].
     pub fn take(
         &mut self,
         max_txs: usize,
@@ -297,7 +351,10 @@ impl Mempool {
             let mut j = i;
             while j < self.order.len() && out.len() + batch.len() < max_txs {
                 let entry = self.order[j];
-                if let Some(tx) = self.live(&entry) {
+                if let Some(tx) = self
+                    .live(&entry)
+                    .filter(|tx| crate::epochs::kind_of(tx) == crate::epochs::TxKind::Kv)
+                {
                     let len = 4 + tx.len();
                     if s + len > max_bytes {
                         break;
@@ -345,6 +402,9 @@ impl Mempool {
         // Dead entries at the front go at once; the rest when they are most of the order.
         while self.order.front().is_some_and(|e| self.live(e).is_none()) {
             self.order.pop_front();
+        }
+        while self.system.front().is_some_and(|e| self.live(e).is_none()) {
+            self.system.pop_front();
         }
         let dead = self.order.len() - self.txs.len();
         if dead > 1024 && dead > self.txs.len() {
@@ -446,19 +506,19 @@ mod tests {
             txs: txs.clone(),
         };
         let none = |_: &[[u8; 32]]| false;
-        assert!(validate_block(&good.encode(), &tip, 10, 1000, &none).is_ok());
+        assert!(validate_block(&good.encode(), &tip, 10, 1000, false, &none).is_ok());
         let mut bad = good.clone();
         bad.parent = [1; 32];
-        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, false, &none).is_err());
         let mut bad = good.clone();
         bad.app_hash = [1; 32];
-        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, false, &none).is_err());
         let mut bad = good.clone();
         bad.txs = vec![b"a=1".to_vec(), b"a=1".to_vec()];
         bad.app_hash = next_app_hash(&tip.app_hash, 1, &bad.txs);
-        assert!(validate_block(&bad.encode(), &tip, 10, 1000, &none).is_err());
+        assert!(validate_block(&bad.encode(), &tip, 10, 1000, false, &none).is_err());
         let all = |_: &[[u8; 32]]| true;
-        assert!(validate_block(&good.encode(), &tip, 10, 1000, &all).is_err());
+        assert!(validate_block(&good.encode(), &tip, 10, 1000, false, &all).is_err());
     }
 
     #[test]
@@ -489,8 +549,10 @@ mod tests {
         };
         let mut ok = block.clone();
         ok.app_hash = next_app_hash(&tip.app_hash, 1, &ok.txs);
-        assert!(validate_block(&ok.encode(), &tip, 10_000, budget, &|_| false).is_ok());
-        assert!(validate_block(&ok.encode(), &tip, 10_000, budget - 1100, &|_| false).is_err());
+        assert!(validate_block(&ok.encode(), &tip, 10_000, budget, false, &|_| false).is_ok());
+        assert!(
+            validate_block(&ok.encode(), &tip, 10_000, budget - 1100, false, &|_| false).is_err()
+        );
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct Genesis {
     /// missing, so the default 600 is about a minute at the default tuning.
     #[serde(default = "default_dkg_window_blocks")]
     pub dkg_window_blocks: u64,
+    /// Epochs: committee changes and resharing over the log ([`crate::epochs`]). Absent: one
+    /// committee (the genesis nodes) for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<crate::epochs::GenesisEpochs>,
 }
 
 fn default_dkg_window_blocks() -> u64 {
@@ -120,7 +124,24 @@ impl Genesis {
         self.committee()?
             .validate()
             .map_err(|e| NodeError::Config(e.to_string()))?;
+        if let Some(e) = &self.epochs {
+            e.params()
+                .validate()
+                .map_err(|_| NodeError::Config("epochs: need length > 3 × window ≥ 3".into()))?;
+            if self.n() < e.min_validators {
+                return Err(NodeError::Config(format!(
+                    "epochs: {} nodes, below min_validators = {}",
+                    self.n(),
+                    e.min_validators
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The epoch of `height` (0 on a chain without epochs): what its certificate signs.
+    pub fn epoch_of(&self, height: u64) -> u64 {
+        self.epochs.map_or(0, |e| e.params().epoch_of(height))
     }
 
     /// The number of nodes.
@@ -329,6 +350,7 @@ pub struct NodeConfig {
 }
 
 /// A node's home, loaded: config, genesis and secret keys.
+#[derive(Clone)]
 pub struct Home {
     /// The home directory.
     pub dir: PathBuf,
@@ -429,6 +451,19 @@ pub fn init_testnet(
     force: bool,
     tuning: Tuning,
 ) -> Result<Genesis, NodeError> {
+    init_testnet_with(dir, n, base_port, variant, force, tuning, None)
+}
+
+/// [`init_testnet`] with the chain's epochs (`None`: a fixed committee).
+pub fn init_testnet_with(
+    dir: &Path,
+    n: u32,
+    base_port: u16,
+    variant: &str,
+    force: bool,
+    tuning: Tuning,
+    epochs: Option<crate::epochs::GenesisEpochs>,
+) -> Result<Genesis, NodeError> {
     if !(1..=256).contains(&n) {
         return Err(NodeError::Config("--nodes must be 1..=256".into()));
     }
@@ -516,6 +551,7 @@ pub fn init_testnet(
         dst: String::from_utf8_lossy(&dst).into_owned(),
         nodes,
         dkg_window_blocks: default_dkg_window_blocks(),
+        epochs,
     };
     genesis.validate()?;
     std::fs::write(

@@ -25,10 +25,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use conclave_bft::adapter::{ThresholdSigner, ThresholdVerifier, VrfRoster, VrfSortition};
-use conclave_bft::traits::Verifier;
-use conclave_bft::types::{Decided, Epoch, Message, NodeId, Seed, Time, VoteStep};
+use conclave_bft::epoch::Registry;
+use conclave_bft::traits::{verify_decision_certificate, Verifier};
+use conclave_bft::types::{Decided, Epoch, Height, Message, NodeId, Period, Seed, Time, VoteStep};
 use conclave_bft::{Action, Adapters, Config, Engine, Input, PersistedState, Timeouts, TimerId};
-use conclave_threshold_sig::Variant;
+use conclave_committee::vrf::PublicKey as VrfPublicKey;
+use conclave_threshold_sig::{Commitment, SecretShare, Variant};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
@@ -39,10 +41,11 @@ use crate::compact::{
 };
 use crate::config::{Genesis, Home, Tuning};
 use crate::dkg::DkgResult;
+use crate::epochs::{check_form, Epochs, EPOCH_STATE};
 use crate::metrics::Metrics;
 use crate::net::{Inbound, NetHandle, Proto, SyncRequest, MAX_SYNC_RESPONSE};
 use crate::state::LastDecided;
-use crate::store::{EngineStateWrite, Store, ENGINE_STATE};
+use crate::store::{EngineStateWrite, Store, ENGINE_EPOCH, ENGINE_STATE};
 use crate::timing::{TimedSigner, TimedSortition, TimedVerifier};
 use crate::NodeError;
 
@@ -91,9 +94,24 @@ pub struct Shared {
     /// one message per batch instead of one per tx and peer keeps the transport's queue free
     /// for consensus messages under load.
     pub forward: Mutex<Vec<u8>>,
+    /// The epochs as the API sees them (`None` on a chain without epochs or before the DKG).
+    pub epochs: RwLock<Option<EpochsView>>,
+}
+
+/// The epoch state the API reads, replaced after every applied block.
+pub struct EpochsView {
+    /// The validator set and the decided changes.
+    pub registry: Registry,
+    /// `GET /v1/epoch`.
+    pub view: serde_json::Value,
 }
 
 impl Shared {
+    /// True if the chain has epochs (committee and resharing transactions exist).
+    pub fn epochs_enabled(&self) -> bool {
+        self.genesis.epochs.is_some()
+    }
+
     /// True if the tx is in the ledger.
     pub fn committed(&self, hash: &[u8; 32]) -> bool {
         self.store.tx_height(hash).ok().flatten().is_some()
@@ -112,20 +130,25 @@ impl Shared {
             r?
         };
         if added && forward {
-            let full = {
-                let mut f = self.forward.lock().unwrap_or_else(|e| e.into_inner());
-                if f.is_empty() {
-                    f.push(TAG_TXS);
-                }
-                f.extend_from_slice(&(tx.len() as u32).to_be_bytes());
-                f.extend_from_slice(&tx);
-                f.len() >= FORWARD_BATCH_BYTES
-            };
-            if full {
-                self.flush_forwards();
-            }
+            self.forward_tx(&tx);
         }
         Ok(added)
+    }
+
+    /// Queue a tx for the next forward batch to the peers.
+    pub fn forward_tx(&self, tx: &[u8]) {
+        let full = {
+            let mut f = self.forward.lock().unwrap_or_else(|e| e.into_inner());
+            if f.is_empty() {
+                f.push(TAG_TXS);
+            }
+            f.extend_from_slice(&(tx.len() as u32).to_be_bytes());
+            f.extend_from_slice(tx);
+            f.len() >= FORWARD_BATCH_BYTES
+        };
+        if full {
+            self.flush_forwards();
+        }
     }
 
     /// The tx with this hash, from the mempool or the sent proposals' cache.
@@ -186,8 +209,13 @@ pub(crate) fn vrf_sortition(home: &Home) -> Result<VrfSortition, NodeError> {
 
 /// The engine configuration of this node from its tuning (consensus and the DKG log alike).
 pub(crate) fn engine_config(home: &Home) -> Config {
+    engine_config_for(home, home.config.index, 0)
+}
+
+/// [`engine_config`] for `seat` (1-based) in `epoch`.
+pub(crate) fn engine_config_for(home: &Home, seat: u32, epoch: u64) -> Config {
     let t = home.config.tuning;
-    let mut config = Config::new(NodeId(home.config.index - 1), Epoch(0));
+    let mut config = Config::new(NodeId(seat - 1), Epoch(epoch));
     config.timeouts = Timeouts::default();
     config.timeouts.filter_ms = t.filter_ms;
     config.timeouts.next_ms = t.next_ms;
@@ -198,31 +226,32 @@ pub(crate) fn engine_config(home: &Home) -> Config {
     config
 }
 
-/// The threshold-mode adapters from the DKG output.
-fn adapters<V: Variant>(
+/// The threshold-mode adapters of one epoch: its commitment (`n` seats), this node's share of
+/// `seat`, the seats' VRF keys.
+#[allow(clippy::too_many_arguments)]
+fn epoch_adapters<V: Variant>(
     home: &Home,
-    dkg: &DkgResult<V>,
+    commitment: &Commitment<V>,
+    n: u32,
+    shares: &[SecretShare],
+    seat: u32,
+    epoch: u64,
+    vrf_keys: Vec<VrfPublicKey>,
     metrics: &Arc<Metrics>,
 ) -> Result<(Adapters, Arc<ThresholdVerifier<V>>), NodeError> {
-    let g = &home.genesis;
-    let me = home.config.index;
-    let dst = g.dst.as_bytes();
-    let mut salt = [0u8; 32];
-    OsRng.fill_bytes(&mut salt);
-    let verifier = Arc::new(
-        ThresholdVerifier::<V>::new(dkg.output.commitment.clone(), g.n(), dst, salt)
-            .map_err(|e| NodeError::Dkg(e.to_string()))?,
-    );
-    let share = dkg
-        .output
-        .shares
+    let dst = home.genesis.dst.as_bytes();
+    let verifier = epoch_verifier(home, commitment, n)?;
+    let share = shares
         .iter()
-        .find(|s| s.index() == me)
+        .find(|s| s.index() == seat)
         .cloned()
-        .ok_or_else(|| NodeError::Dkg("the DKG output holds no share of this seat".into()))?;
-    let signer = ThresholdSigner::<V>::new(NodeId(me - 1), share, dst)
+        .ok_or_else(|| NodeError::Dkg(format!("this node holds no share of seat {seat}")))?;
+    let signer = ThresholdSigner::<V>::new(NodeId(seat - 1), share, dst)
         .map_err(|e| NodeError::Dkg(e.to_string()))?;
-    let sortition = vrf_sortition(home)?;
+    let roster = Arc::new(
+        VrfRoster::new(epoch, vrf_keys, None).map_err(|e| NodeError::Config(e.to_string()))?,
+    );
+    let sortition = VrfSortition::new(NodeId(seat - 1), home.vrf.clone(), roster);
     // The engine's crypto goes through timing wrappers (`/metrics`: conclave_time_seconds).
     Ok((
         Adapters {
@@ -232,6 +261,21 @@ fn adapters<V: Variant>(
             verifier: Arc::new(TimedVerifier::new(verifier.clone(), metrics.clone())),
         },
         verifier,
+    ))
+}
+
+/// A verifier of one epoch's key (`n` seats): all an observer needs, since certificates verify
+/// under the group key alone.
+fn epoch_verifier<V: Variant>(
+    home: &Home,
+    commitment: &Commitment<V>,
+    n: u32,
+) -> Result<Arc<ThresholdVerifier<V>>, NodeError> {
+    let mut salt = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    Ok(Arc::new(
+        ThresholdVerifier::<V>::new(commitment.clone(), n, home.genesis.dst.as_bytes(), salt)
+            .map_err(|e| NodeError::Dkg(e.to_string()))?,
     ))
 }
 
@@ -272,6 +316,10 @@ struct Pending {
     decisions: Vec<(Block, Decided)>,
     /// Their tx hashes (committed as far as building and validating blocks go).
     txs: HashSet<[u8; 32]>,
+    /// The epoch state after them.
+    epochs: Option<Vec<u8>>,
+    /// Resharing messages to forward once the state that made them is on disk.
+    submit: Vec<Vec<u8>>,
 }
 
 /// When this node reached each phase of the current height (for `conclave_time_seconds`).
@@ -293,9 +341,17 @@ impl Phases {
     }
 }
 
-struct Driver {
+struct Driver<V: Variant> {
     shared: Arc<Shared>,
-    engine: Engine,
+    home: Home,
+    /// `None` while this node holds no seat in the current epoch (it follows by sync).
+    engine: Option<Engine>,
+    /// The epoch of `engine` (or of the last key this node knows).
+    engine_epoch: u64,
+    /// Checks certificates under the group key (any epoch's key does: it is the same).
+    verifier: Arc<ThresholdVerifier<V>>,
+    /// The chain's epochs (`None`: one committee for ever).
+    epochs: Option<Epochs<V>>,
     start: Instant,
     timers: BTreeMap<TimerId, Time>,
     queue: VecDeque<Input>,
@@ -345,42 +401,149 @@ pub async fn run<V: Variant>(
     sync_requests: mpsc::Receiver<SyncRequest>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
-    let (adapters, verifier) = adapters(home, &dkg, &shared.metrics)?;
     let gpk = dkg.output.group_public_key.to_bytes();
     *shared
         .group_public_key
         .write()
         .unwrap_or_else(|e| e.into_inner()) = Some(hex::encode(&gpk));
-    let config = engine_config(home);
+    let genesis_seed = genesis_seed(&home.genesis.chain_id, &gpk);
     let mut tip = shared.store.tip()?;
-    let mut stored_proposals = BTreeSet::new();
-    let engine = match shared.store.meta(ENGINE_STATE)? {
-        Some(b) => {
-            let store = &shared.store;
-            let state = crate::state::decode(
-                &b,
-                |h, p| store.own_proposal(h, p).ok().flatten(),
-                |h| store.decided(h).ok().flatten(),
-            )
-            .map_err(|e| NodeError::Store(e.to_string()))?;
-            // Only the legacy JSON state can hold a decision the ledger lacks.
-            tip = recover(&shared, &state, tip)?;
-            for p in &state.own_proposals {
-                stored_proposals.insert((p.height.0, p.period.0));
-            }
-            tracing::info!(
-                height = state.height.0,
-                period = state.period.0,
-                "engine restored"
-            );
-            Engine::restore(config, adapters, state)
-        }
-        None => Engine::new(config, adapters, genesis_seed(&home.genesis.chain_id, &gpk)),
+    let stored_state = shared.store.meta(ENGINE_STATE)?;
+    let mut restored = None;
+    if let Some(b) = &stored_state {
+        let store = &shared.store;
+        let state = crate::state::decode(
+            b,
+            |h, p| store.own_proposal(h, p).ok().flatten(),
+            |h| store.decided(h).ok().flatten(),
+        )
+        .map_err(|e| NodeError::Store(e.to_string()))?;
+        // Only the legacy JSON state can hold a decision the ledger lacks.
+        tip = recover(&shared, &state, tip)?;
+        restored = Some(state);
+    }
+    let mut epochs = match &home.genesis.epochs {
+        None => None,
+        Some(cfg) => Some(load_epochs::<V>(
+            home,
+            &shared,
+            cfg,
+            &dkg,
+            genesis_seed,
+            tip,
+        )?),
     };
+    let stored_epoch = match shared.store.meta(ENGINE_EPOCH)? {
+        Some(b) => u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| NodeError::Store("corrupt engine epoch".into()))?,
+        ),
+        None => 0,
+    };
+    // The key, seat and epoch this node runs (or follows) with.
+    let (epoch, seat, commitment, n, shares, vrf_keys) = match &epochs {
+        None => (
+            0,
+            Some(home.config.index),
+            dkg.output.commitment.clone(),
+            home.genesis.n(),
+            dkg.output.shares.clone(),
+            home.genesis
+                .nodes
+                .iter()
+                .map(|n| n.vrf_public())
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(e) => {
+            let k = e.key();
+            (
+                e.epoch(),
+                e.my_seat(),
+                k.commitment.clone(),
+                k.committee.seats(),
+                k.shares.clone(),
+                vrf_public_keys(e)?,
+            )
+        }
+    };
+    let verifier = epoch_verifier(home, &commitment, n)?;
+    let mut stored_proposals = BTreeSet::new();
+    let engine = match seat {
+        None => {
+            tracing::info!(epoch, "no seat in this epoch: following by sync");
+            None
+        }
+        Some(seat) => {
+            let (adapters, _) = epoch_adapters(
+                home,
+                &commitment,
+                n,
+                &shares,
+                seat,
+                epoch,
+                vrf_keys,
+                &shared.metrics,
+            )?;
+            let config = engine_config_for(home, seat, epoch);
+            Some(match restored {
+                Some(state) if stored_epoch == epoch && state.height.0 == tip.height + 1 => {
+                    for p in &state.own_proposals {
+                        stored_proposals.insert((p.height.0, p.period.0));
+                    }
+                    tracing::info!(
+                        height = state.height.0,
+                        period = state.period.0,
+                        epoch,
+                        "engine restored"
+                    );
+                    Engine::restore(config, adapters, state)
+                }
+                Some(state) if epochs.is_none() => {
+                    tracing::info!(height = state.height.0, "engine restored");
+                    Engine::restore(config, adapters, state)
+                }
+                None if tip.height == 0 => Engine::new(config, adapters, genesis_seed),
+                _ => {
+                    // The epoch's engine never persisted: it starts at the next height, with
+                    // that height's seed from the epoch's first seed and the certificates since.
+                    let e = epochs
+                        .as_ref()
+                        .expect("a stale engine state only with epochs");
+                    let mut seed = Seed(e.key().seed);
+                    for h in e.key().first_height..=tip.height {
+                        let d = shared.store.decided(h)?.ok_or_else(|| {
+                            NodeError::Store(format!("block {h} missing from the ledger"))
+                        })?;
+                        seed = verifier.next_seed(&seed, &d.certificate);
+                    }
+                    tracing::info!(
+                        height = tip.height + 1,
+                        epoch,
+                        "engine started for the epoch"
+                    );
+                    Engine::restore(
+                        config,
+                        adapters,
+                        fresh_state(tip.height + 1, seed, shared.store.decided(tip.height)?),
+                    )
+                }
+            })
+        }
+    };
+    if let Some(e) = epochs.as_mut() {
+        // Own resharing messages not yet in a block go out again.
+        for tx in e.own_pending() {
+            let _ = shared.submit(tx, true);
+        }
+        publish_epochs(&shared, e);
+    }
     // Soft-vote as soon as every seat's proposal is in (only *when*, never *what*: liveness).
     // With one seat every height would end at once: empty blocks stay paced by the filter.
     let mut engine = engine;
-    engine.set_early_filter(home.genesis.n() > 1);
+    if let Some(engine) = engine.as_mut() {
+        engine.set_early_filter(n > 1);
+    }
     shared.tip.send_replace(tip);
     shared.metrics.height.set(tip.height as i64);
     let (sync_tx, mut sync_rx) = mpsc::channel::<DriverEvent>(256);
@@ -396,12 +559,16 @@ pub async fn run<V: Variant>(
         })
     };
     let events = sync_tx.clone();
-    let fetch = tokio::spawn(fetch_sync(shared.clone(), verifier, sync_tx));
+    let fetch = tokio::spawn(fetch_sync(shared.clone(), verifier.clone(), sync_tx));
     let mut entropy = [0u8; 32];
     OsRng.fill_bytes(&mut entropy);
     let mut d = Driver {
         shared,
+        home: home.clone(),
         engine,
+        engine_epoch: epoch,
+        verifier,
+        epochs,
         start: Instant::now(),
         timers: BTreeMap::new(),
         queue: VecDeque::from([Input::Entropy(entropy), Input::Start]),
@@ -422,7 +589,80 @@ pub async fn run<V: Variant>(
     result
 }
 
-impl Driver {
+/// A fresh engine state at `height` with `seed` (an epoch's engine before its first persist).
+fn fresh_state(height: u64, seed: Seed, last_decided: Option<Decided>) -> PersistedState {
+    PersistedState {
+        height: Height(height),
+        period: Period(1),
+        seed,
+        previous_next_quorums: Vec::new(),
+        own_votes: Vec::new(),
+        own_proposals: Vec::new(),
+        last_decided,
+    }
+}
+
+/// The VRF keys of the current committee's seats.
+fn vrf_public_keys<V: Variant>(e: &Epochs<V>) -> Result<Vec<VrfPublicKey>, NodeError> {
+    e.seat_vrf_keys()?
+        .iter()
+        .map(|k| VrfPublicKey::from_bytes(k).map_err(|e| NodeError::Config(e.to_string())))
+        .collect()
+}
+
+/// The epoch state at start: restored (or genesis), then brought up to the ledger's tip from
+/// the stored blocks (a store written without epochs, or the legacy recovery path).
+fn load_epochs<V: Variant>(
+    home: &Home,
+    shared: &Shared,
+    cfg: &crate::epochs::GenesisEpochs,
+    dkg: &DkgResult<V>,
+    seed: Seed,
+    tip: Tip,
+) -> Result<Epochs<V>, NodeError> {
+    let me = home.config.index;
+    let mut e = match shared.store.meta(EPOCH_STATE)? {
+        Some(b) => Epochs::restore(&home.genesis, cfg, me, home.identity.clone(), &b)?,
+        None => Epochs::genesis(
+            &home.genesis,
+            cfg,
+            me,
+            home.identity.clone(),
+            &dkg.output,
+            seed,
+        )?,
+    };
+    if e.last() < tip.height {
+        for h in e.last() + 1..=tip.height {
+            let d = shared
+                .store
+                .decided(h)?
+                .ok_or_else(|| NodeError::Store(format!("block {h} missing from the ledger")))?;
+            let block = Block::decode(&d.value).map_err(|e| NodeError::Store(e.to_string()))?;
+            e.on_block(h, &block.txs, &d.certificate.beacon)?;
+        }
+        shared.store.put_meta(&[(EPOCH_STATE, Some(&e.encode()))])?;
+    }
+    if e.last() != tip.height {
+        return Err(NodeError::Store(format!(
+            "the epoch state is at block {}, the ledger at {}",
+            e.last(),
+            tip.height
+        )));
+    }
+    Ok(e)
+}
+
+/// Publish the epoch state to the API and the metrics.
+fn publish_epochs<V: Variant>(shared: &Shared, e: &Epochs<V>) {
+    shared.metrics.epoch.set(e.epoch() as i64);
+    *shared.epochs.write().unwrap_or_else(|p| p.into_inner()) = Some(EpochsView {
+        registry: e.registry().clone(),
+        view: e.view(),
+    });
+}
+
+impl<V: Variant> Driver<V> {
     fn now(&self) -> Time {
         Time(self.start.elapsed().as_millis() as u64)
     }
@@ -445,7 +685,11 @@ impl Driver {
                 };
                 let now = self.now();
                 let m = self.shared.metrics.clone();
-                let step = m.timed("engine_handle", || self.engine.handle(now, input));
+                let Some(engine) = self.engine.as_mut() else {
+                    self.observe(input)?;
+                    continue;
+                };
+                let step = m.timed("engine_handle", || engine.handle(now, input));
                 self.execute(step.actions)?;
             }
             // Nothing stays pending while the driver waits.
@@ -488,13 +732,15 @@ impl Driver {
                         .map(|(id, _)| *id)
                         .collect();
                     for id in due {
-                        tracing::debug!(
-                            timer = ?id,
-                            height = self.engine.height().0,
-                            period = self.engine.period().0,
-                            round = %self.engine.debug_summary(),
-                            "timer"
-                        );
+                        if let Some(e) = &self.engine {
+                            tracing::debug!(
+                                timer = ?id,
+                                height = e.height().0,
+                                period = e.period().0,
+                                round = %e.debug_summary(),
+                                "timer"
+                            );
+                        }
                         self.timers.remove(&id);
                         self.queue.push_back(Input::Timer(id));
                     }
@@ -504,15 +750,37 @@ impl Driver {
         }
     }
 
+    /// The engine seat (0-based) of node `from` in the current epoch, if it holds one.
+    fn seat_of(&self, from: u32) -> Option<NodeId> {
+        let seat = match &self.epochs {
+            None => Some(from),
+            Some(e) => e.seat_of(from),
+        }?;
+        Some(NodeId(seat - 1))
+    }
+
+    /// The node holding engine seat `seat` (0-based) in the current epoch.
+    fn node_of(&self, seat: NodeId) -> Option<u32> {
+        match &self.epochs {
+            None => Some(seat.0 + 1),
+            Some(e) => e.validator_of(seat.0 + 1),
+        }
+    }
+
     fn on_inbound(&mut self, m: Inbound) {
+        let epochs = self.shared.epochs_enabled();
         match m.bytes.split_first() {
-            Some((&TAG_ENGINE, rest)) => self.queue.push_back(Input::Message {
-                from: NodeId(m.from - 1),
-                bytes: rest.to_vec(),
-            }),
+            Some((&TAG_ENGINE, rest)) => {
+                if let Some(from) = self.seat_of(m.from) {
+                    self.queue.push_back(Input::Message {
+                        from,
+                        bytes: rest.to_vec(),
+                    })
+                }
+            }
             Some((&TAG_COMPACT, rest)) => self.on_compact(m.from, rest),
             Some((&TAG_TX, rest)) => {
-                if crate::app::parse_tx(rest).is_ok() {
+                if check_form(rest, epochs).is_ok() {
                     let _ = self.shared.submit(rest.to_vec(), false);
                 }
             }
@@ -523,7 +791,7 @@ impl Driver {
                     let Some(tx) = rest.get(4..4 + len) else {
                         break;
                     };
-                    if crate::app::parse_tx(tx).is_err() {
+                    if check_form(tx, epochs).is_err() {
                         break;
                     }
                     let _ = self.shared.submit(tx.to_vec(), false);
@@ -557,7 +825,9 @@ impl Driver {
                 Action::Send { to, bytes } => {
                     self.flush()?;
                     let b = self.wire(&bytes);
-                    self.shared.net.send(to.0 + 1, Proto::Consensus, b);
+                    if let Some(node) = self.node_of(to) {
+                        self.shared.net.send(node, Proto::Consensus, b);
+                    }
                 }
                 Action::SetTimer { id, at } => {
                     self.timers.insert(id, at);
@@ -590,7 +860,13 @@ impl Driver {
                         valid,
                     });
                 }
-                Action::Decide { decided } => self.decide(decided)?,
+                Action::Decide { decided } => {
+                    if self.decide(decided)? {
+                        // The epoch ended with this decision: the engine that made it is gone,
+                        // and nothing else it asked for in this step is carried out.
+                        return Ok(());
+                    }
+                }
                 Action::Evidence(e) => {
                     self.shared.metrics.evidence.inc();
                     tracing::warn!(culprit = e.culprit.0 + 1, kind = ?e.kind, height = e.height.0, "evidence");
@@ -652,13 +928,13 @@ impl Driver {
         if r.height() <= self.tip.height {
             return;
         }
+        let Some(seat) = self.seat_of(from) else {
+            return;
+        };
         r.fill(|h| self.shared.known_tx(h));
         let r = match r.finish() {
             Ok(bytes) => {
-                self.queue.push_back(Input::Message {
-                    from: NodeId(from - 1),
-                    bytes,
-                });
+                self.queue.push_back(Input::Message { from: seat, bytes });
                 return;
             }
             Err(r) => *r,
@@ -714,14 +990,12 @@ impl Driver {
         if reassembly.height() <= self.tip.height {
             return;
         }
-        match reassembly.finish() {
-            Ok(bytes) => {
-                self.queue.push_back(Input::Message {
-                    from: NodeId(from - 1),
-                    bytes,
-                });
+        match (reassembly.finish(), self.seat_of(from)) {
+            (Ok(bytes), Some(seat)) => {
+                self.queue.push_back(Input::Message { from: seat, bytes });
             }
-            Err(_) => {
+            (Ok(_), None) => {}
+            (Err(_), _) => {
                 m.compact_dropped.inc();
                 tracing::debug!(from, "compact proposal dropped: txs missing");
             }
@@ -759,7 +1033,10 @@ impl Driver {
     /// Write everything pending in one synced transaction (see [`Driver::execute`]), then
     /// publish the decisions: mempool, metrics, tip.
     fn flush(&mut self) -> Result<(), NodeError> {
-        if self.pending.state.is_none() && self.pending.decisions.is_empty() {
+        if self.pending.state.is_none()
+            && self.pending.decisions.is_empty()
+            && self.pending.epochs.is_none()
+        {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
@@ -800,11 +1077,28 @@ impl Driver {
             .iter()
             .map(|(b, d)| (b, d.certificate.value_id.0, d))
             .collect();
+        let engine_epoch = self.engine_epoch.to_be_bytes();
+        let mut extra: Vec<(&str, &[u8])> = Vec::new();
+        if write.is_some() {
+            extra.push((ENGINE_EPOCH, &engine_epoch));
+        }
+        if let Some(e) = &pending.epochs {
+            extra.push((EPOCH_STATE, e));
+        }
         let tip = m.timed("store_commit", || {
             self.shared
                 .store
-                .commit_step(&decisions, &self.durable_tip, write.as_ref())
+                .commit_step(&decisions, &self.durable_tip, write.as_ref(), &extra)
         })?;
+        // The state that made these messages is on disk: they may leave the node now.
+        for tx in &pending.submit {
+            self.shared.forward_tx(tx);
+        }
+        if pending.epochs.is_some() {
+            if let Some(e) = &self.epochs {
+                publish_epochs(&self.shared, e);
+            }
+        }
         if let Some(state) = &pending.state {
             let h = state.height.0;
             self.stored_proposals.retain(|k| k.0 >= h);
@@ -841,7 +1135,13 @@ impl Driver {
     fn build_block(&self) -> Vec<u8> {
         let t = &self.shared.tuning;
         let height = self.tip.height + 1;
-        let txs = {
+        let mut txs: Vec<Vec<u8>> = self
+            .epochs
+            .as_ref()
+            .and_then(|e| e.marker_for(height))
+            .into_iter()
+            .collect();
+        {
             let mut m = self
                 .shared
                 .mempool
@@ -849,21 +1149,28 @@ impl Driver {
                 .unwrap_or_else(|e| e.into_inner());
             let store = &self.shared.store;
             let pending = &self.pending.txs;
-            m.take(
-                t.max_block_txs,
-                t.max_block_bytes.saturating_sub(BLOCK_HEADER_BYTES),
-                &|hashes: &[[u8; 32]]| {
-                    let stored = store
-                        .txs_committed(hashes)
-                        .unwrap_or_else(|_| vec![false; hashes.len()]);
-                    hashes
-                        .iter()
-                        .zip(stored)
-                        .map(|(h, s)| s || pending.contains(h))
-                        .collect()
-                },
-            )
-        };
+            let committed = |hashes: &[[u8; 32]]| -> Vec<bool> {
+                let stored = store
+                    .txs_committed(hashes)
+                    .unwrap_or_else(|_| vec![false; hashes.len()]);
+                hashes
+                    .iter()
+                    .zip(stored)
+                    .map(|(h, s)| s || pending.contains(h))
+                    .collect()
+            };
+            let mut budget = t.max_block_bytes.saturating_sub(BLOCK_HEADER_BYTES);
+            let used = |txs: &[Vec<u8>]| txs.iter().map(|t| 4 + t.len()).sum::<usize>();
+            if self.epochs.is_some() {
+                // Committee changes and resharing messages first: they have deadlines.
+                let room = t.max_block_txs.saturating_sub(txs.len());
+                let system = m.take_system(room, budget.saturating_sub(used(&txs)), &committed);
+                txs.extend(system);
+            }
+            budget = budget.saturating_sub(used(&txs));
+            let room = t.max_block_txs.saturating_sub(txs.len());
+            txs.extend(m.take(room, budget, &committed));
+        }
         Block {
             height,
             parent: self.tip.hash,
@@ -877,11 +1184,12 @@ impl Driver {
         let t = &self.shared.tuning;
         let store = &self.shared.store;
         let pending = &self.pending.txs;
-        validate_block(
+        let block = validate_block(
             value,
             &self.tip,
             t.max_block_txs,
             t.max_block_bytes,
+            self.epochs.is_some(),
             &|hashes: &[[u8; 32]]| {
                 let stored = store
                     .txs_committed(hashes)
@@ -891,12 +1199,95 @@ impl Driver {
                     .zip(stored)
                     .any(|(h, s)| s || pending.contains(h))
             },
-        )
+        )?;
+        if let Some(e) = &self.epochs {
+            e.check_block(block.height, &block.txs)?;
+        }
+        Ok(block)
+    }
+
+    /// An input while this node holds no seat: a synced decision is checked as a light client
+    /// would (its epoch is its height's, its certificate and beacon verify under the group key,
+    /// its block is valid on the tip) and applied; everything else is dropped.
+    fn observe(&mut self, input: Input) -> Result<(), NodeError> {
+        let Input::Synced { decided } = input else {
+            return Ok(());
+        };
+        let c = &decided.certificate;
+        if c.height.0 != self.tip.height + 1
+            || c.epoch.0 != self.shared.genesis.epoch_of(c.height.0)
+            || self.verifier.value_id(&decided.value) != c.value_id
+            || !verify_decision_certificate(self.verifier.as_ref(), &Seed([0; 32]), c)
+        {
+            tracing::debug!(height = c.height.0, "synced decision refused");
+            return Ok(());
+        }
+        if let Err(e) = self.validate(&decided.value) {
+            tracing::warn!(height = c.height.0, error = %e, "certified block refused");
+            return Ok(());
+        }
+        self.decide(decided)?;
+        self.flush()
+    }
+
+    /// The epoch of the next height begins (this node's resharing ended with the boundary block
+    /// `decided`): drop the old engine and everything it asked for, start the new epoch's
+    /// engine if this node holds a seat in it, and persist that engine's first state with the
+    /// boundary block.
+    fn hand_over(&mut self, epoch: u64, decided: &Decided) -> Result<(), NodeError> {
+        let e = self.epochs.as_ref().expect("a handover only with epochs");
+        let k = e.key();
+        let n = k.committee.seats();
+        self.verifier = epoch_verifier(&self.home, &k.commitment, n)?;
+        self.engine_epoch = epoch;
+        self.timers.clear();
+        self.queue
+            .retain(|i| matches!(i, Input::Message { .. } | Input::Synced { .. }));
+        self.phases = Phases::new();
+        match e.my_seat() {
+            None => {
+                tracing::info!(epoch, "no seat in the new epoch: this node stops signing");
+                self.engine = None;
+                self.pending.state = None;
+            }
+            Some(seat) => {
+                let (adapters, _) = epoch_adapters(
+                    &self.home,
+                    &k.commitment,
+                    n,
+                    &k.shares,
+                    seat,
+                    epoch,
+                    vrf_public_keys(e)?,
+                    &self.shared.metrics,
+                )?;
+                let state = fresh_state(self.tip.height + 1, Seed(k.seed), Some(decided.clone()));
+                let config = engine_config_for(&self.home, seat, epoch);
+                let mut engine = Engine::restore(config, adapters, state.clone());
+                engine.set_early_filter(n > 1);
+                self.engine = Some(engine);
+                self.pending.state = Some(Box::new(state));
+                let mut entropy = [0u8; 32];
+                OsRng.fill_bytes(&mut entropy);
+                self.queue.push_front(Input::Start);
+                self.queue.push_front(Input::Entropy(entropy));
+                tracing::info!(
+                    epoch,
+                    seat,
+                    seats = n,
+                    height = self.tip.height + 1,
+                    "epoch started"
+                );
+            }
+        }
+        Ok(())
     }
 
     /// A decision: the block joins the pending writes (applied by the next flush, in the same
-    /// transaction as the engine state that records it) and the in-memory tip moves on.
-    fn decide(&mut self, decided: Decided) -> Result<(), NodeError> {
+    /// transaction as the engine state that records it and the epoch state it makes) and the
+    /// in-memory tip moves on. Returns true if the block ended an epoch and the engine was
+    /// handed over.
+    fn decide(&mut self, decided: Decided) -> Result<bool, NodeError> {
         let m = self.shared.metrics.clone();
         let block = m
             .timed("apply_prepare", || Block::decode(&decided.value))
@@ -930,8 +1321,31 @@ impl Driver {
                 m.observe("cert_to_decide", secs(c, now));
             }
         }
-        self.pending.decisions.push((block, decided));
-        Ok(())
+        let mut handover = None;
+        if let Some(e) = self.epochs.as_mut() {
+            let effects = e.on_block(block.height, &block.txs, &decided.certificate.beacon)?;
+            self.pending.epochs = Some(e.encode());
+            {
+                // In the own mempool now (so this node's next block can carry them); sent to
+                // the peers only after the flush.
+                let mut mp = self
+                    .shared
+                    .mempool
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                for tx in &effects.submit {
+                    let _ = mp.insert(tx.clone());
+                }
+            }
+            self.pending.submit.extend(effects.submit);
+            handover = effects.handover;
+        }
+        self.pending.decisions.push((block, decided.clone()));
+        if let Some(epoch) = handover {
+            self.hand_over(epoch, &decided)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

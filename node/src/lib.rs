@@ -22,6 +22,7 @@ pub mod compact;
 pub mod config;
 pub mod consensus;
 pub mod dkg;
+pub mod epochs;
 pub mod metrics;
 pub mod net;
 pub mod state;
@@ -34,7 +35,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use conclave_threshold_sig::{MinPk, MinSig, Variant};
 use tokio::sync::watch;
 
-pub use config::{init_testnet, Genesis, Home, NodeConfig, RateLimit, RateLimits, Tuning};
+pub use config::{
+    init_testnet, init_testnet_with, Genesis, Home, NodeConfig, RateLimit, RateLimits, Tuning,
+};
 
 /// A deliberate fault of this node, for the process tests only: selected by the
 /// `CONCLAVE_TEST_FAULT` environment variable, which no deployment sets (the node warns when
@@ -178,6 +181,7 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
         sent_txs: Mutex::new(compact::TxCache::new(consensus::SENT_TXS_CACHE)),
         tip: tip_tx,
         forward: Mutex::new(Vec::new()),
+        epochs: RwLock::new(None),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {

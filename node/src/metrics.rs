@@ -30,6 +30,8 @@ pub struct Metrics {
     registry: Registry,
     /// Last committed height.
     pub height: Gauge,
+    /// The current epoch (0 on a chain without epochs).
+    pub epoch: Gauge,
     /// Periods each committed height took.
     pub periods: Histogram,
     /// Seconds from entering a height to committing it.
@@ -89,6 +91,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("conclave");
         let m = Metrics {
             height: Gauge::default(),
+            epoch: Gauge::default(),
             periods: Histogram::new([1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0]),
             commit_latency: Histogram::new([
                 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0,
@@ -111,6 +114,7 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("height", "Last committed height", m.height.clone());
+        registry.register("epoch", "The current epoch", m.epoch.clone());
         registry.register(
             "periods_per_height",
             "Periods each committed height took",

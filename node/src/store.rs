@@ -35,6 +35,9 @@ pub const DKG_AGREED: &str = "dkg/agreed";
 /// Meta key: the engine's last persisted state (the binary header of [`crate::state`]; JSON
 /// in earlier versions).
 pub const ENGINE_STATE: &str = "engine/state";
+/// Meta key: the epoch of the engine whose state [`ENGINE_STATE`] holds (u64 big-endian;
+/// absent: 0), written with it.
+pub const ENGINE_EPOCH: &str = "engine/epoch";
 const TIP: &str = "tip";
 
 fn err(e: impl std::fmt::Display) -> NodeError {
@@ -125,24 +128,29 @@ impl Store {
         decided: &Decided,
         expected: &Tip,
     ) -> Result<Tip, NodeError> {
-        self.commit_step(&[(block, hash, decided)], expected, None)
+        self.commit_step(&[(block, hash, decided)], expected, None, &[])
     }
 
     /// One engine step's writes in one synced transaction (the driver's group commit): the
     /// decided blocks in order over `expected` tip (each as in [`Store::apply`]), then, if
     /// given, the engine state: its header, the own proposals not yet stored, and the removal
-    /// of stored proposals of heights below the state's. Returns the new tip. Fails, changing
+    /// of stored proposals of heights below the state's, and the `extra` meta entries (the
+    /// epoch state that the same blocks produced). Returns the new tip. Fails, changing
     /// nothing, if a block is not the next height.
     pub fn commit_step(
         &self,
         decisions: &[(&Block, [u8; 32], &Decided)],
         expected: &Tip,
         state: Option<&EngineStateWrite>,
+        extra: &[(&str, &[u8])],
     ) -> Result<Tip, NodeError> {
         let tx = self.db.begin_write().map_err(err)?;
         let mut tip = *expected;
         {
             let mut meta = tx.open_table(META).map_err(err)?;
+            for (k, v) in extra {
+                meta.insert(*k, *v).map_err(err)?;
+            }
             if !decisions.is_empty() {
                 let current = match meta.get(TIP).map_err(err)? {
                     Some(b) => u64::from_be_bytes(b.value()[..8].try_into().expect("8")),
@@ -173,6 +181,9 @@ impl Store {
                     for t in &block.txs {
                         txs.insert(tx_hash(t).as_slice(), block.height)
                             .map_err(err)?;
+                        if crate::epochs::kind_of(t) != crate::epochs::TxKind::Kv {
+                            continue;
+                        }
                         let (k, v) = crate::app::parse_tx(t).map_err(err)?;
                         val.clear();
                         val.extend_from_slice(&block.height.to_be_bytes());

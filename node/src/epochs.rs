@@ -1,0 +1,817 @@
+//! Epochs in the node: committee changes decided as transactions, the group key reshared to the
+//! next committee over the node's own log, and the engine handed over at the boundary.
+//!
+//! A chain has epochs when its genesis has an `epochs` section ([`GenesisEpochs`]); without it
+//! nothing here runs and blocks carry key-value transactions only. The state machine is
+//! `conclave_bft::epoch` ([`Registry`], the schedule) and `conclave_dkg::log` ([`LogDriver`]);
+//! this module feeds them every applied block, in height order, and keeps their state in the
+//! store in the **same transaction** as the block, so a `kill -9` never separates the two.
+//!
+//! * **Transactions.** Besides `KEY=VALUE`, a block may carry committee transactions
+//!   ([`CommitteeTx`]: leave, stake change, join; tag `cepochx1`), the resharing's signed
+//!   messages ([`conclave_dkg::log::Envelope`], tag `cdkglog1`) and the epoch marker (tag `cepochm1`, below).
+//!   Validators refuse a block whose committee transaction does not decode; a decoded one that
+//!   the [`Registry`] refuses (unknown member, forged signature, another epoch) changes
+//!   nothing and is counted. Envelopes are judged by the resharing driver (authenticated
+//!   against the sender's identity key, in the session's window) exactly as in the simulator.
+//! * **Resharing.** After the snapshot block `(e+1)·E − 3W` of epoch `e` the registry freezes the
+//!   decided changes, and every validator of the old or the new committee starts a resharing
+//!   participant (fresh secret seed, written with the driver before any of its messages is
+//!   sent). Its dealings, complaints and justifications go into the mempool, are forwarded like
+//!   any transaction and are taken in from the blocks of their windows; the driver ends at the
+//!   boundary block `(e+1)·E` with new shares of the **same group key**, or fails (fewer than
+//!   `t_old + 1` qualified old holders) and the old committee and shares stay one more epoch.
+//! * **Handover.** At the boundary a member hands its engine over: the engine of epoch `e` is
+//!   dropped right after it decided the boundary block (nothing it would send for the next
+//!   height leaves the node), and the engine of epoch `e+1` starts at the next height with the
+//!   new committee's seats, shares and VRF roster and the sortition seed
+//!   [`epoch_seed`] of the boundary block's beacon. A node without a seat in the new epoch runs
+//!   no engine: it follows the chain by sync, checking every certificate under the group key.
+//! * **Epoch marker.** The first block of every epoch after the first starts with the marker
+//!   `cepochm1 ‖ epoch u64 ‖ reshared u8 ‖ SHA-256(committee) ‖ SHA-256(commitment)`: the
+//!   proposer writes what its own resharing gave, and validators refuse a block whose marker
+//!   differs from theirs. A node that took no part in the resharing (it is in neither
+//!   committee) learns the outcome from this certified marker.
+//! * **Light clients.** Every certificate signs its epoch, and the epoch of height `h` is
+//!   `(h − 1) / E` whatever the committee, so a light client that knows the genesis and the
+//!   group key checks every block of every epoch with one pairing.
+
+use std::collections::BTreeMap;
+
+use conclave_bft::epoch::{
+    committee_of, epoch_seed, threshold_degree, CommitteeTx, EpochParams, Registry, ValidatorKeys,
+};
+use conclave_bft::types::Seed;
+use conclave_dkg::log::{resharing_session, LogDriver, LogOutcome};
+use conclave_dkg::{Committee, DkgConfig, DkgOutput, IdentityKeys, Participant};
+use conclave_threshold_sig::{Commitment, SecretShare, Variant};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppError;
+use crate::config::Genesis;
+use crate::NodeError;
+
+/// The tag of the epoch marker transaction.
+pub const MARKER_TAG: &[u8; 8] = b"cepochm1";
+/// Bytes of an encoded marker.
+pub const MARKER_LEN: usize = 8 + 8 + 1 + 32 + 32;
+/// The longest committee transaction.
+pub const MAX_COMMITTEE_TX: usize = 1024;
+/// The longest resharing message (a dealing to 256 seats fits).
+pub const MAX_DKG_TX: usize = 256 << 10;
+/// The store key of the epoch state.
+pub const EPOCH_STATE: &str = "epoch/state";
+
+/// The `epochs` section of a genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisEpochs {
+    /// Blocks per epoch `E`.
+    pub length: u64,
+    /// Blocks per resharing round `W` (`3W < E`).
+    pub window: u64,
+    /// Fewest validators (a leave below it is refused; default 4).
+    #[serde(default = "default_min_validators")]
+    pub min_validators: u32,
+}
+
+fn default_min_validators() -> u32 {
+    4
+}
+
+impl GenesisEpochs {
+    /// The schedule and bounds as the registry takes them.
+    pub fn params(&self) -> EpochParams {
+        let mut p = EpochParams::new(self.length, self.window);
+        p.min_validators = self.min_validators;
+        p
+    }
+}
+
+/// What kind of transaction a block carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxKind {
+    /// `KEY=VALUE` of the key-value application.
+    Kv,
+    /// A committee change ([`CommitteeTx`]).
+    Committee,
+    /// A resharing message ([`conclave_dkg::log::Envelope`]).
+    Dkg,
+    /// The epoch marker.
+    Marker,
+}
+
+/// The kind of `tx`, by its tag (anything untagged is key-value).
+pub fn kind_of(tx: &[u8]) -> TxKind {
+    if CommitteeTx::is_committee_tx(tx) {
+        TxKind::Committee
+    } else if tx.starts_with(conclave_dkg::log::ENVELOPE_TAG) {
+        TxKind::Dkg
+    } else if tx.starts_with(MARKER_TAG) {
+        TxKind::Marker
+    } else {
+        TxKind::Kv
+    }
+}
+
+/// Check the form of a transaction (not its validity against the registry): key-value
+/// transactions by the contract's rules; with epochs, committee transactions must decode,
+/// resharing messages and markers must be within their sizes. Without epochs only key-value
+/// transactions exist.
+pub fn check_form(tx: &[u8], epochs: bool) -> Result<TxKind, AppError> {
+    let kind = kind_of(tx);
+    match kind {
+        TxKind::Kv => {
+            crate::app::parse_tx(tx)?;
+        }
+        _ if !epochs => return Err(AppError::InvalidTx("this chain has no epochs")),
+        TxKind::Committee => {
+            if tx.len() > MAX_COMMITTEE_TX || CommitteeTx::from_bytes(tx).is_err() {
+                return Err(AppError::InvalidTx("malformed committee transaction"));
+            }
+        }
+        TxKind::Dkg => {
+            if tx.len() > MAX_DKG_TX {
+                return Err(AppError::InvalidTx("resharing message too long"));
+            }
+        }
+        TxKind::Marker => {
+            Marker::decode(tx).ok_or(AppError::InvalidTx("malformed epoch marker"))?;
+        }
+    }
+    Ok(kind)
+}
+
+/// The first transaction of an epoch's first block: what the resharing before it gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    /// The epoch that starts.
+    pub epoch: u64,
+    /// True if the key was reshared to a new committee, false if the old one stays.
+    pub reshared: bool,
+    /// [`committee_digest`] of the epoch's committee.
+    pub committee: [u8; 32],
+    /// SHA-256 of the epoch's group commitment.
+    pub commitment: [u8; 32],
+}
+
+impl Marker {
+    /// `MARKER_TAG ‖ epoch ‖ reshared ‖ committee ‖ commitment`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(MARKER_LEN);
+        v.extend_from_slice(MARKER_TAG);
+        v.extend_from_slice(&self.epoch.to_be_bytes());
+        v.push(u8::from(self.reshared));
+        v.extend_from_slice(&self.committee);
+        v.extend_from_slice(&self.commitment);
+        v
+    }
+
+    /// Strict decoding of [`Marker::encode`].
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        if b.len() != MARKER_LEN || !b.starts_with(MARKER_TAG) {
+            return None;
+        }
+        let reshared = match b[16] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        Some(Marker {
+            epoch: u64::from_be_bytes(b[8..16].try_into().ok()?),
+            reshared,
+            committee: b[17..49].try_into().ok()?,
+            commitment: b[49..81].try_into().ok()?,
+        })
+    }
+}
+
+/// SHA-256 over a committee: every member's id, keys and seats, in order.
+pub fn committee_digest(c: &Committee) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"conclave-node/committee/v1");
+    h.update((c.members.len() as u32).to_be_bytes());
+    for m in &c.members {
+        h.update(m.id.to_be_bytes());
+        h.update(m.signing_key.to_bytes());
+        h.update(m.encryption_key.to_bytes());
+        h.update((m.seats.len() as u32).to_be_bytes());
+        for s in &m.seats {
+            h.update(s.to_be_bytes());
+        }
+    }
+    h.finalize().into()
+}
+
+fn commitment_digest<V: Variant>(c: &Commitment<V>) -> [u8; 32] {
+    Sha256::digest(c.to_bytes()).into()
+}
+
+/// One epoch's key: the committee, the group commitment (its constant term is the chain's group
+/// key in every epoch) and this node's shares (none if it holds no seat).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct EpochKey<V: Variant> {
+    /// The epoch.
+    pub epoch: u64,
+    /// Its committee (seats `1..=n`).
+    pub committee: Committee,
+    /// Its group commitment.
+    pub commitment: Commitment<V>,
+    /// This node's secret shares (its seats).
+    pub shares: Vec<SecretShare>,
+    /// `"genesis-dkg"`, `"resharing"` or `"kept"` (the resharing before it failed).
+    pub from: String,
+    /// Qualified dealers (validator ids) of the DKG or resharing that made the shares.
+    pub qualified: Vec<u32>,
+    /// The sortition seed of the epoch's first height.
+    pub seed: [u8; 32],
+    /// The epoch's first height.
+    pub first_height: u64,
+}
+
+/// A past or current epoch, as `GET /v1/epoch` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochSummary {
+    /// The epoch.
+    pub epoch: u64,
+    /// Its first height.
+    pub first_height: u64,
+    /// Its committee (validator ids, seat order).
+    pub committee: Vec<u32>,
+    /// Seats n.
+    pub seats: u32,
+    /// Threshold degree t (quorum t+1).
+    pub threshold: u32,
+    /// Where its shares came from.
+    pub key_from: String,
+    /// Qualified dealers of that DKG or resharing (validator ids).
+    pub qualified: Vec<u32>,
+    /// Why the resharing before it failed (empty if it did not).
+    pub failure: String,
+}
+
+/// The persisted epoch state (secret: it holds shares and the resharing participant).
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+struct State<V: Variant> {
+    registry: Registry,
+    /// The current epoch's key (the last one this node knows if it holds no seat).
+    key: EpochKey<V>,
+    /// The next epoch's key, once this node's resharing finished (until the boundary).
+    next: Option<EpochKey<V>>,
+    /// Why this node's resharing failed (until the boundary).
+    failed: Option<String>,
+    driver: Option<LogDriver<V>>,
+    /// This node's resharing messages (hex) not yet seen in a block: re-submitted after a
+    /// restart.
+    own: Vec<String>,
+    /// The last height applied.
+    last: u64,
+    /// The marker the next epoch's first block must carry (known at the boundary).
+    marker: Option<Marker>,
+    history: Vec<EpochSummary>,
+    accepted_txs: u64,
+    rejected_txs: u64,
+    rejected_messages: u64,
+    /// The last few rejections, with their reasons (newest last).
+    recent_rejections: Vec<String>,
+}
+
+/// What applying one block did.
+#[derive(Default)]
+pub struct BlockEffects {
+    /// Resharing messages to submit (after the state that made them is on disk).
+    pub submit: Vec<Vec<u8>>,
+    /// Set at the boundary: the epoch that starts at the next height.
+    pub handover: Option<u64>,
+}
+
+/// This node's view of the chain's epochs (see the module docs).
+pub struct Epochs<V: Variant> {
+    chain: Vec<u8>,
+    params: EpochParams,
+    me: u32,
+    identity: IdentityKeys,
+    state: State<V>,
+}
+
+fn epoch_err(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Dkg(format!("epochs: {e}"))
+}
+
+const RECENT_REJECTIONS: usize = 16;
+
+impl<V: Variant> Epochs<V> {
+    /// The genesis state: the genesis nodes are validators `1..=n` (stake 1 each) and the
+    /// genesis DKG's output is epoch 0's key.
+    pub fn genesis(
+        genesis: &Genesis,
+        config: &GenesisEpochs,
+        me: u32,
+        identity: IdentityKeys,
+        dkg: &DkgOutput<V>,
+        seed: Seed,
+    ) -> Result<Self, NodeError> {
+        let params = config.params();
+        let mut validators = Vec::new();
+        for n in &genesis.nodes {
+            let m = n.member()?;
+            validators.push((
+                ValidatorKeys {
+                    signing: m.signing_key,
+                    encryption: m.encryption_key,
+                    vrf: n.vrf_public()?.to_bytes(),
+                },
+                1,
+            ));
+        }
+        let registry = Registry::genesis(genesis.chain_id.as_bytes(), params, validators)
+            .map_err(epoch_err)?;
+        let committee = genesis.committee()?;
+        let key = EpochKey {
+            epoch: 0,
+            committee: committee.clone(),
+            commitment: dkg.commitment.clone(),
+            shares: dkg.shares.clone(),
+            from: "genesis-dkg".into(),
+            qualified: dkg
+                .qualified
+                .iter()
+                .filter_map(|s| committee.owner_of(*s).map(|m| m.id))
+                .collect(),
+            seed: seed.0,
+            first_height: 1,
+        };
+        let mut state = State {
+            registry,
+            key,
+            next: None,
+            failed: None,
+            driver: None,
+            own: Vec::new(),
+            last: 0,
+            marker: None,
+            history: Vec::new(),
+            accepted_txs: 0,
+            rejected_txs: 0,
+            rejected_messages: 0,
+            recent_rejections: Vec::new(),
+        };
+        state.history.push(summary(&state.key, ""));
+        Ok(Epochs {
+            chain: genesis.chain_id.as_bytes().to_vec(),
+            params,
+            me,
+            identity,
+            state,
+        })
+    }
+
+    /// Restore from [`Epochs::encode`].
+    pub fn restore(
+        genesis: &Genesis,
+        config: &GenesisEpochs,
+        me: u32,
+        identity: IdentityKeys,
+        bytes: &[u8],
+    ) -> Result<Self, NodeError> {
+        let state: State<V> = serde_json::from_slice(bytes).map_err(epoch_err)?;
+        Ok(Epochs {
+            chain: genesis.chain_id.as_bytes().to_vec(),
+            params: config.params(),
+            me,
+            identity,
+            state,
+        })
+    }
+
+    /// The stored form (secret).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.state).expect("the epoch state serializes")
+    }
+
+    /// The schedule.
+    pub fn params(&self) -> &EpochParams {
+        &self.params
+    }
+
+    /// The current epoch (that of the next height).
+    pub fn epoch(&self) -> u64 {
+        self.state.registry.epoch()
+    }
+
+    /// The last height applied.
+    pub fn last(&self) -> u64 {
+        self.state.last
+    }
+
+    /// The current epoch's key.
+    pub fn key(&self) -> &EpochKey<V> {
+        &self.state.key
+    }
+
+    /// True if the current key is this epoch's (false: this node holds no seat in it and
+    /// knows only an older committee's key; the group key is the same).
+    pub fn key_is_current(&self) -> bool {
+        self.state.key.epoch == self.epoch()
+    }
+
+    /// The registry (validator set and decided changes).
+    pub fn registry(&self) -> &Registry {
+        &self.state.registry
+    }
+
+    /// This node's seat in the current epoch (`None`: it runs no engine).
+    pub fn my_seat(&self) -> Option<u32> {
+        if !self.key_is_current() {
+            return None;
+        }
+        let m = self.state.key.committee.member(self.me)?;
+        m.seats.first().copied()
+    }
+
+    /// The seat of validator `id` in the current epoch.
+    pub fn seat_of(&self, id: u32) -> Option<u32> {
+        self.state
+            .key
+            .committee
+            .member(id)
+            .and_then(|m| m.seats.first().copied())
+    }
+
+    /// The validator holding `seat` in the current epoch.
+    pub fn validator_of(&self, seat: u32) -> Option<u32> {
+        self.state.key.committee.owner_of(seat).map(|m| m.id)
+    }
+
+    /// The VRF public keys of the current committee's seats, in seat order.
+    pub fn seat_vrf_keys(&self) -> Result<Vec<[u8; 32]>, NodeError> {
+        let active = self.state.registry.active();
+        (1..=self.state.key.committee.seats())
+            .map(|s| {
+                let id = self
+                    .validator_of(s)
+                    .ok_or_else(|| epoch_err(format!("seat {s} has no owner")))?;
+                active
+                    .get(&id)
+                    .map(|v| v.keys.vrf)
+                    .ok_or_else(|| epoch_err(format!("validator {id} is not active")))
+            })
+            .collect()
+    }
+
+    /// This node's resharing messages not yet in a block.
+    pub fn own_pending(&self) -> Vec<Vec<u8>> {
+        self.state
+            .own
+            .iter()
+            .filter_map(|h| hex::decode(h).ok())
+            .collect()
+    }
+
+    /// The marker block `height` must start with, if it is an epoch's first block.
+    pub fn marker_for(&self, height: u64) -> Option<Vec<u8>> {
+        if height > 1 && (height - 1) % self.params.length == 0 && height == self.state.last + 1 {
+            self.state.marker.map(|m| m.encode())
+        } else {
+            None
+        }
+    }
+
+    /// The epoch rules of a block for `height = last + 1`: it starts with the expected marker
+    /// at an epoch's first height (and carries no marker anywhere else). Only members check
+    /// the marker's content (an observer that took no part has nothing to compare with).
+    pub fn check_block(&self, height: u64, txs: &[Vec<u8>]) -> Result<(), AppError> {
+        let first_of_epoch = height > 1 && (height - 1) % self.params.length == 0;
+        for (i, tx) in txs.iter().enumerate() {
+            if kind_of(tx) == TxKind::Marker && !(first_of_epoch && i == 0) {
+                return Err(AppError::InvalidBlock("epoch marker out of place"));
+            }
+        }
+        if first_of_epoch {
+            let Some(got) = txs.first().and_then(|t| Marker::decode(t)) else {
+                return Err(AppError::InvalidBlock(
+                    "an epoch's first block needs its marker",
+                ));
+            };
+            if got.epoch != self.params.epoch_of(height) {
+                return Err(AppError::InvalidBlock("epoch marker of another epoch"));
+            }
+            if let Some(mine) = self.state.marker {
+                if mine != got {
+                    return Err(AppError::InvalidBlock(
+                        "epoch marker differs from this node's resharing outcome",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Check a committee transaction against the current registry (for the API: a refused one
+    /// would change nothing).
+    pub fn check_committee_tx(&self, tx: &[u8]) -> Result<(), String> {
+        let tx = CommitteeTx::from_bytes(tx).map_err(|e| e.to_string())?;
+        self.state
+            .registry
+            .check(&tx)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn reject(&mut self, what: String) {
+        self.state.recent_rejections.push(what);
+        let n = self.state.recent_rejections.len();
+        if n > RECENT_REJECTIONS {
+            self.state.recent_rejections.drain(..n - RECENT_REJECTIONS);
+        }
+    }
+
+    /// Apply block `height` (exactly [`Epochs::last`] + 1) with its transactions and its
+    /// certificate's beacon. Peer-controlled content never makes this fail; an error is a host
+    /// error (out of order, a committee without owners) and stops the node.
+    pub fn on_block(
+        &mut self,
+        height: u64,
+        txs: &[Vec<u8>],
+        beacon: &[u8],
+    ) -> Result<BlockEffects, NodeError> {
+        if height != self.state.last + 1 {
+            return Err(epoch_err(format!(
+                "block {height} applied after {}",
+                self.state.last
+            )));
+        }
+        self.state.last = height;
+        let mut effects = BlockEffects::default();
+        let mut dkg = Vec::new();
+        for tx in txs {
+            match kind_of(tx) {
+                TxKind::Kv => {}
+                TxKind::Marker => {
+                    if let Some(m) = Marker::decode(tx) {
+                        self.on_marker(height, m)?;
+                    }
+                }
+                TxKind::Committee => match self.state.registry.apply_bytes(tx) {
+                    Ok(change) => {
+                        self.state.accepted_txs += 1;
+                        tracing::info!(height, ?change, "committee change accepted");
+                    }
+                    Err(e) => {
+                        self.state.rejected_txs += 1;
+                        tracing::info!(height, error = %e, "committee transaction refused");
+                        self.reject(format!("block {height}: {e}"));
+                    }
+                },
+                TxKind::Dkg => {
+                    let h = hex::encode(tx);
+                    self.state.own.retain(|o| *o != h);
+                    dkg.push(tx.clone());
+                }
+            }
+        }
+        let epoch = self.epoch();
+        if height == self.params.snapshot(epoch) {
+            effects.submit = self.start_resharing(epoch)?;
+        } else if let Some(d) = self.state.driver.as_mut() {
+            if !d.ended() && height > d.schedule().start {
+                let step = d.on_block(height, &dkg).map_err(epoch_err)?;
+                self.state.rejected_messages += step.rejected.len() as u64;
+                for r in &step.rejected {
+                    tracing::debug!(height, reason = %r.reason, "resharing message refused");
+                }
+                for s in &step.submit {
+                    self.state.own.push(hex::encode(s));
+                }
+                effects.submit = step.submit;
+                match step.outcome {
+                    Some(LogOutcome::Finished(out)) => self.on_finished(epoch, *out)?,
+                    Some(LogOutcome::Failed { reason }) => {
+                        tracing::warn!(epoch, %reason, "the resharing failed: the committee stays");
+                        self.state.failed = Some(reason);
+                    }
+                    Some(_) | None => {}
+                }
+            }
+        }
+        if height == self.params.boundary(epoch) {
+            effects.handover = self.on_boundary(epoch, beacon)?;
+        }
+        Ok(effects)
+    }
+
+    fn start_resharing(&mut self, epoch: u64) -> Result<Vec<Vec<u8>>, NodeError> {
+        let target = self.state.registry.freeze();
+        let new = committee_of(&target, epoch + 1, None).map_err(epoch_err)?;
+        let t_new = threshold_degree(new.seats());
+        self.state.next = None;
+        self.state.failed = None;
+        self.state.driver = None;
+        if !self.key_is_current() {
+            // An observer knows neither the old shares' holders' current key nor has a seat.
+            return Ok(Vec::new());
+        }
+        let old = self.state.key.committee.clone();
+        let config = DkgConfig::resharing(
+            resharing_session(&self.chain, epoch),
+            old.clone(),
+            new.clone(),
+            t_new,
+            self.state.key.commitment.clone(),
+        );
+        if old.member(self.me).is_none() && new.member(self.me).is_none() {
+            return Ok(Vec::new());
+        }
+        let mut seed = [0u8; 32];
+        OsRng.fill_bytes(&mut seed);
+        let old_shares = if old.member(self.me).is_some() {
+            self.state.key.shares.clone()
+        } else {
+            Vec::new()
+        };
+        let p = Participant::new_resharing(config, self.identity.clone(), seed, old_shares)
+            .map_err(epoch_err)?;
+        seed.fill(0);
+        let (driver, submit) =
+            LogDriver::start(p, self.params.resharing_schedule(epoch)).map_err(epoch_err)?;
+        tracing::info!(
+            epoch,
+            from = ?old.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+            to = ?new.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+            t_new,
+            "resharing started"
+        );
+        self.state.driver = Some(driver);
+        for s in &submit {
+            self.state.own.push(hex::encode(s));
+        }
+        Ok(submit)
+    }
+
+    fn on_finished(&mut self, epoch: u64, out: DkgOutput<V>) -> Result<(), NodeError> {
+        if out.group_public_key != self.state.key.commitment.group_public_key() {
+            // The resharing guarantees it; never take another key.
+            self.state.failed = Some("the resharing produced another group key".into());
+            return Ok(());
+        }
+        let Some(d) = self.state.driver.as_ref() else {
+            return Ok(());
+        };
+        let config = d.participant().config();
+        let dealers = &config.dealers;
+        let players = config.players.clone();
+        let qualified = out
+            .qualified
+            .iter()
+            .filter_map(|s| dealers.owner_of(*s).map(|m| m.id))
+            .collect();
+        tracing::info!(epoch, qualified = ?qualified, "resharing finished");
+        self.state.next = Some(EpochKey {
+            epoch: epoch + 1,
+            committee: players,
+            commitment: out.commitment,
+            shares: out.shares,
+            from: "resharing".into(),
+            qualified,
+            seed: [0; 32],
+            first_height: self.params.boundary(epoch) + 1,
+        });
+        Ok(())
+    }
+
+    /// At the boundary of `epoch`: the next epoch begins (for a node that took part in the
+    /// resharing; an observer advances at the next block's marker).
+    fn on_boundary(&mut self, epoch: u64, beacon: &[u8]) -> Result<Option<u64>, NodeError> {
+        let took_part = self.state.driver.is_some();
+        self.state.driver = None;
+        self.state.own.clear();
+        if !took_part {
+            return Ok(None);
+        }
+        let seed = epoch_seed(&self.chain, epoch, beacon).0;
+        let first = self.params.boundary(epoch) + 1;
+        let failure = self.state.failed.take().unwrap_or_default();
+        let reshared = self.state.next.is_some() && failure.is_empty();
+        let key = match self.state.next.take() {
+            Some(mut k) if reshared => {
+                k.seed = seed;
+                k
+            }
+            _ => {
+                let mut k = self.state.key.clone();
+                k.epoch = epoch + 1;
+                k.from = "kept".into();
+                k.seed = seed;
+                k.first_height = first;
+                k
+            }
+        };
+        self.state.registry.advance(reshared);
+        self.state.marker = Some(Marker {
+            epoch: epoch + 1,
+            reshared,
+            committee: committee_digest(&key.committee),
+            commitment: commitment_digest(&key.commitment),
+        });
+        self.state.history.push(summary(&key, &failure));
+        self.state.key = key;
+        Ok(Some(epoch + 1))
+    }
+
+    /// The marker of an epoch's first block: an observer (no resharing of its own) advances
+    /// by it; a member already did at the boundary (and checked the marker as a validator).
+    fn on_marker(&mut self, height: u64, m: Marker) -> Result<(), NodeError> {
+        if self.epoch() == m.epoch {
+            self.state.marker = None;
+            return Ok(());
+        }
+        if self.epoch() + 1 != m.epoch || height != self.params.boundary(self.epoch()) + 1 {
+            return Ok(());
+        }
+        let target = self.state.registry.target();
+        self.state.registry.advance(m.reshared);
+        let committee = if m.reshared {
+            committee_of(&target, m.epoch, None).map_err(epoch_err)?
+        } else {
+            self.state.key.committee.clone()
+        };
+        self.state.history.push(EpochSummary {
+            epoch: m.epoch,
+            first_height: height,
+            committee: committee.members.iter().map(|x| x.id).collect(),
+            seats: committee.seats(),
+            threshold: threshold_degree(committee.seats()),
+            key_from: if m.reshared { "resharing" } else { "kept" }.into(),
+            qualified: Vec::new(),
+            failure: String::new(),
+        });
+        self.state.marker = None;
+        Ok(())
+    }
+
+    /// The `GET /v1/epoch` view.
+    pub fn view(&self) -> serde_json::Value {
+        let s = &self.state;
+        let active: Vec<serde_json::Value> = s
+            .registry
+            .active()
+            .values()
+            .map(|v| {
+                serde_json::json!({
+                    "id": v.id,
+                    "stake": v.stake,
+                    "signing_key": hex::encode(v.keys.signing.to_bytes()),
+                })
+            })
+            .collect();
+        let resharing = s.driver.as_ref().map(|d| {
+            serde_json::json!({
+                "phase": d.participant().phase().as_str(),
+                "started_after": d.schedule().start,
+                "window": d.schedule().window,
+                "finished": s.next.is_some(),
+                "failed": s.failed.clone(),
+            })
+        });
+        serde_json::json!({
+            "epoch": self.epoch(),
+            "length": self.params.length,
+            "window": self.params.window,
+            "height": s.last,
+            "validator": self.me,
+            "seat": self.my_seat(),
+            "active": active,
+            "history": s.history,
+            "pending_changes": s.registry.pending().len() + s.registry.frozen().len(),
+            "resharing": resharing,
+            "accepted_txs": s.accepted_txs,
+            "rejected_txs": s.rejected_txs,
+            "rejected_messages": s.rejected_messages,
+            "recent_rejections": s.recent_rejections,
+        })
+    }
+}
+
+fn summary<V: Variant>(k: &EpochKey<V>, failure: &str) -> EpochSummary {
+    EpochSummary {
+        epoch: k.epoch,
+        first_height: k.first_height,
+        committee: k.committee.members.iter().map(|m| m.id).collect(),
+        seats: k.committee.seats(),
+        threshold: k.commitment.degree(),
+        key_from: k.from.clone(),
+        qualified: k.qualified.clone(),
+        failure: failure.into(),
+    }
+}
+
+/// Validator ids by seat of a committee (for logs and tests).
+pub fn seats_of(c: &Committee) -> BTreeMap<u32, u32> {
+    c.members
+        .iter()
+        .flat_map(|m| m.seats.iter().map(move |s| (*s, m.id)))
+        .collect()
+}
