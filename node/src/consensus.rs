@@ -371,7 +371,21 @@ struct Driver<V: Variant> {
     fetching: InFlight,
     /// The driver's own event channel (fetch answers come back on it).
     events: mpsc::Sender<DriverEvent>,
+    /// Peers' resharing messages held per (session, sender, round): at most
+    /// [`MAX_ENVELOPES_PER_ROUND`] each.
+    envelopes: BTreeMap<([u8; 32], u32, &'static str), usize>,
+    /// Resharing messages that came while no resharing ran here (a peer that applied the
+    /// snapshot block a moment earlier): at most [`MAX_EARLY_PER_PEER`] per peer, checked once
+    /// this node's resharing starts.
+    early: BTreeMap<u32, VecDeque<Vec<u8>>>,
 }
+
+/// Resharing messages held per peer before this node's resharing started.
+pub const MAX_EARLY_PER_PEER: usize = 4;
+
+/// Resharing messages of one sender and round this node holds (an honest member posts one; a
+/// second, different one is equivocation and still worth carrying as evidence).
+pub const MAX_ENVELOPES_PER_ROUND: usize = 3;
 
 /// Apply the decision carried by the persisted state if the crash came between the engine's
 /// persist and the ledger write (the engine persists height h+1 with `last_decided` = h just
@@ -581,6 +595,8 @@ pub async fn run<V: Variant>(
         next_rebuild: 0,
         fetching: InFlight::default(),
         events,
+        envelopes: BTreeMap::new(),
+        early: BTreeMap::new(),
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
@@ -780,7 +796,7 @@ impl<V: Variant> Driver<V> {
             }
             Some((&TAG_COMPACT, rest)) => self.on_compact(m.from, rest),
             Some((&TAG_TX, rest)) => {
-                if check_form(rest, epochs).is_ok() {
+                if check_form(rest, epochs).is_ok() && self.admit(m.from, rest) {
                     let _ = self.shared.submit(rest.to_vec(), false);
                 }
             }
@@ -794,12 +810,53 @@ impl<V: Variant> Driver<V> {
                     if check_form(tx, epochs).is_err() {
                         break;
                     }
-                    let _ = self.shared.submit(tx.to_vec(), false);
+                    if self.admit(m.from, tx) {
+                        let _ = self.shared.submit(tx.to_vec(), false);
+                    }
                     rest = &rest[4 + len..];
                 }
             }
             _ => tracing::debug!(from = m.from, "unknown consensus payload"),
         }
+    }
+
+    /// Whether a peer's well-formed tx may enter the mempool: a resharing message only if it
+    /// authenticates for the running session and its sender has fewer than
+    /// [`MAX_ENVELOPES_PER_ROUND`] held for that round (so no peer can fill the mempool's
+    /// priority queue, which blocks take before anything else, with junk). Other kinds: yes.
+    fn admit(&mut self, from: u32, tx: &[u8]) -> bool {
+        if crate::epochs::kind_of(tx) != crate::epochs::TxKind::Dkg {
+            return true;
+        }
+        let Some(e) = &self.epochs else {
+            return false;
+        };
+        if self.shared.known_tx(&tx_hash(tx)).is_some() {
+            return false;
+        }
+        if e.session().is_none() {
+            let q = self.early.entry(from).or_default();
+            if q.len() >= MAX_EARLY_PER_PEER {
+                q.pop_front();
+            }
+            q.push_back(tx.to_vec());
+            return false;
+        }
+        let (sender, round) = match e.check_envelope(tx) {
+            Ok(x) => x,
+            Err(reason) => {
+                tracing::debug!(from, %reason, "resharing message refused");
+                return false;
+            }
+        };
+        let session = e.session().unwrap_or_default();
+        self.envelopes.retain(|k, _| k.0 == session);
+        let held = self.envelopes.entry((session, sender, round)).or_default();
+        if *held >= MAX_ENVELOPES_PER_ROUND {
+            return false;
+        }
+        *held += 1;
+        true
     }
 
     /// Carry out one step's actions, in order.
@@ -1098,6 +1155,16 @@ impl<V: Variant> Driver<V> {
             if let Some(e) = &self.epochs {
                 publish_epochs(&self.shared, e);
             }
+            let started = self.epochs.as_ref().is_some_and(|e| e.session().is_some());
+            if started && !self.early.is_empty() {
+                for (from, q) in std::mem::take(&mut self.early) {
+                    for tx in q {
+                        if self.admit(from, &tx) {
+                            let _ = self.shared.submit(tx, false);
+                        }
+                    }
+                }
+            }
         }
         if let Some(state) = &pending.state {
             let h = state.height.0;
@@ -1161,11 +1228,21 @@ impl<V: Variant> Driver<V> {
             };
             let mut budget = t.max_block_bytes.saturating_sub(BLOCK_HEADER_BYTES);
             let used = |txs: &[Vec<u8>]| txs.iter().map(|t| 4 + t.len()).sum::<usize>();
-            if self.epochs.is_some() {
-                // Committee changes and resharing messages first: they have deadlines.
+            if let Some(e) = &self.epochs {
+                // This node's own resharing messages, then the other committee changes and
+                // resharing messages: they have deadlines.
+                let own: Vec<Vec<u8>> = e.own_pending();
+                let own_hashes: Vec<[u8; 32]> = own.iter().map(|t| tx_hash(t)).collect();
+                let done = committed(&own_hashes);
+                for (tx, done) in own.into_iter().zip(done) {
+                    if !done && txs.len() < t.max_block_txs && used(&txs) + 4 + tx.len() <= budget {
+                        txs.push(tx);
+                    }
+                }
                 let room = t.max_block_txs.saturating_sub(txs.len());
                 let system = m.take_system(room, budget.saturating_sub(used(&txs)), &committed);
-                txs.extend(system);
+                let mine: HashSet<[u8; 32]> = own_hashes.into_iter().collect();
+                txs.extend(system.into_iter().filter(|tx| !mine.contains(&tx_hash(tx))));
             }
             budget = budget.saturating_sub(used(&txs));
             let room = t.max_block_txs.saturating_sub(txs.len());

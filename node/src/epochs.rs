@@ -42,7 +42,7 @@ use conclave_bft::epoch::{
     committee_of, epoch_seed, threshold_degree, CommitteeTx, EpochParams, Registry, ValidatorKeys,
 };
 use conclave_bft::types::Seed;
-use conclave_dkg::log::{resharing_session, LogDriver, LogOutcome};
+use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogOutcome};
 use conclave_dkg::{Committee, DkgConfig, DkgOutput, IdentityKeys, Participant};
 use conclave_threshold_sig::{Commitment, SecretShare, Variant};
 use rand_core::{OsRng, RngCore};
@@ -508,6 +508,34 @@ impl<V: Variant> Epochs<V> {
             }
         }
         Ok(())
+    }
+
+    /// Authenticate a peer's resharing message before this node holds or relays it: it decodes
+    /// within the running session's limits, belongs to that session and is signed by the
+    /// member it names. Returns the sender (validator id) and the round.
+    pub fn check_envelope(&self, tx: &[u8]) -> Result<(u32, &'static str), String> {
+        let d = self
+            .state
+            .driver
+            .as_ref()
+            .filter(|d| !d.ended())
+            .ok_or("no resharing is running")?;
+        let config = d.participant().config();
+        let e = Envelope::<V>::from_bytes(tx, config).map_err(|e| e.to_string())?;
+        if e.session != *d.participant().context() {
+            return Err("a message of another session".into());
+        }
+        let sender = e.message.authenticate(config).map_err(|e| e.to_string())?;
+        Ok((sender, e.message.round().as_str()))
+    }
+
+    /// The running resharing's session (its configuration digest).
+    pub fn session(&self) -> Option<[u8; 32]> {
+        self.state
+            .driver
+            .as_ref()
+            .filter(|d| !d.ended())
+            .map(|d| *d.participant().context())
     }
 
     /// Check a committee transaction against the current registry (for the API: a refused one
