@@ -31,11 +31,17 @@ struct Cluster {
 
 impl Cluster {
     fn init(name: &str, n: u32, slot: u16) -> Self {
+        Self::init_with(name, n, slot, &[])
+    }
+
+    /// `testnet init` with extra arguments.
+    fn init_with(name: &str, n: u32, slot: u16, extra: &[&str]) -> Self {
         let dir = tempdir(name);
         let out = Command::new(EXE)
             .args(["testnet", "init", "--nodes", &n.to_string(), "--dir"])
             .arg(&dir)
             .args(["--base-port", &base_port(slot).to_string()])
+            .args(extra)
             .output()
             .expect("run testnet init");
         assert!(
@@ -1592,4 +1598,190 @@ fn compact_proposals_fetch_txs_a_full_mempool_refused() {
     for i in 2..=n {
         assert_eq!(block(i), first, "node {i} differs at height {h}");
     }
+}
+
+/// The epoch state of a node (`GET /v1/epoch`).
+fn epoch_view(addr: &str) -> Value {
+    let (code, v) = get(addr, "/v1/epoch");
+    if code == 200 {
+        v
+    } else {
+        Value::Null
+    }
+}
+
+/// The committee (validator ids) of `epoch` in a node's epoch history.
+fn committee_of(view: &Value, epoch: u64) -> Option<Vec<u64>> {
+    view["history"].as_array()?.iter().find_map(|h| {
+        (h["epoch"].as_u64() == Some(epoch)).then(|| {
+            h["committee"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect()
+        })
+    })
+}
+
+/// Epochs over real processes (#15): 5 nodes, epochs of 40 blocks with resharing windows of 5.
+/// Node 5 leaves with a transaction signed by its identity key (a forged leave of node 4
+/// signed with node 5's key is refused by the API); node 2 is SIGKILLed in the middle of a
+/// resharing and restarted. Every epoch's resharing must succeed under the one group key, the
+/// committee must shrink to 1..=4 at a boundary and stay there, node 5 must stop holding a seat
+/// yet follow the chain by sync, and a light client must verify every block of every epoch
+/// against the genesis group key with one pairing each.
+#[test]
+fn epochs_leave_reshare_sigkill_and_hand_over() {
+    use conclave_bft::epoch::CommitteeTx;
+    let n = 5;
+    let mut c = Cluster::init_with(
+        "epochs",
+        n,
+        2,
+        &["--epoch-length", "40", "--resharing-window", "5"],
+    );
+    for i in 1..=n {
+        c.spawn(i);
+    }
+    let gpk = wait_for_dkg(&c, n, Duration::from_secs(60));
+    let g = genesis(&c.dir);
+    let chain = g["chain_id"].as_str().unwrap().to_string();
+    let epoch = epoch_view(c.api(1))["epoch"].as_u64().unwrap();
+    // A leave of validator 4 signed with node 5's key: the registry refuses it at the API.
+    let key5: conclave_dkg::IdentityKeys =
+        serde_json::from_slice(&std::fs::read(c.dir.join("node-5/identity.key")).unwrap()).unwrap();
+    let forged = CommitteeTx::leave(
+        chain.as_bytes(),
+        epoch,
+        4,
+        &key5.signing,
+        &mut rand_core::OsRng,
+    );
+    let body = serde_json::json!({ "tx": hex::encode(forged.to_bytes()) }).to_string();
+    let (code, v) = post(c.api(1), body.as_bytes());
+    assert_eq!(code, 400, "forged leave: {v}");
+    assert!(v["error"].as_str().unwrap().contains("refused"), "{v}");
+    // Node 5 leaves.
+    let home5 = c.dir.join("node-5");
+    let (code, out, err) = client(&[
+        "leave",
+        "--home",
+        home5.to_str().unwrap(),
+        "--node",
+        c.api(1),
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "client leave: {out} {err}");
+    for i in 0..20 {
+        submit(c.api(1 + i % 4), &format!("e{i}=v{i}"));
+    }
+    // SIGKILL node 2 while a resharing runs, restart it.
+    wait_until(Duration::from_secs(60), "node 2 in a resharing", || {
+        epoch_view(c.api(2))["resharing"]["phase"].as_str() == Some("deal")
+    });
+    let killed_in = epoch_view(c.api(2))["epoch"].as_u64().unwrap();
+    c.kill(2);
+    c.spawn(2);
+    // The committee without node 5, in an epoch after the resharing node 2 was killed in.
+    let mut without5 = None;
+    wait_until(
+        Duration::from_secs(90),
+        "an epoch without node 5 after the kill",
+        || {
+            let v = epoch_view(c.api(1));
+            let e = v["epoch"].as_u64().unwrap_or(0);
+            if e <= killed_in + 1 {
+                return false;
+            }
+            without5 = (1..=e).find(|&k| committee_of(&v, k) == Some(vec![1, 2, 3, 4]));
+            without5.is_some()
+        },
+    );
+    let without5 = without5.unwrap();
+    let v1 = epoch_view(c.api(1));
+    let history = v1["history"].as_array().unwrap();
+    for h in history {
+        let e = h["epoch"].as_u64().unwrap();
+        if e == 0 {
+            assert_eq!(h["key_from"], "genesis-dkg", "{h}");
+            continue;
+        }
+        // Every resharing succeeded (node 2's crash included): no epoch kept an old key.
+        assert_eq!(h["key_from"], "resharing", "epoch {e}: {h}");
+        assert_eq!(h["failure"], "", "epoch {e}: {h}");
+        let want: Vec<u64> = if e >= without5 {
+            vec![1, 2, 3, 4]
+        } else {
+            vec![1, 2, 3, 4, 5]
+        };
+        assert_eq!(committee_of(&v1, e).unwrap(), want, "epoch {e}");
+        // t = ⌊(n + f)/2⌋: 3 for 5 seats, 2 for 4.
+        let t = if want.len() == 5 { 3 } else { 2 };
+        assert_eq!(h["threshold"].as_u64(), Some(t), "epoch {e}: {h}");
+    }
+    // The restarted node 2 dealt in the resharing after its crash as well: it qualified there.
+    let after = history
+        .iter()
+        .find(|h| h["epoch"].as_u64() == Some(killed_in + 1))
+        .unwrap();
+    assert!(
+        after["qualified"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q.as_u64() == Some(2)),
+        "node 2 not qualified in the resharing it crashed in: {after}"
+    );
+    assert_eq!(v1["seat"].as_u64(), Some(1));
+    // Node 5 holds no seat but follows.
+    let target = height(c.api(1)).unwrap() + 5;
+    wait_until(
+        Duration::from_secs(30),
+        "every node past the target",
+        || (1..=n).all(|i| height(c.api(i)).is_some_and(|h| h >= target)),
+    );
+    let v5 = epoch_view(c.api(5));
+    assert!(v5["seat"].is_null(), "node 5 still has a seat: {v5}");
+    assert!(c.log(5).contains("this node stops signing"));
+    let hashes: Vec<Value> = (1..=n)
+        .map(|i| get(c.api(i), &format!("/v1/block/{target}")).1["hash"].clone())
+        .collect();
+    assert!(
+        hashes.iter().all(|h| *h == hashes[0] && h.is_string()),
+        "{hashes:?}"
+    );
+    // Epoch markers: each epoch's first block starts with one.
+    let (_, b) = get(c.api(3), &format!("/v1/block/{}", 40 * without5 + 1));
+    assert!(
+        b["txs"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&hex::encode("cepochm1")),
+        "{b}"
+    );
+    // Every KV tx committed on every node.
+    wait_until(Duration::from_secs(30), "the txs on every node", || {
+        (1..=n).all(|i| (0..20).all(|k| get(c.api(i), &format!("/v1/kv/e{k}")).0 == 200))
+    });
+    // A light client verifies every block of every epoch under the genesis group key.
+    let genesis_path = c.dir.join("genesis.json");
+    let (code, out, err) = client(&[
+        "verify",
+        "--genesis",
+        genesis_path.to_str().unwrap(),
+        "--node",
+        c.api(4),
+        "--to",
+        &target.to_string(),
+        "--group-key",
+        &gpk,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "light client: {out} {err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["to"].as_u64(), Some(target));
+    c.stop();
 }
