@@ -470,14 +470,21 @@ pub async fn run<V: Variant>(
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         Some(e) => {
-            let k = e.key();
+            let k = e
+                .any_key()
+                .ok_or_else(|| NodeError::Dkg("no epoch key known".into()))?;
+            let seat = e.my_seat();
             (
-                e.epoch(),
-                e.my_seat(),
+                k.epoch,
+                seat,
                 k.commitment.clone(),
                 k.committee.seats(),
                 k.shares.clone(),
-                vrf_public_keys(e)?,
+                if seat.is_some() {
+                    vrf_public_keys(e)?
+                } else {
+                    Vec::new()
+                },
             )
         }
     };
@@ -524,8 +531,9 @@ pub async fn run<V: Variant>(
                     let e = epochs
                         .as_ref()
                         .expect("a stale engine state only with epochs");
-                    let mut seed = Seed(e.key().seed);
-                    for h in e.key().first_height..=tip.height {
+                    let k = e.key().expect("a seat only with this epoch's key");
+                    let mut seed = Seed(k.seed);
+                    for h in k.first_height..=tip.height {
                         let d = shared.store.decided(h)?.ok_or_else(|| {
                             NodeError::Store(format!("block {h} missing from the ledger"))
                         })?;
@@ -638,7 +646,7 @@ fn load_epochs<V: Variant>(
 ) -> Result<Epochs<V>, NodeError> {
     let me = home.config.index;
     let mut e = match shared.store.meta(EPOCH_STATE)? {
-        Some(b) => Epochs::restore(&home.genesis, cfg, me, home.identity.clone(), &b)?,
+        Some(b) => Epochs::restore(&home.genesis, cfg, home.identity.clone(), &b)?,
         None => Epochs::genesis(
             &home.genesis,
             cfg,
@@ -1313,7 +1321,7 @@ impl<V: Variant> Driver<V> {
     /// boundary block.
     fn hand_over(&mut self, epoch: u64, decided: &Decided) -> Result<(), NodeError> {
         let e = self.epochs.as_ref().expect("a handover only with epochs");
-        let k = e.key();
+        let k = e.key().expect("a handover only with the new epoch's key");
         let n = k.committee.seats();
         self.verifier = epoch_verifier(&self.home, &k.commitment, n)?;
         self.engine_epoch = epoch;

@@ -27,11 +27,14 @@
 //!   new committee's seats, shares and VRF roster and the sortition seed
 //!   [`epoch_seed`] of the boundary block's beacon. A node without a seat in the new epoch runs
 //!   no engine: it follows the chain by sync, checking every certificate under the group key.
-//! * **Epoch marker.** The first block of every epoch after the first starts with the marker
-//!   `cepochm1 ‖ epoch u64 ‖ reshared u8 ‖ SHA-256(committee) ‖ SHA-256(commitment)`: the
-//!   proposer writes what its own resharing gave, and validators refuse a block whose marker
-//!   differs from theirs. A node that took no part in the resharing (it is in neither
-//!   committee) learns the outcome from this certified marker.
+//! * **Epoch marker.** The first block of every epoch starts with the marker
+//!   `cepochm1 ‖ epoch u64 ‖ origin u8 ‖ SHA-256(committee) ‖ len u32 ‖ commitment`, where
+//!   origin is 0 (the old key was kept: the resharing failed), 1 (reshared) or 2 (the genesis
+//!   DKG, in block 1): the proposer writes what its own DKG or resharing gave, and validators
+//!   refuse a block whose marker differs from theirs. So the log itself carries every epoch's
+//!   group commitment, certified: a node that took no part (it is in neither committee, or
+//!   joins later and replays the chain from block 1) learns the outcome and the commitment its
+//!   own resharing must start from from the markers, never from a peer's word.
 //! * **Light clients.** Every certificate signs its epoch, and the epoch of height `h` is
 //!   `(h − 1) / E` whatever the committee, so a light client that knows the genesis and the
 //!   group key checks every block of every epoch with one pairing.
@@ -39,7 +42,8 @@
 use std::collections::BTreeMap;
 
 use conclave_bft::epoch::{
-    committee_of, epoch_seed, threshold_degree, CommitteeTx, EpochParams, Registry, ValidatorKeys,
+    committee_of, epoch_seed, threshold_degree, Change, CommitteeTx, EpochParams, Registry,
+    ValidatorKeys,
 };
 use conclave_bft::types::Seed;
 use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogOutcome};
@@ -55,8 +59,10 @@ use crate::NodeError;
 
 /// The tag of the epoch marker transaction.
 pub const MARKER_TAG: &[u8; 8] = b"cepochm1";
-/// Bytes of an encoded marker.
-pub const MARKER_LEN: usize = 8 + 8 + 1 + 32 + 32;
+/// Bytes of an encoded marker before its commitment.
+pub const MARKER_HEADER: usize = 8 + 8 + 1 + 32 + 4;
+/// The longest marker (a commitment of degree 255 in G2).
+pub const MAX_MARKER: usize = MARKER_HEADER + 256 * 96;
 /// The longest committee transaction.
 pub const MAX_COMMITTEE_TX: usize = 1024;
 /// The longest resharing message (a dealing to 256 seats fits).
@@ -143,47 +149,93 @@ pub fn check_form(tx: &[u8], epochs: bool) -> Result<TxKind, AppError> {
     Ok(kind)
 }
 
-/// The first transaction of an epoch's first block: what the resharing before it gave.
+/// Where an epoch's key came from, as its marker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// The resharing before the epoch failed: the old committee and key stay.
+    Kept,
+    /// Reshared to the epoch's committee.
+    Reshared,
+    /// The genesis DKG (epoch 0).
+    Genesis,
+}
+
+impl Origin {
+    fn code(self) -> u8 {
+        match self {
+            Origin::Kept => 0,
+            Origin::Reshared => 1,
+            Origin::Genesis => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Origin::Kept => "kept",
+            Origin::Reshared => "resharing",
+            Origin::Genesis => "genesis-dkg",
+        }
+    }
+}
+
+/// The first transaction of an epoch's first block: where its key came from, its committee and
+/// its group commitment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Marker {
     /// The epoch that starts.
     pub epoch: u64,
-    /// True if the key was reshared to a new committee, false if the old one stays.
-    pub reshared: bool,
+    /// Where its key came from.
+    pub origin: Origin,
     /// [`committee_digest`] of the epoch's committee.
     pub committee: [u8; 32],
-    /// SHA-256 of the epoch's group commitment.
-    pub commitment: [u8; 32],
+    /// The epoch's group commitment (canonical encoding).
+    pub commitment: Vec<u8>,
 }
 
 impl Marker {
-    /// `MARKER_TAG ‖ epoch ‖ reshared ‖ committee ‖ commitment`.
+    /// `MARKER_TAG ‖ epoch ‖ origin ‖ committee ‖ len u32 ‖ commitment`.
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(MARKER_LEN);
+        let mut v = Vec::with_capacity(MARKER_HEADER + self.commitment.len());
         v.extend_from_slice(MARKER_TAG);
         v.extend_from_slice(&self.epoch.to_be_bytes());
-        v.push(u8::from(self.reshared));
+        v.push(self.origin.code());
         v.extend_from_slice(&self.committee);
+        v.extend_from_slice(&(self.commitment.len() as u32).to_be_bytes());
         v.extend_from_slice(&self.commitment);
         v
     }
 
-    /// Strict decoding of [`Marker::encode`].
+    /// Strict decoding of [`Marker::encode`] (the commitment is parsed by its user, who knows
+    /// the variant).
     pub fn decode(b: &[u8]) -> Option<Self> {
-        if b.len() != MARKER_LEN || !b.starts_with(MARKER_TAG) {
+        if b.len() < MARKER_HEADER || b.len() > MAX_MARKER || !b.starts_with(MARKER_TAG) {
             return None;
         }
-        let reshared = match b[16] {
-            0 => false,
-            1 => true,
+        let origin = match b[16] {
+            0 => Origin::Kept,
+            1 => Origin::Reshared,
+            2 => Origin::Genesis,
             _ => return None,
         };
+        let len = u32::from_be_bytes(b[49..53].try_into().ok()?) as usize;
+        if b.len() != MARKER_HEADER + len {
+            return None;
+        }
         Some(Marker {
             epoch: u64::from_be_bytes(b[8..16].try_into().ok()?),
-            reshared,
+            origin,
             committee: b[17..49].try_into().ok()?,
-            commitment: b[49..81].try_into().ok()?,
+            commitment: b[53..].to_vec(),
         })
+    }
+
+    fn of<V: Variant>(key: &EpochKey<V>, origin: Origin) -> Self {
+        Marker {
+            epoch: key.epoch,
+            origin,
+            committee: committee_digest(&key.committee),
+            commitment: key.commitment.to_bytes(),
+        }
     }
 }
 
@@ -202,10 +254,6 @@ pub fn committee_digest(c: &Committee) -> [u8; 32] {
         }
     }
     h.finalize().into()
-}
-
-fn commitment_digest<V: Variant>(c: &Commitment<V>) -> [u8; 32] {
-    Sha256::digest(c.to_bytes()).into()
 }
 
 /// One epoch's key: the committee, the group commitment (its constant term is the chain's group
@@ -257,8 +305,11 @@ pub struct EpochSummary {
 #[serde(bound = "")]
 struct State<V: Variant> {
     registry: Registry,
-    /// The current epoch's key (the last one this node knows if it holds no seat).
-    key: EpochKey<V>,
+    /// This node's validator id (`None` for a joining node until its join is applied).
+    me: Option<u32>,
+    /// The current epoch's key (the last one this node knows; `None` for a joining node before
+    /// block 1's marker).
+    key: Option<EpochKey<V>>,
     /// The next epoch's key, once this node's resharing finished (until the boundary).
     next: Option<EpochKey<V>>,
     /// Why this node's resharing failed (until the boundary).
@@ -269,7 +320,7 @@ struct State<V: Variant> {
     own: Vec<String>,
     /// The last height applied.
     last: u64,
-    /// The marker the next epoch's first block must carry (known at the boundary).
+    /// The marker the next epoch's first block must carry (this node's own outcome).
     marker: Option<Marker>,
     history: Vec<EpochSummary>,
     accepted_txs: u64,
@@ -292,7 +343,6 @@ pub struct BlockEffects {
 pub struct Epochs<V: Variant> {
     chain: Vec<u8>,
     params: EpochParams,
-    me: u32,
     identity: IdentityKeys,
     state: State<V>,
 }
@@ -303,50 +353,43 @@ fn epoch_err(e: impl std::fmt::Display) -> NodeError {
 
 const RECENT_REJECTIONS: usize = 16;
 
+/// The genesis registry: the genesis nodes are validators `1..=n`, stake 1 each.
+fn genesis_registry(genesis: &Genesis, config: &GenesisEpochs) -> Result<Registry, NodeError> {
+    let mut validators = Vec::new();
+    for n in &genesis.nodes {
+        let m = n.member()?;
+        validators.push((
+            ValidatorKeys {
+                signing: m.signing_key,
+                encryption: m.encryption_key,
+                vrf: n.vrf_public()?.to_bytes(),
+            },
+            1,
+        ));
+    }
+    Registry::genesis(genesis.chain_id.as_bytes(), config.params(), validators).map_err(epoch_err)
+}
+
 impl<V: Variant> Epochs<V> {
-    /// The genesis state: the genesis nodes are validators `1..=n` (stake 1 each) and the
-    /// genesis DKG's output is epoch 0's key.
-    pub fn genesis(
+    fn with_state(
         genesis: &Genesis,
         config: &GenesisEpochs,
-        me: u32,
         identity: IdentityKeys,
-        dkg: &DkgOutput<V>,
-        seed: Seed,
-    ) -> Result<Self, NodeError> {
-        let params = config.params();
-        let mut validators = Vec::new();
-        for n in &genesis.nodes {
-            let m = n.member()?;
-            validators.push((
-                ValidatorKeys {
-                    signing: m.signing_key,
-                    encryption: m.encryption_key,
-                    vrf: n.vrf_public()?.to_bytes(),
-                },
-                1,
-            ));
+        state: State<V>,
+    ) -> Self {
+        Epochs {
+            chain: genesis.chain_id.as_bytes().to_vec(),
+            params: config.params(),
+            identity,
+            state,
         }
-        let registry = Registry::genesis(genesis.chain_id.as_bytes(), params, validators)
-            .map_err(epoch_err)?;
-        let committee = genesis.committee()?;
-        let key = EpochKey {
-            epoch: 0,
-            committee: committee.clone(),
-            commitment: dkg.commitment.clone(),
-            shares: dkg.shares.clone(),
-            from: "genesis-dkg".into(),
-            qualified: dkg
-                .qualified
-                .iter()
-                .filter_map(|s| committee.owner_of(*s).map(|m| m.id))
-                .collect(),
-            seed: seed.0,
-            first_height: 1,
-        };
-        let mut state = State {
+    }
+
+    fn empty_state(registry: Registry) -> State<V> {
+        State {
             registry,
-            key,
+            me: None,
+            key: None,
             next: None,
             failed: None,
             driver: None,
@@ -358,33 +401,62 @@ impl<V: Variant> Epochs<V> {
             rejected_txs: 0,
             rejected_messages: 0,
             recent_rejections: Vec::new(),
+        }
+    }
+
+    /// The state of genesis node `me` after the genesis DKG: epoch 0's key is the DKG's
+    /// output, and block 1 must carry its marker.
+    pub fn genesis(
+        genesis: &Genesis,
+        config: &GenesisEpochs,
+        me: u32,
+        identity: IdentityKeys,
+        dkg: &DkgOutput<V>,
+        seed: Seed,
+    ) -> Result<Self, NodeError> {
+        let mut state = Self::empty_state(genesis_registry(genesis, config)?);
+        let committee = genesis.committee()?;
+        let key = EpochKey {
+            epoch: 0,
+            committee: committee.clone(),
+            commitment: dkg.commitment.clone(),
+            shares: dkg.shares.clone(),
+            from: Origin::Genesis.name().into(),
+            qualified: dkg
+                .qualified
+                .iter()
+                .filter_map(|s| committee.owner_of(*s).map(|m| m.id))
+                .collect(),
+            seed: seed.0,
+            first_height: 1,
         };
-        state.history.push(summary(&state.key, ""));
-        Ok(Epochs {
-            chain: genesis.chain_id.as_bytes().to_vec(),
-            params,
-            me,
-            identity,
-            state,
-        })
+        state.me = Some(me);
+        state.marker = Some(Marker::of(&key, Origin::Genesis));
+        state.history.push(summary(&key, ""));
+        state.key = Some(key);
+        Ok(Self::with_state(genesis, config, identity, state))
+    }
+
+    /// The state of a node that is not in the genesis (it joins by a committee transaction and
+    /// replays the chain from block 1, learning each epoch's commitment from its marker).
+    pub fn joiner(
+        genesis: &Genesis,
+        config: &GenesisEpochs,
+        identity: IdentityKeys,
+    ) -> Result<Self, NodeError> {
+        let state = Self::empty_state(genesis_registry(genesis, config)?);
+        Ok(Self::with_state(genesis, config, identity, state))
     }
 
     /// Restore from [`Epochs::encode`].
     pub fn restore(
         genesis: &Genesis,
         config: &GenesisEpochs,
-        me: u32,
         identity: IdentityKeys,
         bytes: &[u8],
     ) -> Result<Self, NodeError> {
         let state: State<V> = serde_json::from_slice(bytes).map_err(epoch_err)?;
-        Ok(Epochs {
-            chain: genesis.chain_id.as_bytes().to_vec(),
-            params: config.params(),
-            me,
-            identity,
-            state,
-        })
+        Ok(Self::with_state(genesis, config, identity, state))
     }
 
     /// The stored form (secret).
@@ -407,15 +479,19 @@ impl<V: Variant> Epochs<V> {
         self.state.last
     }
 
-    /// The current epoch's key.
-    pub fn key(&self) -> &EpochKey<V> {
-        &self.state.key
+    /// This node's validator id (`None` while a joining node's join is not applied).
+    pub fn me(&self) -> Option<u32> {
+        self.state.me
     }
 
-    /// True if the current key is this epoch's (false: this node holds no seat in it and
-    /// knows only an older committee's key; the group key is the same).
-    pub fn key_is_current(&self) -> bool {
-        self.state.key.epoch == self.epoch()
+    /// The current epoch's key, if this node knows it (it may hold no share of it).
+    pub fn key(&self) -> Option<&EpochKey<V>> {
+        self.state.key.as_ref().filter(|k| k.epoch == self.epoch())
+    }
+
+    /// The last epoch key this node knows (any epoch: the group key is the same).
+    pub fn any_key(&self) -> Option<&EpochKey<V>> {
+        self.state.key.as_ref()
     }
 
     /// The registry (validator set and decided changes).
@@ -425,17 +501,15 @@ impl<V: Variant> Epochs<V> {
 
     /// This node's seat in the current epoch (`None`: it runs no engine).
     pub fn my_seat(&self) -> Option<u32> {
-        if !self.key_is_current() {
-            return None;
-        }
-        let m = self.state.key.committee.member(self.me)?;
-        m.seats.first().copied()
+        let k = self.key()?;
+        let m = k.committee.member(self.state.me?)?;
+        let seat = m.seats.first().copied()?;
+        k.shares.iter().any(|s| s.index() == seat).then_some(seat)
     }
 
     /// The seat of validator `id` in the current epoch.
     pub fn seat_of(&self, id: u32) -> Option<u32> {
-        self.state
-            .key
+        self.key()?
             .committee
             .member(id)
             .and_then(|m| m.seats.first().copied())
@@ -443,16 +517,21 @@ impl<V: Variant> Epochs<V> {
 
     /// The validator holding `seat` in the current epoch.
     pub fn validator_of(&self, seat: u32) -> Option<u32> {
-        self.state.key.committee.owner_of(seat).map(|m| m.id)
+        self.key()?.committee.owner_of(seat).map(|m| m.id)
     }
 
     /// The VRF public keys of the current committee's seats, in seat order.
     pub fn seat_vrf_keys(&self) -> Result<Vec<[u8; 32]>, NodeError> {
+        let k = self
+            .key()
+            .ok_or_else(|| epoch_err("no key of this epoch"))?;
         let active = self.state.registry.active();
-        (1..=self.state.key.committee.seats())
+        (1..=k.committee.seats())
             .map(|s| {
-                let id = self
-                    .validator_of(s)
+                let id = k
+                    .committee
+                    .owner_of(s)
+                    .map(|m| m.id)
                     .ok_or_else(|| epoch_err(format!("seat {s} has no owner")))?;
                 active
                     .get(&id)
@@ -471,26 +550,31 @@ impl<V: Variant> Epochs<V> {
             .collect()
     }
 
+    fn first_of_epoch(&self, height: u64) -> bool {
+        height >= 1 && (height - 1) % self.params.length == 0
+    }
+
     /// The marker block `height` must start with, if it is an epoch's first block.
     pub fn marker_for(&self, height: u64) -> Option<Vec<u8>> {
-        if height > 1 && (height - 1) % self.params.length == 0 && height == self.state.last + 1 {
-            self.state.marker.map(|m| m.encode())
+        if self.first_of_epoch(height) && height == self.state.last + 1 {
+            self.state.marker.as_ref().map(Marker::encode)
         } else {
             None
         }
     }
 
-    /// The epoch rules of a block for `height = last + 1`: it starts with the expected marker
-    /// at an epoch's first height (and carries no marker anywhere else). Only members check
-    /// the marker's content (an observer that took no part has nothing to compare with).
+    /// The epoch rules of a block for `height = last + 1`: an epoch's first block starts with
+    /// the marker this node's own DKG or resharing gives (exactly), and no block carries a
+    /// marker anywhere else. A node without an outcome of its own (it took no part) checks the
+    /// marker's epoch only.
     pub fn check_block(&self, height: u64, txs: &[Vec<u8>]) -> Result<(), AppError> {
-        let first_of_epoch = height > 1 && (height - 1) % self.params.length == 0;
+        let first = self.first_of_epoch(height);
         for (i, tx) in txs.iter().enumerate() {
-            if kind_of(tx) == TxKind::Marker && !(first_of_epoch && i == 0) {
+            if kind_of(tx) == TxKind::Marker && !(first && i == 0) {
                 return Err(AppError::InvalidBlock("epoch marker out of place"));
             }
         }
-        if first_of_epoch {
+        if first {
             let Some(got) = txs.first().and_then(|t| Marker::decode(t)) else {
                 return Err(AppError::InvalidBlock(
                     "an epoch's first block needs its marker",
@@ -499,10 +583,10 @@ impl<V: Variant> Epochs<V> {
             if got.epoch != self.params.epoch_of(height) {
                 return Err(AppError::InvalidBlock("epoch marker of another epoch"));
             }
-            if let Some(mine) = self.state.marker {
-                if mine != got {
+            if let Some(mine) = &self.state.marker {
+                if *mine != got {
                     return Err(AppError::InvalidBlock(
-                        "epoch marker differs from this node's resharing outcome",
+                        "epoch marker differs from this node's DKG or resharing outcome",
                     ));
                 }
             }
@@ -538,17 +622,6 @@ impl<V: Variant> Epochs<V> {
             .map(|d| *d.participant().context())
     }
 
-    /// Check a committee transaction against the current registry (for the API: a refused one
-    /// would change nothing).
-    pub fn check_committee_tx(&self, tx: &[u8]) -> Result<(), String> {
-        let tx = CommitteeTx::from_bytes(tx).map_err(|e| e.to_string())?;
-        self.state
-            .registry
-            .check(&tx)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-
     fn reject(&mut self, what: String) {
         self.state.recent_rejections.push(what);
         let n = self.state.recent_rejections.len();
@@ -575,6 +648,7 @@ impl<V: Variant> Epochs<V> {
         self.state.last = height;
         let mut effects = BlockEffects::default();
         let mut dkg = Vec::new();
+        let my_key = self.identity.signing.public();
         for tx in txs {
             match kind_of(tx) {
                 TxKind::Kv => {}
@@ -586,6 +660,11 @@ impl<V: Variant> Epochs<V> {
                 TxKind::Committee => match self.state.registry.apply_bytes(tx) {
                     Ok(change) => {
                         self.state.accepted_txs += 1;
+                        if let Change::Join(v) = &change {
+                            if v.keys.signing == my_key {
+                                self.state.me = Some(v.id);
+                            }
+                        }
                         tracing::info!(height, ?change, "committee change accepted");
                     }
                     Err(e) => {
@@ -638,28 +717,29 @@ impl<V: Variant> Epochs<V> {
         self.state.next = None;
         self.state.failed = None;
         self.state.driver = None;
-        if !self.key_is_current() {
-            // An observer knows neither the old shares' holders' current key nor has a seat.
+        let (Some(me), Some(key)) = (self.state.me, self.key()) else {
+            // A node that knows no key of this epoch (or is no validator) only follows.
+            return Ok(Vec::new());
+        };
+        let old = key.committee.clone();
+        let in_old = old.member(me).is_some();
+        if !in_old && new.member(me).is_none() {
             return Ok(Vec::new());
         }
-        let old = self.state.key.committee.clone();
         let config = DkgConfig::resharing(
             resharing_session(&self.chain, epoch),
             old.clone(),
             new.clone(),
             t_new,
-            self.state.key.commitment.clone(),
+            key.commitment.clone(),
         );
-        if old.member(self.me).is_none() && new.member(self.me).is_none() {
-            return Ok(Vec::new());
-        }
-        let mut seed = [0u8; 32];
-        OsRng.fill_bytes(&mut seed);
-        let old_shares = if old.member(self.me).is_some() {
-            self.state.key.shares.clone()
+        let old_shares = if in_old {
+            key.shares.clone()
         } else {
             Vec::new()
         };
+        let mut seed = [0u8; 32];
+        OsRng.fill_bytes(&mut seed);
         let p = Participant::new_resharing(config, self.identity.clone(), seed, old_shares)
             .map_err(epoch_err)?;
         seed.fill(0);
@@ -680,7 +760,12 @@ impl<V: Variant> Epochs<V> {
     }
 
     fn on_finished(&mut self, epoch: u64, out: DkgOutput<V>) -> Result<(), NodeError> {
-        if out.group_public_key != self.state.key.commitment.group_public_key() {
+        let same_key = self
+            .state
+            .key
+            .as_ref()
+            .is_some_and(|k| k.commitment.group_public_key() == out.group_public_key);
+        if !same_key {
             // The resharing guarantees it; never take another key.
             self.state.failed = Some("the resharing produced another group key".into());
             return Ok(());
@@ -702,7 +787,7 @@ impl<V: Variant> Epochs<V> {
             committee: players,
             commitment: out.commitment,
             shares: out.shares,
-            from: "resharing".into(),
+            from: Origin::Reshared.name().into(),
             qualified,
             seed: [0; 32],
             first_height: self.params.boundary(epoch) + 1,
@@ -711,14 +796,14 @@ impl<V: Variant> Epochs<V> {
     }
 
     /// At the boundary of `epoch`: the next epoch begins (for a node that took part in the
-    /// resharing; an observer advances at the next block's marker).
+    /// resharing; any other node advances at the next block's marker).
     fn on_boundary(&mut self, epoch: u64, beacon: &[u8]) -> Result<Option<u64>, NodeError> {
         let took_part = self.state.driver.is_some();
         self.state.driver = None;
         self.state.own.clear();
-        if !took_part {
+        let Some(old) = self.state.key.clone().filter(|_| took_part) else {
             return Ok(None);
-        }
+        };
         let seed = epoch_seed(&self.chain, epoch, beacon).0;
         let first = self.params.boundary(epoch) + 1;
         let failure = self.state.failed.take().unwrap_or_default();
@@ -728,55 +813,71 @@ impl<V: Variant> Epochs<V> {
                 k.seed = seed;
                 k
             }
-            _ => {
-                let mut k = self.state.key.clone();
-                k.epoch = epoch + 1;
-                k.from = "kept".into();
-                k.seed = seed;
-                k.first_height = first;
-                k
-            }
+            _ => EpochKey {
+                epoch: epoch + 1,
+                from: Origin::Kept.name().into(),
+                seed,
+                first_height: first,
+                ..old
+            },
         };
         self.state.registry.advance(reshared);
-        self.state.marker = Some(Marker {
-            epoch: epoch + 1,
-            reshared,
-            committee: committee_digest(&key.committee),
-            commitment: commitment_digest(&key.commitment),
-        });
+        let origin = if reshared {
+            Origin::Reshared
+        } else {
+            Origin::Kept
+        };
+        self.state.marker = Some(Marker::of(&key, origin));
         self.state.history.push(summary(&key, &failure));
-        self.state.key = key;
+        self.state.key = Some(key);
         Ok(Some(epoch + 1))
     }
 
-    /// The marker of an epoch's first block: an observer (no resharing of its own) advances
-    /// by it; a member already did at the boundary (and checked the marker as a validator).
+    /// The marker opening an epoch. A node that took part (the genesis DKG or the resharing)
+    /// already holds that epoch's key and checked the marker as a validator; any other node
+    /// advances by it and takes the epoch's committee and commitment from it (it holds no
+    /// share of it).
     fn on_marker(&mut self, height: u64, m: Marker) -> Result<(), NodeError> {
-        if self.epoch() == m.epoch {
-            self.state.marker = None;
-            return Ok(());
+        if !self.first_of_epoch(height) || m.epoch != self.params.epoch_of(height) {
+            return Ok(()); // validators refuse such a block
         }
-        if self.epoch() + 1 != m.epoch || height != self.params.boundary(self.epoch()) + 1 {
-            return Ok(());
+        if self.epoch() + 1 == m.epoch {
+            self.state.registry.advance(m.origin == Origin::Reshared);
         }
-        let target = self.state.registry.target();
-        self.state.registry.advance(m.reshared);
-        let committee = if m.reshared {
-            committee_of(&target, m.epoch, None).map_err(epoch_err)?
-        } else {
-            self.state.key.committee.clone()
-        };
-        self.state.history.push(EpochSummary {
-            epoch: m.epoch,
-            first_height: height,
-            committee: committee.members.iter().map(|x| x.id).collect(),
-            seats: committee.seats(),
-            threshold: threshold_degree(committee.seats()),
-            key_from: if m.reshared { "resharing" } else { "kept" }.into(),
-            qualified: Vec::new(),
-            failure: String::new(),
-        });
         self.state.marker = None;
+        if self.epoch() != m.epoch || self.key().is_some() {
+            return Ok(());
+        }
+        let commitment = match Commitment::<V>::from_bytes(&m.commitment) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(epoch = m.epoch, error = %e, "epoch marker's commitment does not decode");
+                return Ok(());
+            }
+        };
+        if let Some(k) = &self.state.key {
+            if k.commitment.group_public_key() != commitment.group_public_key() {
+                tracing::warn!(epoch = m.epoch, "epoch marker names another group key");
+                return Ok(());
+            }
+        }
+        let committee =
+            committee_of(self.state.registry.active(), m.epoch, None).map_err(epoch_err)?;
+        if committee_digest(&committee) != m.committee {
+            tracing::warn!(epoch = m.epoch, "epoch marker names another committee");
+        }
+        let key = EpochKey {
+            epoch: m.epoch,
+            committee,
+            commitment,
+            shares: Vec::new(),
+            from: m.origin.name().into(),
+            qualified: Vec::new(),
+            seed: [0; 32],
+            first_height: height,
+        };
+        self.state.history.push(summary(&key, ""));
+        self.state.key = Some(key);
         Ok(())
     }
 
@@ -809,7 +910,7 @@ impl<V: Variant> Epochs<V> {
             "length": self.params.length,
             "window": self.params.window,
             "height": s.last,
-            "validator": self.me,
+            "validator": s.me,
             "seat": self.my_seat(),
             "active": active,
             "history": s.history,
