@@ -34,23 +34,23 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
 
-/// What the API takes: `KEY=VALUE`, and on a chain with epochs committee transactions that the
-/// current registry accepts (a refused one would change nothing: 400 with the reason).
+/// What the API takes: `KEY=VALUE`, and on a chain with epochs committee transactions and node
+/// joins that the current registry accepts (a refused one would change nothing: 400 with the reason).
 /// Resharing messages and epoch markers are the nodes' own.
 fn check_api_tx(s: &Shared, tx: &[u8]) -> Result<(), String> {
     match check_form(tx, s.epochs_enabled()).map_err(|e| e.to_string())? {
         TxKind::Kv => Ok(()),
-        TxKind::Committee => match &*s.epochs.read().unwrap_or_else(|e| e.into_inner()) {
-            Some(view) => {
-                let tx =
-                    conclave_bft::epoch::CommitteeTx::from_bytes(tx).map_err(|e| e.to_string())?;
-                view.registry
-                    .check(&tx)
-                    .map(|_| ())
-                    .map_err(|e| format!("committee transaction refused: {e}"))
+        TxKind::Committee | TxKind::Join => {
+            match &*s.epochs.read().unwrap_or_else(|e| e.into_inner()) {
+                Some(view) => crate::epochs::check_submitted(
+                    s.genesis.chain_id.as_bytes(),
+                    &view.registry,
+                    &view.taken_peers,
+                    tx,
+                ),
+                None => Err("the node has not finished its DKG yet".into()),
             }
-            None => Err("the node has not finished its DKG yet".into()),
-        },
+        }
         TxKind::Dkg | TxKind::Marker => {
             Err("resharing messages and epoch markers are posted by the nodes".into())
         }

@@ -102,6 +102,8 @@ pub struct Shared {
 pub struct EpochsView {
     /// The validator set and the decided changes.
     pub registry: Registry,
+    /// Every registered peer id (a join may not reuse one).
+    pub taken_peers: BTreeSet<String>,
     /// `GET /v1/epoch`.
     pub view: serde_json::Value,
 }
@@ -320,6 +322,16 @@ struct Pending {
     epochs: Option<Vec<u8>>,
     /// Resharing messages to forward once the state that made them is on disk.
     submit: Vec<Vec<u8>>,
+    /// Validators that joined in these blocks: connect to them once the blocks are on disk.
+    new_peers: Vec<(u32, crate::epochs::NetEntry)>,
+}
+
+/// Let the transport accept and dial a validator that joined.
+fn add_peer(shared: &Shared, id: u32, entry: &crate::epochs::NetEntry) {
+    match (entry.peer_id.parse(), entry.p2p.parse()) {
+        (Ok(peer), Ok(addr)) => shared.net.add_peer(id, peer, addr),
+        _ => tracing::warn!(id, "a joined validator's network entry does not parse"),
+    }
 }
 
 /// When this node reached each phase of the current height (for `conclave_time_seconds`).
@@ -554,6 +566,9 @@ pub async fn run<V: Variant>(
         }
     };
     if let Some(e) = epochs.as_mut() {
+        for (id, entry) in e.peers() {
+            add_peer(&shared, *id, entry);
+        }
         // Own resharing messages not yet in a block go out again.
         for tx in e.own_pending() {
             let _ = shared.submit(tx, true);
@@ -682,6 +697,7 @@ fn publish_epochs<V: Variant>(shared: &Shared, e: &Epochs<V>) {
     shared.metrics.epoch.set(e.epoch() as i64);
     *shared.epochs.write().unwrap_or_else(|p| p.into_inner()) = Some(EpochsView {
         registry: e.registry().clone(),
+        taken_peers: e.taken_peers(),
         view: e.view(),
     });
 }
@@ -1159,6 +1175,9 @@ impl<V: Variant> Driver<V> {
         for tx in &pending.submit {
             self.shared.forward_tx(tx);
         }
+        for (id, entry) in &pending.new_peers {
+            add_peer(&self.shared, *id, entry);
+        }
         if pending.epochs.is_some() {
             if let Some(e) = &self.epochs {
                 publish_epochs(&self.shared, e);
@@ -1423,6 +1442,7 @@ impl<V: Variant> Driver<V> {
                 }
             }
             self.pending.submit.extend(effects.submit);
+            self.pending.new_peers.extend(effects.new_peers);
             handover = effects.handover;
         }
         self.pending.decisions.push((block, decided.clone()));

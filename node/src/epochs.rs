@@ -41,12 +41,14 @@
 
 use std::collections::BTreeMap;
 
+use conclave_bft::epoch::ValidatorSecrets;
 use conclave_bft::epoch::{
     committee_of, epoch_seed, threshold_degree, Change, CommitteeTx, EpochParams, Registry,
     ValidatorKeys,
 };
 use conclave_bft::types::Seed;
 use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogOutcome};
+use conclave_dkg::sigma::SchnorrSignature;
 use conclave_dkg::{Committee, DkgConfig, DkgOutput, IdentityKeys, Participant};
 use conclave_threshold_sig::{Commitment, SecretShare, Variant};
 use rand_core::{OsRng, RngCore};
@@ -69,6 +71,153 @@ pub const MAX_COMMITTEE_TX: usize = 1024;
 pub const MAX_DKG_TX: usize = 256 << 10;
 /// The store key of the epoch state.
 pub const EPOCH_STATE: &str = "epoch/state";
+/// The tag of a node join ([`NodeJoin`]).
+pub const JOIN_TAG: &[u8; 8] = b"cnodejn1";
+/// The longest node join.
+pub const MAX_JOIN_TX: usize = 1024;
+const JOIN_DOMAIN: &[u8] = b"conclave-node/join/v1";
+
+/// Where a validator's node listens (its libp2p identity and addresses).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetEntry {
+    /// libp2p peer id: connections map to the validator only via it.
+    pub peer_id: String,
+    /// libp2p address.
+    pub p2p: String,
+    /// HTTP API address.
+    pub api: String,
+}
+
+/// A validator joining with its node: the committee join ([`CommitteeTx::Join`], with its
+/// proofs of possession) and the node's [`NetEntry`], all signed by the join's signing key,
+/// bound to the chain. Without the entry nobody could connect to the new member.
+///
+/// Encoding: `cnodejn1 ‖ len u32 ‖ join ‖ (len u16 ‖ field)` for the peer id, the p2p address
+/// and the API address `‖ signature[64]` over `len ‖ chain ‖` everything before it. Peers
+/// accept a connection from the peer id only once the join is applied; a peer id already
+/// registered is refused (the join changes nothing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeJoin {
+    /// The committee join.
+    pub join: CommitteeTx,
+    /// The node's entry.
+    pub entry: NetEntry,
+    /// The signing key's signature.
+    pub signature: SchnorrSignature,
+}
+
+impl NodeJoin {
+    /// The join of the validator with `secrets`, stake `stake`, for `epoch` of `chain`.
+    pub fn new(
+        chain: &[u8],
+        epoch: u64,
+        secrets: &ValidatorSecrets,
+        stake: u64,
+        entry: NetEntry,
+        rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
+    ) -> Self {
+        let join = CommitteeTx::join(chain, epoch, secrets, stake, rng);
+        let body = Self::body(&join, &entry);
+        let signature = SchnorrSignature::sign(
+            &secrets.identity.signing,
+            JOIN_DOMAIN,
+            &Self::message(chain, &body),
+            rng,
+        );
+        NodeJoin {
+            join,
+            entry,
+            signature,
+        }
+    }
+
+    fn body(join: &CommitteeTx, entry: &NetEntry) -> Vec<u8> {
+        let j = join.to_bytes();
+        let mut v = Vec::with_capacity(64 + j.len());
+        v.extend_from_slice(JOIN_TAG);
+        v.extend_from_slice(&(j.len() as u32).to_be_bytes());
+        v.extend_from_slice(&j);
+        for f in [&entry.peer_id, &entry.p2p, &entry.api] {
+            v.extend_from_slice(&(f.len() as u16).to_be_bytes());
+            v.extend_from_slice(f.as_bytes());
+        }
+        v
+    }
+
+    fn message(chain: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut m = Vec::with_capacity(8 + chain.len() + body.len());
+        m.extend_from_slice(&(chain.len() as u64).to_be_bytes());
+        m.extend_from_slice(chain);
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Self::body(&self.join, &self.entry);
+        v.extend_from_slice(&self.signature.to_bytes());
+        v
+    }
+
+    /// Strict decoding: a canonical committee join, a peer id and a p2p address that parse,
+    /// an API address of at most 64 bytes, nothing trailing.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, &'static str> {
+        if b.len() > MAX_JOIN_TX || !b.starts_with(JOIN_TAG) {
+            return Err("not a node join");
+        }
+        let mut r = &b[8..];
+        let mut take = |n: usize| -> Result<&[u8], &'static str> {
+            if r.len() < n {
+                return Err("truncated node join");
+            }
+            let (a, rest) = r.split_at(n);
+            r = rest;
+            Ok(a)
+        };
+        let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| "length")?) as usize;
+        let join = CommitteeTx::from_bytes(take(len)?).map_err(|_| "malformed committee join")?;
+        if !matches!(join, CommitteeTx::Join { .. }) {
+            return Err("a node join must carry a committee join");
+        }
+        let mut fields = Vec::new();
+        for _ in 0..3 {
+            let len = u16::from_be_bytes(take(2)?.try_into().map_err(|_| "length")?) as usize;
+            let f = std::str::from_utf8(take(len)?).map_err(|_| "not UTF-8")?;
+            fields.push(f.to_string());
+        }
+        let signature =
+            SchnorrSignature::from_bytes(take(SchnorrSignature::SIZE)?).map_err(|_| "signature")?;
+        if !r.is_empty() {
+            return Err("trailing bytes");
+        }
+        let api = fields.pop().unwrap_or_default();
+        let p2p = fields.pop().unwrap_or_default();
+        let peer_id = fields.pop().unwrap_or_default();
+        peer_id
+            .parse::<libp2p::PeerId>()
+            .map_err(|_| "invalid peer id")?;
+        p2p.parse::<libp2p::Multiaddr>()
+            .map_err(|_| "invalid p2p address")?;
+        if api.is_empty() || api.len() > 64 {
+            return Err("invalid API address");
+        }
+        Ok(NodeJoin {
+            join,
+            entry: NetEntry { peer_id, p2p, api },
+            signature,
+        })
+    }
+
+    /// Check the signature under the join's signing key.
+    pub fn verify(&self, chain: &[u8]) -> bool {
+        let CommitteeTx::Join { keys, .. } = &self.join else {
+            return false;
+        };
+        let body = Self::body(&self.join, &self.entry);
+        self.signature
+            .verify(&keys.signing, JOIN_DOMAIN, &Self::message(chain, &body))
+    }
+}
 
 /// The `epochs` section of a genesis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +253,8 @@ pub enum TxKind {
     Committee,
     /// A resharing message ([`conclave_dkg::log::Envelope`]).
     Dkg,
+    /// A validator joining with its node ([`NodeJoin`]).
+    Join,
     /// The epoch marker.
     Marker,
 }
@@ -116,6 +267,8 @@ pub fn kind_of(tx: &[u8]) -> TxKind {
         TxKind::Dkg
     } else if tx.starts_with(MARKER_TAG) {
         TxKind::Marker
+    } else if tx.starts_with(JOIN_TAG) {
+        TxKind::Join
     } else {
         TxKind::Kv
     }
@@ -132,10 +285,20 @@ pub fn check_form(tx: &[u8], epochs: bool) -> Result<TxKind, AppError> {
             crate::app::parse_tx(tx)?;
         }
         _ if !epochs => return Err(AppError::InvalidTx("this chain has no epochs")),
-        TxKind::Committee => {
-            if tx.len() > MAX_COMMITTEE_TX || CommitteeTx::from_bytes(tx).is_err() {
-                return Err(AppError::InvalidTx("malformed committee transaction"));
+        TxKind::Committee => match CommitteeTx::from_bytes(tx) {
+            _ if tx.len() > MAX_COMMITTEE_TX => {
+                return Err(AppError::InvalidTx("committee transaction too long"))
             }
+            Ok(CommitteeTx::Join { .. }) => {
+                return Err(AppError::InvalidTx(
+                    "a join goes in a node join (cnodejn1), with the node's network entry",
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => return Err(AppError::InvalidTx("malformed committee transaction")),
+        },
+        TxKind::Join => {
+            NodeJoin::from_bytes(tx).map_err(AppError::InvalidTx)?;
         }
         TxKind::Dkg => {
             if tx.len() > MAX_DKG_TX {
@@ -239,6 +402,40 @@ impl Marker {
     }
 }
 
+/// Decode and authenticate a node join of `chain` whose peer id is not in `taken`.
+pub fn check_join(
+    chain: &[u8],
+    taken: &std::collections::BTreeSet<String>,
+    tx: &[u8],
+) -> Result<NodeJoin, String> {
+    let nj = NodeJoin::from_bytes(tx).map_err(str::to_string)?;
+    if !nj.verify(chain) {
+        return Err("node join: bad signature".into());
+    }
+    if taken.contains(&nj.entry.peer_id) {
+        return Err("node join: the peer id is taken".into());
+    }
+    Ok(nj)
+}
+
+/// Check a submitted committee transaction or node join against the registry (the API's
+/// check: one it refuses would change nothing if it were carried).
+pub fn check_submitted(
+    chain: &[u8],
+    registry: &Registry,
+    taken: &std::collections::BTreeSet<String>,
+    tx: &[u8],
+) -> Result<(), String> {
+    let committee = match kind_of(tx) {
+        TxKind::Join => check_join(chain, taken, tx)?.join,
+        _ => CommitteeTx::from_bytes(tx).map_err(|e| e.to_string())?,
+    };
+    registry
+        .check(&committee)
+        .map(|_| ())
+        .map_err(|e| format!("committee transaction refused: {e}"))
+}
+
 /// SHA-256 over a committee: every member's id, keys and seats, in order.
 pub fn committee_digest(c: &Committee) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -328,6 +525,9 @@ struct State<V: Variant> {
     rejected_messages: u64,
     /// The last few rejections, with their reasons (newest last).
     recent_rejections: Vec<String>,
+    /// The network entries of the validators that joined (genesis nodes are in the genesis).
+    #[serde(default)]
+    peers: BTreeMap<u32, NetEntry>,
 }
 
 /// What applying one block did.
@@ -337,11 +537,15 @@ pub struct BlockEffects {
     pub submit: Vec<Vec<u8>>,
     /// Set at the boundary: the epoch that starts at the next height.
     pub handover: Option<u64>,
+    /// Validators whose join was applied: connect to them.
+    pub new_peers: Vec<(u32, NetEntry)>,
 }
 
 /// This node's view of the chain's epochs (see the module docs).
 pub struct Epochs<V: Variant> {
     chain: Vec<u8>,
+    /// The genesis nodes' peer ids (a join may not reuse one).
+    genesis_peers: Vec<String>,
     params: EpochParams,
     identity: IdentityKeys,
     state: State<V>,
@@ -379,6 +583,7 @@ impl<V: Variant> Epochs<V> {
     ) -> Self {
         Epochs {
             chain: genesis.chain_id.as_bytes().to_vec(),
+            genesis_peers: genesis.nodes.iter().map(|n| n.peer_id.clone()).collect(),
             params: config.params(),
             identity,
             state,
@@ -401,6 +606,7 @@ impl<V: Variant> Epochs<V> {
             rejected_txs: 0,
             rejected_messages: 0,
             recent_rejections: Vec::new(),
+            peers: BTreeMap::new(),
         }
     }
 
@@ -673,6 +879,7 @@ impl<V: Variant> Epochs<V> {
                         self.reject(format!("block {height}: {e}"));
                     }
                 },
+                TxKind::Join => self.on_join(height, tx, &mut effects),
                 TxKind::Dkg => {
                     let h = hex::encode(tx);
                     self.state.own.retain(|o| *o != h);
@@ -708,6 +915,51 @@ impl<V: Variant> Epochs<V> {
             effects.handover = self.on_boundary(epoch, beacon)?;
         }
         Ok(effects)
+    }
+
+    /// A node join: signature, a peer id nobody has, then the registry's own checks.
+    fn on_join(&mut self, height: u64, tx: &[u8], effects: &mut BlockEffects) {
+        let refused = match self.check_join(tx) {
+            Err(e) => Some(e),
+            Ok(nj) => match self.state.registry.apply(&nj.join) {
+                Ok(Change::Join(v)) => {
+                    self.state.accepted_txs += 1;
+                    if v.keys.signing == self.identity.signing.public() {
+                        self.state.me = Some(v.id);
+                    }
+                    tracing::info!(height, id = v.id, peer = %nj.entry.peer_id, "validator joined");
+                    self.state.peers.insert(v.id, nj.entry.clone());
+                    effects.new_peers.push((v.id, nj.entry));
+                    None
+                }
+                Ok(_) => Some("not a join".into()),
+                Err(e) => Some(e.to_string()),
+            },
+        };
+        if let Some(e) = refused {
+            self.state.rejected_txs += 1;
+            tracing::info!(height, error = %e, "node join refused");
+            self.reject(format!("block {height}: {e}"));
+        }
+    }
+
+    /// Decode and authenticate a node join whose peer id is new (not the registry's check).
+    fn check_join(&self, tx: &[u8]) -> Result<NodeJoin, String> {
+        check_join(&self.chain, &self.taken_peers(), tx)
+    }
+
+    /// Every registered peer id (the genesis nodes' and the joined validators').
+    pub fn taken_peers(&self) -> std::collections::BTreeSet<String> {
+        self.genesis_peers
+            .iter()
+            .cloned()
+            .chain(self.state.peers.values().map(|p| p.peer_id.clone()))
+            .collect()
+    }
+
+    /// The network entries of validators that joined after the genesis.
+    pub fn peers(&self) -> &BTreeMap<u32, NetEntry> {
+        &self.state.peers
     }
 
     fn start_resharing(&mut self, epoch: u64) -> Result<Vec<Vec<u8>>, NodeError> {

@@ -146,6 +146,7 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
     let (net, events, net_task) = net::start(
         &home.genesis,
         me,
+        home.entry().multiaddr()?,
         home.p2p_key.clone(),
         &home.config.dial,
         &home.config.rate,

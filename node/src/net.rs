@@ -287,6 +287,11 @@ pub struct SyncRequest {
 }
 
 enum Command {
+    AddPeer {
+        index: u32,
+        peer: PeerId,
+        addr: Multiaddr,
+    },
     Send {
         to: u32,
         proto: Proto,
@@ -308,7 +313,8 @@ enum Command {
 pub struct NetHandle {
     commands: mpsc::Sender<Command>,
     me: u32,
-    n: u32,
+    /// Every peer's index (the genesis nodes', then the validators that joined).
+    known: Arc<std::sync::Mutex<std::collections::BTreeSet<u32>>>,
     connected: Arc<AtomicUsize>,
     connected_set: Arc<std::sync::Mutex<std::collections::BTreeSet<u32>>>,
 }
@@ -320,7 +326,7 @@ impl NetHandle {
     }
 
     fn send_shared(&self, to: u32, proto: Proto, bytes: Arc<Vec<u8>>) {
-        if to == self.me || to == 0 || to > self.n {
+        if to == self.me || to == 0 {
             return;
         }
         let _ = self.commands.try_send(Command::Send { to, proto, bytes });
@@ -329,9 +335,22 @@ impl NetHandle {
     /// Send to every other node.
     pub fn broadcast(&self, proto: Proto, bytes: Vec<u8>) {
         let bytes = Arc::new(bytes);
-        for to in 1..=self.n {
+        let known: Vec<u32> = self
+            .known
+            .lock()
+            .map(|k| k.iter().copied().collect())
+            .unwrap_or_default();
+        for to in known {
             self.send_shared(to, proto, bytes.clone());
         }
+    }
+
+    /// Accept connections from `peer` as node `index` (a validator that joined) and keep
+    /// dialling it at `addr`. A known index or peer id, or this node's own, changes nothing.
+    pub fn add_peer(&self, index: u32, peer: PeerId, addr: Multiaddr) {
+        let _ = self
+            .commands
+            .try_send(Command::AddPeer { index, peer, addr });
     }
 
     /// A sync request to node `to`; `None` on failure or timeout.
@@ -382,11 +401,13 @@ struct PeerInfo {
     budgets: [Budget; 3],
 }
 
-/// Start the transport for node `me`: listen on its genesis address and keep dialling the
-/// others (at `dial[index]` where given, else at their genesis address). Returns the handle and the inbound receivers; the swarm runs on a spawned task.
+/// Start the transport for node `me` (0 for a node not in the genesis): listen on `listen` and
+/// keep dialling the others (at `dial[index]` where given, else at their genesis address).
+/// Returns the handle and the inbound receivers; the swarm runs on a spawned task.
 pub fn start(
     genesis: &Genesis,
     me: u32,
+    listen: Multiaddr,
     key: libp2p::identity::Keypair,
     dial: &std::collections::BTreeMap<String, String>,
     rate: &RateLimits,
@@ -420,10 +441,6 @@ pub fn start(
                 .map_err(|_| NodeError::Config("rate limits".into()))?,
         });
     }
-    let listen = genesis
-        .node(me)
-        .ok_or_else(|| NodeError::Config("index not in genesis".into()))?
-        .multiaddr()?;
     let rr = |proto: &'static str, max_request, max_response| {
         request_response::Behaviour::with_codec(
             CappedCodec {
@@ -476,10 +493,16 @@ pub fn start(
     let (sync_tx, sync_rx) = mpsc::channel(64 * n as usize);
     let connected = Arc::new(AtomicUsize::new(0));
     let connected_set = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let known = Arc::new(std::sync::Mutex::new(
+        peers
+            .iter()
+            .map(|p| p.index)
+            .collect::<std::collections::BTreeSet<u32>>(),
+    ));
     let handle = NetHandle {
         commands: cmd_tx.clone(),
         me,
-        n,
+        known: known.clone(),
         connected: connected.clone(),
         connected_set: connected_set.clone(),
     };
@@ -491,8 +514,9 @@ pub fn start(
             .open(path)
             .ok()
     });
-    let index_of: HashMap<PeerId, usize> =
+    let mut index_of: HashMap<PeerId, usize> =
         peers.iter().enumerate().map(|(i, p)| (p.peer, i)).collect();
+    let budgets = [rate.dkg, rate.consensus, rate.sync];
     let task = tokio::spawn(async move {
         let mut pending: HashMap<OutboundRequestId, oneshot::Sender<Option<Vec<u8>>>> =
             HashMap::new();
@@ -515,6 +539,36 @@ pub fn start(
                 cmd = cmd_rx.recv() => {
                     let Some(cmd) = cmd else { break };
                     match cmd {
+                        Command::AddPeer { index, peer, addr } => {
+                            let new = peer != *swarm.local_peer_id()
+                                && !index_of.contains_key(&peer)
+                                && !peers.iter().any(|p| p.index == index);
+                            if !new {
+                                continue;
+                            }
+                            let now = Instant::now();
+                            let Ok(b) = budgets
+                                .into_iter()
+                                .zip(MAX_REQUEST)
+                                .map(|(l, max)| Budget::new(l, max, now))
+                                .collect::<Vec<_>>()
+                                .try_into() else { continue };
+                            swarm.behaviour_mut().allow.allow_peer(peer);
+                            index_of.insert(peer, peers.len());
+                            peers.push(PeerInfo {
+                                peer,
+                                addr,
+                                index,
+                                next_dial: now,
+                                backoff: Duration::from_millis(250),
+                                queues: Default::default(),
+                                budgets: b,
+                            });
+                            if let Ok(mut k) = known.lock() {
+                                k.insert(index);
+                            }
+                            tracing::info!(peer = index, "peer added");
+                        }
                         Command::Send { to, proto, bytes } => {
                             let Some(p) = peers.iter().find(|p| p.index == to) else { continue };
                             if !swarm.is_connected(&p.peer) {
