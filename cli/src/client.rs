@@ -41,6 +41,25 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 0)]
         wait: u64,
     },
+    /// Join the committee with a node that is not in the genesis (a home written by
+    /// `testnet init --spares`): a node join — the committee join with proofs of possession of
+    /// its identity and VRF keys, and the node's peer id and addresses, signed by its signing
+    /// key — submitted to a node. Its seat begins at the first boundary whose snapshot comes
+    /// after it; until then the node follows the chain.
+    Join {
+        /// The joining node's home.
+        #[arg(long)]
+        home: PathBuf,
+        /// The node to submit to (a genesis node's API address).
+        #[arg(long)]
+        node: String,
+        /// Its stake.
+        #[arg(long, default_value_t = 1)]
+        stake: u64,
+        /// Wait up to this many seconds for the transaction to commit (0: do not wait).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
     /// Set this node's validator stake (on a chain with epochs), signed like `leave`.
     Stake {
         /// The node's home.
@@ -154,6 +173,12 @@ pub fn run(cmd: ClientCommand) -> Outcome {
             submit(&node, tx.as_bytes(), wait)
         }
         ClientCommand::Leave { home, node, wait } => committee_tx(&home, node, None, wait),
+        ClientCommand::Join {
+            home,
+            node,
+            stake,
+            wait,
+        } => join(&home, &node, stake, wait),
         ClientCommand::Stake {
             home,
             stake,
@@ -208,6 +233,40 @@ fn committee_tx(
         Some(s) => CommitteeTx::stake(chain, epoch, id, s, signing, &mut rng),
     };
     submit(&node, &tx.to_bytes(), wait)
+}
+
+/// The node join of the node whose home is `home`, for the epoch `node` reports.
+fn join(home: &std::path::Path, node: &str, stake: u64, wait: u64) -> Outcome {
+    use conclave_node::epochs::{NetEntry, NodeJoin};
+    let home = conclave_node::Home::load(home).map_err(|e| Invalid(e.to_string()))?;
+    if !home.is_joiner() {
+        return Err(Invalid(
+            "this home is a genesis node's: it is a validator already".into(),
+        ));
+    }
+    let v = get(node, "/v1/epoch")?
+        .ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))?;
+    let epoch = field(&v, &["epoch"])?
+        .as_u64()
+        .ok_or_else(|| Invalid("epoch is not a number".into()))?;
+    let own = home.entry();
+    let secrets = conclave_bft::epoch::ValidatorSecrets {
+        identity: home.identity.clone(),
+        vrf: home.vrf.clone(),
+    };
+    let tx = NodeJoin::new(
+        home.genesis.chain_id.as_bytes(),
+        epoch,
+        &secrets,
+        stake,
+        NetEntry {
+            peer_id: own.peer_id.clone(),
+            p2p: own.p2p.clone(),
+            api: own.api.clone(),
+        },
+        &mut rand_core::OsRng,
+    );
+    submit(node, &tx.to_bytes(), wait)
 }
 
 fn submit(node: &str, tx: &[u8], wait: u64) -> Outcome {

@@ -90,6 +90,10 @@ pub enum TestnetCommand {
         /// Blocks per resharing round W (3W < the epoch length).
         #[arg(long, default_value_t = 4)]
         resharing_window: u64,
+        /// Also write this many node homes that are not in the genesis (`node-(n+1)..`): they
+        /// join the committee later with `conclave client join` (needs --epoch-length).
+        #[arg(long, default_value_t = 0)]
+        spares: u32,
     },
 }
 
@@ -104,6 +108,7 @@ pub fn run(args: TestnetArgs) -> ExitCode {
             force,
             epoch_length,
             resharing_window,
+            spares,
         }) => match conclave_node::init_testnet_with(
             &dir,
             nodes,
@@ -116,6 +121,7 @@ pub fn run(args: TestnetArgs) -> ExitCode {
                 window: resharing_window,
                 min_validators: nodes.min(4),
             }),
+            spares,
         ) {
             Ok(g) => {
                 let _ = writeln!(

@@ -329,7 +329,7 @@ impl Tuning {
 /// `node-<i>/config.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
-    /// This node's index in the genesis.
+    /// This node's index in the genesis (0 for a node that joins later: see `join`).
     pub index: u32,
     /// Path of the genesis, relative to the node's home.
     pub genesis: String,
@@ -347,6 +347,24 @@ pub struct NodeConfig {
     /// with it (the partition tests put a TCP proxy they control between every pair).
     #[serde(default)]
     pub dial: std::collections::BTreeMap<String, String>,
+    /// Set for a node that is not in the genesis (`index` 0): where it listens. It joins the
+    /// committee with a node join (`conclave client join`) on a chain with epochs, and follows
+    /// the chain from block 1 until its seat begins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinConfig>,
+    /// The chain's group public key (hex), trusted by a joining node. Without it, a joining
+    /// node takes the key that a quorum (t+1 of n) of the genesis nodes report on their API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_public_key: Option<String>,
+}
+
+/// The addresses of a node that is not in the genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinConfig {
+    /// HTTP API address (`127.0.0.1:PORT`).
+    pub api: String,
+    /// libp2p listen address.
+    pub p2p: String,
 }
 
 /// A node's home, loaded: config, genesis and secret keys.
@@ -364,6 +382,9 @@ pub struct Home {
     pub identity: IdentityKeys,
     /// VRF secret key.
     pub vrf: VrfSecretKey,
+    /// This node's entry: its genesis entry, or (a joining node) one built from its config and
+    /// keys with index 0.
+    pub own: GenesisNode,
 }
 
 impl Home {
@@ -376,10 +397,6 @@ impl Home {
         let config: NodeConfig = toml::from_str(&text)
             .map_err(|e| NodeError::Config(format!("invalid config.toml: {e}")))?;
         let genesis = Genesis::load(&dir.join(&config.genesis))?;
-        let entry = genesis
-            .node(config.index)
-            .ok_or_else(|| NodeError::Config(format!("index {} not in genesis", config.index)))?
-            .clone();
         let read = |name: &str| {
             std::fs::read(dir.join(name))
                 .map_err(|e| NodeError::Config(format!("cannot read {name}: {e}")))
@@ -392,14 +409,51 @@ impl Home {
             .map_err(|_| NodeError::Config(format!("{VRF_KEY_FILE} is invalid")))?;
         let vrf = VrfSecretKey::from_bytes(&hex32(vrf_hex.trim(), VRF_KEY_FILE)?)
             .map_err(|e| NodeError::Config(format!("{VRF_KEY_FILE}: {e}")))?;
-        if PeerId::from(p2p_key.public()) != entry.peer()?
-            || identity.member(entry.index, vec![entry.index]) != entry.member()?
-            || vrf.public_key() != entry.vrf_public()?
-        {
-            return Err(NodeError::Config(
-                "the key files do not match this node's genesis entry".into(),
-            ));
-        }
+        let entry = match &config.join {
+            None => {
+                let entry = genesis
+                    .node(config.index)
+                    .ok_or_else(|| {
+                        NodeError::Config(format!("index {} not in genesis", config.index))
+                    })?
+                    .clone();
+                if PeerId::from(p2p_key.public()) != entry.peer()?
+                    || identity.member(entry.index, vec![entry.index]) != entry.member()?
+                    || vrf.public_key() != entry.vrf_public()?
+                {
+                    return Err(NodeError::Config(
+                        "the key files do not match this node's genesis entry".into(),
+                    ));
+                }
+                entry
+            }
+            Some(j) => {
+                if config.index != 0 || genesis.epochs.is_none() {
+                    return Err(NodeError::Config(
+                        "a joining node has index 0, on a chain with epochs".into(),
+                    ));
+                }
+                let peer = PeerId::from(p2p_key.public());
+                if genesis.index_of_peer(&peer).is_some() {
+                    return Err(NodeError::Config(
+                        "a joining node's p2p key is a genesis node's".into(),
+                    ));
+                }
+                let entry = GenesisNode {
+                    index: 0,
+                    api: j.api.clone(),
+                    p2p: j.p2p.clone(),
+                    peer_id: peer.to_string(),
+                    identity: GenesisIdentity {
+                        signing_key: hex::encode(identity.signing.public().to_bytes()),
+                        encryption_key: hex::encode(identity.encryption.public().to_bytes()),
+                    },
+                    vrf_key: hex::encode(vrf.public_key().to_bytes()),
+                };
+                entry.multiaddr()?;
+                entry
+            }
+        };
         config.tuning.check()?;
         Ok(Home {
             dir: dir.to_path_buf(),
@@ -408,7 +462,13 @@ impl Home {
             p2p_key,
             identity,
             vrf,
+            own: entry,
         })
+    }
+
+    /// True for a node that is not in the genesis.
+    pub fn is_joiner(&self) -> bool {
+        self.config.join.is_some()
     }
 
     /// The data directory.
@@ -416,9 +476,9 @@ impl Home {
         self.dir.join(&self.config.data_dir)
     }
 
-    /// This node's genesis entry.
+    /// This node's entry (see [`Home::own`]).
     pub fn entry(&self) -> &GenesisNode {
-        &self.genesis.nodes[(self.config.index - 1) as usize]
+        &self.own
     }
 }
 
@@ -451,10 +511,12 @@ pub fn init_testnet(
     force: bool,
     tuning: Tuning,
 ) -> Result<Genesis, NodeError> {
-    init_testnet_with(dir, n, base_port, variant, force, tuning, None)
+    init_testnet_with(dir, n, base_port, variant, force, tuning, None, 0)
 }
 
-/// [`init_testnet`] with the chain's epochs (`None`: a fixed committee).
+/// [`init_testnet`] with the chain's epochs (`None`: a fixed committee) and `spares` more node
+/// homes `node-(n+1)..` that are not in the genesis (ports after the genesis nodes'; they join
+/// with `conclave client join`).
 pub fn init_testnet_with(
     dir: &Path,
     n: u32,
@@ -463,12 +525,18 @@ pub fn init_testnet_with(
     force: bool,
     tuning: Tuning,
     epochs: Option<crate::epochs::GenesisEpochs>,
+    spares: u32,
 ) -> Result<Genesis, NodeError> {
+    if spares > 0 && epochs.is_none() {
+        return Err(NodeError::Config(
+            "spare nodes need a chain with epochs (they join by a transaction)".into(),
+        ));
+    }
     if !(1..=256).contains(&n) {
         return Err(NodeError::Config("--nodes must be 1..=256".into()));
     }
     tuning.check()?;
-    if u32::from(base_port) + 2 * n > 65_535 {
+    if u32::from(base_port) + 2 * (n + spares) > 65_535 {
         return Err(NodeError::Config("ports past 65535".into()));
     }
     let dst = match variant {
@@ -493,7 +561,7 @@ pub fn init_testnet_with(
     let mut chain = [0u8; 8];
     OsRng.fill_bytes(&mut chain);
     let mut nodes = Vec::new();
-    for i in 1..=n {
+    for i in 1..=n + spares {
         let home = dir.join(format!("node-{i}"));
         if home.exists() {
             std::fs::remove_dir_all(&home)
@@ -520,23 +588,36 @@ pub fn init_testnet_with(
             hex::encode(&vrf.to_bytes()[..]).as_bytes(),
         )?;
         let port = base_port as u32 + 2 * (i - 1);
+        let (api, p2p_addr) = (
+            format!("127.0.0.1:{port}"),
+            format!("/ip4/127.0.0.1/tcp/{}", port + 1),
+        );
+        let spare = i > n;
         let cfg = NodeConfig {
-            index: i,
+            index: if spare { 0 } else { i },
             genesis: "../genesis.json".into(),
             data_dir: "data".into(),
             tuning,
             rate: RateLimits::default(),
             dial: Default::default(),
+            join: spare.then(|| JoinConfig {
+                api: api.clone(),
+                p2p: p2p_addr.clone(),
+            }),
+            group_public_key: None,
         };
         std::fs::write(
             home.join("config.toml"),
             toml::to_string(&cfg).map_err(|e| NodeError::Config(e.to_string()))?,
         )
         .map_err(|e| NodeError::Config(format!("cannot write config.toml: {e}")))?;
+        if spare {
+            continue;
+        }
         nodes.push(GenesisNode {
             index: i,
-            api: format!("127.0.0.1:{port}"),
-            p2p: format!("/ip4/127.0.0.1/tcp/{}", port + 1),
+            api,
+            p2p: p2p_addr,
             peer_id: PeerId::from(p2p.public()).to_string(),
             identity: GenesisIdentity {
                 signing_key: hex::encode(identity.signing.public().to_bytes()),

@@ -30,7 +30,7 @@ use conclave_bft::traits::{verify_decision_certificate, Verifier};
 use conclave_bft::types::{Decided, Epoch, Height, Message, NodeId, Period, Seed, Time, VoteStep};
 use conclave_bft::{Action, Adapters, Config, Engine, Input, PersistedState, Timeouts, TimerId};
 use conclave_committee::vrf::PublicKey as VrfPublicKey;
-use conclave_threshold_sig::{Commitment, SecretShare, Variant};
+use conclave_threshold_sig::{Commitment, PublicKey, SecretShare, Variant};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
@@ -418,16 +418,32 @@ fn recover(shared: &Shared, state: &PersistedState, tip: Tip) -> Result<Tip, Nod
     Ok(tip)
 }
 
+/// How a node starts consensus.
+pub enum Start<V: Variant> {
+    /// A genesis node, with its genesis DKG's outcome.
+    Genesis(DkgResult<V>),
+    /// A node that is not in the genesis, with the group key it trusts (it joins by a
+    /// transaction and follows the chain until its seat begins).
+    Joiner(PublicKey<V>),
+}
+
 /// Run consensus until `shutdown` fires or an essential step fails.
 pub async fn run<V: Variant>(
     home: &Home,
     shared: Arc<Shared>,
-    dkg: DkgResult<V>,
+    start: Start<V>,
     mut inbound: mpsc::Receiver<Inbound>,
     sync_requests: mpsc::Receiver<SyncRequest>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
-    let gpk = dkg.output.group_public_key.to_bytes();
+    let (dkg, gpk_key) = match start {
+        Start::Genesis(d) => {
+            let k = d.output.group_public_key.clone();
+            (Some(d), k)
+        }
+        Start::Joiner(k) => (None, k),
+    };
+    let gpk = gpk_key.to_bytes();
     *shared
         .group_public_key
         .write()
@@ -454,7 +470,8 @@ pub async fn run<V: Variant>(
             home,
             &shared,
             cfg,
-            &dkg,
+            dkg.as_ref(),
+            &gpk_key,
             genesis_seed,
             tip,
         )?),
@@ -468,8 +485,8 @@ pub async fn run<V: Variant>(
         None => 0,
     };
     // The key, seat and epoch this node runs (or follows) with.
-    let (epoch, seat, commitment, n, shares, vrf_keys) = match &epochs {
-        None => (
+    let (epoch, seat, commitment, n, shares, vrf_keys) = match (&epochs, &dkg) {
+        (None, Some(dkg)) => (
             0,
             Some(home.config.index),
             dkg.output.commitment.clone(),
@@ -481,24 +498,38 @@ pub async fn run<V: Variant>(
                 .map(|n| n.vrf_public())
                 .collect::<Result<Vec<_>, _>>()?,
         ),
-        Some(e) => {
-            let k = e
-                .any_key()
-                .ok_or_else(|| NodeError::Dkg("no epoch key known".into()))?;
-            let seat = e.my_seat();
-            (
-                k.epoch,
-                seat,
-                k.commitment.clone(),
-                k.committee.seats(),
-                k.shares.clone(),
-                if seat.is_some() {
-                    vrf_public_keys(e)?
-                } else {
-                    Vec::new()
-                },
-            )
+        (None, None) => {
+            return Err(NodeError::Config(
+                "a node outside the genesis needs a chain with epochs".into(),
+            ))
         }
+        (Some(e), _) => match e.any_key() {
+            Some(k) => {
+                let seat = e.my_seat();
+                (
+                    k.epoch,
+                    seat,
+                    k.commitment.clone(),
+                    k.committee.seats(),
+                    k.shares.clone(),
+                    if seat.is_some() {
+                        vrf_public_keys(e)?
+                    } else {
+                        Vec::new()
+                    },
+                )
+            }
+            // A joining node before block 1's marker: the group key is all it knows (a
+            // commitment of degree 0 whose constant term is that key verifies certificates).
+            None => (
+                0,
+                None,
+                Commitment::<V>::from_bytes(&gpk).map_err(|e| NodeError::Dkg(e.to_string()))?,
+                1,
+                Vec::new(),
+                Vec::new(),
+            ),
+        },
     };
     let verifier = epoch_verifier(home, &commitment, n)?;
     let mut stored_proposals = BTreeSet::new();
@@ -655,14 +686,15 @@ fn load_epochs<V: Variant>(
     home: &Home,
     shared: &Shared,
     cfg: &crate::epochs::GenesisEpochs,
-    dkg: &DkgResult<V>,
+    dkg: Option<&DkgResult<V>>,
+    group_key: &PublicKey<V>,
     seed: Seed,
     tip: Tip,
 ) -> Result<Epochs<V>, NodeError> {
     let me = home.config.index;
-    let mut e = match shared.store.meta(EPOCH_STATE)? {
-        Some(b) => Epochs::restore(&home.genesis, cfg, home.identity.clone(), &b)?,
-        None => Epochs::genesis(
+    let mut e = match (shared.store.meta(EPOCH_STATE)?, dkg) {
+        (Some(b), _) => Epochs::restore(&home.genesis, cfg, home.identity.clone(), &b)?,
+        (None, Some(dkg)) => Epochs::genesis(
             &home.genesis,
             cfg,
             me,
@@ -670,6 +702,7 @@ fn load_epochs<V: Variant>(
             &dkg.output,
             seed,
         )?,
+        (None, None) => Epochs::joiner(&home.genesis, cfg, home.identity.clone(), group_key)?,
     };
     if e.last() < tip.height {
         for h in e.last() + 1..=tip.height {

@@ -50,7 +50,7 @@ use conclave_bft::types::Seed;
 use conclave_dkg::log::{resharing_session, Envelope, LogDriver, LogOutcome};
 use conclave_dkg::sigma::SchnorrSignature;
 use conclave_dkg::{Committee, DkgConfig, DkgOutput, IdentityKeys, Participant};
-use conclave_threshold_sig::{Commitment, SecretShare, Variant};
+use conclave_threshold_sig::{Commitment, PublicKey, SecretShare, Variant};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -528,6 +528,9 @@ struct State<V: Variant> {
     /// The network entries of the validators that joined (genesis nodes are in the genesis).
     #[serde(default)]
     peers: BTreeMap<u32, NetEntry>,
+    /// The chain's group key (encoded): every epoch's commitment must have it as its constant
+    /// term.
+    group_key: Vec<u8>,
 }
 
 /// What applying one block did.
@@ -607,6 +610,7 @@ impl<V: Variant> Epochs<V> {
             rejected_messages: 0,
             recent_rejections: Vec::new(),
             peers: BTreeMap::new(),
+            group_key: Vec::new(),
         }
     }
 
@@ -637,6 +641,7 @@ impl<V: Variant> Epochs<V> {
             first_height: 1,
         };
         state.me = Some(me);
+        state.group_key = dkg.group_public_key.to_bytes().to_vec();
         state.marker = Some(Marker::of(&key, Origin::Genesis));
         state.history.push(summary(&key, ""));
         state.key = Some(key);
@@ -649,8 +654,10 @@ impl<V: Variant> Epochs<V> {
         genesis: &Genesis,
         config: &GenesisEpochs,
         identity: IdentityKeys,
+        group_key: &PublicKey<V>,
     ) -> Result<Self, NodeError> {
-        let state = Self::empty_state(genesis_registry(genesis, config)?);
+        let mut state = Self::empty_state(genesis_registry(genesis, config)?);
+        state.group_key = group_key.to_bytes().to_vec();
         Ok(Self::with_state(genesis, config, identity, state))
     }
 
@@ -1107,11 +1114,9 @@ impl<V: Variant> Epochs<V> {
                 return Ok(());
             }
         };
-        if let Some(k) = &self.state.key {
-            if k.commitment.group_public_key() != commitment.group_public_key() {
-                tracing::warn!(epoch = m.epoch, "epoch marker names another group key");
-                return Ok(());
-            }
+        if commitment.group_public_key().to_bytes() != self.state.group_key {
+            tracing::warn!(epoch = m.epoch, "epoch marker names another group key");
+            return Ok(());
         }
         let committee =
             committee_of(self.state.registry.active(), m.epoch, None).map_err(epoch_err)?;

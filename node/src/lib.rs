@@ -139,6 +139,58 @@ async fn shutdown_signal() {
     }
 }
 
+/// The group key a joining node trusts: its config's, else the one a quorum (t+1 of n) of the
+/// genesis nodes report on `GET /v1/status` (asked once a second until they agree).
+async fn trusted_group_key<V: Variant>(
+    home: &Home,
+) -> Result<conclave_threshold_sig::PublicKey<V>, NodeError> {
+    let parse = |hex_key: &str| {
+        hex::decode(hex_key)
+            .ok()
+            .and_then(|b| conclave_threshold_sig::PublicKey::<V>::from_bytes(&b).ok())
+    };
+    if let Some(k) = &home.config.group_public_key {
+        return parse(k)
+            .ok_or_else(|| NodeError::Config("group_public_key does not decode".into()));
+    }
+    let n = home.genesis.n();
+    let quorum = dkg::threshold_degree(n) as usize + 1;
+    let apis: Vec<String> = home.genesis.nodes.iter().map(|n| n.api.clone()).collect();
+    loop {
+        let apis = apis.clone();
+        let answers = tokio::task::spawn_blocking(move || {
+            let agent = ureq::AgentBuilder::new()
+                .timeout(std::time::Duration::from_secs(2))
+                .build();
+            apis.iter()
+                .filter_map(|a| {
+                    let body = agent
+                        .get(&format!("http://{a}/v1/status"))
+                        .call()
+                        .ok()?
+                        .into_string()
+                        .ok()?;
+                    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+                    v["group_public_key"].as_str().map(str::to_string)
+                })
+                .collect::<Vec<String>>()
+        })
+        .await
+        .map_err(|e| NodeError::Net(e.to_string()))?;
+        let mut counts = std::collections::BTreeMap::new();
+        for a in answers {
+            *counts.entry(a).or_insert(0usize) += 1;
+        }
+        if let Some((k, _)) = counts.into_iter().find(|(_, c)| *c >= quorum) {
+            if let Some(key) = parse(&k) {
+                tracing::info!(group_public_key = %k, quorum, "group key from the genesis nodes");
+                return Ok(key);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
 async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
     let me = home.config.index;
     let metrics = Arc::new(metrics::Metrics::new());
@@ -206,11 +258,22 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
     } = events;
     let mut stop = stop_rx.clone();
     let essential = async {
-        let dkg = tokio::select! {
-            r = dkg::run::<V>(&home, store.clone(), net.clone(), dkg_events, metrics.clone()) => r?,
-            _ = stop.changed() => return Ok(()),
+        let start = if home.is_joiner() {
+            // Not in the genesis: no DKG of its own; it trusts the group key and follows.
+            drop(dkg_events);
+            let key = tokio::select! {
+                r = trusted_group_key::<V>(&home) => r?,
+                _ = stop.changed() => return Ok(()),
+            };
+            consensus::Start::Joiner(key)
+        } else {
+            let dkg = tokio::select! {
+                r = dkg::run::<V>(&home, store.clone(), net.clone(), dkg_events, metrics.clone()) => r?,
+                _ = stop.changed() => return Ok(()),
+            };
+            consensus::Start::Genesis(dkg)
         };
-        consensus::run::<V>(&home, shared, dkg, consensus_events, sync, stop_rx).await
+        consensus::run::<V>(&home, shared, start, consensus_events, sync, stop_rx).await
     };
     tokio::select! {
         r = essential => r?,
