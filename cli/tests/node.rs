@@ -1785,3 +1785,151 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
     assert_eq!(r["to"].as_u64(), Some(target));
     c.stop();
 }
+
+/// The API address of a node home's own entry (a spare node is not in the genesis).
+fn home_api(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    let join = &text[text.find("[join]").expect("a [join] section")..];
+    let line = join.lines().find(|l| l.starts_with("api = ")).unwrap();
+    line["api = ".len()..].trim_matches('"').to_string()
+}
+
+/// 4 → 5 → 4 over real processes (#15): a node outside the genesis joins with a node join,
+/// is SIGKILLed and restarted while it replays the chain, catches up from the log (every
+/// epoch's commitment from the certified markers), takes part in the resharing and holds a
+/// seat from the next boundary, signing blocks that commit a tx submitted to it; then genesis
+/// node 1 leaves, so the committee is 2, 3, 4 and the joiner. A light client verifies every
+/// block of every epoch under the one group key.
+#[test]
+fn four_five_four_join_catch_up_and_leave() {
+    let mut c = Cluster::init_with(
+        "join",
+        4,
+        15,
+        &[
+            "--epoch-length",
+            "40",
+            "--resharing-window",
+            "5",
+            "--spares",
+            "1",
+        ],
+    );
+    for i in 1..=4 {
+        c.spawn(i);
+    }
+    let gpk = wait_for_dkg(&c, 4, Duration::from_secs(60));
+    let home5 = c.dir.join("node-5");
+    let api5 = home_api(&home5);
+    c.spawn(5);
+    // The join commits.
+    let (code, out, err) = client(&[
+        "join",
+        "--home",
+        home5.to_str().unwrap(),
+        "--node",
+        c.api(1),
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "client join: {out} {err}");
+    let joined_at: u64 = serde_json::from_str::<Value>(&out).unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    // The same join again: its peer id is taken now.
+    let (code, out, _) = client(&[
+        "join",
+        "--home",
+        home5.to_str().unwrap(),
+        "--node",
+        c.api(2),
+    ]);
+    assert_ne!(code, 0, "a second join of the same node: {out}");
+    // SIGKILL the joiner while it follows, restart it.
+    wait_until(Duration::from_secs(30), "node 5 following", || {
+        height(&api5).is_some_and(|h| h >= 5)
+    });
+    c.kill(5);
+    c.spawn(5);
+    // Node 5 holds a seat in an epoch with committee 1..=5.
+    wait_until(Duration::from_secs(90), "node 5 holding a seat", || {
+        epoch_view(&api5)["seat"].as_u64().is_some()
+    });
+    let v5 = epoch_view(&api5);
+    assert_eq!(v5["validator"].as_u64(), Some(5), "{v5}");
+    let e5 = v5["epoch"].as_u64().unwrap();
+    assert_eq!(committee_of(&v5, e5).unwrap(), vec![1, 2, 3, 4, 5]);
+    assert!(40 * e5 > joined_at, "a seat before the join: {v5}");
+    // A tx submitted to the joiner commits everywhere.
+    submit(&api5, "joined=yes");
+    wait_until(
+        Duration::from_secs(30),
+        "the joiner's tx on every node",
+        || (1..=4).all(|i| get(c.api(i), "/v1/kv/joined").0 == 200),
+    );
+    // Node 1 leaves: 2, 3, 4 and the joiner.
+    let home1 = c.dir.join("node-1");
+    let (code, out, err) = client(&[
+        "leave",
+        "--home",
+        home1.to_str().unwrap(),
+        "--node",
+        c.api(2),
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "client leave: {out} {err}");
+    let mut last = None;
+    wait_until(Duration::from_secs(90), "an epoch of 2, 3, 4, 5", || {
+        let v = epoch_view(c.api(2));
+        let e = v["epoch"].as_u64().unwrap_or(0);
+        last = (1..=e).find(|&k| committee_of(&v, k) == Some(vec![2, 3, 4, 5]));
+        last.is_some()
+    });
+    let e4 = last.unwrap();
+    let v2 = epoch_view(c.api(2));
+    for h in v2["history"].as_array().unwrap() {
+        let e = h["epoch"].as_u64().unwrap();
+        if e > 0 {
+            assert_eq!(h["key_from"], "resharing", "epoch {e}: {h}");
+        }
+        if e >= e4 {
+            assert_eq!(committee_of(&v2, e).unwrap(), vec![2, 3, 4, 5]);
+        }
+    }
+    // The joiner signs in the 4-seat epoch, node 1 holds no seat and follows.
+    let target = 40 * e4 + 10;
+    wait_until(
+        Duration::from_secs(60),
+        "every node past the target",
+        || {
+            (1..=4).all(|i| height(c.api(i)).is_some_and(|h| h >= target))
+                && height(&api5).is_some_and(|h| h >= target)
+        },
+    );
+    assert!(epoch_view(c.api(1))["seat"].is_null());
+    assert_eq!(epoch_view(&api5)["seat"].as_u64(), Some(4));
+    let hashes: Vec<Value> = (1..=4)
+        .map(|i| get(c.api(i), &format!("/v1/block/{target}")).1["hash"].clone())
+        .chain([get(&api5, &format!("/v1/block/{target}")).1["hash"].clone()])
+        .collect();
+    assert!(
+        hashes.iter().all(|h| *h == hashes[0] && h.is_string()),
+        "{hashes:?}"
+    );
+    let genesis_path = c.dir.join("genesis.json");
+    let (code, out, err) = client(&[
+        "verify",
+        "--genesis",
+        genesis_path.to_str().unwrap(),
+        "--node",
+        &api5,
+        "--to",
+        &target.to_string(),
+        "--group-key",
+        &gpk,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "light client: {out} {err}");
+    c.stop();
+}
