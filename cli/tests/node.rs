@@ -1933,3 +1933,76 @@ fn four_five_four_join_catch_up_and_leave() {
     assert_eq!(code, 0, "light client: {out} {err}");
     c.stop();
 }
+
+/// A failed resharing (#15): of 5 validators (t = 3, so a resharing needs 4 qualified old
+/// holders), nodes 4 and 5 vote in consensus but post none of their resharing messages. Every
+/// resharing then fails with its reason, the old committee and shares stay ("kept"), the leave
+/// node 5 submitted stays pending instead of taking effect, the chain goes on under the same
+/// group key and a light client verifies every block.
+#[test]
+fn failed_resharing_keeps_the_committee_and_the_key() {
+    let n = 5;
+    let mut c = Cluster::init_with(
+        "reshfail",
+        n,
+        16,
+        &["--epoch-length", "40", "--resharing-window", "5"],
+    );
+    for i in 1..=3 {
+        c.spawn(i);
+    }
+    for i in 4..=5 {
+        c.spawn_with(i, &[("CONCLAVE_TEST_FAULT", "reshare-silent")]);
+    }
+    let gpk = wait_for_dkg(&c, n, Duration::from_secs(60));
+    let home5 = c.dir.join("node-5");
+    let (code, out, err) = client(&[
+        "leave",
+        "--home",
+        home5.to_str().unwrap(),
+        "--node",
+        c.api(1),
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "client leave: {out} {err}");
+    wait_until(Duration::from_secs(90), "three epochs", || {
+        epoch_view(c.api(1))["epoch"].as_u64().unwrap_or(0) >= 3
+    });
+    let v = epoch_view(c.api(2));
+    for h in v["history"].as_array().unwrap() {
+        let e = h["epoch"].as_u64().unwrap();
+        if e == 0 {
+            continue;
+        }
+        assert_eq!(h["key_from"], "kept", "epoch {e}: {h}");
+        assert!(
+            !h["failure"].as_str().unwrap().is_empty(),
+            "a failure without a reason: {h}"
+        );
+        assert_eq!(committee_of(&v, e).unwrap(), vec![1, 2, 3, 4, 5]);
+    }
+    assert!(
+        v["pending_changes"].as_u64().unwrap() >= 1,
+        "the leave vanished: {v}"
+    );
+    let target = height(c.api(1)).unwrap();
+    wait_until(Duration::from_secs(30), "every node at the target", || {
+        (1..=n).all(|i| height(c.api(i)).is_some_and(|h| h >= target))
+    });
+    let genesis_path = c.dir.join("genesis.json");
+    let (code, out, err) = client(&[
+        "verify",
+        "--genesis",
+        genesis_path.to_str().unwrap(),
+        "--node",
+        c.api(3),
+        "--to",
+        &target.to_string(),
+        "--group-key",
+        &gpk,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "light client: {out} {err}");
+    c.stop();
+}

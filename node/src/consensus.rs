@@ -390,6 +390,8 @@ struct Driver<V: Variant> {
     /// snapshot block a moment earlier): at most [`MAX_EARLY_PER_PEER`] per peer, checked once
     /// this node's resharing starts.
     early: BTreeMap<u32, VecDeque<Vec<u8>>>,
+    /// Test fault `reshare-silent`: post none of this node's resharing messages.
+    reshare_silent: bool,
 }
 
 /// Resharing messages held per peer before this node's resharing started.
@@ -601,8 +603,10 @@ pub async fn run<V: Variant>(
             add_peer(&shared, *id, entry);
         }
         // Own resharing messages not yet in a block go out again.
-        for tx in e.own_pending() {
-            let _ = shared.submit(tx, true);
+        if crate::TestFault::from_env() != crate::TestFault::ReshareSilent {
+            for tx in e.own_pending() {
+                let _ = shared.submit(tx, true);
+            }
         }
         publish_epochs(&shared, e);
     }
@@ -651,6 +655,7 @@ pub async fn run<V: Variant>(
         events,
         envelopes: BTreeMap::new(),
         early: BTreeMap::new(),
+        reshare_silent: crate::TestFault::from_env() == crate::TestFault::ReshareSilent,
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
@@ -1291,7 +1296,11 @@ impl<V: Variant> Driver<V> {
             if let Some(e) = &self.epochs {
                 // This node's own resharing messages, then the other committee changes and
                 // resharing messages: they have deadlines.
-                let own: Vec<Vec<u8>> = e.own_pending();
+                let own: Vec<Vec<u8>> = if self.reshare_silent {
+                    Vec::new()
+                } else {
+                    e.own_pending()
+                };
                 let own_hashes: Vec<[u8; 32]> = own.iter().map(|t| tx_hash(t)).collect();
                 let done = committed(&own_hashes);
                 for (tx, done) in own.into_iter().zip(done) {
@@ -1460,7 +1469,10 @@ impl<V: Variant> Driver<V> {
         }
         let mut handover = None;
         if let Some(e) = self.epochs.as_mut() {
-            let effects = e.on_block(block.height, &block.txs, &decided.certificate.beacon)?;
+            let mut effects = e.on_block(block.height, &block.txs, &decided.certificate.beacon)?;
+            if self.reshare_silent {
+                effects.submit.clear();
+            }
             self.pending.epochs = Some(e.encode());
             {
                 // In the own mempool now (so this node's next block can carry them); sent to

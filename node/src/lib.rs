@@ -57,6 +57,9 @@ pub enum TestFault {
     DkgEquivocate,
     /// Flood every peer with junk consensus frames (about 5,000 of 1 KiB per second each).
     FloodConsensus,
+    /// Take part in consensus but post none of this node's resharing messages (a silent old
+    /// holder: enough of them make a resharing fail).
+    ReshareSilent,
 }
 
 impl TestFault {
@@ -64,7 +67,7 @@ impl TestFault {
     pub const ENV: &'static str = "CONCLAVE_TEST_FAULT";
 
     /// Read [`Self::ENV`]: `dkg-silent`, `dkg-wrong-transcript`, `dkg-partial-send`,
-    /// `dkg-equivocate` or `flood-consensus`;
+    /// `dkg-equivocate`, `flood-consensus` or `reshare-silent`;
     /// anything else (or unset) is [`TestFault::None`].
     pub fn from_env() -> Self {
         match std::env::var(Self::ENV).as_deref() {
@@ -73,6 +76,7 @@ impl TestFault {
             Ok("dkg-partial-send") => TestFault::DkgPartialSend,
             Ok("dkg-equivocate") => TestFault::DkgEquivocate,
             Ok("flood-consensus") => TestFault::FloodConsensus,
+            Ok("reshare-silent") => TestFault::ReshareSilent,
             _ => TestFault::None,
         }
     }
