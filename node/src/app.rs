@@ -443,6 +443,27 @@ mod tests {
     use conclave_bft::traits::Verifier as _;
 
     #[test]
+    fn system_txs_are_taken_first_and_once() {
+        let mut m = Mempool::new(100, 1 << 20);
+        for i in 0..10 {
+            m.insert(format!("k{i}=v").into_bytes()).unwrap();
+        }
+        let mut env = conclave_dkg::log::ENVELOPE_TAG.to_vec();
+        env.extend_from_slice(&[1; 40]);
+        m.insert(env.clone()).unwrap();
+        let none = |hs: &[[u8; 32]]| vec![false; hs.len()];
+        assert_eq!(m.take_system(10, 1 << 20, &none), vec![env.clone()]);
+        // The key-value walk leaves system txs to take_system.
+        let kv = m.take(100, 1 << 20, &none);
+        assert_eq!(kv.len(), 10);
+        assert!(!kv.contains(&env));
+        // Committed: dropped.
+        let all = |hs: &[[u8; 32]]| vec![true; hs.len()];
+        assert!(m.take_system(10, 1 << 20, &all).is_empty());
+        assert!(m.get(&tx_hash(&env)).is_none());
+    }
+
+    #[test]
     fn tx_rules_follow_the_contract() {
         assert!(parse_tx(b"a=1").is_ok());
         assert!(parse_tx(b"a=").is_ok());

@@ -1201,3 +1201,99 @@ pub fn seats_of(c: &Committee) -> BTreeMap<u32, u32> {
         .flat_map(|m| m.seats.iter().map(move |s| (*s, m.id)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn marker() -> Marker {
+        Marker {
+            epoch: 7,
+            origin: Origin::Reshared,
+            committee: [3; 32],
+            commitment: vec![9; 96],
+        }
+    }
+
+    #[test]
+    fn marker_round_trips_and_decoding_is_strict() {
+        let m = marker();
+        let b = m.encode();
+        assert_eq!(Marker::decode(&b), Some(m.clone()));
+        assert_eq!(kind_of(&b), TxKind::Marker);
+        for cut in 0..b.len() {
+            assert_eq!(Marker::decode(&b[..cut]), None, "cut at {cut}");
+        }
+        let mut extra = b.clone();
+        extra.push(0);
+        assert_eq!(Marker::decode(&extra), None);
+        let mut bad = b.clone();
+        bad[16] = 3; // no such origin
+        assert_eq!(Marker::decode(&bad), None);
+        assert!(check_form(&b, true).is_ok());
+        assert!(check_form(&b, false).is_err(), "no markers without epochs");
+    }
+
+    #[test]
+    fn kinds_are_told_by_tag_and_keys_may_not_use_a_tag() {
+        assert_eq!(kind_of(b"a=1"), TxKind::Kv);
+        assert!(crate::app::parse_tx(b"cepochx1=1").is_err());
+        assert!(crate::app::parse_tx(b"cdkglog1=1").is_err());
+        assert!(crate::app::parse_tx(b"cepochm1=1").is_err());
+        assert!(crate::app::parse_tx(b"cnodejn1=1").is_err());
+        assert!(crate::app::parse_tx(b"cepoch=1").is_ok());
+        // A resharing message: a size bound here, authentication by the driver.
+        let mut env = conclave_dkg::log::ENVELOPE_TAG.to_vec();
+        env.resize(MAX_DKG_TX, 0);
+        assert_eq!(check_form(&env, true), Ok(TxKind::Dkg));
+        env.push(0);
+        assert!(check_form(&env, true).is_err());
+        assert!(check_form(b"cepochx1junk", true).is_err());
+    }
+
+    #[test]
+    fn a_plain_committee_join_is_refused_and_a_node_join_binds_its_entry() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let chain = b"test-chain";
+        let secrets = ValidatorSecrets::random(&mut rng);
+        let plain = CommitteeTx::join(chain, 0, &secrets, 1, &mut rng).to_bytes();
+        assert!(
+            check_form(&plain, true).is_err(),
+            "a join without its node entry"
+        );
+        let leave = CommitteeTx::leave(chain, 0, 3, &secrets.identity.signing, &mut rng);
+        assert_eq!(check_form(&leave.to_bytes(), true), Ok(TxKind::Committee));
+        let peer = libp2p::PeerId::random().to_string();
+        let entry = NetEntry {
+            peer_id: peer.clone(),
+            p2p: "/ip4/127.0.0.1/tcp/4001".into(),
+            api: "127.0.0.1:4000".into(),
+        };
+        let nj = NodeJoin::new(chain, 0, &secrets, 1, entry.clone(), &mut rng);
+        let b = nj.to_bytes();
+        assert!(b.len() <= MAX_JOIN_TX);
+        assert_eq!(check_form(&b, true), Ok(TxKind::Join));
+        let back = NodeJoin::from_bytes(&b).unwrap();
+        assert_eq!(back, nj);
+        assert!(back.verify(chain));
+        assert!(!back.verify(b"another-chain"), "bound to the chain");
+        // Another entry under the same signature: refused (a relayer cannot redirect it).
+        let moved = NodeJoin {
+            entry: NetEntry {
+                p2p: "/ip4/10.0.0.1/tcp/4001".into(),
+                ..entry
+            },
+            ..nj.clone()
+        };
+        assert!(!NodeJoin::from_bytes(&moved.to_bytes())
+            .unwrap()
+            .verify(chain));
+        let taken = [peer].into_iter().collect();
+        assert!(check_join(chain, &taken, &b).is_err(), "a taken peer id");
+        assert!(check_join(chain, &Default::default(), &b).is_ok());
+        for cut in 0..b.len() {
+            assert!(NodeJoin::from_bytes(&b[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
