@@ -116,12 +116,14 @@ pub fn run(args: TestnetArgs) -> ExitCode {
             variant.name(),
             force,
             conclave_node::Tuning::loopback(),
-            epoch_length.map(|length| conclave_node::epochs::GenesisEpochs {
-                length,
-                window: resharing_window,
-                min_validators: nodes.min(4),
-            }),
-            spares,
+            conclave_node::TestnetOptions {
+                epochs: epoch_length.map(|length| conclave_node::epochs::GenesisEpochs {
+                    length,
+                    window: resharing_window,
+                    min_validators: nodes.min(4),
+                }),
+                spares,
+            },
         ) {
             Ok(g) => {
                 let _ = writeln!(

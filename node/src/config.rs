@@ -511,12 +511,28 @@ pub fn init_testnet(
     force: bool,
     tuning: Tuning,
 ) -> Result<Genesis, NodeError> {
-    init_testnet_with(dir, n, base_port, variant, force, tuning, None, 0)
+    init_testnet_with(
+        dir,
+        n,
+        base_port,
+        variant,
+        force,
+        tuning,
+        TestnetOptions::default(),
+    )
 }
 
-/// [`init_testnet`] with the chain's epochs (`None`: a fixed committee) and `spares` more node
-/// homes `node-(n+1)..` that are not in the genesis (ports after the genesis nodes'; they join
-/// with `conclave client join`).
+/// What a testnet has beyond a fixed committee of genesis nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TestnetOptions {
+    /// The chain's epochs (`None`: a fixed committee).
+    pub epochs: Option<crate::epochs::GenesisEpochs>,
+    /// Node homes `node-(n+1)..` that are not in the genesis (ports after the genesis nodes';
+    /// they join with `conclave client join`).
+    pub spares: u32,
+}
+
+/// [`init_testnet`] with [`TestnetOptions`].
 pub fn init_testnet_with(
     dir: &Path,
     n: u32,
@@ -524,9 +540,9 @@ pub fn init_testnet_with(
     variant: &str,
     force: bool,
     tuning: Tuning,
-    epochs: Option<crate::epochs::GenesisEpochs>,
-    spares: u32,
+    options: TestnetOptions,
 ) -> Result<Genesis, NodeError> {
+    let TestnetOptions { epochs, spares } = options;
     if spares > 0 && epochs.is_none() {
         return Err(NodeError::Config(
             "spare nodes need a chain with epochs (they join by a transaction)".into(),

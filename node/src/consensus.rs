@@ -440,7 +440,7 @@ pub async fn run<V: Variant>(
 ) -> Result<(), NodeError> {
     let (dkg, gpk_key) = match start {
         Start::Genesis(d) => {
-            let k = d.output.group_public_key.clone();
+            let k = d.output.group_public_key;
             (Some(d), k)
         }
         Start::Joiner(k) => (None, k),
@@ -573,10 +573,11 @@ pub async fn run<V: Variant>(
                 _ => {
                     // The epoch's engine never persisted: it starts at the next height, with
                     // that height's seed from the epoch's first seed and the certificates since.
-                    let e = epochs
+                    let invariant = || NodeError::Dkg("a seat without this epoch's key".into());
+                    let k = epochs
                         .as_ref()
-                        .expect("a stale engine state only with epochs");
-                    let k = e.key().expect("a seat only with this epoch's key");
+                        .and_then(|e| e.key())
+                        .ok_or_else(invariant)?;
                     let mut seed = Seed(k.seed);
                     for h in k.first_height..=tip.height {
                         let d = shared.store.decided(h)?.ok_or_else(|| {
@@ -1381,8 +1382,9 @@ impl<V: Variant> Driver<V> {
     /// engine if this node holds a seat in it, and persist that engine's first state with the
     /// boundary block.
     fn hand_over(&mut self, epoch: u64, decided: &Decided) -> Result<(), NodeError> {
-        let e = self.epochs.as_ref().expect("a handover only with epochs");
-        let k = e.key().expect("a handover only with the new epoch's key");
+        let invariant = || NodeError::Dkg("a handover without the new epoch's key".into());
+        let e = self.epochs.as_ref().ok_or_else(invariant)?;
+        let k = e.key().ok_or_else(invariant)?;
         let n = k.committee.seats();
         self.verifier = epoch_verifier(&self.home, &k.commitment, n)?;
         self.engine_epoch = epoch;

@@ -36,7 +36,8 @@ use conclave_threshold_sig::{MinPk, MinSig, Variant};
 use tokio::sync::watch;
 
 pub use config::{
-    init_testnet, init_testnet_with, Genesis, Home, NodeConfig, RateLimit, RateLimits, Tuning,
+    init_testnet, init_testnet_with, Genesis, Home, NodeConfig, RateLimit, RateLimits,
+    TestnetOptions, Tuning,
 };
 
 /// A deliberate fault of this node, for the process tests only: selected by the
