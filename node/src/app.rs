@@ -294,8 +294,8 @@ impl Mempool {
             .map(|(_, tx)| tx)
     }
 
-    /// The pending epoch system txs (committee changes, resharing messages), oldest first,
-    /// up to `max_txs` of them within `max_bytes` of block encoding; `committed` as in
+    /// The pending epoch system txs, resharing messages first, then committee changes, each
+    /// oldest first, up to `max_txs` of them within `max_bytes` of block encoding; `committed` as in
     /// [`Mempool::take`]. Blocks take these before any key-value tx, so a resharing message
     /// meets its window however full the pool is.
     pub fn take_system(
@@ -307,7 +307,13 @@ impl Mempool {
         let txs = &self.txs;
         self.system
             .retain(|(h, seq)| txs.get(h).is_some_and(|(s, _)| s == seq));
-        let hashes: Vec<[u8; 32]> = self.system.iter().map(|e| e.0).collect();
+        // Resharing messages (bound to their windows) before committee changes.
+        let dkg = |h: &[u8; 32]| {
+            txs.get(h)
+                .is_some_and(|(_, t)| crate::epochs::kind_of(t) == crate::epochs::TxKind::Dkg)
+        };
+        let mut hashes: Vec<[u8; 32]> = self.system.iter().map(|e| e.0).filter(dkg).collect();
+        hashes.extend(self.system.iter().map(|e| e.0).filter(|h| !dkg(h)));
         if hashes.is_empty() {
             return Vec::new();
         }

@@ -392,6 +392,8 @@ struct Driver<V: Variant> {
     early: BTreeMap<u32, VecDeque<Vec<u8>>>,
     /// Test fault `reshare-silent`: post none of this node's resharing messages.
     reshare_silent: bool,
+    /// Peers' committee transactions held per (epoch, signer).
+    committee_txs: BTreeMap<(u64, String), usize>,
 }
 
 /// Resharing messages held per peer before this node's resharing started.
@@ -657,6 +659,7 @@ pub async fn run<V: Variant>(
         envelopes: BTreeMap::new(),
         early: BTreeMap::new(),
         reshare_silent: crate::TestFault::from_env() == crate::TestFault::ReshareSilent,
+        committee_txs: BTreeMap::new(),
     };
     let result = d.main(&mut inbound, &mut sync_rx, &mut shutdown).await;
     serve.abort();
@@ -888,13 +891,38 @@ impl<V: Variant> Driver<V> {
     /// [`MAX_ENVELOPES_PER_ROUND`] held for that round (so no peer can fill the mempool's
     /// priority queue, which blocks take before anything else, with junk). Other kinds: yes.
     fn admit(&mut self, from: u32, tx: &[u8]) -> bool {
-        if crate::epochs::kind_of(tx) != crate::epochs::TxKind::Dkg {
+        use crate::epochs::TxKind;
+        let kind = crate::epochs::kind_of(tx);
+        if kind == TxKind::Kv {
             return true;
         }
         let Some(e) = &self.epochs else {
             return false;
         };
         if self.shared.known_tx(&tx_hash(tx)).is_some() {
+            return false;
+        }
+        if matches!(kind, TxKind::Committee | TxKind::Join) {
+            // Only transactions the validator set would accept now, at most
+            // MAX_ENVELOPES_PER_ROUND per signer and epoch: they too are taken before
+            // key-value txs, so a peer must not fill that queue with forged or endless ones.
+            let signer = match e.check_committee(tx) {
+                Ok(s) => s,
+                Err(reason) => {
+                    tracing::debug!(from, %reason, "committee transaction refused");
+                    return false;
+                }
+            };
+            let epoch = e.epoch();
+            self.committee_txs.retain(|k, _| k.0 == epoch);
+            let held = self.committee_txs.entry((epoch, signer)).or_default();
+            if *held >= MAX_ENVELOPES_PER_ROUND {
+                return false;
+            }
+            *held += 1;
+            return true;
+        }
+        if kind == TxKind::Marker {
             return false;
         }
         if e.session().is_none() {

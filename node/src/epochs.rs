@@ -955,6 +955,21 @@ impl<V: Variant> Epochs<V> {
         check_join(&self.chain, &self.taken_peers(), tx)
     }
 
+    /// Check a peer's committee transaction or node join against the current state as the API
+    /// does; returns who signed it (`"v<id>"`, or the joining signing key in hex).
+    pub fn check_committee(&self, tx: &[u8]) -> Result<String, String> {
+        check_submitted(&self.chain, &self.state.registry, &self.taken_peers(), tx)?;
+        Ok(match CommitteeTx::from_bytes(tx) {
+            Ok(CommitteeTx::Leave { id, .. }) | Ok(CommitteeTx::Stake { id, .. }) => {
+                format!("v{id}")
+            }
+            _ => match NodeJoin::from_bytes(tx).map(|nj| nj.join) {
+                Ok(CommitteeTx::Join { keys, .. }) => hex::encode(keys.signing.to_bytes()),
+                _ => "unknown".into(),
+            },
+        })
+    }
+
     /// Every registered peer id (the genesis nodes' and the joined validators').
     pub fn taken_peers(&self) -> std::collections::BTreeSet<String> {
         self.genesis_peers
