@@ -1231,6 +1231,155 @@ mod tests {
         }
     }
 
+    /// Five validators (validator 5 leaves at block 3) carry their resharing messages in a
+    /// shared log of blocks, one node's state is dropped and restored from its stored form in
+    /// the middle of the first resharing, and every node must reach the same markers, epochs
+    /// and commitments. Oracles outside the code under test: t+1 of the new shares interpolate
+    /// (plain Lagrange at 0) to the secret of the genesis group key, and each share matches the
+    /// new commitment.
+    #[test]
+    fn validators_reshare_over_a_shared_log_and_resume_mid_way() {
+        use crate::config::{GenesisIdentity, GenesisNode};
+        use conclave_committee::vrf::SecretKey as VrfSecretKey;
+        use conclave_dkg::sim::{run_parties, SimParty};
+        use conclave_threshold_sig::{interpolate_secret, standard_dst, MinPk, Scheme, SecretKey};
+        type V = MinPk;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let n = 5u32;
+        let ids: Vec<IdentityKeys> = (0..n).map(|_| IdentityKeys::random(&mut rng)).collect();
+        let vrfs: Vec<VrfSecretKey> = (0..n)
+            .map(|i| VrfSecretKey::derive(&[i as u8 + 1; 32], 0))
+            .collect();
+        let cfg = GenesisEpochs {
+            length: 12,
+            window: 2,
+            min_validators: 4,
+        };
+        let genesis = Genesis {
+            chain_id: "epochs-unit".into(),
+            variant: "min-pk".into(),
+            dst: String::from_utf8(standard_dst::<V>(Scheme::ProofOfPossession)).unwrap(),
+            nodes: (1..=n)
+                .map(|i| {
+                    let k = &ids[i as usize - 1];
+                    GenesisNode {
+                        index: i,
+                        api: format!("127.0.0.1:{}", 1000 + i),
+                        p2p: format!("/ip4/127.0.0.1/tcp/{}", 2000 + i),
+                        peer_id: libp2p::PeerId::random().to_string(),
+                        identity: GenesisIdentity {
+                            signing_key: hex::encode(k.signing.public().to_bytes()),
+                            encryption_key: hex::encode(k.encryption.public().to_bytes()),
+                        },
+                        vrf_key: hex::encode(vrfs[i as usize - 1].public_key().to_bytes()),
+                    }
+                })
+                .collect(),
+            dkg_window_blocks: 600,
+            epochs: Some(cfg),
+        };
+        genesis.validate().unwrap();
+        let config =
+            DkgConfig::<V>::new([1; 32], genesis.committee().unwrap(), threshold_degree(n));
+        let mut parties: Vec<SimParty<V>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, k)| SimParty {
+                participant: Participant::new(config.clone(), k.clone(), [i as u8 + 10; 32])
+                    .unwrap(),
+                silent: false,
+                honest: true,
+            })
+            .collect();
+        let (results, _) = run_parties(&mut parties).unwrap();
+        let gpk = results[0].as_ref().unwrap().group_public_key;
+        let mut nodes: Vec<Epochs<V>> = results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Epochs::genesis(
+                    &genesis,
+                    &cfg,
+                    i as u32 + 1,
+                    ids[i].clone(),
+                    r.as_ref().unwrap(),
+                    Seed([0; 32]),
+                )
+                .unwrap()
+            })
+            .collect();
+        let leave =
+            CommitteeTx::leave(genesis.chain_id.as_bytes(), 0, 5, &ids[4].signing, &mut rng);
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        for h in 1..=25u64 {
+            let mut txs = Vec::new();
+            let markers: Vec<Option<Vec<u8>>> = nodes.iter().map(|e| e.marker_for(h)).collect();
+            if (h - 1) % cfg.length == 0 {
+                // Every node that took part has the same marker; node 5 has none after it left.
+                let m = markers[0].clone().expect("node 1 took part");
+                for (i, got) in markers.iter().enumerate().take(4) {
+                    assert_eq!(got.as_ref(), Some(&m), "node {} at {h}", i + 1);
+                }
+                txs.push(m);
+            }
+            if h == 3 {
+                txs.push(leave.to_bytes());
+            }
+            txs.append(&mut pending);
+            for e in &nodes {
+                e.check_block(h, &txs).unwrap();
+            }
+            let beacon = [h as u8; 96];
+            for e in nodes.iter_mut() {
+                let effects = e.on_block(h, &txs, &beacon).unwrap();
+                pending.extend(effects.submit);
+            }
+            if h == 8 {
+                // Node 2 crashes in the complaint window and restarts from its stored state.
+                let stored = nodes[1].encode();
+                nodes[1] = Epochs::restore(&genesis, &cfg, ids[1].clone(), &stored).unwrap();
+            }
+        }
+        // Epochs 1 and 2 are reshared to 1..=4; node 5 left at the first boundary and took its
+        // view of epoch 2 from the marker of block 25.
+        for e in &nodes {
+            assert_eq!(e.epoch(), 2);
+            let k = e.key().unwrap();
+            assert_eq!(k.from, "resharing");
+            assert_eq!(
+                k.committee.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+                vec![1, 2, 3, 4]
+            );
+            assert_eq!(
+                k.commitment.to_bytes(),
+                nodes[0].key().unwrap().commitment.to_bytes()
+            );
+            assert_eq!(k.commitment.group_public_key(), gpk);
+        }
+        assert!(nodes[4].my_seat().is_none());
+        let mut shares = Vec::new();
+        for e in nodes.iter().take(4) {
+            let k = e.key().unwrap();
+            assert_eq!(k.qualified, vec![1, 2, 3, 4], "every old holder qualified");
+            for s in &k.shares {
+                assert!(
+                    s.verify(&k.commitment),
+                    "share {} off the commitment",
+                    s.index()
+                );
+                shares.push(s.clone());
+            }
+        }
+        let t = nodes[0].key().unwrap().commitment.degree() as usize;
+        let secret = interpolate_secret(&shares[..t + 1]).unwrap();
+        assert_eq!(
+            SecretKey::from_scalar(secret).unwrap().public_key::<V>(),
+            gpk
+        );
+        let other = interpolate_secret(&shares[shares.len() - (t + 1)..]).unwrap();
+        assert_eq!(secret, other);
+    }
+
     #[test]
     fn marker_round_trips_and_decoding_is_strict() {
         let m = marker();
