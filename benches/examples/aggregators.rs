@@ -4,6 +4,7 @@
 //! cargo run --release -p conclave-benches --example aggregators -- mock 16 64 256 1024
 //! cargo run --release -p conclave-benches --example aggregators -- real 16 64
 //! AGG_KAPPA=0,16 AGG_HEIGHTS=10 cargo run --release -p conclave-benches --example aggregators -- mock 64
+//! cargo run --release -p conclave-benches --example aggregators -- mock 16 64 --json target/aggregators.json
 //! ```
 //!
 //! Runs the simulator (threshold mode, no faults, latency 50 ms + jitter ≤ 20 ms, 1 %
@@ -15,6 +16,10 @@
 //! run's CPU time minus the key setup's, divided by N · heights: it includes the
 //! simulator's own work — queue, network model, oracles — which is also per node and
 //! decision).
+//!
+//! `--json PATH` also writes every row (and the mean and highest period of the decisions), the
+//! command line with `AGG_KAPPA`/`AGG_HEIGHTS` and the load average at start and end to PATH,
+//! for `benches/report --aggregators PATH`.
 
 use std::sync::Mutex;
 
@@ -23,6 +28,10 @@ use conclave_bft::mock::MockCrypto;
 use conclave_bft::sim::{
     run_simulation, AdversaryKind, CryptoProvider, CryptoSetup, MockProvider, SimConfig,
 };
+use serde_json::{json, Map};
+
+#[path = "support/record.rs"]
+mod record;
 
 fn process_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -61,7 +70,10 @@ impl CryptoProvider for SetupTimed<'_> {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let run_record = record::RunRecord::start(&["AGG_KAPPA", "AGG_HEIGHTS"]);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let json_path = record::take_json_flag(&mut args);
+    let mut args = args.into_iter();
     let crypto = args.next().unwrap_or_else(|| "mock".into());
     let sizes: Vec<u32> = args.filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() {
@@ -86,6 +98,7 @@ fn main() {
     println!("crypto {crypto}, {heights} heights, no faults");
     println!("| N | κ | messages / decision | per node | bytes / decision | CPU / node / decision | max period |");
     println!("|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
     for &n in &sizes {
         for &kappa in &kappas {
             let mut c = SimConfig::new(n);
@@ -103,13 +116,45 @@ fn main() {
             assert!(r.violations.is_empty(), "{:?}", r.violations);
             let h = heights as f64;
             let msgs = r.metrics.messages as f64 / h;
+            let cpu_ms = cpu as f64 / 1e6 / h / f64::from(n);
             println!(
-                "| {n} | {kappa} | {msgs:.0} | {:.1} | {:.0} | {:.3} ms | {} |",
+                "| {n} | {kappa} | {msgs:.0} | {:.1} | {:.0} | {cpu_ms:.3} ms | {} |",
                 msgs / f64::from(n),
                 r.metrics.bytes as f64 / h,
-                cpu as f64 / 1e6 / h / f64::from(n),
                 r.metrics.max_period
             );
+            let periods: Vec<u32> = r
+                .decisions
+                .values()
+                .flat_map(|d| d.iter().map(|x| x.period))
+                .collect();
+            rows.push(json!({
+                "mode": if crypto == "real" { "real" } else { "mock" },
+                "variant": r.variant,
+                "nodes": n,
+                "kappa": kappa,
+                "heights": heights,
+                "messages": r.metrics.messages,
+                "bytes": r.metrics.bytes,
+                "messages_per_decision": msgs,
+                "messages_per_node_per_decision": msgs / f64::from(n),
+                "bytes_per_decision": r.metrics.bytes as f64 / h,
+                "cpu_ms_per_node_per_decision": cpu_ms,
+                "max_period": r.metrics.max_period,
+                "mean_period": f64::from(periods.iter().sum::<u32>()) / periods.len().max(1) as f64,
+            }));
         }
+    }
+    if let Some(path) = json_path {
+        let mut body = Map::new();
+        body.insert("crypto".into(), json!(crypto));
+        body.insert("heights".into(), json!(heights));
+        body.insert("kappas".into(), json!(kappas));
+        body.insert(
+            "setup".into(),
+            json!("simulator, threshold mode, no faults, 50 ms + <= 20 ms jitter, 1 % duplicates"),
+        );
+        body.insert("rows".into(), json!(rows));
+        run_record.write(&path, "aggregators", body);
     }
 }

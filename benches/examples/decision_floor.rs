@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p conclave-benches --example decision_floor              # N = 4, 16, 64, 128
 //! cargo run --release -p conclave-benches --example decision_floor -- 16 64 6    # sizes, then heights
+//! cargo run --release -p conclave-benches --example decision_floor -- 4 16 3 --json target/decision-floor.json
 //! ```
 //!
 //! Runs the engine in the simulator (threshold mode, min-pk, real crypto, trusted dealer, no
@@ -24,6 +25,10 @@
 //! through the same adapters), and the floor is Σ count × time. The table prints measured CPU,
 //! the crypto part of it (the timed calls), the floor, measured / floor and the calls per node
 //! and decision by kind (measured count / floor count).
+//!
+//! `--json PATH` also writes every row (with the floor's items: count × unit cost, the crypto
+//! CPU by kind and the unit costs), the command line and the load average at start and end to
+//! PATH, for `benches/report --floor PATH`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +43,10 @@ use conclave_bft::traits::{
 };
 use conclave_bft::types::{Certificate, Height, NodeId, Period, Priority, Seed, ValueId, VoteStep};
 use conclave_bft::Adapters;
+use serde_json::{json, Map, Value};
+
+#[path = "support/record.rs"]
+mod record;
 
 /// CPU time of the calling thread, in nanoseconds.
 fn thread_cpu_ns() -> u64 {
@@ -422,7 +431,7 @@ fn unit_costs(adapters: &[Adapters], quorum: usize) -> BTreeMap<Op, f64> {
 /// simulating thread).
 type Mark = (u64, u64, [(u64, u64); KINDS], [(u64, u64); KINDS], u64);
 
-fn run(nodes: u32, heights: u64) {
+fn run(nodes: u32, heights: u64) -> Value {
     let t = Timed {
         real: RealProvider::new().with_key_setup(KeySetup::TrustedDealer),
         engine: Arc::default(),
@@ -531,13 +540,55 @@ fn run(nodes: u32, heights: u64) {
         "|   | unit costs (q = {quorum}): {} | | | | | | | |",
         units.join(", ")
     );
+    json!({
+        "nodes": nodes,
+        "quorum": quorum,
+        "heights": heights,
+        "decisions": decisions,
+        "mean_period": mean_period,
+        "measured_ms": ms(measured),
+        "crypto_ms": ms(crypto),
+        "floor_ms": ms(floor),
+        "ratio": measured / floor,
+        "oracle_ms": ms(per(oracle_ns as f64)),
+        "other_threads_ms": ms(elsewhere),
+        "floor_items": floor_counts
+            .iter()
+            .map(|(op, k)| json!({
+                "kind": op.name(),
+                "count": k,
+                "unit_ms": ms(unit[op]),
+                "ms": ms(k * unit[op]),
+            }))
+            .collect::<Vec<_>>(),
+        "calls": OPS
+            .iter()
+            .filter(|op| calls[**op as usize] > 0.0 || floor_counts.contains_key(op))
+            .map(|op| json!({
+                "kind": op.name(),
+                "measured": calls[*op as usize],
+                "floor": floor_counts.get(op).copied().unwrap_or(0.0),
+            }))
+            .collect::<Vec<_>>(),
+        "crypto_ms_by_kind": OPS
+            .iter()
+            .map(|op| {
+                let i = *op as usize;
+                (op.name().to_string(), json!(ms(per((last.2[i].1 - first.2[i].1) as f64))))
+            })
+            .collect::<Map<_, _>>(),
+        "unit_costs_ms": unit
+            .iter()
+            .map(|(op, ns)| (op.name().to_string(), json!(ms(*ns))))
+            .collect::<Map<_, _>>(),
+    })
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let run_record = record::RunRecord::start(&[]);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let json_path = record::take_json_flag(&mut args);
+    let args: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let (sizes, heights): (Vec<u32>, u64) = match args.as_slice() {
         [] => (vec![4, 16, 64, 128], 6),
         [one] => (vec![*one as u32], 6),
@@ -548,7 +599,15 @@ fn main() {
     );
     println!("| N | q | decisions | periods | CPU ms/node/decision | of which crypto | floor ms | measured/floor | calls per node per decision (measured/floor) |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    for n in sizes {
-        run(n, heights);
+    let rows: Vec<Value> = sizes.into_iter().map(|n| run(n, heights)).collect();
+    if let Some(path) = json_path {
+        let mut body = Map::new();
+        body.insert("heights".into(), json!(heights));
+        body.insert(
+            "setup".into(),
+            json!("simulator, threshold mode, min-pk, real crypto, trusted dealer, no faults, 50 ms + <= 20 ms jitter, no duplicates, seed 1; the first height not measured"),
+        );
+        body.insert("rows".into(), json!(rows));
+        run_record.write(&path, "decision_floor", body);
     }
 }

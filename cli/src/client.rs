@@ -208,8 +208,62 @@ pub fn run(cmd: ClientCommand) -> Outcome {
     }
 }
 
-/// A leave (`stake` = None) or stake change of the validator whose home is `home`, for the epoch
-/// the node reports, submitted to `node`.
+/// The epoch `node` is in (`GET /v1/epoch`).
+fn node_epoch(node: &str) -> Result<Value, Invalid> {
+    get(node, "/v1/epoch")?.ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))
+}
+
+/// Submit the committee transaction `make(epoch)` builds for the epoch `node` is in. A
+/// committee transaction is valid only in blocks of its epoch, so with `wait` it is signed
+/// again for the new epoch and resubmitted if it landed in a later one or the epoch ended
+/// before it landed (the stale one changes nothing).
+fn submit_for_epoch(
+    node: &str,
+    genesis: &conclave_node::Genesis,
+    wait: u64,
+    mut make: impl FnMut(u64, &Value) -> Result<Vec<u8>, Invalid>,
+) -> Outcome {
+    let deadline = Instant::now() + Duration::from_secs(wait);
+    loop {
+        let v = node_epoch(node)?;
+        let epoch = field(&v, &["epoch"])?
+            .as_u64()
+            .ok_or_else(|| Invalid("epoch is not a number".into()))?;
+        let hash = post_tx(node, &make(epoch, &v)?)?;
+        if wait == 0 {
+            print(&json!({ "hash": hash }));
+            return Ok(());
+        }
+        loop {
+            if let Some(t) = get(node, &format!("/v1/tx/{hash}"))? {
+                let h = field(&t, &["height"])?.as_u64().unwrap_or(0);
+                if genesis.epoch_of(h) == epoch {
+                    print(&json!({ "hash": hash, "height": h, "epoch": epoch }));
+                    return Ok(());
+                }
+                eprintln!("tx {hash} of epoch {epoch} landed in block {h} of a later epoch: signing again");
+                break;
+            }
+            let now = node_epoch(node)?["epoch"].as_u64().unwrap_or(epoch);
+            if now > epoch {
+                eprintln!("epoch {epoch} ended before tx {hash} landed: signing again");
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(Invalid(format!("tx {hash} not committed within {wait} s")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if Instant::now() > deadline {
+            return Err(Invalid(format!(
+                "no committee tx committed within {wait} s"
+            )));
+        }
+    }
+}
+
+/// A leave (`stake` = None) or stake change of the validator whose home is `home` (its id: the
+/// active validator with the home's signing key), submitted to `node`.
 fn committee_tx(
     home: &std::path::Path,
     node: Option<String>,
@@ -219,20 +273,26 @@ fn committee_tx(
     use conclave_bft::epoch::CommitteeTx;
     let home = conclave_node::Home::load(home).map_err(|e| Invalid(e.to_string()))?;
     let node = node.unwrap_or_else(|| home.entry().api.clone());
-    let v = get(&node, "/v1/epoch")?
-        .ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))?;
-    let epoch = field(&v, &["epoch"])?
-        .as_u64()
-        .ok_or_else(|| Invalid("epoch is not a number".into()))?;
     let chain = home.genesis.chain_id.as_bytes();
-    let id = home.config.index;
     let signing = &home.identity.signing;
-    let mut rng = rand_core::OsRng;
-    let tx = match stake {
-        None => CommitteeTx::leave(chain, epoch, id, signing, &mut rng),
-        Some(s) => CommitteeTx::stake(chain, epoch, id, s, signing, &mut rng),
-    };
-    submit(&node, &tx.to_bytes(), wait)
+    let key = hex::encode(signing.public().to_bytes());
+    submit_for_epoch(&node, &home.genesis, wait, |epoch, v| {
+        let id = v["active"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|x| x["signing_key"].as_str() == Some(key.as_str()))
+            })
+            .and_then(|x| x["id"].as_u64())
+            .and_then(|id| u32::try_from(id).ok())
+            .ok_or_else(|| Invalid("this home's validator is not active".into()))?;
+        let mut rng = rand_core::OsRng;
+        Ok(match stake {
+            None => CommitteeTx::leave(chain, epoch, id, signing, &mut rng),
+            Some(s) => CommitteeTx::stake(chain, epoch, id, s, signing, &mut rng),
+        }
+        .to_bytes())
+    })
 }
 
 /// The node join of the node whose home is `home`, for the epoch `node` reports.
@@ -244,32 +304,30 @@ fn join(home: &std::path::Path, node: &str, stake: u64, wait: u64) -> Outcome {
             "this home is a genesis node's: it is a validator already".into(),
         ));
     }
-    let v = get(node, "/v1/epoch")?
-        .ok_or_else(|| Invalid(format!("{node}: this chain has no epochs")))?;
-    let epoch = field(&v, &["epoch"])?
-        .as_u64()
-        .ok_or_else(|| Invalid("epoch is not a number".into()))?;
-    let own = home.entry();
+    let own = home.entry().clone();
     let secrets = conclave_bft::epoch::ValidatorSecrets {
         identity: home.identity.clone(),
         vrf: home.vrf.clone(),
     };
-    let tx = NodeJoin::new(
-        home.genesis.chain_id.as_bytes(),
-        epoch,
-        &secrets,
-        stake,
-        NetEntry {
-            peer_id: own.peer_id.clone(),
-            p2p: own.p2p.clone(),
-            api: own.api.clone(),
-        },
-        &mut rand_core::OsRng,
-    );
-    submit(node, &tx.to_bytes(), wait)
+    submit_for_epoch(node, &home.genesis, wait, |epoch, _| {
+        Ok(NodeJoin::new(
+            home.genesis.chain_id.as_bytes(),
+            epoch,
+            &secrets,
+            stake,
+            NetEntry {
+                peer_id: own.peer_id.clone(),
+                p2p: own.p2p.clone(),
+                api: own.api.clone(),
+            },
+            &mut rand_core::OsRng,
+        )
+        .to_bytes())
+    })
 }
 
-fn submit(node: &str, tx: &[u8], wait: u64) -> Outcome {
+/// POST one tx; its hash.
+fn post_tx(node: &str, tx: &[u8]) -> Result<String, Invalid> {
     let body = json!({ "tx": hex::encode(tx) }).to_string();
     let v: Value = match agent()
         .post(&format!("http://{node}/v1/tx"))
@@ -287,10 +345,14 @@ fn submit(node: &str, tx: &[u8], wait: u64) -> Outcome {
         }
         Err(e) => return Err(Invalid(format!("{node}: {e}"))),
     };
-    let hash = field(&v, &["hash"])?
+    Ok(field(&v, &["hash"])?
         .as_str()
         .ok_or_else(|| Invalid("hash is not a string".into()))?
-        .to_string();
+        .to_string())
+}
+
+fn submit(node: &str, tx: &[u8], wait: u64) -> Outcome {
+    let hash = post_tx(node, tx)?;
     if wait == 0 {
         print(&json!({ "hash": hash }));
         return Ok(());
