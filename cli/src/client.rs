@@ -320,8 +320,10 @@ fn join(home: &std::path::Path, node: &str, stake: u64, wait: u64) -> Outcome {
                 p2p: own.p2p.clone(),
                 api: own.api.clone(),
             },
+            &home.p2p_key,
             &mut rand_core::OsRng,
         )
+        .map_err(Invalid)?
         .to_bytes())
     })
 }

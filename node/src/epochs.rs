@@ -89,78 +89,106 @@ pub struct NetEntry {
 }
 
 /// A validator joining with its node: the committee join ([`CommitteeTx::Join`], with its
-/// proofs of possession) and the node's [`NetEntry`], all signed by the join's signing key,
-/// bound to the chain. Without the entry nobody could connect to the new member.
+/// proofs of possession) and the node's [`NetEntry`], with a proof of possession of the node's
+/// libp2p key, all signed by the join's signing key and bound to the chain. Without the entry
+/// nobody could connect to the new member.
 ///
-/// Encoding: `cnodejn1 ‖ len u32 ‖ join ‖ (len u16 ‖ field)` for the peer id, the p2p address
-/// and the API address `‖ signature[64]` over `len ‖ chain ‖` everything before it. Peers
-/// accept a connection from the peer id only once the join is applied; a peer id already
-/// registered is refused (the join changes nothing).
+/// Encoding: `body = cnodejn1 ‖ len u32 ‖ join ‖ (len u16 ‖ field)` for the peer id, the p2p
+/// address, the API address and the libp2p public key (protobuf), then `len u16 ‖ p2p
+/// signature` (the libp2p key's signature over `len ‖ chain ‖ body` under its own domain) and
+/// the identity signature `[64]` over `len ‖ chain ‖ body ‖ len ‖ p2p signature`. The peer id
+/// must be the libp2p key's. Peers accept a connection from the peer id only once the join is
+/// applied; a peer id already registered is refused (the join changes nothing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeJoin {
     /// The committee join.
     pub join: CommitteeTx,
     /// The node's entry.
     pub entry: NetEntry,
+    /// The node's libp2p public key (protobuf encoding); its peer id is `entry.peer_id`.
+    pub p2p_key: Vec<u8>,
+    /// The libp2p key's signature (proof of possession).
+    pub p2p_signature: Vec<u8>,
     /// The signing key's signature.
     pub signature: SchnorrSignature,
 }
 
+const JOIN_P2P_DOMAIN: &[u8] = b"conclave-node/join-p2p/v1";
+
 impl NodeJoin {
-    /// The join of the validator with `secrets`, stake `stake`, for `epoch` of `chain`.
+    /// The join of the validator with `secrets`, stake `stake`, for `epoch` of `chain`, whose
+    /// node has the libp2p key `p2p`.
     pub fn new(
         chain: &[u8],
         epoch: u64,
         secrets: &ValidatorSecrets,
         stake: u64,
         entry: NetEntry,
+        p2p: &libp2p::identity::Keypair,
         rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
-    ) -> Self {
+    ) -> Result<Self, String> {
         let join = CommitteeTx::join(chain, epoch, secrets, stake, rng);
-        let body = Self::body(&join, &entry);
+        let p2p_key = p2p.public().encode_protobuf();
+        let body = Self::body(&join, &entry, &p2p_key);
+        let p2p_signature = p2p
+            .sign(&Self::message(JOIN_P2P_DOMAIN, chain, &body, &[]))
+            .map_err(|e| e.to_string())?;
         let signature = SchnorrSignature::sign(
             &secrets.identity.signing,
             JOIN_DOMAIN,
-            &Self::message(chain, &body),
+            &Self::message(b"", chain, &body, &p2p_signature),
             rng,
         );
-        NodeJoin {
+        Ok(NodeJoin {
             join,
             entry,
+            p2p_key,
+            p2p_signature,
             signature,
-        }
+        })
     }
 
-    fn body(join: &CommitteeTx, entry: &NetEntry) -> Vec<u8> {
+    fn body(join: &CommitteeTx, entry: &NetEntry, p2p_key: &[u8]) -> Vec<u8> {
         let j = join.to_bytes();
-        let mut v = Vec::with_capacity(64 + j.len());
+        let mut v = Vec::with_capacity(128 + j.len());
         v.extend_from_slice(JOIN_TAG);
         v.extend_from_slice(&(j.len() as u32).to_be_bytes());
         v.extend_from_slice(&j);
-        for f in [&entry.peer_id, &entry.p2p, &entry.api] {
+        for f in [
+            entry.peer_id.as_bytes(),
+            entry.p2p.as_bytes(),
+            entry.api.as_bytes(),
+            p2p_key,
+        ] {
             v.extend_from_slice(&(f.len() as u16).to_be_bytes());
-            v.extend_from_slice(f.as_bytes());
+            v.extend_from_slice(f);
         }
         v
     }
 
-    fn message(chain: &[u8], body: &[u8]) -> Vec<u8> {
-        let mut m = Vec::with_capacity(8 + chain.len() + body.len());
+    fn message(domain: &[u8], chain: &[u8], body: &[u8], p2p_signature: &[u8]) -> Vec<u8> {
+        let mut m = Vec::with_capacity(64 + chain.len() + body.len() + p2p_signature.len());
+        m.extend_from_slice(domain);
         m.extend_from_slice(&(chain.len() as u64).to_be_bytes());
         m.extend_from_slice(chain);
         m.extend_from_slice(body);
+        m.extend_from_slice(&(p2p_signature.len() as u16).to_be_bytes());
+        m.extend_from_slice(p2p_signature);
         m
     }
 
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = Self::body(&self.join, &self.entry);
+        let mut v = Self::body(&self.join, &self.entry, &self.p2p_key);
+        v.extend_from_slice(&(self.p2p_signature.len() as u16).to_be_bytes());
+        v.extend_from_slice(&self.p2p_signature);
         v.extend_from_slice(&self.signature.to_bytes());
         v
     }
 
     /// Strict decoding: a canonical committee join, a peer id and a p2p address that parse,
-    /// an API address of at most 64 bytes, nothing trailing.
+    /// an API address of at most 64 bytes, a libp2p public key whose peer id is the entry's,
+    /// nothing trailing.
     pub fn from_bytes(b: &[u8]) -> Result<Self, &'static str> {
         if b.len() > MAX_JOIN_TX || !b.starts_with(JOIN_TAG) {
             return Err("not a node join");
@@ -179,23 +207,28 @@ impl NodeJoin {
         if !matches!(join, CommitteeTx::Join { .. }) {
             return Err("a node join must carry a committee join");
         }
-        let mut fields = Vec::new();
-        for _ in 0..3 {
+        let mut fields: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..5 {
             let len = u16::from_be_bytes(take(2)?.try_into().map_err(|_| "length")?) as usize;
-            let f = std::str::from_utf8(take(len)?).map_err(|_| "not UTF-8")?;
-            fields.push(f.to_string());
+            fields.push(take(len)?.to_vec());
         }
         let signature =
             SchnorrSignature::from_bytes(take(SchnorrSignature::SIZE)?).map_err(|_| "signature")?;
         if !r.is_empty() {
             return Err("trailing bytes");
         }
-        let api = fields.pop().unwrap_or_default();
-        let p2p = fields.pop().unwrap_or_default();
-        let peer_id = fields.pop().unwrap_or_default();
-        peer_id
-            .parse::<libp2p::PeerId>()
-            .map_err(|_| "invalid peer id")?;
+        let p2p_signature = fields.pop().unwrap_or_default();
+        let p2p_key = fields.pop().unwrap_or_default();
+        let text = |f: Vec<u8>| String::from_utf8(f).map_err(|_| "not UTF-8");
+        let api = text(fields.pop().unwrap_or_default())?;
+        let p2p = text(fields.pop().unwrap_or_default())?;
+        let peer_id = text(fields.pop().unwrap_or_default())?;
+        let peer: libp2p::PeerId = peer_id.parse().map_err(|_| "invalid peer id")?;
+        let key = libp2p::identity::PublicKey::try_decode_protobuf(&p2p_key)
+            .map_err(|_| "invalid libp2p key")?;
+        if libp2p::PeerId::from(key) != peer {
+            return Err("the peer id is not the libp2p key's");
+        }
         p2p.parse::<libp2p::Multiaddr>()
             .map_err(|_| "invalid p2p address")?;
         if api.is_empty() || api.len() > 64 {
@@ -204,18 +237,30 @@ impl NodeJoin {
         Ok(NodeJoin {
             join,
             entry: NetEntry { peer_id, p2p, api },
+            p2p_key,
+            p2p_signature,
             signature,
         })
     }
 
-    /// Check the signature under the join's signing key.
+    /// Check both signatures: the libp2p key's over the body, the join's signing key's over
+    /// the body and the libp2p signature.
     pub fn verify(&self, chain: &[u8]) -> bool {
         let CommitteeTx::Join { keys, .. } = &self.join else {
             return false;
         };
-        let body = Self::body(&self.join, &self.entry);
-        self.signature
-            .verify(&keys.signing, JOIN_DOMAIN, &Self::message(chain, &body))
+        let Ok(p2p) = libp2p::identity::PublicKey::try_decode_protobuf(&self.p2p_key) else {
+            return false;
+        };
+        let body = Self::body(&self.join, &self.entry, &self.p2p_key);
+        p2p.verify(
+            &Self::message(JOIN_P2P_DOMAIN, chain, &body, &[]),
+            &self.p2p_signature,
+        ) && self.signature.verify(
+            &keys.signing,
+            JOIN_DOMAIN,
+            &Self::message(b"", chain, &body, &self.p2p_signature),
+        )
     }
 }
 
@@ -1428,13 +1473,33 @@ mod tests {
         );
         let leave = CommitteeTx::leave(chain, 0, 3, &secrets.identity.signing, &mut rng);
         assert_eq!(check_form(&leave.to_bytes(), true), Ok(TxKind::Committee));
-        let peer = libp2p::PeerId::random().to_string();
+        let p2p = libp2p::identity::Keypair::generate_ed25519();
+        let peer = libp2p::PeerId::from(p2p.public()).to_string();
         let entry = NetEntry {
             peer_id: peer.clone(),
             p2p: "/ip4/127.0.0.1/tcp/4001".into(),
             api: "127.0.0.1:4000".into(),
         };
-        let nj = NodeJoin::new(chain, 0, &secrets, 1, entry.clone(), &mut rng);
+        let nj = NodeJoin::new(chain, 0, &secrets, 1, entry.clone(), &p2p, &mut rng).unwrap();
+        // Someone else's peer id: refused at decoding (it is not the key's).
+        let other = NodeJoin {
+            entry: NetEntry {
+                peer_id: libp2p::PeerId::random().to_string(),
+                ..entry.clone()
+            },
+            ..nj.clone()
+        };
+        assert!(NodeJoin::from_bytes(&other.to_bytes()).is_err());
+        // A signature by another libp2p key: refused.
+        let stolen = NodeJoin {
+            p2p_signature: libp2p::identity::Keypair::generate_ed25519()
+                .sign(b"x")
+                .unwrap(),
+            ..nj.clone()
+        };
+        assert!(!NodeJoin::from_bytes(&stolen.to_bytes())
+            .unwrap()
+            .verify(chain));
         let b = nj.to_bytes();
         assert!(b.len() <= MAX_JOIN_TX);
         assert_eq!(check_form(&b, true), Ok(TxKind::Join));
