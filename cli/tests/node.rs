@@ -1682,6 +1682,9 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
         epoch_view(c.api(2))["resharing"]["phase"].as_str() == Some("deal")
     });
     let killed_in = epoch_view(c.api(2))["epoch"].as_u64().unwrap();
+    // Its dealing is on disk and queued for the peers (sent within 5 ms): the kill hits the
+    // rest of the resharing (complaints, justifications, the outcome), which it must resume.
+    std::thread::sleep(Duration::from_millis(30));
     c.kill(2);
     c.spawn(2);
     // The committee without node 5, in an epoch after the resharing node 2 was killed in.
