@@ -1627,7 +1627,7 @@ fn committee_of(view: &Value, epoch: u64) -> Option<Vec<u64>> {
 /// Epochs over real processes (#15): 5 nodes, epochs of 40 blocks with resharing windows of 5.
 /// Node 5 leaves with a transaction signed by its identity key (a forged leave of node 4
 /// signed with node 5's key is refused by the API); node 2 is SIGKILLed in the middle of a
-/// resharing and restarted. Every epoch's resharing must succeed under the one group key, the
+/// resharing and restarted, node 3 twice right at an epoch boundary. Every epoch's resharing must succeed under the one group key, the
 /// committee must shrink to 1..=4 at a boundary and stay there, node 5 must stop holding a seat
 /// yet follow the chain by sync, and a light client must verify every block of every epoch
 /// against the genesis group key with one pairing each.
@@ -1687,6 +1687,18 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
     std::thread::sleep(Duration::from_millis(30));
     c.kill(2);
     c.spawn(2);
+    // SIGKILL node 3 right at an epoch boundary (its last block of the epoch or the first of
+    // the next: the handover and its first persist), twice, and restart it.
+    for _ in 0..2 {
+        wait_until(Duration::from_secs(60), "node 3 at a boundary", || {
+            height(c.api(3)).is_some_and(|h| h > 40 && (h % 40 == 0 || h % 40 == 1))
+        });
+        c.kill(3);
+        c.spawn(3);
+        wait_until(Duration::from_secs(30), "node 3 back", || {
+            height(c.api(3)).is_some()
+        });
+    }
     // The committee without node 5, in an epoch after the resharing node 2 was killed in.
     let mut without5 = None;
     wait_until(
@@ -1747,6 +1759,8 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
     );
     let v5 = epoch_view(c.api(5));
     assert!(v5["seat"].is_null(), "node 5 still has a seat: {v5}");
+    // Node 3, killed at boundaries, holds its seat again.
+    assert_eq!(epoch_view(c.api(3))["seat"].as_u64(), Some(3));
     assert!(c.log(5).contains("this node stops signing"));
     let hashes: Vec<Value> = (1..=n)
         .map(|i| get(c.api(i), &format!("/v1/block/{target}")).1["hash"].clone())
