@@ -1664,16 +1664,7 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
     assert!(v["error"].as_str().unwrap().contains("refused"), "{v}");
     // Node 5 leaves.
     let home5 = c.dir.join("node-5");
-    let (code, out, err) = client(&[
-        "leave",
-        "--home",
-        home5.to_str().unwrap(),
-        "--node",
-        c.api(1),
-        "--wait",
-        "30",
-    ]);
-    assert_eq!(code, 0, "client leave: {out} {err}");
+    leave(&home5, c.api(1));
     for i in 0..20 {
         submit(c.api(1 + i % 4), &format!("e{i}=v{i}"));
     }
@@ -1783,20 +1774,7 @@ fn epochs_leave_reshare_sigkill_and_hand_over() {
         (1..=n).all(|i| (0..20).all(|k| get(c.api(i), &format!("/v1/kv/e{k}")).0 == 200))
     });
     // A light client verifies every block of every epoch under the genesis group key.
-    let genesis_path = c.dir.join("genesis.json");
-    let (code, out, err) = client(&[
-        "verify",
-        "--genesis",
-        genesis_path.to_str().unwrap(),
-        "--node",
-        c.api(4),
-        "--to",
-        &target.to_string(),
-        "--group-key",
-        &gpk,
-        "--json",
-    ]);
-    assert_eq!(code, 0, "light client: {out} {err}");
+    let out = light_client_verifies(&c, c.api(4), target, &gpk);
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["ok"], true);
     assert_eq!(r["to"].as_u64(), Some(target));
@@ -1889,16 +1867,7 @@ fn four_five_four_join_catch_up_and_leave() {
     );
     // Node 1 leaves: 2, 3, 4 and the joiner.
     let home1 = c.dir.join("node-1");
-    let (code, out, err) = client(&[
-        "leave",
-        "--home",
-        home1.to_str().unwrap(),
-        "--node",
-        c.api(2),
-        "--wait",
-        "30",
-    ]);
-    assert_eq!(code, 0, "client leave: {out} {err}");
+    leave(&home1, c.api(2));
     let mut last = None;
     wait_until(Duration::from_secs(90), "an epoch of 2, 3, 4, 5", || {
         let v = epoch_view(c.api(2));
@@ -1947,20 +1916,7 @@ fn four_five_four_join_catch_up_and_leave() {
         hashes.iter().all(|h| *h == hashes[0] && h.is_string()),
         "{hashes:?}"
     );
-    let genesis_path = c.dir.join("genesis.json");
-    let (code, out, err) = client(&[
-        "verify",
-        "--genesis",
-        genesis_path.to_str().unwrap(),
-        "--node",
-        &api5,
-        "--to",
-        &target.to_string(),
-        "--group-key",
-        &gpk,
-        "--json",
-    ]);
-    assert_eq!(code, 0, "light client: {out} {err}");
+    light_client_verifies(&c, &api5, target, &gpk);
     c.stop();
 }
 
@@ -1986,16 +1942,7 @@ fn failed_resharing_keeps_the_committee_and_the_key() {
     }
     let gpk = wait_for_dkg(&c, n, Duration::from_secs(60));
     let home5 = c.dir.join("node-5");
-    let (code, out, err) = client(&[
-        "leave",
-        "--home",
-        home5.to_str().unwrap(),
-        "--node",
-        c.api(1),
-        "--wait",
-        "30",
-    ]);
-    assert_eq!(code, 0, "client leave: {out} {err}");
+    leave(&home5, c.api(1));
     wait_until(Duration::from_secs(90), "three epochs", || {
         epoch_view(c.api(1))["epoch"].as_u64().unwrap_or(0) >= 3
     });
@@ -2020,19 +1967,40 @@ fn failed_resharing_keeps_the_committee_and_the_key() {
     wait_until(Duration::from_secs(30), "every node at the target", || {
         (1..=n).all(|i| height(c.api(i)).is_some_and(|h| h >= target))
     });
+    light_client_verifies(&c, c.api(3), target, &gpk);
+    c.stop();
+}
+
+/// `conclave client leave` of the validator whose home is `home`, through `node`, waiting for it.
+fn leave(home: &Path, node: &str) {
+    let (code, out, err) = client(&[
+        "leave",
+        "--home",
+        home.to_str().unwrap(),
+        "--node",
+        node,
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "client leave: {out} {err}");
+}
+
+/// The light client (`conclave client verify`) checks blocks 1..=`to` served by `node` under
+/// the trusted group key `gpk`; returns its JSON output.
+fn light_client_verifies(c: &Cluster, node: &str, to: u64, gpk: &str) -> String {
     let genesis_path = c.dir.join("genesis.json");
     let (code, out, err) = client(&[
         "verify",
         "--genesis",
         genesis_path.to_str().unwrap(),
         "--node",
-        c.api(3),
+        node,
         "--to",
-        &target.to_string(),
+        &to.to_string(),
         "--group-key",
-        &gpk,
+        gpk,
         "--json",
     ]);
     assert_eq!(code, 0, "light client: {out} {err}");
-    c.stop();
+    out
 }

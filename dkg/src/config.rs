@@ -49,6 +49,21 @@ impl Committee {
         self.members.iter().map(|m| m.seats.len() as u32).sum()
     }
 
+    /// Feed the committee's canonical bytes to `h`: the member count, then each member's id,
+    /// signing and encryption keys and seats, in order (what [`DkgConfig::digest`] binds).
+    pub fn hash_into(&self, h: &mut Sha256) {
+        h.update((self.members.len() as u32).to_be_bytes());
+        for m in &self.members {
+            h.update(m.id.to_be_bytes());
+            h.update(m.signing_key.to_bytes());
+            h.update(m.encryption_key.to_bytes());
+            h.update((m.seats.len() as u32).to_be_bytes());
+            for s in &m.seats {
+                h.update(s.to_be_bytes());
+            }
+        }
+    }
+
     /// The member holding `seat`.
     pub fn owner_of(&self, seat: u32) -> Option<&Member> {
         self.members.iter().find(|m| m.seats.contains(&seat))
@@ -219,16 +234,7 @@ impl<V: Variant> DkgConfig<V> {
         h.update(V::NAME.as_bytes());
         h.update(self.t.to_be_bytes());
         for committee in [&self.dealers, &self.players] {
-            h.update((committee.members.len() as u32).to_be_bytes());
-            for m in &committee.members {
-                h.update(m.id.to_be_bytes());
-                h.update(m.signing_key.to_bytes());
-                h.update(m.encryption_key.to_bytes());
-                h.update((m.seats.len() as u32).to_be_bytes());
-                for s in &m.seats {
-                    h.update(s.to_be_bytes());
-                }
-            }
+            committee.hash_into(&mut h);
         }
         match &self.previous {
             None => h.update([0u8]),

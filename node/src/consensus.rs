@@ -862,7 +862,7 @@ impl<V: Variant> Driver<V> {
             }
             Some((&TAG_COMPACT, rest)) => self.on_compact(m.from, rest),
             Some((&TAG_TX, rest)) => {
-                if check_form(rest, epochs).is_ok() && self.admit(m.from, rest) {
+                if check_form(rest, epochs).is_ok_and(|kind| self.admit(m.from, rest, kind)) {
                     let _ = self.shared.submit(rest.to_vec(), false);
                 }
             }
@@ -873,10 +873,10 @@ impl<V: Variant> Driver<V> {
                     let Some(tx) = rest.get(4..4 + len) else {
                         break;
                     };
-                    if check_form(tx, epochs).is_err() {
+                    let Ok(kind) = check_form(tx, epochs) else {
                         break;
-                    }
-                    if self.admit(m.from, tx) {
+                    };
+                    if self.admit(m.from, tx, kind) {
                         let _ = self.shared.submit(tx.to_vec(), false);
                     }
                     rest = &rest[4 + len..];
@@ -890,9 +890,8 @@ impl<V: Variant> Driver<V> {
     /// authenticates for the running session and its sender has fewer than
     /// [`MAX_ENVELOPES_PER_ROUND`] held for that round (so no peer can fill the mempool's
     /// priority queue, which blocks take before anything else, with junk). Other kinds: yes.
-    fn admit(&mut self, from: u32, tx: &[u8]) -> bool {
+    fn admit(&mut self, from: u32, tx: &[u8], kind: crate::epochs::TxKind) -> bool {
         use crate::epochs::TxKind;
-        let kind = crate::epochs::kind_of(tx);
         if kind == TxKind::Kv {
             return true;
         }
@@ -1253,7 +1252,7 @@ impl<V: Variant> Driver<V> {
             if started && !self.early.is_empty() {
                 for (from, q) in std::mem::take(&mut self.early) {
                     for tx in q {
-                        if self.admit(from, &tx) {
+                        if self.admit(from, &tx, crate::epochs::TxKind::Dkg) {
                             let _ = self.shared.submit(tx, false);
                         }
                     }
@@ -1503,7 +1502,10 @@ impl<V: Variant> Driver<V> {
             if self.reshare_silent {
                 effects.submit.clear();
             }
-            self.pending.epochs = Some(e.encode());
+            if effects.changed {
+                // A quiet block is not stored: a restart replays it from the ledger.
+                self.pending.epochs = Some(e.encode());
+            }
             {
                 // In the own mempool now (so this node's next block can carry them); sent to
                 // the peers only after the flush.

@@ -485,16 +485,7 @@ pub fn check_submitted(
 pub fn committee_digest(c: &Committee) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"conclave-node/committee/v1");
-    h.update((c.members.len() as u32).to_be_bytes());
-    for m in &c.members {
-        h.update(m.id.to_be_bytes());
-        h.update(m.signing_key.to_bytes());
-        h.update(m.encryption_key.to_bytes());
-        h.update((m.seats.len() as u32).to_be_bytes());
-        for s in &m.seats {
-            h.update(s.to_be_bytes());
-        }
-    }
+    c.hash_into(&mut h);
     h.finalize().into()
 }
 
@@ -587,6 +578,11 @@ pub struct BlockEffects {
     pub handover: Option<u64>,
     /// Validators whose join was applied: connect to them.
     pub new_peers: Vec<(u32, NetEntry)>,
+    /// False if the block changed nothing but [`Epochs::last`] (no epoch transaction, no
+    /// resharing step, no snapshot or boundary): the host need not store the state for it,
+    /// since replaying such a block from the ledger ([`Epochs::on_block`] again) gives the same
+    /// state.
+    pub changed: bool,
 }
 
 /// This node's view of the chain's epochs (see the module docs).
@@ -604,6 +600,8 @@ fn epoch_err(e: impl std::fmt::Display) -> NodeError {
 }
 
 const RECENT_REJECTIONS: usize = 16;
+/// Epochs kept in the history (the state stays bounded on a long chain).
+pub const MAX_HISTORY: usize = 256;
 
 /// The genesis registry: the genesis nodes are validators `1..=n`, stake 1 each.
 fn genesis_registry(genesis: &Genesis, config: &GenesisEpochs) -> Result<Registry, NodeError> {
@@ -880,6 +878,14 @@ impl<V: Variant> Epochs<V> {
             .map(|d| *d.participant().context())
     }
 
+    fn push_history(&mut self, e: EpochSummary) {
+        let h = &mut self.state.history;
+        h.push(e);
+        if h.len() > MAX_HISTORY {
+            h.drain(..h.len() - MAX_HISTORY);
+        }
+    }
+
     fn reject(&mut self, what: String) {
         self.state.recent_rejections.push(what);
         let n = self.state.recent_rejections.len();
@@ -904,7 +910,10 @@ impl<V: Variant> Epochs<V> {
             )));
         }
         self.state.last = height;
-        let mut effects = BlockEffects::default();
+        let mut effects = BlockEffects {
+            changed: txs.iter().any(|t| kind_of(t) != TxKind::Kv),
+            ..BlockEffects::default()
+        };
         let mut dkg = Vec::new();
         let my_key = self.identity.signing.public();
         for tx in txs {
@@ -941,9 +950,11 @@ impl<V: Variant> Epochs<V> {
         }
         let epoch = self.epoch();
         if height == self.params.snapshot(epoch) {
+            effects.changed = true;
             effects.submit = self.start_resharing(epoch)?;
         } else if let Some(d) = self.state.driver.as_mut() {
             if !d.ended() && height > d.schedule().start {
+                effects.changed = true;
                 let step = d.on_block(height, &dkg).map_err(epoch_err)?;
                 self.state.rejected_messages += step.rejected.len() as u64;
                 for r in &step.rejected {
@@ -964,6 +975,7 @@ impl<V: Variant> Epochs<V> {
             }
         }
         if height == self.params.boundary(epoch) {
+            effects.changed = true;
             effects.handover = self.on_boundary(epoch, beacon)?;
         }
         Ok(effects)
@@ -1147,7 +1159,7 @@ impl<V: Variant> Epochs<V> {
             Origin::Kept
         };
         self.state.marker = Some(Marker::of(&key, origin));
-        self.state.history.push(summary(&key, &failure));
+        self.push_history(summary(&key, &failure));
         self.state.key = Some(key);
         Ok(Some(epoch + 1))
     }
@@ -1193,7 +1205,7 @@ impl<V: Variant> Epochs<V> {
             seed: [0; 32],
             first_height: height,
         };
-        self.state.history.push(summary(&key, ""));
+        self.push_history(summary(&key, ""));
         self.state.key = Some(key);
         Ok(())
     }
@@ -1252,14 +1264,6 @@ fn summary<V: Variant>(k: &EpochKey<V>, failure: &str) -> EpochSummary {
         qualified: k.qualified.clone(),
         failure: failure.into(),
     }
-}
-
-/// Validator ids by seat of a committee (for logs and tests).
-pub fn seats_of(c: &Committee) -> BTreeMap<u32, u32> {
-    c.members
-        .iter()
-        .flat_map(|m| m.seats.iter().map(move |s| (*s, m.id)))
-        .collect()
 }
 
 #[cfg(test)]
