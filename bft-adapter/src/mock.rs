@@ -250,6 +250,23 @@ impl Verifier for MockVerifier {
         Ok(hash(&[b"mock/cert", &self.group_secret, message]).to_vec())
     }
 
+    /// As for threshold signatures: the pair, only if every share is valid (a mock certificate
+    /// is a keyed hash the shares cannot make, so the shares are checked here instead).
+    fn combine_unverified_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
+        Some((
+            self.combine(message, shares).ok()?,
+            self.combine_beacon(beacon_message, period, beacon_shares)
+                .ok()?,
+        ))
+    }
+
     fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
         hash(&[b"mock/cert", &self.group_secret, message]).as_slice() == certificate
     }

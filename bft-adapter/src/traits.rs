@@ -218,6 +218,29 @@ pub trait Verifier: Send + Sync {
             self.combine_beacon(beacon_message, period, beacon_shares)?,
         ))
     }
+    /// Combines one cert quorum's shares **that were not verified one by one** (and their
+    /// beacon shares) and returns (certificate, beacon certificate) bytes only if both results
+    /// verify, exactly as [`Verifier::verify_certificate`] and [`Verifier::verify_beacon`]
+    /// would accept them. `None` if they do not (some share is invalid: nothing is named) or
+    /// if the scheme cannot combine unverified shares (the default). On `None` the engine
+    /// verifies the shares ([`Verifier::verify_batch`], which names the culprits) and
+    /// combines the valid ones.
+    ///
+    /// The engine leaves the shares unverified either way: a `Some` proves the certificate,
+    /// not each share, so anything that later needs one vote on its own (a conflicting vote)
+    /// still checks it. Threshold signatures override this: one pairing product checks the
+    /// certificate the engine needs anyway, in place of two batch checks of the shares.
+    fn combine_unverified_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
+        let _ = (message, shares, beacon_message, period, beacon_shares);
+        None
+    }
     /// Verifies beacon certificate bytes formed by the cert quorum of `period` (sampled mode
     /// also checks that the certificate names that period). Default:
     /// [`Verifier::verify_certificate`].

@@ -67,6 +67,24 @@ impl Verifier for TimedVerifier {
                 .combine_with_beacon(message, shares, beacon_message, period, beacon_shares)
         })
     }
+    fn combine_unverified_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.metrics.timed("combine_certificate", || {
+            self.inner.combine_unverified_with_beacon(
+                message,
+                shares,
+                beacon_message,
+                period,
+                beacon_shares,
+            )
+        })
+    }
     fn verify_beacon(
         &self,
         seed: &Seed,

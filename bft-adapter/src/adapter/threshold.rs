@@ -441,9 +441,9 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         }
     }
 
-    /// Both results interpolated from the (already verified) shares, then checked together
-    /// under the group key with one pairing product ([`Combiner::verify_many`]); if that
-    /// check fails, each is combined robustly on its own, which names the culprits.
+    /// Both results interpolated from the shares, then checked together under the group key
+    /// with one pairing product ([`Combiner::verify_many`]); if that check fails, each is
+    /// combined robustly on its own, which names the culprits.
     fn combine_with_beacon(
         &self,
         message: &[u8],
@@ -452,6 +452,36 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         period: Period,
         beacon_shares: &[Share<'_>],
     ) -> Result<(Vec<u8>, Vec<u8>), CombineError> {
+        if let Some(pair) = self.combine_unverified_with_beacon(
+            message,
+            shares,
+            beacon_message,
+            period,
+            beacon_shares,
+        ) {
+            return Ok(pair);
+        }
+        Ok((
+            self.combine(message, shares)?,
+            self.combine_beacon(beacon_message, period, beacon_shares)?,
+        ))
+    }
+
+    /// The certificate and the beacon interpolated from the `t+1` lowest-index shares of each
+    /// (every share decoded and subgroup-checked, none verified), returned only if both verify
+    /// under the group key in one pairing product ([`Combiner::verify_many`], two Miller loops
+    /// and one final exponentiation), with weights drawn from the salt and every input. A
+    /// threshold signature is unique: what this returns is byte for byte what combining
+    /// verified shares returns. The individual halves of attributable-mode signatures are not
+    /// looked at (the engine checks them where a vote is needed on its own).
+    fn combine_unverified_with_beacon(
+        &self,
+        message: &[u8],
+        shares: &[Share<'_>],
+        beacon_message: &[u8],
+        _period: Period,
+        beacon_shares: &[Share<'_>],
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
         let interpolate = |shares: &[Share<'_>]| -> Option<Signature<V>> {
             let partials: Option<Vec<_>> = shares
                 .iter()
@@ -459,23 +489,20 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
                 .collect();
             Some(self.combiner.combine_unchecked(&partials?).ok()?.signature)
         };
-        if let (Some(cert), Some(beacon)) = (interpolate(shares), interpolate(beacon_shares)) {
-            let mut parts: Vec<&[u8]> = vec![message, beacon_message];
-            parts.extend(shares.iter().map(|s| s.signature));
-            parts.extend(beacon_shares.iter().map(|s| s.signature));
-            let mut rng = seeded_rng(&self.salt, &parts);
-            if self
-                .combiner
-                .verify_many(&[(message, &cert), (beacon_message, &beacon)], &mut rng)
-            {
-                self.counters.combines.fetch_add(2, Ordering::Relaxed);
-                return Ok((cert.to_bytes(), beacon.to_bytes()));
-            }
+        let cert = interpolate(shares)?;
+        let beacon = interpolate(beacon_shares)?;
+        let mut parts: Vec<&[u8]> = vec![message, beacon_message];
+        parts.extend(shares.iter().map(|s| s.signature));
+        parts.extend(beacon_shares.iter().map(|s| s.signature));
+        let mut rng = seeded_rng(&self.salt, &parts);
+        if !self
+            .combiner
+            .verify_many(&[(message, &cert), (beacon_message, &beacon)], &mut rng)
+        {
+            return None;
         }
-        Ok((
-            self.combine(message, shares)?,
-            self.combine_beacon(beacon_message, period, beacon_shares)?,
-        ))
+        self.counters.combines.fetch_add(2, Ordering::Relaxed);
+        Some((cert.to_bytes(), beacon.to_bytes()))
     }
 
     fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {

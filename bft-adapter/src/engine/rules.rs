@@ -576,7 +576,9 @@ impl Engine {
         Some(bundle)
     }
 
-    /// Combines a verified cert quorum (and its beacon shares) into a certificate.
+    /// The certificate of a cert quorum: the one combined unverified and checked as a whole
+    /// in [`ValueTally::settle`](super::tally::ValueTally::settle), or else the verified
+    /// votes (and their beacon shares) combined.
     fn combine_certificate(&self, period: Period, id: ValueId) -> Option<Certificate> {
         let tally = self
             .round
@@ -584,6 +586,18 @@ impl Engine {
             .get(&(period, VoteStep::Cert))?
             .by_value
             .get(&VoteValue::Value(id))?;
+        if let Some((signature, beacon)) = &tally.combined {
+            // Combined from unverified votes and checked as a whole (`ValueTally::settle`).
+            return Some(Certificate {
+                epoch: self.config.epoch,
+                height: self.height,
+                period,
+                value_id: id,
+                signature: signature.clone(),
+                beacon: beacon.clone(),
+                seal: Vec::new(),
+            });
+        }
         let quorum = self.adapters.committee.quorum(VoteStep::Cert);
         let mut chosen = Vec::new();
         let mut weight = 0;

@@ -4,8 +4,9 @@
 //! (period, step, value) could reach a quorum are the pending partial signatures checked, all at
 //! once, with one [`Verifier::verify_batch`] call (two for cert votes: the vote and the beacon
 //! share). Invalid entries are named by the verifier (bisection) and evicted, so a node does one
-//! batch verification and, for cert votes, one combine per step in the common case, never one
-//! pairing per vote.
+//! batch verification per step in the common case, never one pairing per vote. A cert quorum
+//! is first combined unverified, where the scheme allows it: the certificate's own check then
+//! stands in for both batch checks, and the votes are verified only if it fails.
 
 use crate::traits::{Share, Verifier};
 use crate::types::{NodeId, Vote, VoteStep, VoteValue};
@@ -31,14 +32,30 @@ pub(crate) struct ValueTally {
     pub pending: BTreeMap<NodeId, Entry>,
     pub verified_weight: u64,
     pub pending_weight: u64,
+    /// Cert step only: (certificate, beacon certificate) combined from a quorum of these
+    /// votes *without verifying them one by one*, returned by
+    /// [`Verifier::combine_unverified_with_beacon`] because both verified. The votes stay
+    /// pending: the certificate is proven, not each vote, so a conflict still checks the
+    /// vote it needs on its own.
+    pub combined: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl ValueTally {
     /// If a quorum may exist, batch-verifies the pending votes; returns the evicted invalid ones.
+    ///
+    /// A cert quorum is first combined as it is, unverified
+    /// ([`ValueTally::combine_unverified`]): when every vote is valid, the certificate's one
+    /// pairing product replaces both batch checks. Only if that fails are the votes checked.
     pub fn settle(&mut self, quorum: u64, verifier: &dyn Verifier) -> Vec<Entry> {
         if self.verified_weight >= quorum
+            || self.combined.is_some()
             || self.pending.is_empty()
             || self.verified_weight + self.pending_weight < quorum
+        {
+            return Vec::new();
+        }
+        if self.pending.values().next().map(|e| e.vote.step) == Some(VoteStep::Cert)
+            && self.combine_unverified(quorum, verifier)
         {
             return Vec::new();
         }
@@ -88,6 +105,53 @@ impl ValueTally {
             }
         }
         invalid
+    }
+}
+
+impl ValueTally {
+    /// Cert step: combines verified votes first (this node's own), then pending ones, up to
+    /// `quorum` weight, into a certificate and beacon without verifying the votes; keeps the
+    /// pair in [`ValueTally::combined`] if the verifier checked both. False if it did not
+    /// (an invalid vote among them, or a scheme that cannot do this).
+    fn combine_unverified(&mut self, quorum: u64, verifier: &dyn Verifier) -> bool {
+        let mut weight = 0;
+        let mut chosen = Vec::new();
+        for e in self.verified.values().chain(self.pending.values()) {
+            if weight >= quorum {
+                break;
+            }
+            weight += e.weight;
+            chosen.push(e);
+        }
+        let Some(first) = chosen.first() else {
+            return false;
+        };
+        let message = first.vote.message();
+        let beacon = crate::types::beacon_message(first.vote.epoch, first.vote.height);
+        let shares: Vec<Share<'_>> = chosen
+            .iter()
+            .map(|e| Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.signature,
+            })
+            .collect();
+        let beacon_shares: Vec<Share<'_>> = chosen
+            .iter()
+            .map(|e| Share {
+                signer: e.vote.voter,
+                credential: &e.vote.credential,
+                signature: &e.vote.beacon_share,
+            })
+            .collect();
+        self.combined = verifier.combine_unverified_with_beacon(
+            &message,
+            &shares,
+            &beacon,
+            first.vote.period,
+            &beacon_shares,
+        );
+        self.combined.is_some()
     }
 }
 
@@ -175,11 +239,12 @@ impl StepTally {
         }
     }
 
-    /// Values whose verified weight reaches `quorum`.
+    /// Values whose verified weight reaches `quorum`, or (cert step) whose quorum combined
+    /// into a verified certificate.
     pub fn quorum_values(&self, quorum: u64) -> Vec<VoteValue> {
         self.by_value
             .iter()
-            .filter(|(_, t)| t.verified_weight >= quorum)
+            .filter(|(_, t)| t.verified_weight >= quorum || t.combined.is_some())
             .map(|(v, _)| *v)
             .collect()
     }

@@ -708,3 +708,142 @@ fn early_filter_soft_votes_once_every_seat_proposed() {
     }
     assert_eq!(run_without_timers(&mut es), vec![2; N as usize]);
 }
+
+/// A cert vote of `seat` for `value` at height 1, period 1, with its beacon share; `corrupt`
+/// flips a bit of the vote's signature.
+fn cert_vote(crypto: &MockCrypto, seat: u32, value: VoteValue, corrupt: bool) -> Vec<u8> {
+    let signer = crypto.adapters(NodeId(seat)).signer;
+    let msg = vote_message(Epoch(0), Height(1), Period(1), VoteStep::Cert, value);
+    let mut signature = signer.sign(&msg).unwrap();
+    if corrupt {
+        signature[0] ^= 1;
+    }
+    let beacon_share = signer
+        .sign(&crate::types::beacon_message(Epoch(0), Height(1)))
+        .unwrap();
+    encode(&Message::Vote(Vote {
+        epoch: Epoch(0),
+        height: Height(1),
+        period: Period(1),
+        step: VoteStep::Cert,
+        value,
+        voter: NodeId(seat),
+        credential: vec![],
+        signature,
+        beacon_share,
+    }))
+}
+
+fn evidence_of(actions: &[Action]) -> Vec<(NodeId, EvidenceKind)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Evidence(ev) => Some((ev.culprit, ev.kind)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The adversary's invalid cert vote arrives first: the quorum it completes is combined
+/// unverified, fails, and only then are the votes checked; the culprit is named and evicted
+/// and the next honest vote completes the certificate. A certificate combined unverified
+/// leaves its votes unverified (it proves the certificate, not them).
+#[test]
+fn an_invalid_cert_vote_first_is_caught_and_the_certificate_is_the_honest_one() {
+    const SEATS: u32 = 7;
+    let crypto = MockCrypto::new(SEATS, 3);
+    let mut e = Engine::new(
+        Config::new(NodeId(0), Epoch(0)),
+        crypto.adapters(NodeId(0)),
+        crypto.genesis_seed(),
+    );
+    e.handle(Time(0), Input::Start);
+    let value = VoteValue::Value(ValueId([7; 32]));
+    let quorum = 5;
+    let mut actions = Vec::new();
+    // Seat 6 (Byzantine) first, then honest seats 1..=4: five pending votes reach the quorum.
+    for (seat, corrupt) in [(6, true), (1, false), (2, false), (3, false), (4, false)] {
+        let step = e.handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(seat),
+                bytes: cert_vote(&crypto, seat, value, corrupt),
+            },
+        );
+        actions.extend(step.actions);
+    }
+    assert_eq!(
+        evidence_of(&actions),
+        vec![(NodeId(6), EvidenceKind::InvalidSignature)]
+    );
+    assert!(e.round.certificate.is_none(), "four valid votes of five");
+    let tally = &e.round.tallies[&(Period(1), VoteStep::Cert)].by_value[&value];
+    assert_eq!(
+        tally.verified_weight, 4,
+        "the failed combine fell back to checking"
+    );
+    assert!(tally.combined.is_none());
+    // Seat 6's later votes of this step are not looked at; seat 5's completes the quorum.
+    let again = e.handle(
+        Time(2),
+        Input::Message {
+            from: NodeId(6),
+            bytes: cert_vote(&crypto, 6, value, false),
+        },
+    );
+    assert!(evidence_of(&again.actions).is_empty());
+    assert!(e.round.certificate.is_none());
+    e.handle(
+        Time(3),
+        Input::Message {
+            from: NodeId(5),
+            bytes: cert_vote(&crypto, 5, value, false),
+        },
+    );
+    let cert = e.round.certificate.clone().expect("certificate");
+    let verifier = crypto.verifier();
+    assert!(verifier.verify_certificate(&e.seed, &cert.message(), &cert.signature));
+    assert!(verifier.verify_beacon(&e.seed, &cert.beacon_message(), Period(1), &cert.beacon));
+    let tally = &e.round.tallies[&(Period(1), VoteStep::Cert)].by_value[&value];
+    assert!(
+        tally.combined.is_some(),
+        "combined unverified: {quorum} votes"
+    );
+    assert_eq!(tally.verified_weight, 4);
+    assert!(e.round.tallies[&(Period(1), VoteStep::Cert)].is_pending(NodeId(5), value));
+}
+
+/// Honest cert votes only: the certificate comes from one unverified combine, with no batch
+/// check of the votes at all.
+#[test]
+fn honest_cert_votes_are_never_batch_checked() {
+    const SEATS: u32 = 7;
+    let crypto = MockCrypto::new(SEATS, 4);
+    let mut e = Engine::new(
+        Config::new(NodeId(0), Epoch(0)),
+        crypto.adapters(NodeId(0)),
+        crypto.genesis_seed(),
+    );
+    e.handle(Time(0), Input::Start);
+    let value = VoteValue::Value(ValueId([8; 32]));
+    let stats = &crypto.verifier().stats;
+    let before = stats
+        .batch_verifications
+        .load(std::sync::atomic::Ordering::Relaxed);
+    for seat in 1..=5 {
+        e.handle(
+            Time(1),
+            Input::Message {
+                from: NodeId(seat),
+                bytes: cert_vote(&crypto, seat, value, false),
+            },
+        );
+    }
+    assert!(e.round.certificate.is_some());
+    assert_eq!(
+        stats
+            .batch_verifications
+            .load(std::sync::atomic::Ordering::Relaxed),
+        before
+    );
+}
