@@ -94,6 +94,9 @@ pub struct Shared {
     /// one message per batch instead of one per tx and peer keeps the transport's queue free
     /// for consensus messages under load.
     pub forward: Mutex<Vec<u8>>,
+    /// When the last forward batch left ([`Shared::forward_tx`] sends at once after a quiet
+    /// [`FORWARD_EVERY`], so a tx under light load waits for no tick).
+    pub forwarded_at: Mutex<std::time::Instant>,
     /// The epochs as the API sees them (`None` on a chain without epochs or before the DKG).
     pub epochs: RwLock<Option<EpochsView>>,
 }
@@ -137,7 +140,9 @@ impl Shared {
         Ok(added)
     }
 
-    /// Queue a tx for the next forward batch to the peers.
+    /// Queue a tx for the next forward batch to the peers. The batch leaves at once if it is
+    /// full or if nothing was forwarded for [`FORWARD_EVERY`] (light load: the tx reaches the
+    /// next proposer without waiting for a tick), else at the next tick.
     pub fn forward_tx(&self, tx: &[u8]) {
         let full = {
             let mut f = self.forward.lock().unwrap_or_else(|e| e.into_inner());
@@ -148,7 +153,14 @@ impl Shared {
             f.extend_from_slice(tx);
             f.len() >= FORWARD_BATCH_BYTES
         };
-        if full {
+        let quiet = || {
+            self.forwarded_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .elapsed()
+                >= FORWARD_EVERY
+        };
+        if full || quiet() {
             self.flush_forwards();
         }
     }
@@ -174,6 +186,8 @@ impl Shared {
     pub fn flush_forwards(&self) {
         let batch = std::mem::take(&mut *self.forward.lock().unwrap_or_else(|e| e.into_inner()));
         if !batch.is_empty() {
+            *self.forwarded_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                std::time::Instant::now();
             self.net.broadcast(Proto::Consensus, batch);
         }
     }

@@ -239,6 +239,7 @@ async fn run_variant<V: Variant>(home: Home) -> Result<(), NodeError> {
         sent_txs: Mutex::new(compact::TxCache::new(consensus::SENT_TXS_CACHE)),
         tip: tip_tx,
         forward: Mutex::new(Vec::new()),
+        forwarded_at: Mutex::new(std::time::Instant::now()),
         epochs: RwLock::new(None),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
