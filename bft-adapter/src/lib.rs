@@ -6,7 +6,8 @@
 //! deterministic simulator that attacks it.
 //!
 //! - [`engine`]: `Engine::handle(now, Input) -> Step { actions }`. Periods with propose → soft →
-//!   cert → next votes, v̄ pinning, lazy batch verification with bisection, soft/next bundles,
+//!   cert → next votes, v̄ pinning, lazy batch verification with bisection, cert quorums combined
+//!   unverified and checked as a whole (the batch checks only if that fails), soft/next bundles,
 //!   catch-up by certificate, a persist barrier before every send. No clock, RNG, socket or disk.
 //! - [`traits`]: the adapter traits (committee, sortition, signer, verifier with batch verify and
 //!   combine, application), the engine's only view of crypto. They fit threshold signatures

@@ -61,7 +61,7 @@ mod variant;
 
 pub use batch::{verify_batch, BatchItem, BATCH_WEIGHT_BITS};
 pub use blstrs::Scalar;
-pub use combine::{Combined, Combiner, WEIGHT_CACHE_CAPACITY};
+pub use combine::{Combined, Combiner, EncodedPartials, WEIGHT_CACHE_CAPACITY};
 pub use encoding::decode_hex;
 pub use error::Error;
 pub use fixed_base::FixedBase;

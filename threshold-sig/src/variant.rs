@@ -84,6 +84,10 @@ pub trait Variant:
     /// Decode a compressed signature-group point (identity allowed), subgroup-checked.
     #[doc(hidden)]
     fn decode_signature(bytes: &[u8]) -> Result<Self::SignatureAffine, Error>;
+    /// [`Variant::decode_signature`] without the subgroup check (canonical and on the curve
+    /// only): for points that only ever enter a combination whose result is checked.
+    #[doc(hidden)]
+    fn decode_signature_on_curve(bytes: &[u8]) -> Result<Self::SignatureAffine, Error>;
 
     /// Check that a public-key-group point is on the curve and in the prime-order subgroup
     /// (the identity passes; key types reject it separately). Points built with blstrs's
@@ -450,8 +454,18 @@ impl_msm!(G2Affine, G2Projective, blst_p2, blst_p2_affine, p2_affines);
 /// A decoder for one group: canonical compressed encoding, on the curve, in the subgroup (the
 /// identity is a valid encoding; public-key types reject it separately).
 macro_rules! decoder {
-    ($name:ident, $affine:ident, $size:expr) => {
+    ($name:ident, $on_curve:ident, $affine:ident, $size:expr) => {
         fn $name(bytes: &[u8]) -> Result<$affine, Error> {
+            let p = $on_curve(bytes)?;
+            if !bool::from(p.is_torsion_free()) {
+                return Err(Error::NotInSubgroup);
+            }
+            Ok(p)
+        }
+
+        /// Canonical encoding and on the curve (blst's decompression finds no point off it);
+        /// not subgroup-checked.
+        fn $on_curve(bytes: &[u8]) -> Result<$affine, Error> {
             let arr: &[u8; $size] = bytes.try_into().map_err(|_| Error::InvalidLength {
                 expected: $size,
                 actual: bytes.len(),
@@ -462,16 +476,13 @@ macro_rules! decoder {
             if &p.to_compressed() != arr {
                 return Err(Error::InvalidPoint);
             }
-            if !bool::from(p.is_torsion_free()) {
-                return Err(Error::NotInSubgroup);
-            }
             Ok(p)
         }
     };
 }
 
-decoder!(decode_g1, G1Affine, 48);
-decoder!(decode_g2, G2Affine, 96);
+decoder!(decode_g1, decode_g1_on_curve, G1Affine, 48);
+decoder!(decode_g2, decode_g2_on_curve, G2Affine, 96);
 
 /// A validator for one group's affine points: on the curve and in the prime-order subgroup (the
 /// identity passes).
@@ -525,6 +536,9 @@ impl Variant for MinPk {
     fn decode_signature(bytes: &[u8]) -> Result<G2Affine, Error> {
         decode_g2(bytes)
     }
+    fn decode_signature_on_curve(bytes: &[u8]) -> Result<G2Affine, Error> {
+        decode_g2_on_curve(bytes)
+    }
     fn validate_public(p: &G1Affine) -> Result<(), Error> {
         validate_g1(p)
     }
@@ -562,6 +576,9 @@ impl Variant for MinSig {
     }
     fn decode_signature(bytes: &[u8]) -> Result<G1Affine, Error> {
         decode_g1(bytes)
+    }
+    fn decode_signature_on_curve(bytes: &[u8]) -> Result<G1Affine, Error> {
+        decode_g1_on_curve(bytes)
     }
     fn validate_public(p: &G2Affine) -> Result<(), Error> {
         validate_g2(p)

@@ -277,6 +277,20 @@ impl<V: Variant> ThresholdVerifier<V> {
         })
     }
 
+    /// (index, partial-signature bytes) of each share, undecoded; `None` if a signer is
+    /// outside the committee or a signature has the wrong shape.
+    fn encoded_partials<'a>(&self, shares: &[Share<'a>]) -> Option<Vec<(u32, &'a [u8])>> {
+        shares
+            .iter()
+            .map(|s| {
+                if s.signer.0 >= self.n {
+                    return None;
+                }
+                Some((s.signer.0 + 1, self.split(s.signature)?.0))
+            })
+            .collect()
+    }
+
     fn rng(&self, message: &[u8], shares: &[Share<'_>]) -> rand_chacha::ChaCha20Rng {
         let mut parts: Vec<&[u8]> = vec![message];
         parts.extend(shares.iter().map(|s| s.signature));
@@ -467,13 +481,14 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         ))
     }
 
-    /// The certificate and the beacon interpolated from the `t+1` lowest-index shares of each
-    /// (every share decoded and subgroup-checked, none verified), returned only if both verify
-    /// under the group key in one pairing product ([`Combiner::verify_many`], two Miller loops
-    /// and one final exponentiation), with weights drawn from the salt and every input. A
-    /// threshold signature is unique: what this returns is byte for byte what combining
-    /// verified shares returns. The individual halves of attributable-mode signatures are not
-    /// looked at (the engine checks them where a vote is needed on its own).
+    /// The certificate and the beacon interpolated from the `t+1` lowest-index shares of each,
+    /// none verified nor subgroup-checked, returned only if both results are in the subgroup
+    /// and verify under the group key in one pairing product
+    /// ([`Combiner::combine_encoded_verified`]), with weights drawn from the salt and every
+    /// input. A threshold signature is unique: what this returns is byte for byte what
+    /// combining verified shares returns. The individual halves of attributable-mode
+    /// signatures are not looked at (the engine checks them where a vote is needed on its
+    /// own).
     fn combine_unverified_with_beacon(
         &self,
         message: &[u8],
@@ -482,27 +497,20 @@ impl<V: Variant> Verifier for ThresholdVerifier<V> {
         _period: Period,
         beacon_shares: &[Share<'_>],
     ) -> Option<(Vec<u8>, Vec<u8>)> {
-        let interpolate = |shares: &[Share<'_>]| -> Option<Signature<V>> {
-            let partials: Option<Vec<_>> = shares
-                .iter()
-                .map(|s| self.partial(s.signer, s.signature))
-                .collect();
-            Some(self.combiner.combine_unchecked(&partials?).ok()?.signature)
-        };
-        let cert = interpolate(shares)?;
-        let beacon = interpolate(beacon_shares)?;
+        let votes = self.encoded_partials(shares)?;
+        let beacons = self.encoded_partials(beacon_shares)?;
         let mut parts: Vec<&[u8]> = vec![message, beacon_message];
         parts.extend(shares.iter().map(|s| s.signature));
         parts.extend(beacon_shares.iter().map(|s| s.signature));
         let mut rng = seeded_rng(&self.salt, &parts);
-        if !self
+        let combined = self
             .combiner
-            .verify_many(&[(message, &cert), (beacon_message, &beacon)], &mut rng)
-        {
-            return None;
-        }
+            .combine_encoded_verified(&[(message, &votes), (beacon_message, &beacons)], &mut rng)?;
         self.counters.combines.fetch_add(2, Ordering::Relaxed);
-        Some((cert.to_bytes(), beacon.to_bytes()))
+        match combined.as_slice() {
+            [cert, beacon] => Some((cert.to_bytes(), beacon.to_bytes())),
+            _ => None,
+        }
     }
 
     fn verify_certificate(&self, _seed: &Seed, message: &[u8], certificate: &[u8]) -> bool {
